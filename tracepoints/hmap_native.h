@@ -1,0 +1,97 @@
+/*
+ * hmap_native.h — the native binary trace format ("hmtrace"), derived from
+ * the schema in hmap_events.h.  Written by the in-process recorder (libhmap,
+ * HMAP_TRACE=FILE) and by `bucketscope record` (BPF); read by
+ * `bucketscope report`.  Full description: docs/native-format.md.
+ *
+ * Layout: one file header, then records back to back until end of file.
+ * All integers are little-endian.  Every record starts with the same 24-byte
+ * header; its payload is the event's fields packed in schema order with no
+ * padding, and the record is padded with zero bytes to a multiple of 8.
+ * Record sizes are therefore fixed per event id and known from the schema
+ * alone, so a reader can validate `size` against the id.
+ *
+ * Record id 0 is `lost`: events that a producer had to drop.  It is never
+ * emitted by the map; producers write it (as soon as they can) after a drop.
+ */
+#ifndef HMAP_NATIVE_H
+#define HMAP_NATIVE_H
+
+#include <stdint.h>
+#include "hmap_events.h"
+
+#define HMAP_NATIVE_MAGIC "HMTRACE\0" /* 8 bytes, including the NUL */
+#define HMAP_NATIVE_VERSION 1
+#define HMAP_NATIVE_CLOCK_MONOTONIC 1 /* timestamps are CLOCK_MONOTONIC ns */
+
+/* File header: 64 bytes. */
+struct hmap_native_file_header {
+    char magic[8];         /* HMAP_NATIVE_MAGIC */
+    uint16_t version;      /* HMAP_NATIVE_VERSION */
+    uint16_t header_size;  /* sizeof(struct hmap_native_file_header) */
+    uint16_t clock;        /* HMAP_NATIVE_CLOCK_* */
+    uint16_t max_event_id; /* HMAP_EVENT_MAX_ID of the writer */
+    uint32_t pid;          /* producing process (in-process recorder), 0 if many */
+    uint32_t flags;        /* reserved, 0 */
+    uint64_t start_ns;     /* clock value when the file was opened */
+    char producer[32];     /* NUL-terminated, e.g. "libhmap 0.1 in-process" */
+};
+
+/* Record header: 24 bytes. */
+struct hmap_native_rec_header {
+    uint64_t ts_ns;   /* clock value at the event */
+    uint32_t pid;     /* process id */
+    uint32_t tid;     /* thread id */
+    uint16_t id;      /* event id (hmap_event_id), or 0 for lost */
+    uint16_t size;    /* whole record size in bytes, header included */
+    uint32_t reserved; /* 0 */
+};
+
+#define HMAP_NATIVE_LOST_ID 0
+/* Payload of a lost record. */
+struct hmap_native_lost {
+    uint64_t count;    /* events dropped */
+    uint64_t first_ns; /* earliest time a dropped event may have had */
+    uint64_t last_ns;  /* latest time */
+} __attribute__((packed));
+
+/* Packed payload structs, one per event: struct hmap_native_<event>. */
+#define HMAP_NATIVE_F_(t, n, d) HMAP_FIELD_CTYPE_##t n;
+#define HMAP_NATIVE_E_(t, n, e, d) HMAP_FIELD_CTYPE_##t n;
+#define HMAP_NATIVE_S_(n, l, d) char n[l];
+#define HMAP_NATIVE_EV_(id, name, desc, fields)                                                    \
+    struct hmap_native_##name {                                                                    \
+        fields                                                                                     \
+    } __attribute__((packed));
+HMAP_EVENTS(HMAP_NATIVE_EV_, HMAP_NATIVE_F_, HMAP_NATIVE_E_, HMAP_NATIVE_S_)
+#undef HMAP_NATIVE_EV_
+#undef HMAP_NATIVE_F_
+#undef HMAP_NATIVE_E_
+#undef HMAP_NATIVE_S_
+
+/* Whole record size for a payload of n bytes. */
+#define HMAP_NATIVE_REC_SIZE(n) ((sizeof(struct hmap_native_rec_header) + (n) + 7u) & ~7u)
+
+/* Record size by event id (0 = lost); 0 for an unknown id. */
+static inline uint16_t hmap_native_rec_size(uint16_t id)
+{
+    switch (id) {
+    case HMAP_NATIVE_LOST_ID:
+        return HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost));
+#define HMAP_NATIVE_SZ_(id_, name, desc, fields)                                                   \
+    case id_:                                                                                      \
+        return HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_##name));
+        HMAP_EVENTS(HMAP_NATIVE_SZ_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+#undef HMAP_NATIVE_SZ_
+    default:
+        return 0;
+    }
+}
+
+_Static_assert(sizeof(struct hmap_native_file_header) == 64, "file header is 64 bytes");
+_Static_assert(sizeof(struct hmap_native_rec_header) == 24, "record header is 24 bytes");
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the native trace format is little-endian; add byte swapping for this host"
+#endif
+
+#endif /* HMAP_NATIVE_H */
