@@ -1,0 +1,380 @@
+/*
+ * access.c — lookup, assign and delete (go-map-model.md §6, §7, §11).
+ *
+ * Each operation is written once as an always-inline function taking the key
+ * kind as a compile-time constant; the public entry points instantiate it
+ * for u32, u64, string and generic keys.  That gives Go's fast32/fast64/
+ * faststr paths (no indirect calls, fixed-size key compares) without four
+ * copies of the logic.  Observable behaviour is the same for every kind,
+ * except what Go's fast variants clear on delete (§11.3), reproduced here.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
+{
+    switch (kind) {
+    case HMAP_KIND_U32: {
+        uint32_t v;
+        memcpy(&v, key, 4);
+        return hash_u64_derived(v, m->hs0, m->hs1);
+    }
+    case HMAP_KIND_U64: {
+        uint64_t v;
+        memcpy(&v, key, 8);
+        return hash_u64_derived(v, m->hs0, m->hs1);
+    }
+    case HMAP_KIND_STR: {
+        const hmap_str *s = key;
+        return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
+    }
+    default:
+        if (m->type.hash)
+            return m->type.hash(key, m->seed);
+        return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
+    }
+}
+
+static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int kind)
+{
+    switch (kind) {
+    case HMAP_KIND_U32:
+        return memcmp(a, b, 4) == 0;
+    case HMAP_KIND_U64:
+        return memcmp(a, b, 8) == 0;
+    case HMAP_KIND_STR: {
+        const hmap_str *x = a, *y = b;
+        return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+    }
+    default:
+        if (m->type.equal)
+            return m->type.equal(a, b);
+        return memcmp(a, b, m->type.key_size) == 0;
+    }
+}
+
+uint64_t key_hash(const hmap *m, const void *key) { return hash_k(m, key, m->type.kind); }
+bool key_equal(const hmap *m, const void *a, const void *b) { return eq_k(m, a, b, m->type.kind); }
+
+/* The chain that holds `hash` right now: the new bucket, or the old one
+ * while it has not been evacuated. */
+static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
+{
+    uint64_t mask = bucket_mask(m->B);
+    uint8_t *b = bucket_at(m, m->buckets, hash & mask);
+    if (UNLIKELY(m->oldbuckets != NULL)) {
+        if (!same_size_grow(m))
+            mask >>= 1;
+        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & mask);
+        if (!evacuated(ob))
+            b = ob;
+    }
+    return b;
+}
+
+/* mapaccess: find key; returns the value slot and, in *kout, the stored key.
+ * Lookups never write and never advance growth. */
+static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind, bool check,
+                                       const void **kout)
+{
+    if (m == NULL || m->count == 0)
+        return NULL;
+    if (check && UNLIKELY(flags_load(m) & F_HASH_WRITING))
+        hmap_fatal("concurrent map read and map write");
+    uint64_t hash = hash_k(m, key, kind);
+    uint8_t top = tophash(hash);
+    for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
+        for (unsigned i = 0; i < BUCKET_CNT; i++) {
+            if (b[i] != top) {
+                if (b[i] == EMPTY_REST)
+                    return NULL;
+                continue;
+            }
+            void *k = key_of(m, b, i);
+            if (eq_k(m, key, k, kind)) {
+                if (kout)
+                    *kout = k;
+                return val_of(m, b, i);
+            }
+        }
+    }
+    return NULL;
+}
+
+HMAP_API void *hmap_get(const hmap *m, const void *key)
+{
+    if (m == NULL)
+        return NULL;
+    switch (m->type.kind) {
+    case HMAP_KIND_U64:
+        return lookup_impl(m, key, HMAP_KIND_U64, true, NULL);
+    case HMAP_KIND_U32:
+        return lookup_impl(m, key, HMAP_KIND_U32, true, NULL);
+    case HMAP_KIND_STR:
+        return lookup_impl(m, key, HMAP_KIND_STR, true, NULL);
+    default:
+        return lookup_impl(m, key, HMAP_KIND_GENERIC, true, NULL);
+    }
+}
+
+/* mapaccessK for iterators: no hashWriting check (Go's iterator does its
+ * own), returns the current key and value of an entry seen stale. */
+bool lookup_kv(hmap *m, const void *key, const void **k, void **v)
+{
+    switch (m->type.kind) {
+    case HMAP_KIND_U64:
+        *v = lookup_impl(m, key, HMAP_KIND_U64, false, k);
+        break;
+    case HMAP_KIND_U32:
+        *v = lookup_impl(m, key, HMAP_KIND_U32, false, k);
+        break;
+    case HMAP_KIND_STR:
+        *v = lookup_impl(m, key, HMAP_KIND_STR, false, k);
+        break;
+    default:
+        *v = lookup_impl(m, key, HMAP_KIND_GENERIC, false, k);
+    }
+    return *v != NULL;
+}
+
+/* Store key and value into a free slot; objects for indirect key/value were
+ * allocated by the caller (kobj/vobj), so nothing here can fail. */
+static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void *key,
+                                    const void *val, void *kobj, void *vobj)
+{
+    uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
+    if (m->indirect_key) {
+        memcpy(ks, &kobj, sizeof kobj);
+        ks = kobj;
+    }
+    memcpy(ks, key, m->type.key_size);
+    if (m->indirect_val) {
+        memcpy(vs, &vobj, sizeof vobj);
+        vs = vobj;
+    }
+    /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
+     * needs no write. */
+    if (val)
+        memcpy(vs, val, m->type.val_size);
+}
+
+/* mapassign.  All memory the insert needs (a grown array, an overflow
+ * bucket, indirect objects) is obtained before the first visible change, so
+ * -ENOMEM leaves every entry exactly as it was. */
+static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, int kind)
+{
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
+        hmap_fatal("concurrent map writes");
+    uint64_t hash = hash_k(m, key, kind);
+    write_begin(m);
+    int err = 0;
+
+    if (UNLIKELY(m->buckets == NULL) &&
+        make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+        err = -ENOMEM;
+        goto done;
+    }
+    uint8_t top = tophash(hash);
+again:;
+    uint64_t bucket = hash & bucket_mask(m->B);
+    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
+        err = -ENOMEM;
+        goto done;
+    }
+    uint8_t *b = bucket_at(m, m->buckets, bucket);
+    uint8_t *insb = NULL;
+    unsigned insi = 0;
+    for (;;) {
+        for (unsigned i = 0; i < BUCKET_CNT; i++) {
+            if (b[i] != top) {
+                if (is_empty(b[i]) && insb == NULL) {
+                    insb = b;
+                    insi = i;
+                }
+                if (b[i] == EMPTY_REST)
+                    goto search_done;
+                continue;
+            }
+            void *k = key_of(m, b, i);
+            if (!eq_k(m, key, k, kind))
+                continue;
+            /* Present: update in place; no growth check. */
+            if (m->type.flags & HMAP_TYPE_KEY_UPDATE)
+                memcpy(k, key, m->type.key_size);
+            void *v = val_of(m, b, i);
+            if (val)
+                memcpy(v, val, m->type.val_size);
+            else
+                memset(v, 0, m->type.val_size);
+            goto done;
+        }
+        uint8_t *ovf = overflow_of(m, b);
+        if (ovf == NULL)
+            break;
+        b = ovf;
+    }
+search_done:
+    /* A new key.  Grow only when no growth is running (§6.3). */
+    if (!growing(m) &&
+        (over_load_factor(m->count + 1, m->B) || too_many_overflow_buckets(m->noverflow, m->B))) {
+        if (hash_grow(m) < 0) {
+            err = -ENOMEM;
+            goto done;
+        }
+        goto again;
+    }
+
+    void *kobj = NULL, *vobj = NULL;
+    if (UNLIKELY(m->indirect_key) && indirect_alloc(m, m->type.key_size, &kobj) < 0) {
+        err = -ENOMEM;
+        goto done;
+    }
+    if (UNLIKELY(m->indirect_val) && indirect_alloc(m, m->type.val_size, &vobj) < 0) {
+        if (kobj)
+            blk_free_now(m, kobj);
+        err = -ENOMEM;
+        goto done;
+    }
+    if (insb == NULL) {
+        /* Chain full: link an overflow bucket behind its last bucket. */
+        ovf_reserve r = {0};
+        if (ovf_reserve_take(m, &r, 1) < 0) {
+            if (kobj)
+                blk_free_now(m, kobj);
+            if (vobj)
+                blk_free_now(m, vobj);
+            err = -ENOMEM;
+            goto done;
+        }
+        insb = newoverflow(m, b, &r);
+        insi = 0;
+        ovf_reserve_drop(m, &r);
+    }
+    fill_slot(m, insb, insi, key, val, kobj, vobj);
+    th_write(m, insb, insi, top, HMAP_TH_INSERT);
+    m->count++;
+done:
+    write_end(m);
+    return err;
+}
+
+HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
+{
+    if (m == NULL)
+        return -EINVAL; /* Go panics: "assignment to entry in nil map" */
+    switch (m->type.kind) {
+    case HMAP_KIND_U64:
+        return assign_impl(m, key, val, HMAP_KIND_U64);
+    case HMAP_KIND_U32:
+        return assign_impl(m, key, val, HMAP_KIND_U32);
+    case HMAP_KIND_STR:
+        return assign_impl(m, key, val, HMAP_KIND_STR);
+    default:
+        return assign_impl(m, key, val, HMAP_KIND_GENERIC);
+    }
+}
+
+/* Clear what a deleted slot held, as Go's variant for this kind does. */
+static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
+{
+    uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
+    if (m->indirect_key) {
+        blk_release(m, key_of(m, b, i), 0);
+        memset(ks, 0, sizeof(void *));
+    } else if (kind == HMAP_KIND_STR) {
+        memset(ks, 0, sizeof(const char *)); /* faststr: the pointer, not the length */
+    } else if (kind == HMAP_KIND_GENERIC && m->pointerful) {
+        memset(ks, 0, m->type.key_size);
+    }
+    if (m->indirect_val) {
+        blk_release(m, val_of(m, b, i), 0);
+        memset(vs, 0, sizeof(void *));
+    } else {
+        memset(vs, 0, m->type.val_size);
+    }
+}
+
+/* mapdelete.  A delete, even of an absent key, drives growth (§7.3).  If
+ * that growth step cannot get memory, the key is deleted where it still
+ * lives (its unevacuated old chain): the map stays valid and correct. */
+static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+{
+    if (m == NULL || m->count == 0)
+        return false;
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
+        hmap_fatal("concurrent map writes");
+    uint64_t hash = hash_k(m, key, kind);
+    write_begin(m);
+    bool found = false;
+
+    uint64_t bucket = hash & bucket_mask(m->B);
+    uint8_t *b = bucket_at(m, m->buckets, bucket);
+    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0)
+        b = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+    uint8_t *head = b;
+    uint8_t top = tophash(hash);
+    for (; b; b = overflow_of(m, b)) {
+        for (unsigned i = 0; i < BUCKET_CNT; i++) {
+            if (b[i] != top) {
+                if (b[i] == EMPTY_REST)
+                    goto done;
+                continue;
+            }
+            if (!eq_k(m, key, key_of(m, b, i), kind))
+                continue;
+            clear_slot(m, b, i, kind);
+            th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);
+            /* Fold the tombstone into emptyRest if every later slot of the
+             * chain is empty, then walk backwards over emptyOne slots. */
+            if (i == BUCKET_CNT - 1) {
+                uint8_t *ovf = overflow_of(m, b);
+                if (ovf && ovf[0] != EMPTY_REST)
+                    goto not_last;
+            } else if (b[i + 1] != EMPTY_REST) {
+                goto not_last;
+            }
+            for (;;) {
+                th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
+                if (i == 0) {
+                    if (b == head)
+                        break;
+                    uint8_t *c = b;
+                    for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
+                        ;
+                    i = BUCKET_CNT - 1;
+                } else {
+                    i--;
+                }
+                if (b[i] != EMPTY_ONE)
+                    break;
+            }
+        not_last:
+            m->count--;
+            /* No live entry remains anywhere: a new seed is safe (Go #25237). */
+            if (m->count == 0)
+                map_reseed(m);
+            found = true;
+            goto done;
+        }
+    }
+done:
+    write_end(m);
+    return found;
+}
+
+HMAP_API bool hmap_delete(hmap *m, const void *key)
+{
+    if (m == NULL)
+        return false;
+    switch (m->type.kind) {
+    case HMAP_KIND_U64:
+        return delete_impl(m, key, HMAP_KIND_U64);
+    case HMAP_KIND_U32:
+        return delete_impl(m, key, HMAP_KIND_U32);
+    case HMAP_KIND_STR:
+        return delete_impl(m, key, HMAP_KIND_STR);
+    default:
+        return delete_impl(m, key, HMAP_KIND_GENERIC);
+    }
+}

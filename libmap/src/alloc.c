@@ -1,0 +1,106 @@
+/*
+ * alloc.c — every byte the map holds comes from its allocator through here.
+ *
+ * Blocks carry a 16-byte header (struct blk) so that a block whose last map
+ * reference is gone but which an iterator may still read can be "retired":
+ * linked into the map's retired list and freed when the last iterator stops
+ * (go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
+ * free explicitly).  Retiring needs no allocation, so freeing never fails.
+ * The bucket_free tracepoint fires when memory really goes back to the
+ * allocator, not when the map drops it.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+static blk *hdr_of(const void *p) { return (blk *)((uint8_t *)p - BLK_HDR); }
+
+size_t blk_size(const void *p)
+{
+    const blk *h = hdr_of(p);
+    return (size_t)h->size | ((size_t)h->size_high << 32);
+}
+
+/* Zeroed block of `size` usable bytes, or NULL. */
+void *blk_alloc(hmap *m, size_t size, uint8_t kind)
+{
+    blk *h = m->alloc.alloc(m->alloc.ctx, size + BLK_HDR, 16);
+    if (!h)
+        return NULL;
+    h->next_retired = NULL;
+    h->size = (uint32_t)size;
+    h->size_high = (uint16_t)((uint64_t)size >> 32);
+    h->kind = kind;
+    h->reason = 0;
+    atomic_fetch_add_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
+    return (uint8_t *)h + BLK_HDR;
+}
+
+/* Return a block to the allocator now, announcing bucket memory. */
+static void free_block(hmap *m, blk *h, uint8_t reason)
+{
+    size_t size = (size_t)h->size | ((size_t)h->size_high << 32);
+    void *p = (uint8_t *)h + BLK_HDR;
+    if (h->kind != BLK_INDIRECT)
+        HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
+    atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
+    m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
+}
+
+/* Free a block that was never published (an unused reserve): no event. */
+void blk_free_now(hmap *m, void *p)
+{
+    blk *h = hdr_of(p);
+    size_t size = blk_size(p);
+    atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
+    m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
+}
+
+/* The map no longer references p.  If an iterator is alive it might still
+ * read p, so p waits in the retired list; otherwise it is freed now. */
+void blk_release(hmap *m, void *p, uint8_t reason)
+{
+    blk *h = hdr_of(p);
+    if (atomic_load_explicit(&m->live_iters, memory_order_acquire) == 0) {
+        free_block(m, h, reason);
+        return;
+    }
+    h->reason = reason;
+    h->next_retired = atomic_load_explicit(&m->retired, memory_order_relaxed);
+    atomic_store_explicit(&m->retired, h, memory_order_release);
+}
+
+/* Free every retired block.  Called when the live-iterator count drops to
+ * zero (possibly from several reader threads at once: the exchange hands
+ * the list to exactly one of them) and at destruction. */
+void retired_flush(hmap *m)
+{
+    blk *h = atomic_exchange_explicit(&m->retired, NULL, memory_order_acq_rel);
+    while (h) {
+        blk *next = h->next_retired;
+        free_block(m, h, h->reason);
+        h = next;
+    }
+}
+
+/* A separately allocated key or value (> 128 bytes), zeroed. */
+int indirect_alloc(hmap *m, size_t size, void **out)
+{
+    *out = blk_alloc(m, size, BLK_INDIRECT);
+    return *out ? 0 : -1;
+}
+
+/* Default allocator: calloc/free (16-byte alignment is all the map asks). */
+static void *default_alloc(void *ctx, size_t size, size_t align)
+{
+    (void)ctx;
+    (void)align;
+    return calloc(1, size);
+}
+static void default_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+const hmap_allocator hmap_default_allocator = {default_alloc, default_free, NULL};

@@ -1,0 +1,163 @@
+/*
+ * bucket_array.c — bucket arrays and overflow buckets
+ * (go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).
+ */
+#include "internal.h"
+
+/* Go 1.19's malloc size classes up to 32 KiB (runtime/sizeclasses.go).
+ * makeBucketArray rounds the array up to one of these, and the rounding is
+ * what decides how many overflow buckets are preallocated for B = 4..12. */
+static const uint32_t go_size_classes[] = {
+    8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,   160,
+    176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,   448,
+    480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,  1536,
+    1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,  6528,
+    6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384, 18432,
+    19072, 20480, 21760, 24576, 27264, 28672, 32768};
+#define GO_PAGE_SIZE 8192
+
+static uint64_t go_roundupsize(uint64_t size)
+{
+    if (size <= 32768) {
+        for (size_t i = 0; i < sizeof go_size_classes / sizeof go_size_classes[0]; i++)
+            if (go_size_classes[i] >= size)
+                return go_size_classes[i];
+    }
+    return (size + GO_PAGE_SIZE - 1) & ~(uint64_t)(GO_PAGE_SIZE - 1);
+}
+
+/* Buckets in the block for a given B: 2^B, plus for B >= 4 an estimate of
+ * 2^(B-4) overflow buckets, rounded up to whatever fits Go's size class. */
+static uint64_t array_nalloc(const hmap *m, uint8_t B)
+{
+    uint64_t base = bucket_shift(B), n = base;
+    if (B >= 4) {
+        n += bucket_shift(B - 4);
+        n = go_roundupsize(n * m->bucketsize) / m->bucketsize;
+    }
+    return n;
+}
+
+uint64_t prealloc_count(const hmap *m, uint8_t B) { return array_nalloc(m, B) - bucket_shift(B); }
+
+/* Lay out the preallocated tail: the last bucket's overflow pointer holds a
+ * non-NULL sentinel (the array itself) so newoverflow knows where it ends. */
+static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)
+{
+    uint64_t base = bucket_shift(B);
+    if (nalloc == base)
+        return NULL;
+    set_overflow(m, bucket_at(m, arr, nalloc - 1), arr);
+    return bucket_at(m, arr, base);
+}
+
+/* makeBucketArray(B): one zeroed block of 2^B buckets plus the tail. */
+int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc)
+{
+    uint64_t n = array_nalloc(m, B);
+    uint8_t *arr = blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
+    if (!arr)
+        return -1;
+    *out = arr;
+    *nalloc = n;
+    *next_ovf = plant_tail(m, arr, B, n);
+    HMAP_TP(bucket_array_alloc, m, arr, B, bucket_shift(B), (uint32_t)(n - bucket_shift(B)),
+            (uint64_t)n * m->bucketsize);
+    return 0;
+}
+
+/* mapclear's makeBucketArray(B, h.buckets): zero the current array in place
+ * and plant the tail again (the block is reused, not reallocated). */
+void reset_bucket_array(hmap *m)
+{
+    memset(m->buckets, 0, m->nalloc * m->bucketsize);
+    m->next_overflow = plant_tail(m, m->buckets, m->B, m->nalloc);
+}
+
+bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize)
+{
+    return arr && p >= arr && p < arr + nalloc * bucketsize;
+}
+
+/* Preallocated buckets still available in the current array. */
+uint64_t prealloc_remaining(const hmap *m)
+{
+    if (!m->next_overflow)
+        return 0;
+    uint8_t *end = m->buckets + m->nalloc * m->bucketsize;
+    return (uint64_t)(end - m->next_overflow) / m->bucketsize;
+}
+
+/* Make sure `needed` overflow buckets can be handed out without failing:
+ * the preallocated tail covers some, the allocator the rest, now.  On
+ * failure nothing is kept and the map is untouched. */
+int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
+{
+    uint64_t have = prealloc_remaining(m) + r->nfresh;
+    while (have < needed) {
+        uint8_t *b = blk_alloc(m, m->bucketsize, BLK_OVERFLOW);
+        if (!b) {
+            ovf_reserve_drop(m, r);
+            return -1;
+        }
+        set_overflow(m, b, r->fresh);
+        r->fresh = b;
+        r->nfresh++;
+        have++;
+    }
+    return 0;
+}
+
+/* Give back reserved allocator buckets that were not used. */
+void ovf_reserve_drop(hmap *m, ovf_reserve *r)
+{
+    while (r->fresh) {
+        uint8_t *b = r->fresh;
+        r->fresh = overflow_of(m, b);
+        blk_free_now(m, b);
+    }
+    r->nfresh = 0;
+}
+
+/* incrnoverflow: exact below B = 16; above, counted with probability
+ * 1/2^(B-15) so that the 16-bit counter reaching 2^15 means ~2^B buckets. */
+void incr_noverflow(hmap *m)
+{
+    if (m->B < 16) {
+        m->noverflow++;
+        return;
+    }
+    uint32_t mask = (1u << (m->B - 15)) - 1;
+    if (((uint32_t)map_rand(m) & mask) == 0)
+        m->noverflow++;
+}
+
+/* newoverflow(b): link an overflow bucket behind b, the last bucket of its
+ * chain.  Preallocated buckets go first, in address order; otherwise one
+ * from the reserve (r may be NULL when the tail is known to suffice). */
+uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
+{
+    uint8_t *ovf;
+    uint8_t source;
+    if (m->next_overflow) {
+        ovf = m->next_overflow;
+        if (overflow_of(m, ovf) == NULL) {
+            m->next_overflow = ovf + m->bucketsize;
+        } else {
+            /* The last preallocated bucket: drop the sentinel. */
+            set_overflow(m, ovf, NULL);
+            m->next_overflow = NULL;
+        }
+        source = HMAP_OVF_PREALLOC;
+    } else {
+        ovf = r->fresh;
+        r->fresh = overflow_of(m, ovf);
+        r->nfresh--;
+        set_overflow(m, ovf, NULL);
+        source = HMAP_OVF_ALLOCATOR;
+    }
+    incr_noverflow(m);
+    set_overflow(m, b, ovf);
+    HMAP_TP(overflow_alloc, m, ovf, b, source, m->bucketsize);
+    return ovf;
+}

@@ -1,0 +1,208 @@
+/*
+ * grow.c — incremental growth: hashGrow, growWork, evacuate and
+ * advanceEvacuationMark (go-map-model.md §8).
+ *
+ * Invariant: while oldbuckets != NULL, every old bucket with index below
+ * nevacuate is evacuated, and each entry lives in exactly one place that
+ * lookups find: its old chain if that chain is not evacuated, else the new
+ * array.  Evacuation copies (never moves) entries, marking each old slot.
+ */
+#include "internal.h"
+
+/* hashGrow: allocate the new array and switch to it; no entry moves yet.
+ * Doubling when the load factor demands it, else same-size (too many
+ * overflow buckets).  Fails (map untouched) only if the array cannot be
+ * allocated. */
+int hash_grow(hmap *m)
+{
+    bool samesize = !over_load_factor(m->count + 1, m->B);
+    uint8_t newB = m->B + (samesize ? 0 : 1);
+    uint8_t *arr, *next_ovf;
+    uint64_t nalloc;
+    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0)
+        return -1;
+
+    HMAP_TP(grow_start, m, m->B, newB, samesize ? HMAP_GROW_SAME_SIZE : HMAP_GROW_DOUBLE,
+            m->count, m->noverflow);
+    /* The iterator bit becomes oldIterator: an iterator started before now
+     * may be walking what becomes the old array. */
+    uint8_t f = flags_load(m);
+    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
+    if (f & F_ITERATOR)
+        nf |= F_OLD_ITERATOR;
+    if (samesize)
+        nf |= F_SAME_SIZE_GROW;
+    flags_store(m, nf);
+
+    m->B = newB;
+    m->oldbuckets = m->buckets;
+    m->old_nalloc = m->nalloc;
+    m->buckets = arr;
+    m->nalloc = nalloc;
+    m->nevacuate = 0;
+    m->noverflow = 0;
+    /* Unused preallocated buckets of the old array are abandoned in it. */
+    m->next_overflow = next_ovf;
+    return 0;
+}
+
+/* Where an old entry goes: 0 = X, 1 = Y.  *newtop is its tophash in the
+ * destination.  A key unequal to itself (NaN) cannot be rehashed to the same
+ * value, so while an iterator may be running its choice is the low bit of
+ * its old tophash, which iterators replicate (§8.3). */
+static unsigned destination(hmap *m, uint8_t *b, unsigned i, bool doubling, uint64_t newbit,
+                            uint8_t *newtop)
+{
+    *newtop = b[i];
+    if (!doubling)
+        return 0;
+    const void *k = key_of(m, b, i);
+    uint64_t hash = key_hash(m, k);
+    if (!m->reflexive && (flags_load(m) & F_ITERATOR) && !key_equal(m, k, k)) {
+        *newtop = tophash(hash);
+        return b[i] & 1;
+    }
+    return (hash & newbit) != 0;
+}
+
+/* Overflow buckets a destination needs for n entries (its head holds 8). */
+static uint64_t ovf_needed(uint64_t n) { return n > BUCKET_CNT ? (n - 1) / BUCKET_CNT : 0; }
+
+/* Reserve, before touching anything, every overflow bucket the evacuation
+ * of the chain at b will link.  A single-bucket chain never needs one; a
+ * longer chain needs none when the preallocated tail is large enough. */
+static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit, ovf_reserve *r)
+{
+    uint64_t chainlen = 0;
+    for (uint8_t *c = b; c; c = overflow_of(m, c))
+        chainlen++;
+    if (chainlen <= 1 || prealloc_remaining(m) >= chainlen - 1)
+        return 0;
+    uint64_t n[2] = {0, 0};
+    for (uint8_t *c = b; c; c = overflow_of(m, c)) {
+        for (unsigned i = 0; i < BUCKET_CNT; i++) {
+            uint8_t top;
+            if (!is_empty(c[i]))
+                n[destination(m, c, i, doubling, newbit, &top)]++;
+        }
+    }
+    return ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
+}
+
+/* Drop the overflow chain behind an evacuated old head: the map can no
+ * longer reach it once the head's link is scrubbed. */
+static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
+{
+    uint8_t *prev = head;
+    while (ovf) {
+        uint8_t *next = overflow_of(m, ovf);
+        bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
+        HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
+        if (!prealloc)
+            blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        prev = ovf;
+        ovf = next;
+    }
+}
+
+/* advanceEvacuationMark: the only normal way a growth ends.  The mark moves
+ * past the bucket just evacuated and past up to 1024 more that already
+ * are; when it reaches the old bucket count the old array is released. */
+static void advance_evacuation_mark(hmap *m, uint64_t newbit)
+{
+    m->nevacuate++;
+    uint64_t stop = m->nevacuate + EVAC_SCAN_LIMIT;
+    if (stop > newbit)
+        stop = newbit;
+    while (m->nevacuate != stop && evacuated(bucket_at(m, m->oldbuckets, m->nevacuate)))
+        m->nevacuate++;
+    if (m->nevacuate != newbit)
+        return;
+
+    uint8_t *old = m->oldbuckets;
+    bool samesize = same_size_grow(m);
+    HMAP_TP(grow_done, m, old, m->B, samesize ? HMAP_GROW_SAME_SIZE : HMAP_GROW_DOUBLE,
+            m->count);
+    m->oldbuckets = NULL;
+    flags_store(m, flags_load(m) & ~F_SAME_SIZE_GROW);
+    /* Old chains that were not scrubbed still hold their overflow buckets. */
+    free_chains(m, old, newbit, m->old_nalloc, HMAP_FREE_GROW_DONE);
+    m->old_nalloc = 0;
+}
+
+/* evacuate(oldbucket): copy the live entries of one old chain into X (same
+ * index) or Y (index + old count), mark every old slot, scrub the old head
+ * when Go would, then maybe advance the mark.  All-or-nothing: returns -1
+ * with nothing changed if an overflow bucket cannot be reserved. */
+int evacuate(hmap *m, uint64_t oldbucket)
+{
+    uint64_t newbit = noldbuckets(m);
+    uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
+    if (!evacuated(b)) {
+        bool doubling = !same_size_grow(m);
+        ovf_reserve r = {0};
+        if (reserve_for_chain(m, b, doubling, newbit, &r) < 0)
+            return -1;
+
+        struct {
+            uint8_t *b;
+            unsigned i;
+            uint32_t moved;
+        } dst[2] = {{bucket_at(m, m->buckets, oldbucket), 0, 0},
+                    {doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, 0, 0}};
+
+        for (uint8_t *ob = b; ob; ob = overflow_of(m, ob)) {
+            for (unsigned i = 0; i < BUCKET_CNT; i++) {
+                if (is_empty(ob[i])) {
+                    th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
+                    continue;
+                }
+                if (ob[i] < MIN_TOP_HASH)
+                    hmap_fatal("bad map state");
+                uint8_t top;
+                unsigned useY = destination(m, ob, i, doubling, newbit, &top);
+                th_write(m, ob, i, EVACUATED_X + useY, HMAP_TH_EVAC_MARK);
+                if (dst[useY].i == BUCKET_CNT) {
+                    dst[useY].b = newoverflow(m, dst[useY].b, &r);
+                    dst[useY].i = 0;
+                }
+                uint8_t *d = dst[useY].b;
+                unsigned di = dst[useY].i++;
+                th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
+                /* Copy slot bytes: for indirect keys/values the pointer. */
+                memcpy(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
+                memcpy(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
+                dst[useY].moved++;
+            }
+        }
+        ovf_reserve_drop(m, &r);
+
+        /* Scrub: only for pointerful kinds and when no iterator may walk
+         * old buckets.  Zeroing from offset 8 keeps the marks and cuts the
+         * overflow link, which makes the old overflow chain unreachable. */
+        if (m->pointerful && !(flags_load(m) & F_OLD_ITERATOR)) {
+            uint8_t *ovf = overflow_of(m, b);
+            memset(b + DATA_OFFSET, 0, m->bucketsize - DATA_OFFSET);
+            drop_old_chain(m, b, ovf);
+        }
+        HMAP_TP(evacuate, m, oldbucket, b, bucket_at(m, m->buckets, oldbucket),
+                doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, dst[0].moved,
+                dst[1].moved);
+    }
+    if (oldbucket == m->nevacuate)
+        advance_evacuation_mark(m, newbit);
+    return 0;
+}
+
+/* growWork: evacuate the old bucket feeding the bucket about to be written,
+ * then one more at the mark so the growth always finishes.  Only the first
+ * is required for correctness; if memory runs out on the second, growth
+ * just advances later. */
+int grow_work(hmap *m, uint64_t bucket)
+{
+    if (evacuate(m, bucket & oldbucketmask(m)) < 0)
+        return -1;
+    if (growing(m))
+        (void)evacuate(m, m->nevacuate);
+    return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * internal.h — the map's private layout, shared by the libmap/src files and
+ * by white-box tests.  Names follow the Go runtime (runtime/map.go) so that
+ * go-map-model.md can be read side by side with this code.
+ */
+#ifndef HMAP_INTERNAL_H
+#define HMAP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "hmap_probes.h"
+
+#define HMAP_API __attribute__((visibility("default")))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- Constants (go-map-model.md §1) ------------------------------------ */
+#define BUCKET_CNT_BITS 3
+#define BUCKET_CNT 8
+#define LOAD_FACTOR_NUM 13
+#define LOAD_FACTOR_DEN 2
+#define MAX_KEY_SIZE 128
+#define MAX_ELEM_SIZE 128
+#define DATA_OFFSET 8
+#define EVAC_SCAN_LIMIT 1024 /* extra buckets advanceEvacuationMark may skip */
+
+/* Tophash values. */
+#define EMPTY_REST 0
+#define EMPTY_ONE 1
+#define EVACUATED_X 2
+#define EVACUATED_Y 3
+#define EVACUATED_EMPTY 4
+#define MIN_TOP_HASH 5
+
+/* Flag bits of hmap.flags. */
+#define F_ITERATOR 1
+#define F_OLD_ITERATOR 2
+#define F_HASH_WRITING 4
+#define F_SAME_SIZE_GROW 8
+
+/* Memory blocks handed out by the map carry this 16-byte header in front,
+ * so that a block can be retired (kept alive for an iterator) without
+ * allocating anything: freeing must never fail. */
+typedef struct blk {
+    struct blk *next_retired;
+    uint32_t size;      /* bytes after the header, low 32 bits */
+    uint8_t kind;       /* BLK_* */
+    uint8_t reason;     /* hmap_free_reason when retired */
+    uint16_t size_high; /* size >> 32 (arrays over 4 GiB) */
+} blk;
+#define BLK_HDR ((size_t)sizeof(blk))
+_Static_assert(sizeof(blk) == 16, "block header is 16 bytes");
+
+enum { BLK_ARRAY = HMAP_MEM_ARRAY, BLK_OVERFLOW = HMAP_MEM_OVERFLOW, BLK_INDIRECT = 7 };
+
+/* ---- The map header ------------------------------------------------------ */
+struct hmap {
+    uint64_t count;         /* live entries; len(m) */
+    _Atomic uint8_t flags;  /* F_*; readers OR iterator bits in concurrently */
+    uint8_t B;              /* log2 of buckets in the current array */
+    uint16_t noverflow;     /* approximate overflow buckets of the current array */
+    uint8_t *buckets;       /* 2^B buckets (+ preallocated tail); NULL until first insert */
+    uint8_t *oldbuckets;    /* previous array while growing, else NULL */
+    uint64_t nevacuate;     /* old buckets below this index are evacuated */
+    uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
+
+    /* Per-map hash seed and the values derived from it for the fast paths. */
+    uint64_t seed;
+    uint64_t hs0, hs1;
+    uint64_t rng;                   /* writer-side PRNG: reseeds, noverflow sampling */
+    _Atomic uint64_t iter_counter;  /* readers draw iterator start positions from it */
+    bool fixed_seed;
+
+    /* Type, resolved once. */
+    hmap_type type;
+    uint32_t keyslot, valslot; /* bytes per key / value slot (8 if indirect) */
+    uint32_t bucketsize;       /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 */
+    bool indirect_key, indirect_val;
+    bool pointerful;
+    bool reflexive;
+    hmap_reclaim reclaim;
+    uint64_t hint;
+
+    /* Array sizes (in buckets, preallocated tail included) for freeing. */
+    uint64_t nalloc;
+    uint64_t old_nalloc;
+
+    /* Memory accounting and deferral of frees while iterators live. */
+    hmap_allocator alloc;
+    _Atomic uint64_t bytes_allocated;
+    _Atomic uint32_t live_iters;
+    _Atomic(blk *) retired;
+};
+
+/* ---- Small helpers ------------------------------------------------------- */
+
+static ALWAYS_INLINE uint64_t bucket_shift(uint8_t B) { return (uint64_t)1 << B; }
+static ALWAYS_INLINE uint64_t bucket_mask(uint8_t B) { return bucket_shift(B) - 1; }
+static ALWAYS_INLINE bool is_empty(uint8_t th) { return th <= EMPTY_ONE; }
+
+static ALWAYS_INLINE uint8_t tophash(uint64_t hash)
+{
+    uint8_t top = (uint8_t)(hash >> 56);
+    if (top < MIN_TOP_HASH)
+        top += MIN_TOP_HASH;
+    return top;
+}
+
+static ALWAYS_INLINE uint8_t *bucket_at(const hmap *m, uint8_t *arr, uint64_t i)
+{
+    return arr + i * m->bucketsize;
+}
+static ALWAYS_INLINE uint8_t *slot_key(const hmap *m, uint8_t *b, unsigned i)
+{
+    return b + DATA_OFFSET + (size_t)i * m->keyslot;
+}
+static ALWAYS_INLINE uint8_t *slot_val(const hmap *m, uint8_t *b, unsigned i)
+{
+    return b + DATA_OFFSET + (size_t)BUCKET_CNT * m->keyslot + (size_t)i * m->valslot;
+}
+static ALWAYS_INLINE uint8_t *overflow_of(const hmap *m, const uint8_t *b)
+{
+    uint8_t *o;
+    memcpy(&o, b + m->bucketsize - sizeof(void *), sizeof o);
+    return o;
+}
+static ALWAYS_INLINE void set_overflow(const hmap *m, uint8_t *b, uint8_t *o)
+{
+    memcpy(b + m->bucketsize - sizeof(void *), &o, sizeof o);
+}
+/* The key stored in slot i (follows the pointer for indirect keys). */
+static ALWAYS_INLINE void *key_of(const hmap *m, uint8_t *b, unsigned i)
+{
+    uint8_t *k = slot_key(m, b, i);
+    if (m->indirect_key)
+        memcpy(&k, k, sizeof k);
+    return k;
+}
+static ALWAYS_INLINE void *val_of(const hmap *m, uint8_t *b, unsigned i)
+{
+    uint8_t *v = slot_val(m, b, i);
+    if (m->indirect_val)
+        memcpy(&v, v, sizeof v);
+    return v;
+}
+
+/* A bucket is evacuated when its first tophash is a mark (2..4). */
+static ALWAYS_INLINE bool evacuated(const uint8_t *b)
+{
+    uint8_t h = b[0];
+    return h > EMPTY_ONE && h < MIN_TOP_HASH;
+}
+
+static ALWAYS_INLINE bool growing(const hmap *m) { return m->oldbuckets != NULL; }
+static ALWAYS_INLINE bool same_size_grow(const hmap *m)
+{
+    return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SAME_SIZE_GROW) != 0;
+}
+/* Number of buckets of the old array. */
+static ALWAYS_INLINE uint64_t noldbuckets(const hmap *m)
+{
+    uint8_t oldB = m->B;
+    if (!same_size_grow(m))
+        oldB--;
+    return bucket_shift(oldB);
+}
+static ALWAYS_INLINE uint64_t oldbucketmask(const hmap *m) { return noldbuckets(m) - 1; }
+
+/* overLoadFactor: more than 8 entries and above 6.5 per bucket. */
+static ALWAYS_INLINE bool over_load_factor(uint64_t count, uint8_t B)
+{
+    return count > BUCKET_CNT &&
+           count > (uint64_t)LOAD_FACTOR_NUM * (bucket_shift(B) / LOAD_FACTOR_DEN);
+}
+/* tooManyOverflowBuckets: roughly as many overflow buckets as buckets. */
+static ALWAYS_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B)
+{
+    if (B > 15)
+        B = 15;
+    return noverflow >= (uint16_t)(1u << (B & 15));
+}
+
+/* Every tophash change goes through here so that the probe sees it. */
+static ALWAYS_INLINE void th_write(hmap *m, uint8_t *b, unsigned i, uint8_t v, uint8_t cause)
+{
+    HMAP_TP(tophash_write, m, b, (uint8_t)i, b[i], v, cause);
+    b[i] = v;
+}
+
+/* Flag helpers.  Go toggles hashWriting with a plain XOR so that two racing
+ * writers are likely to notice each other; relaxed atomics keep that
+ * behaviour without making the race undefined in C. */
+static ALWAYS_INLINE uint8_t flags_load(const hmap *m)
+{
+    return atomic_load_explicit(&m->flags, memory_order_relaxed);
+}
+static ALWAYS_INLINE void flags_store(hmap *m, uint8_t f)
+{
+    atomic_store_explicit(&m->flags, f, memory_order_relaxed);
+}
+
+/* ---- Cross-file functions ---------------------------------------------- */
+
+/* map.c */
+_Noreturn void hmap_fatal(const char *msg);
+void map_reseed(hmap *m);
+uint64_t map_rand(hmap *m);
+void write_begin(hmap *m);
+void write_end(hmap *m);
+
+/* hash.c: hash of a key by kind (generic dispatch; fast paths inline it). */
+uint64_t hmap_derive_seed(uint64_t seed, uint64_t *hs0, uint64_t *hs1);
+uint64_t hash_u64_derived(uint64_t k, uint64_t hs0, uint64_t hs1);
+uint64_t hash_bytes_derived(const void *key, size_t n, uint64_t hs0, uint64_t hs1);
+
+/* types.c */
+int type_check(const hmap_type *t);
+
+/* alloc.c */
+void *blk_alloc(hmap *m, size_t size, uint8_t kind);
+/* Free now, or retire until no iterator can reach the block. */
+void blk_release(hmap *m, void *p, uint8_t reason);
+void blk_free_now(hmap *m, void *p);
+size_t blk_size(const void *p);
+void retired_flush(hmap *m);
+int indirect_alloc(hmap *m, size_t size, void **out);
+
+/* bucket_array.c */
+int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc);
+void reset_bucket_array(hmap *m);
+uint64_t prealloc_count(const hmap *m, uint8_t B);
+/* A reserve of overflow buckets taken before a change that must not fail
+ * half-way (evacuation, insert). */
+typedef struct ovf_reserve {
+    uint8_t *fresh; /* allocator blocks, linked through their overflow word */
+    uint64_t nfresh;
+} ovf_reserve;
+uint64_t prealloc_remaining(const hmap *m);
+int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed);
+void ovf_reserve_drop(hmap *m, ovf_reserve *r);
+uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
+void incr_noverflow(hmap *m);
+bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize);
+
+/* grow.c */
+int hash_grow(hmap *m);
+int grow_work(hmap *m, uint64_t bucket);
+int evacuate(hmap *m, uint64_t oldbucket);
+
+/* access.c (used by iteration for stale slots) */
+bool lookup_kv(hmap *m, const void *key, const void **k, void **v);
+uint64_t key_hash(const hmap *m, const void *key);
+bool key_equal(const hmap *m, const void *a, const void *b);
+
+/* clear.c / map.c: release every bucket block of the map (destroy) */
+void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);
+
+#endif /* HMAP_INTERNAL_H */

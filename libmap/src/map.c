@@ -1,0 +1,193 @@
+/*
+ * map.c — creating and destroying maps, seeds, and Go's misuse detection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "internal.h"
+
+extern const hmap_allocator hmap_default_allocator;
+int type_check(const hmap_type *t);
+
+_Noreturn void hmap_fatal(const char *msg)
+{
+    fprintf(stderr, "fatal error: %s\n", msg);
+    fflush(stderr);
+    abort();
+}
+
+/* splitmix64 step: the writer-side PRNG (noverflow sampling, reseeds). */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t map_rand(hmap *m) { return splitmix(&m->rng); }
+
+static void set_seed(hmap *m, uint64_t seed)
+{
+    m->seed = seed;
+    hmap_derive_seed(seed, &m->hs0, &m->hs1);
+}
+
+/* A fresh hash seed (Go: hash0 = fastrand() when the map empties, issue
+ * 25237).  The PRNG state came from getrandom(), so seeds stay secret; with
+ * a fixed creation seed the sequence is reproducible. */
+void map_reseed(hmap *m) { set_seed(m, map_rand(m)); }
+
+/* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing. */
+void write_begin(hmap *m)
+{
+    uint8_t f = flags_load(m);
+    if (f & F_HASH_WRITING)
+        hmap_fatal("concurrent map writes");
+    flags_store(m, f ^ F_HASH_WRITING);
+}
+
+void write_end(hmap *m)
+{
+    uint8_t f = flags_load(m);
+    if (!(f & F_HASH_WRITING))
+        hmap_fatal("concurrent map writes");
+    flags_store(m, f & ~F_HASH_WRITING);
+}
+
+/* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
+ * whose bucket bytes would overflow or exceed the allocation limit acts as
+ * 0 (maxAlloc is 2^48 on linux/amd64). */
+static uint8_t b_for_hint(uint64_t hint, uint32_t bucketsize)
+{
+    if (hint > ((uint64_t)1 << 48) / bucketsize)
+        hint = 0;
+    uint8_t B = 0;
+    while (over_load_factor(hint, B))
+        B++;
+    return B;
+}
+
+HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
+{
+    hmap_options o = {0};
+    if (opts)
+        o = *opts;
+    if (type_check(type) < 0 || (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* EAGER and SHRINK are reserved names; never silently run them as GO. */
+    if (o.reclaim != HMAP_RECLAIM_GO) {
+        errno = EINVAL;
+        return NULL;
+    }
+    const hmap_allocator *a = o.allocator ? o.allocator : &hmap_default_allocator;
+    hmap *m = a->alloc(a->ctx, sizeof *m, 16);
+    if (!m) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    m->alloc = *a;
+    atomic_store(&m->bytes_allocated, sizeof *m);
+    m->type = *type;
+    if (!m->type.name)
+        m->type.name = "anonymous";
+    m->indirect_key = type->key_size > MAX_KEY_SIZE;
+    m->indirect_val = type->val_size > MAX_ELEM_SIZE;
+    m->keyslot = m->indirect_key ? sizeof(void *) : type->key_size;
+    m->valslot = m->indirect_val ? sizeof(void *) : type->val_size;
+    m->bucketsize = DATA_OFFSET + BUCKET_CNT * (m->keyslot + m->valslot) + sizeof(void *);
+    /* An indirect key or value is a pointer: the bucket kind is pointerful. */
+    m->pointerful = (type->flags & HMAP_TYPE_POINTERFUL) || m->indirect_key || m->indirect_val;
+    m->reflexive = !(type->flags & HMAP_TYPE_NONREFLEXIVE);
+    m->reclaim = o.reclaim;
+    m->hint = o.hint;
+
+    if (o.seed) {
+        m->fixed_seed = true;
+        m->rng = o.seed ^ 0x6a09e667f3bcc909ull;
+        set_seed(m, o.seed);
+    } else {
+        uint64_t r[2];
+        if (getrandom(r, sizeof r, 0) != sizeof r) {
+            a->free(a->ctx, m, sizeof *m);
+            errno = EIO;
+            return NULL;
+        }
+        m->rng = r[1];
+        set_seed(m, r[0]);
+    }
+
+    HMAP_TP(map_create, m, type->key_size, type->val_size, m->bucketsize, (uint8_t)m->pointerful,
+            (uint8_t)m->reclaim, (uint32_t)(o.hint > UINT32_MAX ? UINT32_MAX : o.hint),
+            m->type.name);
+
+    m->B = b_for_hint(o.hint, m->bucketsize);
+    if (m->B != 0 &&
+        make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+        HMAP_TP(map_destroy, m, 0, (uint64_t)atomic_load(&m->bytes_allocated));
+        a->free(a->ctx, m, sizeof *m);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return m;
+}
+
+/* Free the separately allocated keys and values of b's live slots. */
+static void free_indirect_live(hmap *m, uint8_t *b)
+{
+    for (unsigned i = 0; i < BUCKET_CNT; i++) {
+        if (b[i] < MIN_TOP_HASH)
+            continue;
+        if (m->indirect_key)
+            blk_release(m, key_of(m, b, i), 0);
+        if (m->indirect_val)
+            blk_release(m, val_of(m, b, i), 0);
+    }
+}
+
+/* Release an array and the individually allocated overflow buckets of its
+ * chains (preallocated ones live inside the block and go with it).  Live
+ * indirect objects are released too when `with_indirect` says the slots
+ * own them (not for evacuated copies). */
+void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
+{
+    bool with_indirect = reason == HMAP_FREE_DESTROY && (m->indirect_key || m->indirect_val);
+    for (uint64_t i = 0; i < nbuckets; i++) {
+        uint8_t *b = bucket_at(m, arr, i);
+        uint8_t *ovf = overflow_of(m, b);
+        if (with_indirect)
+            free_indirect_live(m, b);
+        while (ovf) {
+            uint8_t *next = overflow_of(m, ovf);
+            if (with_indirect)
+                free_indirect_live(m, ovf);
+            if (!in_block(ovf, arr, nalloc, m->bucketsize))
+                blk_release(m, ovf, reason);
+            ovf = next;
+        }
+    }
+    blk_release(m, arr, reason);
+}
+
+HMAP_API void hmap_free(hmap *m)
+{
+    if (!m)
+        return;
+    HMAP_TP(map_destroy, m, m->count, (uint64_t)atomic_load(&m->bytes_allocated));
+    /* Iterators still open are invalid from here on: free, don't retire. */
+    atomic_store(&m->live_iters, 0);
+    retired_flush(m);
+    if (m->oldbuckets)
+        free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
+    if (m->buckets)
+        free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
+    hmap_allocator a = m->alloc;
+    a.free(a.ctx, m, sizeof *m);
+}
+
+HMAP_API size_t hmap_len(const hmap *m) { return m ? (size_t)m->count : 0; }

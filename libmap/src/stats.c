@@ -1,0 +1,58 @@
+/*
+ * stats.c — hmap_get_stats: a full walk of everything the map holds.  O(size
+ * of the map); meant for tests, examples and occasional monitoring.
+ */
+#include "internal.h"
+
+/* Count overflow buckets linked in an array's chains. */
+static uint64_t count_overflow(const hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc,
+                               uint64_t *individual)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < nbuckets; i++) {
+        for (uint8_t *o = overflow_of(m, bucket_at(m, arr, i)); o; o = overflow_of(m, o)) {
+            n++;
+            if (!in_block(o, arr, nalloc, m->bucketsize))
+                (*individual)++;
+        }
+    }
+    return n;
+}
+
+HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return;
+    out->B = m->B;
+    out->growing = growing(m);
+    out->same_size_grow = same_size_grow(m);
+    out->count = m->count;
+    out->noverflow = m->noverflow;
+    out->nevacuate = m->nevacuate;
+    out->buckets = bucket_shift(m->B);
+    out->flags = flags_load(m);
+    out->bucket_size = m->bucketsize;
+    out->seed = m->seed;
+    out->bytes_allocated = atomic_load_explicit(&m->bytes_allocated, memory_order_relaxed);
+
+    /* Slots that exist in memory: whole blocks (arrays with their tails)
+     * plus individually allocated overflow buckets. */
+    uint64_t individual = 0, slots_buckets = 0;
+    if (m->buckets) {
+        out->overflow_buckets += count_overflow(m, m->buckets, bucket_shift(m->B), m->nalloc,
+                                                &individual);
+        out->prealloc_total = m->nalloc - bucket_shift(m->B);
+        out->prealloc_free = prealloc_remaining(m);
+        slots_buckets += m->nalloc;
+    }
+    if (m->oldbuckets) {
+        out->overflow_buckets += count_overflow(m, m->oldbuckets, noldbuckets(m), m->old_nalloc,
+                                                &individual);
+        slots_buckets += m->old_nalloc;
+    }
+    slots_buckets += individual;
+    out->empty_slots = slots_buckets * BUCKET_CNT - m->count;
+    for (blk *h = atomic_load(&((hmap *)m)->retired); h; h = h->next_retired)
+        out->retained_blocks++;
+}
