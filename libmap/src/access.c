@@ -63,6 +63,7 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
 {
     uint64_t mask = bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, hash & mask);
+    prefetch_bucket(m, b);
     if (UNLIKELY(m->oldbuckets != NULL)) {
         if (!same_size_grow(m))
             mask >>= 1;
@@ -85,12 +86,11 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     uint64_t hash = hash_k(m, key, kind);
     uint8_t top = tophash(hash);
     for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            if (b[i] != top) {
-                if (b[i] == EMPTY_REST)
-                    return NULL;
+        uint64_t w = tophash_word(b);
+        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
+            unsigned i = first_byte(hits);
+            if (b[i] != top)
                 continue;
-            }
             void *k = key_of(m, b, i);
             if (eq_k(m, key, k, kind)) {
                 if (kout)
@@ -98,6 +98,9 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
                 return val_of(m, b, i);
             }
         }
+        /* An emptyRest slot means nothing follows in this chain. */
+        if (bytes_equal(w, EMPTY_REST))
+            return NULL;
     }
     return NULL;
 }
@@ -178,24 +181,20 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
     uint8_t top = tophash(hash);
 again:;
     uint64_t bucket = hash & bucket_mask(m->B);
+    uint8_t *b = bucket_at(m, m->buckets, bucket);
+    prefetch_bucket(m, b);
     if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
         err = -ENOMEM;
         goto done;
     }
-    uint8_t *b = bucket_at(m, m->buckets, bucket);
     uint8_t *insb = NULL;
     unsigned insi = 0;
     for (;;) {
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            if (b[i] != top) {
-                if (is_empty(b[i]) && insb == NULL) {
-                    insb = b;
-                    insi = i;
-                }
-                if (b[i] == EMPTY_REST)
-                    goto search_done;
+        uint64_t w = tophash_word(b);
+        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
+            unsigned i = first_byte(hits);
+            if (b[i] != top)
                 continue;
-            }
             void *k = key_of(m, b, i);
             if (!eq_k(m, key, k, kind))
                 continue;
@@ -209,12 +208,21 @@ again:;
                 memset(v, 0, m->type.val_size);
             goto done;
         }
+        /* Remember the first empty slot of the chain (tombstone or
+         * emptyRest); an emptyRest ends the chain. */
+        uint64_t empty = bytes_empty(w);
+        if (empty && insb == NULL) {
+            insb = b;
+            insi = first_byte(empty);
+        }
+        if (bytes_equal(w, EMPTY_REST))
+            break;
         uint8_t *ovf = overflow_of(m, b);
         if (ovf == NULL)
             break;
         b = ovf;
     }
-search_done:
+
     /* A new key.  Grow only when no growth is running (§6.3). */
     if (!growing(m) &&
         (over_load_factor(m->count + 1, m->B) || too_many_overflow_buckets(m->noverflow, m->B))) {
@@ -310,18 +318,16 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
 
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
+    prefetch_bucket(m, b);
     if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0)
         b = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
     uint8_t *head = b;
     uint8_t top = tophash(hash);
     for (; b; b = overflow_of(m, b)) {
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            if (b[i] != top) {
-                if (b[i] == EMPTY_REST)
-                    goto done;
-                continue;
-            }
-            if (!eq_k(m, key, key_of(m, b, i), kind))
+        uint64_t w = tophash_word(b);
+        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
+            unsigned i = first_byte(hits);
+            if (b[i] != top || !eq_k(m, key, key_of(m, b, i), kind))
                 continue;
             clear_slot(m, b, i, kind);
             th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);
@@ -357,6 +363,8 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
             found = true;
             goto done;
         }
+        if (bytes_equal(w, EMPTY_REST))
+            break;
     }
 done:
     write_end(m);
