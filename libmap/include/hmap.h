@@ -181,7 +181,9 @@ typedef struct hmap_stats {
     uint64_t prealloc_total;   /* preallocated overflow buckets of the current array */
     uint64_t prealloc_free;    /* of those, not yet handed out */
     uint64_t bytes_allocated;  /* everything currently held from the allocator */
-    uint64_t empty_slots;      /* slots of linked buckets (current + old) holding no entry */
+    uint64_t empty_slots;      /* slots in allocated bucket memory (arrays with their
+                                  preallocated tails, overflow buckets; current + old)
+                                  holding no entry */
     uint64_t retained_blocks;  /* blocks whose free waits for an iterator to stop */
     uint8_t flags;             /* Go's flags byte: 1 iterator, 2 oldIterator, 8 sameSizeGrow */
     uint32_t bucket_size;      /* bytes per bucket */

@@ -12,50 +12,6 @@
 
 #include "internal.h"
 
-static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
-{
-    switch (kind) {
-    case HMAP_KIND_U32: {
-        uint32_t v;
-        memcpy(&v, key, 4);
-        return hash_u64_derived(v, m->hs0, m->hs1);
-    }
-    case HMAP_KIND_U64: {
-        uint64_t v;
-        memcpy(&v, key, 8);
-        return hash_u64_derived(v, m->hs0, m->hs1);
-    }
-    case HMAP_KIND_STR: {
-        const hmap_str *s = key;
-        return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
-    }
-    default:
-        if (m->type.hash)
-            return m->type.hash(key, m->seed);
-        return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
-    }
-}
-
-static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int kind)
-{
-    switch (kind) {
-    case HMAP_KIND_U32:
-        return memcmp(a, b, 4) == 0;
-    case HMAP_KIND_U64:
-        return memcmp(a, b, 8) == 0;
-    case HMAP_KIND_STR: {
-        const hmap_str *x = a, *y = b;
-        return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
-    }
-    default:
-        if (m->type.equal)
-            return m->type.equal(a, b);
-        return memcmp(a, b, m->type.key_size) == 0;
-    }
-}
-
-uint64_t key_hash(const hmap *m, const void *key) { return hash_k(m, key, m->type.kind); }
-bool key_equal(const hmap *m, const void *a, const void *b) { return eq_k(m, a, b, m->type.kind); }
 
 /* The chain that holds `hash` right now: the new bucket, or the old one
  * while it has not been evacuated. */
@@ -151,7 +107,7 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
         memcpy(ks, &kobj, sizeof kobj);
         ks = kobj;
     }
-    memcpy(ks, key, m->type.key_size);
+    copy_slot(ks, key, m->type.key_size);
     if (m->indirect_val) {
         memcpy(vs, &vobj, sizeof vobj);
         vs = vobj;
@@ -159,7 +115,7 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
     /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
      * needs no write. */
     if (val)
-        memcpy(vs, val, m->type.val_size);
+        copy_slot(vs, val, m->type.val_size);
 }
 
 /* mapassign.  All memory the insert needs (a grown array, an overflow
@@ -200,12 +156,12 @@ again:;
                 continue;
             /* Present: update in place; no growth check. */
             if (m->type.flags & HMAP_TYPE_KEY_UPDATE)
-                memcpy(k, key, m->type.key_size);
+                copy_slot(k, key, m->type.key_size);
             void *v = val_of(m, b, i);
             if (val)
-                memcpy(v, val, m->type.val_size);
+                copy_slot(v, val, m->type.val_size);
             else
-                memset(v, 0, m->type.val_size);
+                zero_slot(v, m->type.val_size);
             goto done;
         }
         /* Remember the first empty slot of the chain (tombstone or
@@ -299,7 +255,7 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
         blk_release(m, val_of(m, b, i), 0);
         memset(vs, 0, sizeof(void *));
     } else {
-        memset(vs, 0, m->type.val_size);
+        zero_slot(vs, m->type.val_size);
     }
 }
 

@@ -170,8 +170,8 @@ int evacuate(hmap *m, uint64_t oldbucket)
                 unsigned di = dst[useY].i++;
                 th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
                 /* Copy slot bytes: for indirect keys/values the pointer. */
-                memcpy(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
-                memcpy(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
+                copy_slot(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
+                copy_slot(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
                 dst[useY].moved++;
             }
         }

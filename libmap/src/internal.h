@@ -14,6 +14,7 @@
 
 #include "hmap.h"
 #include "hmap_probes.h"
+#include "hash_inline.h"
 
 #define HMAP_API __attribute__((visibility("default")))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -137,17 +138,19 @@ static ALWAYS_INLINE void set_overflow(const hmap *m, uint8_t *b, uint8_t *o)
 /* The key stored in slot i (follows the pointer for indirect keys). */
 static ALWAYS_INLINE void *key_of(const hmap *m, uint8_t *b, unsigned i)
 {
-    uint8_t *k = slot_key(m, b, i);
-    if (m->indirect_key)
-        memcpy(&k, k, sizeof k);
-    return k;
+    uint8_t *k = slot_key(m, b, i), *obj;
+    if (!m->indirect_key)
+        return k;
+    memcpy(&obj, k, sizeof obj); /* the slot holds a pointer to the key */
+    return obj;
 }
 static ALWAYS_INLINE void *val_of(const hmap *m, uint8_t *b, unsigned i)
 {
-    uint8_t *v = slot_val(m, b, i);
-    if (m->indirect_val)
-        memcpy(&v, v, sizeof v);
-    return v;
+    uint8_t *v = slot_val(m, b, i), *obj;
+    if (!m->indirect_val)
+        return v;
+    memcpy(&obj, v, sizeof obj);
+    return obj;
 }
 
 /* A bucket spans up to three cache lines (144 bytes for u64->u64): ask for
@@ -218,6 +221,59 @@ static ALWAYS_INLINE uint64_t bytes_equal(uint64_t w, uint8_t v)
 static ALWAYS_INLINE uint64_t bytes_empty(uint64_t w) { return bytes_equal(w & ~BYTES_01, 0); }
 static ALWAYS_INLINE unsigned first_byte(uint64_t bits) { return (unsigned)__builtin_ctzll(bits) >> 3; }
 
+/* Hash and equality of a key by kind.  With a constant kind (the fast
+ * paths) the switch folds away; key_hash/key_equal dispatch at run time. */
+static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
+{
+    switch (kind) {
+    case HMAP_KIND_U32: {
+        uint32_t v;
+        memcpy(&v, key, 4);
+        return hash_u64_derived(v, m->hs0, m->hs1);
+    }
+    case HMAP_KIND_U64: {
+        uint64_t v;
+        memcpy(&v, key, 8);
+        return hash_u64_derived(v, m->hs0, m->hs1);
+    }
+    case HMAP_KIND_STR: {
+        const hmap_str *s = key;
+        return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
+    }
+    default:
+        if (m->type.hash)
+            return m->type.hash(key, m->seed);
+        return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
+    }
+}
+
+static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int kind)
+{
+    switch (kind) {
+    case HMAP_KIND_U32:
+        return memcmp(a, b, 4) == 0;
+    case HMAP_KIND_U64:
+        return memcmp(a, b, 8) == 0;
+    case HMAP_KIND_STR: {
+        const hmap_str *x = a, *y = b;
+        return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+    }
+    default:
+        if (m->type.equal)
+            return m->type.equal(a, b);
+        return memcmp(a, b, m->type.key_size) == 0;
+    }
+}
+
+static ALWAYS_INLINE uint64_t key_hash(const hmap *m, const void *key)
+{
+    return hash_k(m, key, m->type.kind);
+}
+static ALWAYS_INLINE bool key_equal(const hmap *m, const void *a, const void *b)
+{
+    return eq_k(m, a, b, m->type.kind);
+}
+
 /* Every tophash change goes through here so that the probe sees it. */
 static ALWAYS_INLINE void th_write(hmap *m, uint8_t *b, unsigned i, uint8_t v, uint8_t cause)
 {
@@ -239,17 +295,64 @@ static ALWAYS_INLINE void flags_store(hmap *m, uint8_t f)
 
 /* ---- Cross-file functions ---------------------------------------------- */
 
-/* map.c */
 _Noreturn void hmap_fatal(const char *msg);
+
+/* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing;
+ * at the end check it is still set and clear it. */
+static ALWAYS_INLINE void write_begin(hmap *m)
+{
+    uint8_t f = flags_load(m);
+    if (UNLIKELY(f & F_HASH_WRITING))
+        hmap_fatal("concurrent map writes");
+    flags_store(m, f ^ F_HASH_WRITING);
+}
+static ALWAYS_INLINE void write_end(hmap *m)
+{
+    uint8_t f = flags_load(m);
+    if (UNLIKELY(!(f & F_HASH_WRITING)))
+        hmap_fatal("concurrent map writes");
+    flags_store(m, f & ~F_HASH_WRITING);
+}
+
+/* memcpy with the common slot sizes spelled out, so that the compiler emits
+ * one or two moves instead of a libc call for 4-, 8- and 16-byte slots. */
+static ALWAYS_INLINE void copy_slot(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 4:
+        memcpy(dst, src, 4);
+        break;
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
+static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
+{
+    switch (n) {
+    case 4:
+        memset(dst, 0, 4);
+        break;
+    case 8:
+        memset(dst, 0, 8);
+        break;
+    case 16:
+        memset(dst, 0, 16);
+        break;
+    default:
+        memset(dst, 0, n);
+    }
+}
+
+/* map.c */
 void map_reseed(hmap *m);
 uint64_t map_rand(hmap *m);
-void write_begin(hmap *m);
-void write_end(hmap *m);
 
-/* hash.c: hash of a key by kind (generic dispatch; fast paths inline it). */
-uint64_t hmap_derive_seed(uint64_t seed, uint64_t *hs0, uint64_t *hs1);
-uint64_t hash_u64_derived(uint64_t k, uint64_t hs0, uint64_t hs1);
-uint64_t hash_bytes_derived(const void *key, size_t n, uint64_t hs0, uint64_t hs1);
 
 /* types.c */
 int type_check(const hmap_type *t);
@@ -287,8 +390,6 @@ int evacuate(hmap *m, uint64_t oldbucket);
 
 /* access.c (used by iteration for stale slots) */
 bool lookup_kv(hmap *m, const void *key, const void **k, void **v);
-uint64_t key_hash(const hmap *m, const void *key);
-bool key_equal(const hmap *m, const void *a, const void *b);
 
 /* clear.c / map.c: release every bucket block of the map (destroy) */
 void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);

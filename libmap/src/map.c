@@ -40,23 +40,6 @@ static void set_seed(hmap *m, uint64_t seed)
  * a fixed creation seed the sequence is reproducible. */
 void map_reseed(hmap *m) { set_seed(m, map_rand(m)); }
 
-/* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing. */
-void write_begin(hmap *m)
-{
-    uint8_t f = flags_load(m);
-    if (f & F_HASH_WRITING)
-        hmap_fatal("concurrent map writes");
-    flags_store(m, f ^ F_HASH_WRITING);
-}
-
-void write_end(hmap *m)
-{
-    uint8_t f = flags_load(m);
-    if (!(f & F_HASH_WRITING))
-        hmap_fatal("concurrent map writes");
-    flags_store(m, f & ~F_HASH_WRITING);
-}
-
 /* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
  * whose bucket bytes would overflow or exceed the allocation limit acts as
  * 0 (maxAlloc is 2^48 on linux/amd64). */
