@@ -106,8 +106,8 @@ typedef struct hmap_allocator {
 
 typedef enum hmap_reclaim {
     HMAP_RECLAIM_GO = 0,     /* exactly Go 1.19: never frees on delete */
-    HMAP_RECLAIM_EAGER = 1,  /* free emptied overflow buckets (not yet implemented) */
-    HMAP_RECLAIM_SHRINK = 2, /* EAGER + shrinking growth (not yet implemented) */
+    HMAP_RECLAIM_EAGER = 1,  /* as GO, but overflow buckets emptied by deletes are freed */
+    HMAP_RECLAIM_SHRINK = 2, /* EAGER + shrinking growth (not yet implemented: EINVAL) */
 } hmap_reclaim;
 
 typedef struct hmap_options {

@@ -127,6 +127,7 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
         hmap_fatal("concurrent map writes");
     uint64_t hash = hash_k(m, key, kind);
     write_begin(m);
+    reclaim_before_write(m);
     int err = 0;
 
     if (UNLIKELY(m->buckets == NULL) &&
@@ -270,13 +271,17 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
         hmap_fatal("concurrent map writes");
     uint64_t hash = hash_k(m, key, kind);
     write_begin(m);
+    reclaim_before_write(m);
     bool found = false;
 
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
     prefetch_bucket(m, b);
-    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0)
+    bool in_old = false;
+    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
         b = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+        in_old = true;
+    }
     uint8_t *head = b;
     uint8_t top = tophash(hash);
     for (; b; b = overflow_of(m, b)) {
@@ -285,6 +290,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
             unsigned i = first_byte(hits);
             if (b[i] != top || !eq_k(m, key, key_of(m, b, i), kind))
                 continue;
+            uint8_t *db = b; /* the bucket that lost the entry */
             clear_slot(m, b, i, kind);
             th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);
             /* Fold the tombstone into emptyRest if every later slot of the
@@ -312,6 +318,8 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
                     break;
             }
         not_last:
+            if (m->reclaim != HMAP_RECLAIM_GO && !in_old)
+                reclaim_after_delete(m, head, db);
             m->count--;
             /* No live entry remains anywhere: a new seed is safe (Go #25237). */
             if (m->count == 0)

@@ -72,6 +72,8 @@ void reset_bucket_array(hmap *m)
 {
     memset(m->buckets, 0, m->nalloc * m->bucketsize);
     m->next_overflow = plant_tail(m, m->buckets, m->B, m->nalloc);
+    m->free_overflow = NULL;
+    m->nfree_overflow = 0;
 }
 
 bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize)
@@ -79,13 +81,14 @@ bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bu
     return arr && p >= arr && p < arr + nalloc * bucketsize;
 }
 
-/* Preallocated buckets still available in the current array. */
+/* Preallocated buckets still available in the current array (the untouched
+ * tail plus, under EAGER, the ones given back). */
 uint64_t prealloc_remaining(const hmap *m)
 {
     if (!m->next_overflow)
-        return 0;
+        return m->nfree_overflow;
     uint8_t *end = m->buckets + m->nalloc * m->bucketsize;
-    return (uint64_t)(end - m->next_overflow) / m->bucketsize;
+    return (uint64_t)(end - m->next_overflow) / m->bucketsize + m->nfree_overflow;
 }
 
 /* Make sure `needed` overflow buckets can be handed out without failing:
@@ -139,7 +142,13 @@ uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
 {
     uint8_t *ovf;
     uint8_t source;
-    if (m->next_overflow) {
+    if (m->free_overflow) {
+        ovf = m->free_overflow; /* given back by an EAGER unlink */
+        m->free_overflow = overflow_of(m, ovf);
+        m->nfree_overflow--;
+        set_overflow(m, ovf, NULL);
+        source = HMAP_OVF_PREALLOC;
+    } else if (m->next_overflow) {
         ovf = m->next_overflow;
         if (overflow_of(m, ovf) == NULL) {
             m->next_overflow = ovf + m->bucketsize;

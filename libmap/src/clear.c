@@ -53,6 +53,7 @@ HMAP_API void hmap_clear(hmap *m)
     if (flags_load(m) & F_HASH_WRITING)
         hmap_fatal("concurrent map writes");
     write_begin(m);
+    reclaim_before_write(m);
 
     for (uint64_t i = 0; i < bucket_shift(m->B); i++)
         empty_chain(m, bucket_at(m, m->buckets, i), true);

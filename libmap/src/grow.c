@@ -43,6 +43,8 @@ int hash_grow(hmap *m)
     m->noverflow = 0;
     /* Unused preallocated buckets of the old array are abandoned in it. */
     m->next_overflow = next_ovf;
+    m->free_overflow = NULL;
+    m->nfree_overflow = 0;
     return 0;
 }
 
@@ -183,6 +185,13 @@ int evacuate(hmap *m, uint64_t oldbucket)
         if (m->pointerful && !(flags_load(m) & F_OLD_ITERATOR)) {
             uint8_t *ovf = overflow_of(m, b);
             memset(b + DATA_OFFSET, 0, m->bucketsize - DATA_OFFSET);
+            drop_old_chain(m, b, ovf);
+        } else if (m->reclaim != HMAP_RECLAIM_GO &&
+                   atomic_load_explicit(&m->live_iters, memory_order_acquire) == 0) {
+            /* EAGER: nobody can walk the old chain any more (lookups see the
+             * evacuation mark, no iterator is live): drop it now. */
+            uint8_t *ovf = overflow_of(m, b);
+            set_overflow(m, b, NULL);
             drop_old_chain(m, b, ovf);
         }
         HMAP_TP(evacuate, m, oldbucket, b, bucket_at(m, m->buckets, oldbucket),

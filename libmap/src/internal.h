@@ -70,6 +70,11 @@ struct hmap {
     uint8_t *oldbuckets;    /* previous array while growing, else NULL */
     uint64_t nevacuate;     /* old buckets below this index are evacuated */
     uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
+    /* EAGER/SHRINK only: preallocated buckets given back by unlinks, linked
+     * through their overflow word, handed out before next_overflow. */
+    uint8_t *free_overflow;
+    uint64_t nfree_overflow;
+    bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
 
     /* Per-map hash seed and the values derived from it for the fast paths. */
     uint64_t seed;
@@ -382,6 +387,15 @@ void ovf_reserve_drop(hmap *m, ovf_reserve *r);
 uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
 void incr_noverflow(hmap *m);
 bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize);
+
+/* reclaim.c (EAGER/SHRINK) */
+void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
+void reclaim_owed_sweep(hmap *m);
+static ALWAYS_INLINE void reclaim_before_write(hmap *m)
+{
+    if (UNLIKELY(m->sweep_owed))
+        reclaim_owed_sweep(m);
+}
 
 /* grow.c */
 int hash_grow(hmap *m);

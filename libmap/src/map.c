@@ -62,8 +62,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
         errno = EINVAL;
         return NULL;
     }
-    /* EAGER and SHRINK are reserved names; never silently run them as GO. */
-    if (o.reclaim != HMAP_RECLAIM_GO) {
+    /* SHRINK is not implemented yet: refuse it, never run it as another. */
+    if (o.reclaim != HMAP_RECLAIM_GO && o.reclaim != HMAP_RECLAIM_EAGER) {
         errno = EINVAL;
         return NULL;
     }
