@@ -107,7 +107,7 @@ typedef struct hmap_allocator {
 typedef enum hmap_reclaim {
     HMAP_RECLAIM_GO = 0,     /* exactly Go 1.19: never frees on delete */
     HMAP_RECLAIM_EAGER = 1,  /* as GO, but overflow buckets emptied by deletes are freed */
-    HMAP_RECLAIM_SHRINK = 2, /* EAGER + shrinking growth (not yet implemented: EINVAL) */
+    HMAP_RECLAIM_SHRINK = 2, /* EAGER + incremental shrink when the map gets sparse */
 } hmap_reclaim;
 
 typedef struct hmap_options {
@@ -156,6 +156,9 @@ typedef struct hmap_iter {
     uint8_t wrapped;
     uint8_t checkbucket_set;
     uint8_t active;     /* counted in the map's live iterators */
+    uint8_t shrink_mode; /* started during a shrink (SHRINK policy) */
+    uint8_t newB;
+    void *newbuckets;   /* shrink_mode: the smaller array at start */
     uint64_t checkbucket;
     const void *key;
     void *val;
@@ -173,6 +176,7 @@ typedef struct hmap_stats {
     uint8_t B;                 /* log2 of the current bucket count */
     bool growing;              /* an old array exists */
     bool same_size_grow;       /* the growth in progress keeps B */
+    bool shrinking;            /* the growth in progress halves the array (SHRINK) */
     uint64_t count;            /* live entries */
     uint32_t noverflow;        /* Go's (approximate) overflow counter */
     uint64_t nevacuate;        /* evacuation mark */
@@ -185,7 +189,8 @@ typedef struct hmap_stats {
                                   preallocated tails, overflow buckets; current + old)
                                   holding no entry */
     uint64_t retained_blocks;  /* blocks whose free waits for an iterator to stop */
-    uint8_t flags;             /* Go's flags byte: 1 iterator, 2 oldIterator, 8 sameSizeGrow */
+    uint8_t flags;             /* Go's flags byte: 1 iterator, 2 oldIterator, 8 sameSizeGrow
+                                  (+16 shrinking, not Go's) */
     uint32_t bucket_size;      /* bytes per bucket */
     uint64_t seed;             /* current hash seed (changes when the map empties) */
 } hmap_stats;

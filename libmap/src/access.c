@@ -21,9 +21,7 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
     uint8_t *b = bucket_at(m, m->buckets, hash & mask);
     prefetch_bucket(m, b);
     if (UNLIKELY(m->oldbuckets != NULL)) {
-        if (!same_size_grow(m))
-            mask >>= 1;
-        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & mask);
+        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
         if (!evacuated(ob))
             b = ob;
     }
@@ -118,6 +116,15 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
         copy_slot(vs, val, m->type.val_size);
 }
 
+/* Key size as a constant for the fast kinds, so copies fold to moves. */
+static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
+{
+    return kind == HMAP_KIND_U64   ? 8
+           : kind == HMAP_KIND_U32 ? 4
+           : kind == HMAP_KIND_STR ? sizeof(hmap_str)
+                                   : m->type.key_size;
+}
+
 /* mapassign.  All memory the insert needs (a grown array, an overflow
  * bucket, indirect objects) is obtained before the first visible change, so
  * -ENOMEM leaves every entry exactly as it was. */
@@ -125,6 +132,19 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
 {
     if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
         hmap_fatal("concurrent map writes");
+    /* key or val may point into this map (a value from hmap_get, a key from
+     * an iterator); the growth work below may scrub or free that memory, so
+     * read them first.  Indirect objects survive evacuation and are not
+     * copied. */
+    uint64_t kbuf[MAX_KEY_SIZE / 8], vbuf[MAX_ELEM_SIZE / 8];
+    if (!m->indirect_key) {
+        copy_slot(kbuf, key, key_size_k(m, kind));
+        key = kbuf;
+    }
+    if (val && !m->indirect_val) {
+        copy_slot(vbuf, val, m->type.val_size);
+        val = vbuf;
+    }
     uint64_t hash = hash_k(m, key, kind);
     write_begin(m);
     reclaim_before_write(m);
@@ -269,6 +289,12 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
         return false;
     if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
         hmap_fatal("concurrent map writes");
+    /* As in assign: the key may point into the map (Go's range-delete). */
+    uint64_t kbuf[MAX_KEY_SIZE / 8];
+    if (!m->indirect_key) {
+        copy_slot(kbuf, key, key_size_k(m, kind));
+        key = kbuf;
+    }
     uint64_t hash = hash_k(m, key, kind);
     write_begin(m);
     reclaim_before_write(m);
@@ -279,8 +305,13 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     prefetch_bucket(m, b);
     bool in_old = false;
     if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
-        b = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
-        in_old = true;
+        /* Out of memory for the evacuation: the key is where lookups would
+         * find it, its old chain if that is still unevacuated. */
+        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+        if (!evacuated(ob)) {
+            b = ob;
+            in_old = true;
+        }
     }
     uint8_t *head = b;
     uint8_t top = tophash(hash);
@@ -331,6 +362,9 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
             break;
     }
 done:
+    /* Any delete may start a shrink, as any delete drives a growth. */
+    if (m->reclaim == HMAP_RECLAIM_SHRINK)
+        maybe_shrink(m);
     write_end(m);
     return found;
 }

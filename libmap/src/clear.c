@@ -68,7 +68,7 @@ HMAP_API void hmap_clear(hmap *m)
     }
     unlink_overflow(m);
 
-    flags_store(m, flags_load(m) & ~F_SAME_SIZE_GROW);
+    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
     m->nevacuate = 0;
     m->noverflow = 0;
     m->count = 0;

@@ -122,13 +122,15 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
         return;
 
     uint8_t *old = m->oldbuckets;
-    bool samesize = same_size_grow(m);
-    HMAP_TP(grow_done, m, old, m->B, samesize ? HMAP_GROW_SAME_SIZE : HMAP_GROW_DOUBLE,
-            m->count);
+    uint8_t kind = same_size_grow(m) ? HMAP_GROW_SAME_SIZE
+                   : shrinking(m)    ? HMAP_GROW_SHRINK
+                                     : HMAP_GROW_DOUBLE;
+    HMAP_TP(grow_done, m, old, m->B, kind, m->count);
     m->oldbuckets = NULL;
-    flags_store(m, flags_load(m) & ~F_SAME_SIZE_GROW);
+    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
-    free_chains(m, old, newbit, m->old_nalloc, HMAP_FREE_GROW_DONE);
+    free_chains(m, old, newbit, m->old_nalloc,
+                kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
     m->old_nalloc = 0;
 }
 
@@ -140,7 +142,10 @@ int evacuate(hmap *m, uint64_t oldbucket)
 {
     uint64_t newbit = noldbuckets(m);
     uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
-    if (!evacuated(b)) {
+    if (!evacuated(b) && shrinking(m)) {
+        if (shrink_evacuate(m, oldbucket, b) < 0)
+            return -1;
+    } else if (!evacuated(b)) {
         bool doubling = !same_size_grow(m);
         ovf_reserve r = {0};
         if (reserve_for_chain(m, b, doubling, newbit, &r) < 0)
@@ -209,9 +214,18 @@ int evacuate(hmap *m, uint64_t oldbucket)
  * just advances later. */
 int grow_work(hmap *m, uint64_t bucket)
 {
-    if (evacuate(m, bucket & oldbucketmask(m)) < 0)
+    if (shrinking(m)) {
+        /* Two old buckets feed new bucket `bucket`: both must be evacuated
+         * before it is written. */
+        if (evacuate(m, bucket) < 0 || (growing(m) && evacuate(m, bucket + bucket_shift(m->B)) < 0))
+            return -1;
+    } else if (evacuate(m, bucket & oldbucketmask(m)) < 0) {
         return -1;
-    if (growing(m))
+    }
+    /* A shrink moves twice as many old buckets as a doubling, and deletes
+     * alone must finish it before the map is sparse enough for the next
+     * one (2.5 old buckets per delete): it advances the mark four times. */
+    for (int i = shrinking(m) ? 4 : 1; i > 0 && growing(m); i--)
         (void)evacuate(m, m->nevacuate);
     return 0;
 }

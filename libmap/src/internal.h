@@ -44,6 +44,7 @@
 #define F_OLD_ITERATOR 2
 #define F_HASH_WRITING 4
 #define F_SAME_SIZE_GROW 8
+#define F_SHRINK 16 /* not Go's: the growth in progress halves the array (SHRINK) */
 
 /* Memory blocks handed out by the map carry this 16-byte header in front,
  * so that a block can be retired (kept alive for an iterator) without
@@ -75,6 +76,7 @@ struct hmap {
     uint8_t *free_overflow;
     uint64_t nfree_overflow;
     bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
+    uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
 
     /* Per-map hash seed and the values derived from it for the fast paths. */
     uint64_t seed;
@@ -179,13 +181,20 @@ static ALWAYS_INLINE bool same_size_grow(const hmap *m)
 {
     return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SAME_SIZE_GROW) != 0;
 }
-/* Number of buckets of the old array. */
+static ALWAYS_INLINE bool shrinking(const hmap *m)
+{
+    return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SHRINK) != 0;
+}
+/* Number of buckets of the old array: half (doubling), the same, or twice
+ * (shrink) the current count. */
 static ALWAYS_INLINE uint64_t noldbuckets(const hmap *m)
 {
-    uint8_t oldB = m->B;
-    if (!same_size_grow(m))
-        oldB--;
-    return bucket_shift(oldB);
+    uint8_t f = atomic_load_explicit(&m->flags, memory_order_relaxed);
+    if (f & F_SAME_SIZE_GROW)
+        return bucket_shift(m->B);
+    if (f & F_SHRINK)
+        return bucket_shift(m->B + 1);
+    return bucket_shift(m->B - 1);
 }
 static ALWAYS_INLINE uint64_t oldbucketmask(const hmap *m) { return noldbuckets(m) - 1; }
 
@@ -396,6 +405,10 @@ static ALWAYS_INLINE void reclaim_before_write(hmap *m)
     if (UNLIKELY(m->sweep_owed))
         reclaim_owed_sweep(m);
 }
+
+/* shrink.c (SHRINK) */
+void maybe_shrink(hmap *m);
+int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
 
 /* grow.c */
 int hash_grow(hmap *m);

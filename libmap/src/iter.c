@@ -36,15 +36,26 @@ HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
     atomic_fetch_add_explicit(&m->live_iters, 1, memory_order_acq_rel);
     it->B = m->B;
     it->buckets = m->buckets;
+    if (shrinking(m)) {
+        /* During a shrink, walk old bucket indices (the larger space): an
+         * unevacuated old chain holds its entries; once evacuated, they and
+         * any entry inserted since are in new bucket idx & newmask, mixed
+         * with its sibling's, so that bucket is walked filtered to idx. */
+        it->shrink_mode = 1;
+        it->B = m->B + 1;
+        it->buckets = m->oldbuckets;
+        it->newB = m->B;
+        it->newbuckets = m->buckets;
+    }
     /* Random start bucket and slot rotation.  Readers may start iterators
      * concurrently, so the randomness comes from an atomic counter mixed
      * with the (secret) seed rather than from writer-side state. */
     uint64_t n = atomic_fetch_add_explicit(&m->iter_counter, 1, memory_order_relaxed);
     uint64_t r = hmap_hash_u64(n, m->seed ^ 0x5851f42d4c957f2dull);
-    if (m->B <= 28)
+    if (it->B <= 28)
         r &= 0xffffffffu;
-    it->startbucket = r & bucket_mask(m->B);
-    it->offset = (uint8_t)((r >> m->B) & (BUCKET_CNT - 1));
+    it->startbucket = r & bucket_mask(it->B);
+    it->offset = (uint8_t)((r >> it->B) & (BUCKET_CNT - 1));
     it->bucket = it->startbucket;
     it->checkbucket = NO_CHECK;
     atomic_fetch_or_explicit(&m->flags, F_ITERATOR | F_OLD_ITERATOR, memory_order_relaxed);
@@ -69,7 +80,18 @@ next:
             iter_release(it);
             return false;
         }
-        if (growing(m) && it->B == m->B) {
+        if (it->shrink_mode) {
+            uint8_t *ob = bucket_at(m, it->buckets, bucket);
+            if (!evacuated(ob)) {
+                b = ob;
+                checkbucket = NO_CHECK;
+            } else {
+                b = bucket_at(m, it->newbuckets, bucket & bucket_mask(it->newB));
+                checkbucket = bucket;
+            }
+        } else if (growing(m) && it->B == m->B &&
+            (m->reclaim != HMAP_RECLAIM_SHRINK || it->buckets == m->buckets ||
+             it->buckets == m->oldbuckets)) {
             /* Started during this growth, which is not done: if the old
              * bucket feeding this index is not evacuated yet, walk it and
              * keep only the entries that will land at this index. */
@@ -99,7 +121,7 @@ next:
             continue;
         const void *k = key_of(m, b, offi);
         bool self_equal = m->reflexive || key_equal(m, k, k);
-        if (checkbucket != NO_CHECK && !same_size_grow(m)) {
+        if (checkbucket != NO_CHECK && (it->shrink_mode || !same_size_grow(m))) {
             if (self_equal) {
                 if ((key_hash(m, k) & bucket_mask(it->B)) != checkbucket)
                     continue;

@@ -62,8 +62,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
         errno = EINVAL;
         return NULL;
     }
-    /* SHRINK is not implemented yet: refuse it, never run it as another. */
-    if (o.reclaim != HMAP_RECLAIM_GO && o.reclaim != HMAP_RECLAIM_EAGER) {
+    if (o.reclaim != HMAP_RECLAIM_GO && o.reclaim != HMAP_RECLAIM_EAGER &&
+        o.reclaim != HMAP_RECLAIM_SHRINK) {
         errno = EINVAL;
         return NULL;
     }
@@ -110,6 +110,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
             m->type.name);
 
     m->B = b_for_hint(o.hint, m->bucketsize);
+    m->min_B = m->B;
     if (m->B != 0 &&
         make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
         HMAP_TP(map_destroy, m, 0, (uint64_t)atomic_load(&m->bytes_allocated));

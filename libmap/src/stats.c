@@ -27,6 +27,7 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
     out->B = m->B;
     out->growing = growing(m);
     out->same_size_grow = same_size_grow(m);
+    out->shrinking = shrinking(m);
     out->count = m->count;
     out->noverflow = m->noverflow;
     out->nevacuate = m->nevacuate;

@@ -168,13 +168,6 @@ static void test_old_chain_dropped_at_evacuation(void)
     CU_ASSERT_EQUAL(g[0].bytes_allocated - g[1].bytes_allocated, (uint64_t)g[0].bucket_size + 16);
 }
 
-static void test_shrink_refused(void)
-{
-    hmap_options o = {.reclaim = HMAP_RECLAIM_SHRINK};
-    errno = 0;
-    CU_ASSERT_PTR_NULL(hmap_new(&hmap_type_u64, &o));
-    CU_ASSERT_EQUAL(errno, EINVAL);
-}
 
 int main(void)
 {
@@ -188,7 +181,6 @@ int main(void)
     CU_add_test(s, "unlink deferred while an iterator lives, done by the next write",
                 test_unlink_deferred_by_iterator);
     CU_add_test(s, "old overflow chain dropped at its evacuation", test_old_chain_dropped_at_evacuation);
-    CU_add_test(s, "SHRINK refused until implemented", test_shrink_refused);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

@@ -1,0 +1,133 @@
+/*
+ * shrink.c — HMAP_RECLAIM_SHRINK: EAGER plus an incremental shrinking
+ * growth, B -> B-1, that Go does not have (golang/go#20135, #54454).
+ *
+ * It reuses the growth machinery (grow.c): a new array, an evacuation mark,
+ * growWork on every write.  What differs:
+ *   - old buckets i and i + 2^(B-1) both feed new bucket i (the X and Y
+ *     halves merge), so growWork evacuates both before a write touches i,
+ *     and an evacuation appends to a destination that may already hold
+ *     entries (after the emptyRest-suffix start, so the invariant holds);
+ *   - old chains keep their keys and links until the shrink completes (no
+ *     scrub, no early drop): an iterator started during a shrink walks the
+ *     old, larger array and resolves moved entries by lookup (iter.c).
+ *
+ * Trigger, with hysteresis: a delete that leaves count <= 13/16 * 2^B
+ * (an eighth of the 6.5 load factor) starts a shrink when no growth runs and
+ * B is above what the creation hint implies.  After it the load is at most
+ * 13/8 per bucket, so the map must grow fourfold before it doubles again:
+ * churn around either threshold cannot flip-flop.  Redis shrinks its dict
+ * below 10% fill, to the smallest power of two that fits; one step at a
+ * time here keeps each growth incremental.
+ */
+#include "internal.h"
+
+/* Shrink when count <= 13/16 * 2^B, i.e. load <= 6.5/8. */
+static bool sparse(const hmap *m)
+{
+    return m->count * 16 <= (uint64_t)LOAD_FACTOR_NUM * bucket_shift(m->B);
+}
+
+/* Start a shrinking growth.  Fails (map untouched) if the smaller array
+ * cannot be allocated; the next delete will try again. */
+static int shrink_grow(hmap *m)
+{
+    uint8_t newB = m->B - 1;
+    uint8_t *arr, *next_ovf;
+    uint64_t nalloc;
+    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0)
+        return -1;
+    HMAP_TP(grow_start, m, m->B, newB, HMAP_GROW_SHRINK, m->count, m->noverflow);
+    uint8_t f = flags_load(m);
+    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
+    if (f & F_ITERATOR)
+        nf |= F_OLD_ITERATOR;
+    flags_store(m, nf | F_SHRINK);
+    m->B = newB;
+    m->oldbuckets = m->buckets;
+    m->old_nalloc = m->nalloc;
+    m->buckets = arr;
+    m->nalloc = nalloc;
+    m->nevacuate = 0;
+    m->noverflow = 0;
+    m->next_overflow = next_ovf;
+    m->free_overflow = NULL;
+    m->nfree_overflow = 0;
+    return 0;
+}
+
+/* Called by delete (inside the write bracket) after an entry went. */
+void maybe_shrink(hmap *m)
+{
+    if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->min_B && sparse(m))
+        (void)shrink_grow(m);
+}
+
+/* Where appending to the chain at head starts: the first emptyRest slot
+ * (everything after it is empty), or past the end of the last bucket. */
+static uint8_t *append_point(hmap *m, uint8_t *head, unsigned *slot, uint64_t *free_slots)
+{
+    uint8_t *b = head;
+    for (;;) {
+        uint64_t rest = bytes_equal(tophash_word(b), EMPTY_REST);
+        if (rest) {
+            *slot = first_byte(rest);
+            uint64_t n = BUCKET_CNT - *slot;
+            for (uint8_t *c = overflow_of(m, b); c; c = overflow_of(m, c))
+                n += BUCKET_CNT;
+            *free_slots = n;
+            return b;
+        }
+        uint8_t *next = overflow_of(m, b);
+        if (!next) {
+            *slot = BUCKET_CNT;
+            *free_slots = 0;
+            return b;
+        }
+        b = next;
+    }
+}
+
+/* Evacuate old chain `oldbucket` (head b) into new bucket oldbucket & mask,
+ * appending after what is there.  All or nothing, like evacuate(). */
+int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
+{
+    uint8_t *dhead = bucket_at(m, m->buckets, oldbucket & bucket_mask(m->B));
+    unsigned di;
+    uint64_t free_slots, n = 0;
+    uint8_t *d = append_point(m, dhead, &di, &free_slots);
+    for (uint8_t *c = b; c; c = overflow_of(m, c))
+        for (unsigned i = 0; i < BUCKET_CNT; i++)
+            n += !is_empty(c[i]);
+    ovf_reserve r = {0};
+    if (n > free_slots &&
+        ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
+        return -1;
+
+    /* Free slots after the append point may lie in later buckets of the
+     * chain; walk into them before linking new ones. */
+    for (uint8_t *ob = b; ob; ob = overflow_of(m, ob)) {
+        for (unsigned i = 0; i < BUCKET_CNT; i++) {
+            if (is_empty(ob[i])) {
+                th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
+                continue;
+            }
+            if (ob[i] < MIN_TOP_HASH)
+                hmap_fatal("bad map state");
+            uint8_t top = ob[i];
+            th_write(m, ob, i, EVACUATED_X, HMAP_TH_EVAC_MARK);
+            if (di == BUCKET_CNT) {
+                uint8_t *next = overflow_of(m, d);
+                d = next ? next : newoverflow(m, d, &r);
+                di = 0;
+            }
+            th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
+            copy_slot(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
+            copy_slot(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
+            di++;
+        }
+    }
+    ovf_reserve_drop(m, &r);
+    HMAP_TP(evacuate, m, oldbucket, b, dhead, NULL, (uint32_t)n, 0);
+    return 0;
+}
