@@ -1,0 +1,428 @@
+/*
+ * hmap_recorder.c — the in-process recorder: libhmap writes its own events
+ * to a native trace file (hmap_native.h, docs/native-format.md), without
+ * root, daemon or kernel help.
+ *
+ * Started by HMAP_TRACE=FILE in the environment (read once, when libhmap is
+ * loaded) or by hmap_trace_start(); stopped by hmap_trace_stop() or at exit.
+ *
+ * Design, for a cost of a few tens of ns per event:
+ *   - every thread appends records to its own buffer (struct rec_buf) with
+ *     plain stores and then publishes the new length with a release store;
+ *   - buffers go to the file under rec_lock: by their owner when full or
+ *     when the thread exits, by anyone for all buffers at stop and exit.
+ *     A foreign flusher only writes the published part [flushed, len), which
+ *     the owner never touches again until it rewinds the buffer, and the
+ *     owner rewinds only under rec_lock.  So there is one lock-free writer
+ *     per buffer and all readers hold the lock;
+ *   - the file therefore holds per-thread chunks: records are in time order
+ *     within one thread, not across threads (readers sort by ts_ns);
+ *   - nothing is lost silently: a record that cannot be buffered or written
+ *     is counted, and a `lost` record (count, first and last timestamp) is
+ *     written before the next chunk that does reach the file.  Events still
+ *     unwritten at stop are reported on stderr and by hmap_trace_stop().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hmap_native.h"
+#include "hmap.h"
+#include "hmap_trace.h"
+
+#define HMAP_API __attribute__((visibility("default")))
+
+#if HMAP_PROBES_RECORDER
+#include "hmap_recorder.h"
+#include "hmap_tp_gate.h"
+
+#define REC_BUF_SIZE (64 * 1024) /* per thread; a multiple of 8 */
+
+struct rec_buf {
+    struct rec_buf *next; /* list of all buffers, under rec_lock */
+    uint64_t session;     /* the trace the contents belong to */
+    uint32_t tid;
+    _Atomic size_t len; /* bytes published by the owner thread */
+    size_t flushed;     /* bytes already handed to the file, under rec_lock */
+    _Alignas(8) unsigned char data[REC_BUF_SIZE];
+};
+
+int hmap_rec_active; /* read by HMAP_TP, written under rec_lock */
+
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t rec_once = PTHREAD_ONCE_INIT;
+static pthread_key_t rec_key; /* runs rec_thread_exit for threads with a buffer */
+static struct rec_buf *rec_bufs;
+static _Atomic uint64_t rec_session; /* incremented by every start */
+static int rec_fd = -1;
+static off_t rec_off; /* end of the last complete record in the file */
+static char rec_path[4096];
+static uint32_t rec_pid;
+static struct {
+    uint64_t pending, first_ns, last_ns; /* dropped, not yet reported in the file */
+    uint64_t total;                      /* dropped during this trace */
+} rec_lost;
+
+static __thread __attribute__((tls_model("initial-exec"))) struct rec_buf *rec_tls;
+
+/* Open or close every event's gate for the recorder (hmap_tp_gate.h).  The
+ * probe sites read the gates; hmap_rec_active is what the recorder itself
+ * checks once a site has fired. */
+static void rec_set_gates(int on)
+{
+    hmap_tp_gates_set(HMAP_GATE_REC, on);
+}
+
+static uint64_t rec_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count n dropped events seen between first_ns and last_ns.  Under rec_lock. */
+static void rec_count_lost(uint64_t n, uint64_t first_ns, uint64_t last_ns)
+{
+    if (n == 0) return;
+    if (rec_lost.pending == 0 || first_ns < rec_lost.first_ns) rec_lost.first_ns = first_ns;
+    if (rec_lost.pending == 0 || last_ns > rec_lost.last_ns) rec_lost.last_ns = last_ns;
+    rec_lost.pending += n;
+    rec_lost.total += n;
+}
+
+/* Write all of p or nothing: on failure the file is cut back to the last
+ * complete record, so a reader never sees half a record.  Under rec_lock. */
+static int rec_write(const void *p, size_t n)
+{
+    const char *c = p;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(rec_fd, c + done, n - done, rec_off + (off_t)done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (done && ftruncate(rec_fd, rec_off) < 0) {
+                /* The partial record stays; readers stop at it with an error
+                 * naming its offset.  Nothing better is possible here. */
+            }
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    rec_off += (off_t)n;
+    return 0;
+}
+
+/* Report pending drops with a `lost` record, if the file takes it. */
+static void rec_write_lost(uint32_t tid)
+{
+    if (rec_lost.pending == 0) return;
+    struct {
+        struct hmap_native_rec_header h;
+        struct hmap_native_lost l;
+    } r = {
+        .h = {.ts_ns = rec_now(),
+              .pid = rec_pid,
+              .tid = tid,
+              .id = HMAP_NATIVE_LOST_ID,
+              .size = hmap_native_rec_size(HMAP_NATIVE_LOST_ID)},
+        .l = {.count = rec_lost.pending,
+              .first_ns = rec_lost.first_ns,
+              .last_ns = rec_lost.last_ns},
+    };
+    _Static_assert(sizeof r == HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)), "lost size");
+    if (rec_write(&r, sizeof r) == 0) rec_lost.pending = 0;
+}
+
+/* Hand the published part of b to the file.  Under rec_lock. */
+static void rec_flush_locked(struct rec_buf *b)
+{
+    size_t len = atomic_load_explicit(&b->len, memory_order_acquire);
+    if (b->session != atomic_load(&rec_session) || rec_fd < 0 || len == b->flushed) return;
+    rec_write_lost(b->tid);
+    if (rec_lost.pending || rec_write(b->data + b->flushed, len - b->flushed) < 0) {
+        /* Count what this chunk held: records have their size in the header. */
+        uint64_t n = 0, first = 0, last = 0;
+        for (size_t off = b->flushed; off < len;) {
+            const struct hmap_native_rec_header *h = (const void *)(b->data + off);
+            if (n++ == 0) first = h->ts_ns;
+            last = h->ts_ns;
+            off += h->size;
+        }
+        rec_count_lost(n, first, last);
+    }
+    b->flushed = len;
+}
+
+static void rec_thread_exit(void *p)
+{
+    struct rec_buf *b = p;
+    pthread_mutex_lock(&rec_lock);
+    rec_flush_locked(b);
+    for (struct rec_buf **pp = &rec_bufs; *pp; pp = &(*pp)->next)
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
+    pthread_mutex_unlock(&rec_lock);
+    rec_tls = NULL;
+    free(b);
+}
+
+static void rec_after_fork_child(void);
+
+static void rec_init_once(void)
+{
+    pthread_key_create(&rec_key, rec_thread_exit);
+    pthread_atfork(NULL, NULL, rec_after_fork_child);
+}
+
+/* The slow path of rec_reserve: a thread's first event, the first event of a
+ * new trace, or a full buffer. */
+static __attribute__((noinline)) struct rec_buf *rec_buf_slow(size_t size, uint64_t session)
+{
+    struct rec_buf *b = rec_tls;
+    if (!b) {
+        b = malloc(sizeof *b);
+        pthread_mutex_lock(&rec_lock);
+        if (!b) {
+            uint64_t now = rec_now();
+            rec_count_lost(1, now, now);
+            pthread_mutex_unlock(&rec_lock);
+            return NULL;
+        }
+        b->tid = (uint32_t)gettid();
+        b->session = session;
+        b->flushed = 0;
+        atomic_init(&b->len, 0);
+        b->next = rec_bufs;
+        rec_bufs = b;
+        pthread_mutex_unlock(&rec_lock);
+        rec_tls = b;
+        pthread_setspecific(rec_key, b);
+    }
+    pthread_mutex_lock(&rec_lock);
+    if (b->session == session) /* full: write it out */
+        rec_flush_locked(b);
+    /* A buffer of an older trace was flushed by that trace's stop; anything
+     * it holds now is from after the stop and not part of any trace. */
+    b->session = session;
+    b->flushed = 0;
+    atomic_store_explicit(&b->len, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&rec_lock);
+    (void)size; /* every record is far smaller than a buffer */
+    return b;
+}
+
+/* Room for one record of `size` bytes in this thread's buffer, or NULL
+ * (then the event has been counted as lost). */
+static inline unsigned char *rec_reserve(size_t size, struct rec_buf **bp)
+{
+    uint64_t session = atomic_load_explicit(&rec_session, memory_order_relaxed);
+    struct rec_buf *b = rec_tls;
+    size_t len;
+    if (__builtin_expect(!b || b->session != session ||
+                             (len = atomic_load_explicit(&b->len, memory_order_relaxed)) + size >
+                                 REC_BUF_SIZE,
+                         0)) {
+        b = rec_buf_slow(size, session);
+        if (!b) return NULL;
+        len = 0;
+    }
+    *bp = b;
+    return b->data + len;
+}
+
+static inline void rec_commit(struct rec_buf *b, unsigned char *rec, uint16_t id, uint16_t size)
+{
+    struct hmap_native_rec_header *h = (void *)rec;
+    h->ts_ns = rec_now();
+    h->pid = rec_pid;
+    h->tid = b->tid;
+    h->id = id;
+    h->size = size;
+    h->reserved = 0;
+    atomic_store_explicit(&b->len, (size_t)(rec + size - b->data), memory_order_release);
+}
+
+/* Copy a string field: at most cap-1 bytes, NUL-terminated, zero-filled. */
+static void rec_copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src, n);
+    memset(dst + n, 0, cap - n);
+}
+
+/* hmap_rec_emit_<event>(): one record, fields stored in schema order.  The
+ * last 8 bytes are zeroed first so that the padding is always zero. */
+#define REC_VAL_ptr(v) ((uint64_t)(uintptr_t)(v))
+#define REC_VAL_u8(v) (v)
+#define REC_VAL_u16(v) (v)
+#define REC_VAL_u32(v) (v)
+#define REC_VAL_u64(v) (v)
+#define REC_STORE_int(t, n) p->n = REC_VAL_##t(n);
+#define REC_STORE_enum(t, n) p->n = REC_VAL_##t(n);
+#define REC_STORE_str(t, n) rec_copy_str(p->n, sizeof p->n, n);
+#define REC_STORE_A(t, n, e, k) HMAP_DEFER(REC_STORE_##k)(t, n) REC_STORE_B
+#define REC_STORE_B(t, n, e, k) HMAP_DEFER(REC_STORE_##k)(t, n) REC_STORE_A
+#define REC_STORE_A_END
+#define REC_STORE_B_END
+
+#define REC_EMIT_(id_, name, desc, seq)                                                            \
+    void hmap_rec_emit_##name(HMAP_SEQ_PARAMS(seq))                                                \
+    {                                                                                              \
+        enum { size = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_##name)) };                   \
+        struct rec_buf *b;                                                                         \
+        unsigned char *rec = rec_reserve(size, &b);                                                \
+        if (!rec) return;                                                                          \
+        memset(rec + size - 8, 0, 8);                                                              \
+        struct hmap_native_##name *p = (void *)(rec + sizeof(struct hmap_native_rec_header));      \
+        HMAP_SEQ_WALK(REC_STORE, seq)                                                              \
+        rec_commit(b, rec, id_, size);                                                             \
+    }
+HMAP_EVENTS_SEQ(REC_EMIT_)
+
+/* Expand one %p in the path to the process id (one file per process). */
+static int rec_expand_path(const char *path, char *out, size_t cap)
+{
+    const char *pp = strstr(path, "%p");
+    int n = pp ? snprintf(out, cap, "%.*s%d%s", (int)(pp - path), path, (int)getpid(), pp + 2)
+               : snprintf(out, cap, "%s", path);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+HMAP_API int hmap_trace_start(const char *path)
+{
+    if (!path || !*path) return -EINVAL;
+    pthread_once(&rec_once, rec_init_once);
+    pthread_mutex_lock(&rec_lock);
+    int err = 0;
+    if (rec_fd >= 0) {
+        err = -EALREADY;
+        goto out;
+    }
+    if ((err = rec_expand_path(path, rec_path, sizeof rec_path)) < 0) goto out;
+    int fd = open(rec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = -errno;
+        goto out;
+    }
+    rec_fd = fd;
+    rec_off = 0;
+    rec_pid = (uint32_t)getpid();
+    memset(&rec_lost, 0, sizeof rec_lost);
+    struct hmap_native_file_header fh = {
+        .magic = HMAP_NATIVE_MAGIC,
+        .version = HMAP_NATIVE_VERSION,
+        .header_size = sizeof fh,
+        .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
+        .max_event_id = HMAP_EVENT_MAX_ID,
+        .pid = rec_pid,
+        .start_ns = rec_now(),
+        .producer = "libhmap " HMAP_VERSION_STRING " in-process",
+    };
+    if (rec_write(&fh, sizeof fh) < 0) {
+        err = -errno;
+        close(rec_fd);
+        rec_fd = -1;
+        goto out;
+    }
+    atomic_fetch_add(&rec_session, 1);
+    __atomic_store_n(&hmap_rec_active, 1, __ATOMIC_RELEASE);
+    rec_set_gates(1);
+out:
+    pthread_mutex_unlock(&rec_lock);
+    return err;
+}
+
+/* Under rec_lock: flush every buffer, close.  Returns 0, or -EIO when some
+ * events never reached the file (also reported on stderr). */
+static int rec_stop_locked(void)
+{
+    __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELEASE);
+    rec_set_gates(0);
+    for (struct rec_buf *b = rec_bufs; b; b = b->next)
+        rec_flush_locked(b);
+    rec_write_lost(0);
+    int err = 0;
+    if (fsync(rec_fd) < 0 && errno != EINVAL && errno != EROFS) err = -EIO;
+    if (close(rec_fd) < 0) err = -EIO;
+    rec_fd = -1;
+    if (rec_lost.total) {
+        fprintf(stderr, "hmap: trace %s: %llu events lost%s\n", rec_path,
+                (unsigned long long)rec_lost.total,
+                rec_lost.pending ? " (not all of them recorded in the file)" : "");
+        err = -EIO;
+    }
+    return err;
+}
+
+HMAP_API int hmap_trace_stop(void)
+{
+    pthread_mutex_lock(&rec_lock);
+    int err = rec_fd < 0 ? -EINVAL : rec_stop_locked();
+    pthread_mutex_unlock(&rec_lock);
+    return err;
+}
+
+HMAP_API uint64_t hmap_trace_lost(void)
+{
+    pthread_mutex_lock(&rec_lock);
+    uint64_t n = rec_lost.total;
+    pthread_mutex_unlock(&rec_lock);
+    return n;
+}
+
+/* A forked child must not write into its parent's file: it stops recording
+ * (its copy of the parent's unflushed records is the parent's to write). */
+static void rec_after_fork_child(void)
+{
+    __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELAXED);
+    rec_set_gates(0);
+    if (rec_fd >= 0) close(rec_fd);
+    rec_fd = -1;
+    atomic_fetch_add(&rec_session, 1);
+    pthread_mutex_init(&rec_lock, NULL);
+}
+
+__attribute__((constructor)) static void rec_start_from_env(void)
+{
+    const char *path = getenv("HMAP_TRACE");
+    if (!path || !*path) return;
+    int err = hmap_trace_start(path);
+    if (err < 0)
+        fprintf(stderr, "hmap: HMAP_TRACE=%s: cannot start the trace: %s; continuing without it\n",
+                path, strerror(-err));
+}
+
+__attribute__((destructor)) static void rec_stop_at_exit(void)
+{
+    pthread_mutex_lock(&rec_lock);
+    if (rec_fd >= 0) rec_stop_locked();
+    pthread_mutex_unlock(&rec_lock);
+}
+
+#else /* !HMAP_PROBES_RECORDER: the API exists and says why it cannot work */
+
+HMAP_API int hmap_trace_start(const char *path)
+{
+    (void)path;
+    return -ENOTSUP;
+}
+HMAP_API int hmap_trace_stop(void)
+{
+    return -ENOTSUP;
+}
+HMAP_API uint64_t hmap_trace_lost(void)
+{
+    return 0;
+}
+
+#endif
