@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * record.c — `bucketscope record`: record every hmap:* USDT probe of a binary
+ * or shared library into a native trace file (tracepoints/hmap_native.h).
+ *
+ *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -- CMD [ARG...]
+ *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -p PID
+ *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v]      (system-wide)
+ *
+ * The BPF program (record.bpf.c) writes finished native records into a ring
+ * buffer; this loader attaches it, copies the records to FILE.tmp.<pid>,
+ * appends `lost` records whenever a loss counter grows, and renames the file
+ * to FILE only when the recording ended normally.
+ *
+ * Launching a command: the child is forked and blocks on a pipe before
+ * execve(); the probes are attached to the child's pid (the uprobes follow the
+ * task across exec, and the kernel installs them and bumps the semaphores when
+ * the new image maps the library), then the child is released.  So no event of
+ * the command is lost to the attach race and no other process pays for a trap.
+ * Descendants of the command are not traced; use the system-wide mode for them.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "record.h"
+#include "record.skel.h"
+
+#define PROG "bucketscope-record"
+
+/* Exit codes (documented in docs/record.md). */
+enum {
+    EXIT_OK = 0,    /* recording complete, nothing lost */
+    EXIT_FAIL = 1,  /* could not record: no output file left behind */
+    EXIT_USAGE = 2, /* bad command line */
+    EXIT_LOSSY = 3, /* file written, but events were lost (counted in it) */
+};
+
+/* Every probe of the schema, as (event id, probe name). */
+static const struct probe {
+    uint16_t id;
+    const char *name;
+} probes[] = {
+#define PROBE_EV_(id_, name, desc, fields) {id_, #name},
+    HMAP_EVENTS(PROBE_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+#undef PROBE_EV_
+};
+#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+
+struct options {
+    const char *lib;    /* binary or shared library holding the probes */
+    const char *output; /* final file name */
+    uint32_t ring_bytes;
+    double duration_s; /* 0: until stopped */
+    pid_t pid;         /* -p, or 0 */
+    char **cmd;        /* after "--", or NULL */
+    bool verbose;
+};
+
+/* Loss totals as last seen, and how much of each is already in the file. */
+struct loss_state {
+    uint64_t ring_full, ring_full_written;
+    uint64_t unarmed, unarmed_written;
+    uint64_t recursion, recursion_written;
+    uint64_t last_check_ns; /* drops after this moment are not yet written */
+};
+
+struct recording {
+    FILE *out;
+    char tmp_path[PATH_MAX];
+    uint64_t events, bytes;
+    uint32_t rec_pid; /* pid written into lost records: the target, or 0 */
+    bool write_failed;
+    struct loss_state loss;
+};
+
+static volatile sig_atomic_t stop_signal; /* last SIGINT/SIGTERM received */
+static volatile sig_atomic_t signal_count;
+
+/* The default library: the one built next to this tool, else the installed one. */
+static const char *default_lib(void)
+{
+    if (access(BS_DEFAULT_LIB, R_OK) == 0) return BS_DEFAULT_LIB;
+    return BS_INSTALLED_LIB;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: " PROG
+        " [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n"
+        "Record every hmap:* USDT probe of LIB into a native trace file.\n"
+        "  -l, --lib PATH       binary or shared library with the probes (default: %s)\n"
+        "  -o, --output FILE    trace file to write (default: bucketscope.hmtrace)\n"
+        "  -p, --pid PID        record only this running process\n"
+        "  -- CMD [ARG...]      run CMD and record it from its first instruction\n"
+        "                       (without -p or CMD: every process that maps LIB)\n"
+        "  -b, --ring-size N    BPF ring buffer bytes, power of two, K/M suffix (default: 4M)\n"
+        "  -d, --duration S     stop after S seconds\n"
+        "  -v, --verbose        print libbpf's log\n"
+        "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
+        "1 could not record (no file written), 2 usage, 3 written but events were lost.\n",
+        default_lib());
+}
+
+static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, PROG ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    usage(stderr);
+    exit(EXIT_USAGE);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* "4M", "65536", "64K": a power of two of at least one page. */
+static bool parse_ring_size(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) return false;
+    if (*end == 'K' || *end == 'k')
+        v <<= 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        v <<= 20, end++;
+    if (*end || v < (unsigned long long)sysconf(_SC_PAGESIZE) || v > (1ull << 30) || (v & (v - 1)))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"lib", required_argument, 0, 'l'},      {"output", required_argument, 0, 'o'},
+        {"pid", required_argument, 0, 'p'},      {"ring-size", required_argument, 0, 'b'},
+        {"duration", required_argument, 0, 'd'}, {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+    };
+    char *end;
+    int c;
+
+    *o = (struct options){.output = "bucketscope.hmtrace", .ring_bytes = RECORD_DEFAULT_RING_BYTES};
+    /* "+": stop at the first non-option so CMD's own options are left alone. */
+    while ((c = getopt_long(argc, argv, "+l:o:p:b:d:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o->lib = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'p': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v <= 0 || v > INT_MAX)
+                die_usage("-p needs a process id, not '%s'", optarg);
+            o->pid = (pid_t)v;
+            break;
+        }
+        case 'b':
+            if (!parse_ring_size(optarg, &o->ring_bytes))
+                die_usage("-b needs a power of two between one page and 1G (e.g. 4M), not '%s'",
+                          optarg);
+            break;
+        case 'd':
+            o->duration_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(o->duration_s > 0) || o->duration_s > 1e7)
+                die_usage("-d needs a positive number of seconds, not '%s'", optarg);
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            usage(stderr);
+            exit(EXIT_USAGE);
+        }
+    }
+    if (optind < argc) o->cmd = &argv[optind];
+    if (o->cmd && o->pid) die_usage("-p and a command are exclusive");
+    if (!*o->output) die_usage("-o needs a file name");
+    if (!o->lib) o->lib = default_lib();
+}
+
+static bool verbose_libbpf;
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (!verbose_libbpf) return 0;
+    return vfprintf(stderr, fmt, ap);
+}
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    signal_count++;
+}
+
+/* No SA_RESTART: a signal must interrupt the ring buffer's epoll_wait. */
+static void install_signal_handlers(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One line saying what is missing, for a load or attach failure. */
+static void explain_failure(const char *what, int err)
+{
+    err = err < 0 ? -err : err;
+    if (err == EPERM || err == EACCES)
+        fprintf(stderr,
+                PROG ": cannot %s: %s; recording needs root (or CAP_BPF, CAP_PERFMON and "
+                     "CAP_SYS_RESOURCE)\n",
+                what, strerror(err));
+    else if (err == ENOSYS)
+        fprintf(stderr, PROG ": cannot %s: this kernel has no bpf() system call\n", what);
+    else if (access("/sys/bus/event_source/devices/uprobe", F_OK) != 0)
+        fprintf(stderr, PROG ": cannot %s: %s; this kernel has no uprobe support\n", what,
+                strerror(err));
+    else
+        fprintf(stderr,
+                PROG ": cannot %s: %s; needs a kernel with BPF ring buffers (5.8) and BPF cookies "
+                     "(5.15); run with -v for libbpf's log\n",
+                what, strerror(err));
+}
+
+/* ---- launching the command ------------------------------------------------ */
+
+struct child {
+    pid_t pid;
+    int go_fd;  /* write a byte to let the child exec */
+    int err_fd; /* the child reports a failed execvp errno here; EOF = exec'd */
+};
+
+/*
+ * Fork a child that waits on a pipe before execvp(): probes are attached to
+ * its pid while it cannot run any of the command's code.  If this process
+ * dies first, the pipe reads EOF and the child exits without running CMD.
+ */
+static int spawn_held(char **cmd, struct child *ch)
+{
+    int go[2], errp[2];
+    if (pipe2(go, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        close(errp[0]);
+        if (read(go[0], &c, 1) != 1) _exit(127);
+        execvp(cmd[0], cmd);
+        int e = errno;
+        if (write(errp[1], &e, sizeof(e)) < 0) _exit(127);
+        _exit(127);
+    }
+    close(go[0]);
+    close(errp[1]);
+    *ch = (struct child){.pid = pid, .go_fd = go[1], .err_fd = errp[0]};
+    return 0;
+}
+
+/* Release the held child; returns 0 once it has exec'd, or -errno of execvp. */
+static int release_child(struct child *ch)
+{
+    int e = 0;
+    ssize_t n;
+    if (write(ch->go_fd, "g", 1) != 1) return -errno;
+    close(ch->go_fd);
+    ch->go_fd = -1;
+    do
+        n = read(ch->err_fd, &e, sizeof(e));
+    while (n < 0 && errno == EINTR);
+    close(ch->err_fd);
+    ch->err_fd = -1;
+    return n == sizeof(e) ? -e : 0;
+}
+
+/* ---- the output file ------------------------------------------------------ */
+
+static int open_output(struct recording *r, const char *path, uint32_t pid)
+{
+    snprintf(r->tmp_path, sizeof(r->tmp_path), "%s.tmp.%d", path, (int)getpid());
+    int fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        r->tmp_path[0] = '\0';
+        return -1;
+    }
+    r->out = fdopen(fd, "w");
+    if (!r->out) {
+        fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    setvbuf(r->out, NULL, _IOFBF, 1 << 20);
+
+    struct hmap_native_file_header h = {
+        .magic = HMAP_NATIVE_MAGIC,
+        .version = HMAP_NATIVE_VERSION,
+        .header_size = sizeof(h),
+        .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
+        .max_event_id = HMAP_EVENT_MAX_ID,
+        .pid = pid,
+        .start_ns = now_ns(),
+        .producer = "bucketscope-record 0.1 bpf",
+    };
+    if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
+    r->bytes = sizeof(h);
+    return 0;
+}
+
+static void discard_output(struct recording *r)
+{
+    if (r->out) fclose(r->out);
+    r->out = NULL;
+    if (r->tmp_path[0]) unlink(r->tmp_path);
+}
+
+/* Ring buffer callback: each sample already is a complete native record. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+    struct recording *r = ctx;
+    const struct hmap_native_rec_header *h = data;
+
+    if (size < sizeof(*h) || h->size != size || hmap_native_rec_size(h->id) != size) {
+        fprintf(stderr, PROG ": internal error: malformed ring record (id %u, %zu bytes)\n",
+                size >= sizeof(*h) ? h->id : 0, size);
+        return -EINVAL;
+    }
+    if (fwrite(data, size, 1, r->out) != 1) r->write_failed = true;
+    r->events++;
+    r->bytes += size;
+    return 0;
+}
+
+static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, uint64_t last_ns)
+{
+    struct {
+        struct hmap_native_rec_header h;
+        struct hmap_native_lost p;
+    } rec = {
+        .h = {.ts_ns = last_ns,
+              .pid = r->rec_pid,
+              .id = HMAP_NATIVE_LOST_ID,
+              .size = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost))},
+        .p = {.count = count, .first_ns = first_ns, .last_ns = last_ns},
+    };
+    _Static_assert(sizeof(rec) == HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)),
+                   "lost record needs no padding");
+    if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
+    r->bytes += sizeof(rec);
+}
+
+/*
+ * Bring the file's lost records up to date with the counters: each counter's
+ * growth since the last check becomes one `lost` record whose time range is
+ * (last check, latest drop seen).  Call after draining the ring, so the record
+ * lands after the events that were recorded before the drops were noticed.
+ */
+static void sync_losses(struct recording *r, struct record *skel, uint64_t start_ns)
+{
+    struct loss_state *l = &r->loss;
+    int ncpu = libbpf_num_possible_cpus();
+    struct record_losses per_cpu[ncpu > 0 ? ncpu : 1];
+    uint64_t ring_full = 0, unarmed = 0, ring_last = 0, unarmed_last = 0, now = now_ns();
+    uint32_t zero = 0;
+
+    /* Zeroed although the kernel fills it: valgrind only knows one CPU's share. */
+    memset(per_cpu, 0, sizeof(per_cpu));
+    if (ncpu > 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.losses), &zero, per_cpu) == 0) {
+        for (int i = 0; i < ncpu; i++) {
+            ring_full += per_cpu[i].ring_full;
+            unarmed += per_cpu[i].unarmed;
+            if (per_cpu[i].ring_full_last_ns > ring_last) ring_last = per_cpu[i].ring_full_last_ns;
+            if (per_cpu[i].unarmed_last_ns > unarmed_last)
+                unarmed_last = per_cpu[i].unarmed_last_ns;
+        }
+    }
+    struct bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.record_event), &info, &len) == 0)
+        l->recursion = info.recursion_misses;
+    l->ring_full = ring_full;
+    l->unarmed = unarmed;
+
+    if (l->unarmed > l->unarmed_written) {
+        write_lost(r, l->unarmed - l->unarmed_written, start_ns, unarmed_last);
+        l->unarmed_written = l->unarmed;
+    }
+    if (l->ring_full > l->ring_full_written) {
+        /* A drop stamped just before the last check may be counted only now. */
+        uint64_t first = ring_last < l->last_check_ns ? ring_last : l->last_check_ns;
+        write_lost(r, l->ring_full - l->ring_full_written, first, ring_last);
+        l->ring_full_written = l->ring_full;
+    }
+    if (l->recursion > l->recursion_written) {
+        write_lost(r, l->recursion - l->recursion_written, l->last_check_ns, now);
+        l->recursion_written = l->recursion;
+    }
+    l->last_check_ns = now;
+}
+
+/* Open and load the BPF object with a ring of ring_bytes; *skel is NULL on error. */
+static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepable)
+{
+    struct record *s = record__open();
+    int err;
+
+    if (!s) return -errno;
+    bpf_map__set_max_entries(s->maps.events, ring_bytes);
+    s->rodata->wake_bytes = ring_bytes / 4;
+    s->rodata->can_sleep = sleepable;
+    if (sleepable)
+        bpf_program__set_flags(s->progs.record_event,
+                               bpf_program__flags(s->progs.record_event) | BPF_F_SLEEPABLE);
+    err = record__load(s);
+    if (err) {
+        record__destroy(s);
+        s = NULL;
+    }
+    *skel = s;
+    return err;
+}
+
+/* ---- attaching ------------------------------------------------------------ */
+
+/* Attach the handler to every probe; on failure destroys what was attached. */
+static int attach_all(struct record *skel, const char *lib, pid_t pid, struct bpf_link **links)
+{
+    for (size_t i = 0; i < NPROBES; i++) {
+        LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = probes[i].id);
+        links[i] = bpf_program__attach_usdt(skel->progs.record_event, pid, lib, "hmap",
+                                            probes[i].name, &opts);
+        if (!links[i]) {
+            int err = -errno;
+            if (err == -ENOENT)
+                fprintf(stderr,
+                        PROG ": cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
+                             "built with USDT probes?)\n",
+                        lib, probes[i].name);
+            else if (err == -ESRCH)
+                fprintf(stderr, PROG ": cannot attach: process %d is gone\n", (int)pid);
+            else {
+                char what[PATH_MAX + 64];
+                snprintf(what, sizeof(what), "attach to hmap:%s in %s", probes[i].name, lib);
+                explain_failure(what, err);
+            }
+            while (i--)
+                bpf_link__destroy(links[i]);
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* True once pid has exited, also while it is an unreaped zombie. */
+static bool process_gone(pid_t pid)
+{
+    char path[64], buf[512];
+    if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return true;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the command name may contain spaces */
+    return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* A warning, not an error: the process may still load the library later. */
+static void warn_if_not_mapped(pid_t pid, const char *lib)
+{
+    char path[64], line[PATH_MAX + 256];
+    bool found = false;
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, lib) != NULL;
+    fclose(f);
+    if (!found)
+        fprintf(stderr,
+                PROG ": warning: process %d has not mapped %s (yet); nothing is "
+                     "recorded until it does\n",
+                (int)pid, lib);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct recording r = {0};
+    struct record *skel = NULL;
+    struct ring_buffer *rb = NULL;
+    struct bpf_link *links[NPROBES] = {0};
+    struct child ch = {.pid = 0, .go_fd = -1, .err_fd = -1};
+    char lib[PATH_MAX];
+    int status = EXIT_FAIL, err, child_status = 0;
+    bool child_exited = false, linked = false;
+
+    parse_options(argc, argv, &o);
+    verbose_libbpf = o.verbose || getenv("BUCKETSCOPE_DEBUG");
+    libbpf_set_print(libbpf_log);
+
+    /* libbpf needs a path with a '/' to not search the loader path. */
+    if (!realpath(o.lib, lib)) {
+        fprintf(stderr, PROG ": cannot use library %s: %s\n", o.lib, strerror(errno));
+        return EXIT_FAIL;
+    }
+    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, PROG ": no process %d\n", (int)o.pid);
+        return EXIT_FAIL;
+    }
+
+    /* Sleepable first (it can fault in a string argument), then plain. */
+    err = open_and_load(&skel, o.ring_bytes, true);
+    if (err && err != -EPERM && err != -EACCES) err = open_and_load(&skel, o.ring_bytes, false);
+    if (err) {
+        explain_failure("load the BPF program", err);
+        goto out;
+    }
+
+    install_signal_handlers();
+    if (o.cmd && (err = spawn_held(o.cmd, &ch)) != 0) {
+        fprintf(stderr, PROG ": cannot fork: %s\n", strerror(-err));
+        goto out;
+    }
+    pid_t target = o.cmd ? ch.pid : o.pid;
+    uint64_t start_ns = now_ns();
+    r.loss.last_check_ns = start_ns;
+    r.rec_pid = target > 0 ? (uint32_t)target : 0;
+
+    if (attach_all(skel, lib, target > 0 ? target : -1, links) != 0) goto out;
+    linked = true;
+    if (o.pid) warn_if_not_mapped(o.pid, lib);
+
+    rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &r, NULL);
+    if (!rb) {
+        explain_failure("create the ring buffer reader", errno);
+        goto out;
+    }
+    if (open_output(&r, o.output, r.rec_pid) != 0) goto out;
+
+    skel->bss->armed = 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    /* Hits during the attach go into the file before any recorded event. */
+    sync_losses(&r, skel, start_ns);
+    if (o.cmd) {
+        err = release_child(&ch);
+        if (err) {
+            fprintf(stderr, PROG ": cannot run %s: %s\n", o.cmd[0], strerror(-err));
+            waitpid(ch.pid, NULL, 0);
+            ch.pid = 0;
+            goto out;
+        }
+    }
+    fprintf(stderr, PROG ": recording %zu probes of %s (%s) to %s\n", NPROBES, lib,
+            o.cmd   ? o.cmd[0]
+            : o.pid ? "one process"
+                    : "system-wide",
+            o.output);
+
+    uint64_t deadline = o.duration_s > 0 ? start_ns + (uint64_t)(o.duration_s * 1e9) : 0;
+    int forwarded = 0;
+    for (;;) {
+        err = ring_buffer__poll(rb, RECORD_POLL_MS);
+        if (err >= 0 || err == -EINTR) err = ring_buffer__consume(rb);
+        if (err < 0 && err != -EINTR) {
+            fprintf(stderr, PROG ": reading the ring buffer failed: %s\n", strerror(-err));
+            goto out;
+        }
+        sync_losses(&r, skel, start_ns);
+        if (r.write_failed) {
+            fprintf(stderr, PROG ": writing %s failed: %s\n", r.tmp_path, strerror(errno));
+            goto out;
+        }
+        if (o.cmd && !child_exited && waitpid(ch.pid, &child_status, WNOHANG) == ch.pid) {
+            child_exited = true;
+            break;
+        }
+        if (o.pid && process_gone(o.pid)) break;
+        if (deadline && now_ns() >= deadline) break;
+        /* With a command, the first signal is passed on and recording goes on
+         * until it exits (its teardown frees memory); a second one stops now. */
+        if (signal_count > (o.cmd ? 1 : 0)) break;
+        if (o.cmd && signal_count == 1 && !forwarded) {
+            kill(ch.pid, stop_signal);
+            forwarded = 1;
+        }
+    }
+
+    /* Detach first, so nothing can arrive after the final drain. */
+    for (size_t i = 0; i < NPROBES; i++)
+        bpf_link__destroy(links[i]);
+    linked = false;
+    ring_buffer__consume(rb);
+    sync_losses(&r, skel, start_ns);
+    if (fflush(r.out) != 0 || r.write_failed || fsync(fileno(r.out)) != 0) {
+        fprintf(stderr, PROG ": writing %s failed: %s\n", r.tmp_path, strerror(errno));
+        goto out;
+    }
+    fclose(r.out);
+    r.out = NULL;
+    if (rename(r.tmp_path, o.output) != 0) {
+        fprintf(stderr, PROG ": cannot rename %s to %s: %s\n", r.tmp_path, o.output,
+                strerror(errno));
+        goto out;
+    }
+    r.tmp_path[0] = '\0';
+
+    const struct loss_state *l = &r.loss;
+    uint64_t lost = l->ring_full + l->unarmed + l->recursion;
+    double secs = (now_ns() - start_ns) / 1e9;
+    if (lost == 0) {
+        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s -> %s\n",
+                (unsigned long long)r.events, (unsigned long long)r.bytes, secs, o.output);
+        status = EXIT_OK;
+    } else {
+        fprintf(stderr,
+                PROG ": %llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
+                     "attach window %llu), %.2f s -> %s (incomplete trace%s)\n",
+                (unsigned long long)r.events, (unsigned long long)r.bytes, (unsigned long long)lost,
+                (unsigned long long)l->ring_full, (unsigned long long)l->recursion,
+                (unsigned long long)l->unarmed, secs, o.output,
+                l->ring_full ? "; a larger -b may help" : "");
+        status = EXIT_LOSSY;
+    }
+    if (child_exited && !(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0)) {
+        if (WIFEXITED(child_status))
+            fprintf(stderr, PROG ": %s exited with status %d\n", o.cmd[0],
+                    WEXITSTATUS(child_status));
+        else if (WIFSIGNALED(child_status))
+            fprintf(stderr, PROG ": %s was killed by signal %d\n", o.cmd[0],
+                    WTERMSIG(child_status));
+    }
+
+out:
+    if (linked)
+        for (size_t i = 0; i < NPROBES; i++)
+            bpf_link__destroy(links[i]);
+    if (ch.pid > 0 && !child_exited) {
+        if (ch.go_fd >= 0) { /* never released: it must not run untraced */
+            kill(ch.pid, SIGKILL);
+            waitpid(ch.pid, NULL, 0);
+        }
+    }
+    if (ch.go_fd >= 0) close(ch.go_fd);
+    if (ch.err_fd >= 0) close(ch.err_fd);
+    if (status == EXIT_FAIL) discard_output(&r);
+    ring_buffer__free(rb);
+    record__destroy(skel);
+    return status;
+}

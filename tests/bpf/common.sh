@@ -1,0 +1,103 @@
+# common.sh — shared by the bpf/ test scripts: skip checks, a scratch
+# directory, and helpers.  Sourced, not run.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIPPED: $*"; exit 77; }
+
+need_bpf() {
+    [ "$(id -u)" = 0 ] || skip "not root: attaching BPF to uprobes needs root"
+    [ -e /sys/bus/event_source/devices/uprobe ] || skip "kernel has no uprobe PMU"
+    [ -e /proc/sys/kernel/unprivileged_bpf_disabled ] || skip "kernel has no BPF syscall"
+}
+
+need_bpftrace() {
+    need_bpf
+    command -v bpftrace >/dev/null || skip "bpftrace is not installed"
+    command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+}
+
+# bpftrace wants tracefs at /sys/kernel/tracing for a clean detach
+# (tracing-stack.md §3): mount it in a private mount namespace, so the test
+# changes nothing outside.
+run_bpftrace() {
+    unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$@"
+}
+
+WORK=$(mktemp -d /tmp/bpf-test.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+    local p
+    for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Start the recorder in the background with the given arguments, logging to
+# $WORK/rec.log, and wait until it says it is recording (attach complete).
+start_recorder() {
+    "$RECORD" "$@" 2>"$WORK/rec.log" &
+    REC_PID=$!
+    for _ in $(seq 1 200); do
+        grep -q 'recording' "$WORK/rec.log" && return 0
+        kill -0 "$REC_PID" 2>/dev/null || { cat "$WORK/rec.log" >&2; fail "recorder exited early"; }
+        sleep 0.05
+    done
+    cat "$WORK/rec.log" >&2
+    fail "recorder did not start recording within 10 s"
+}
+
+# Wait for a background pid with a timeout; sets WAIT_RC.
+wait_for() {
+    local pid=$1 secs=${2:-60}
+    for _ in $(seq 1 $((secs * 20))); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "process $pid still running after ${secs}s"; }
+    wait "$pid"
+    WAIT_RC=$?
+}
+
+# Run a bpftrace script system-wide around one command: start it, wait for
+# its header line (printed by BEGIN, after every probe is attached), run the
+# command, then stop bpftrace with SIGINT so it prints its maps.  (bpftrace
+# -c cannot attach to a shared library's probes: it resolves them before the
+# command has mapped the library.)  Usage: bpftrace_around OUT SCRIPT LIB CMD...
+bpftrace_around() {
+    local out=$1 script=$2 lib=$3 bt
+    shift 3
+    # Not through run_bpftrace: $! must be bpftrace itself (unshare and sh exec it).
+    unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$script" "$lib" >"$out" 2>"$out.err" &
+    bt=$!
+    for _ in $(seq 1 300); do
+        grep -q 'Hit Ctrl-C to end' "$out" && break
+        kill -0 "$bt" 2>/dev/null || { cat "$out.err" >&2; fail "bpftrace $script exited early"; }
+        sleep 0.05
+    done
+    grep -q 'Hit Ctrl-C to end' "$out" || fail "bpftrace $script did not start within 15 s"
+    "$@" >/dev/null || fail "command failed under bpftrace: $*"
+    # bpftrace 0.17 sometimes misses a single SIGINT: repeat it until it exits.
+    for _ in $(seq 1 60); do
+        kill -INT "$bt" 2>/dev/null || break
+        sleep 0.25
+    done
+    wait_for "$bt" 5
+    [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "bpftrace $script exit $WAIT_RC"; }
+}
+
+# A private copy of libhmap for system-wide tracing: uprobes are per file, so
+# attaching to the copy traps only the programs run with RUN_PRIVATE, never
+# other tests using the build's libhmap at the same time (ctest -j).
+# Sets PLIB; run programs as: "${RUN_PRIVATE[@]}" prog args.
+use_private_lib() {
+    local soname
+    soname=$(readelf -d "$LIB" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+    mkdir -p "$WORK/lib"
+    cp "$LIB" "$WORK/lib/$soname"
+    PLIB=$WORK/lib/$soname
+    RUN_PRIVATE=(env LD_LIBRARY_PATH="$WORK/lib")
+    "${RUN_PRIVATE[@]}" ldd "$PID_WORKLOAD" | grep -q "$PLIB" || fail "LD_LIBRARY_PATH does not select $PLIB"
+}
