@@ -12,6 +12,7 @@ pkgs=(
   linux-libc-dev                                                   # UAPI headers for BPF
   golang-1.19 libabsl-dev                                          # benchmark anchors
   util-linux binutils                                              # setpriv, unshare, readelf
+  libxml2-utils time                                               # xmllint (report SVG check), /usr/bin/time (bench)
 )
 missing=()
 for p in "${pkgs[@]}"; do

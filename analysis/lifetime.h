@@ -1,0 +1,168 @@
+/*
+ * lifetime.h — the lifetime engine: rebuilds the life of every bucket from
+ * one time-ordered stream of native records and classifies every delete.
+ *
+ * Definitions (architecture.md, "What delete-to-free latency means"): a
+ * delete is a tophash_write with cause delete at t_d of slot i in bucket b.
+ *   reused   — a later write in the same bucket generation makes slot i live
+ *              again at t_r before b's memory is freed: latency t_r - t_d;
+ *   freed    — the allocation containing b is freed at t_f: latency t_f - t_d;
+ *   retained — neither happened before the trace ended: censored, with its
+ *              age at the end of the trace.
+ * A bucket generation begins with the allocation that contains it and ends
+ * with its free; allocations are keyed by (pid, address range) and forgotten
+ * at their free, so an address reused by the allocator starts a new one.
+ * Entries removed by clear (cause clear) are not deletes: they are counted as
+ * "cleared".  Deletes whose state the trace made unknowable (a second delete
+ * of a pending slot, an allocation overlapping a live one) are "unresolved".
+ *
+ * Memory: one record per live allocation, 8 bytes of state per bucket of a
+ * live allocation that the trace has written to (in chunks of up to 4096),
+ * 64 bytes per bucket that has pending deletes, one record per map seen.
+ */
+#ifndef BS_LIFETIME_H
+#define BS_LIFETIME_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr_table.h"
+#include "hist.h"
+#include "hmap_native.h"
+
+enum bs_outcome { BS_REUSED, BS_FREED, BS_RETAINED, BS_UNRESOLVED, BS_OUTCOMES };
+extern const char *const bs_outcome_name[BS_OUTCOMES];
+
+/* Events that do not fit the model, counted by class, never dropped silently. */
+#define BS_UNMATCHED(X)                                                                            \
+    X(FREE_WITHOUT_ALLOC, "free_without_alloc", "bucket_free of memory never allocated")           \
+    X(WRITE_UNKNOWN_BUCKET, "write_unknown_bucket", "tophash/overflow event on unknown bucket")    \
+    X(DOUBLE_ALLOC, "double_alloc", "allocation overlapping a live allocation")                    \
+    X(UNKNOWN_MAP, "unknown_map", "map seen without map_create")                                   \
+    X(DOUBLE_CREATE, "double_create", "map_create for a live map")                                 \
+    X(FREE_SIZE_MISMATCH, "free_size_mismatch", "bucket_free bytes differ from allocation")        \
+    X(FREE_INTERIOR, "free_interior", "bucket_free inside an allocation, not at its start")        \
+    X(BAD_FIELD, "bad_field", "field value out of range (slot > 7, unknown enum)")                 \
+    X(DELETE_NOT_LIVE, "delete_not_live", "delete of a slot whose old tophash is not live")        \
+    X(DELETE_PENDING, "delete_pending", "delete of a slot that already had a pending delete")      \
+    X(OUT_OF_ORDER, "out_of_order", "timestamp earlier than the previous event")                   \
+    X(UNKNOWN_EVENT, "unknown_event", "record id newer than this analyzer")
+enum bs_unmatched_class {
+#define BS_UM_ENUM_(sym, name, desc) BS_UM_##sym,
+    BS_UNMATCHED(BS_UM_ENUM_)
+#undef BS_UM_ENUM_
+        BS_UM_COUNT
+};
+extern const char *const bs_unmatched_name[BS_UM_COUNT];
+extern const char *const bs_unmatched_desc[BS_UM_COUNT];
+
+/* Gauges of one map (or of all maps together). */
+struct bs_gauges {
+    uint64_t bytes_held;  /* live allocations */
+    uint64_t live_bytes8; /* live slots * bucket_size (8x bytes held by live entries) */
+    int64_t live_slots;
+    int64_t tombstones; /* slots at emptyOne */
+    int64_t in_use_buckets, live_buckets, ovf_buckets;
+    uint64_t peak_held, peak_empty;
+    double empty_byte_ns; /* integral of empty bytes over time */
+    uint64_t last_ns;     /* time the integral was advanced to */
+};
+
+static inline uint64_t bs_empty_bytes(const struct bs_gauges *g)
+{
+    uint64_t live = g->live_bytes8 / 8;
+    return g->bytes_held > live ? g->bytes_held - live : 0;
+}
+
+struct bs_map {
+    uint32_t pid;
+    uint64_t addr;
+    uint32_t seq; /* nth map seen at this (pid, addr), from 0 */
+    char type_name[24];
+    uint8_t reclaim, pointerful, implicit, destroyed, growing, B;
+    uint32_t key_size, val_size, bucket_size;
+    uint64_t created_ns, destroyed_ns;
+    struct bs_gauges g;
+    uint64_t arrays_alloc, arrays_freed, ovf_alloc, ovf_freed, grows, evacuations, moved;
+    uint64_t deletes, outcome[BS_OUTCOMES], cleared;
+    double reuse_sum_ns, free_sum_ns;
+};
+
+struct bs_lost_span {
+    uint64_t first_ns, last_ns;
+};
+
+struct bs_delete_row { /* one resolved delete, for --csv-deletes */
+    const struct bs_map *map;
+    uint64_t bucket;
+    unsigned slot;
+    uint64_t delete_ns, end_ns;
+    enum bs_outcome outcome;
+    int free_reason; /* -1 unless freed */
+    int maybe_lost;  /* a lost-event span overlaps [delete, end] */
+};
+
+struct bs_engine_opts {
+    uint64_t since_ns, until_ns; /* window, absolute trace time; until 0 = none */
+    uint64_t sample_tick_ns;     /* first tick of the adaptive global samples */
+    void (*on_delete)(void *ctx, const struct bs_delete_row *row);
+    void (*on_tick)(void *ctx, uint64_t tick_ns); /* fired at each --tick boundary */
+    uint64_t tick_ns;
+    void *ctx;
+};
+
+#define BS_MAX_SAMPLES 1024
+struct bs_sample {
+    uint64_t t_ns, held, live, empty;
+};
+
+struct bs_engine {
+    struct bs_engine_opts opt;
+    uint64_t first_ns, last_ns, events;
+    int started, past_until;
+    /* maps */
+    struct bs_map *maps;
+    uint32_t nmaps, maps_cap;
+    struct bs_addr_table map_ix; /* (pid, map addr) -> current map */
+    /* allocations and buckets: slabs with free lists, found through tables */
+    struct bs_alloc *allocs;
+    uint32_t allocs_cap, alloc_free, nallocs_live;
+    struct bs_addr_table alloc_ix; /* (pid, start) -> alloc */
+    uint32_t *arrays;              /* live array allocs sorted by (pid, start) */
+    uint32_t narrays, arrays_cap;
+    uint32_t last_alloc;        /* one-entry lookup cache */
+    struct bs_pending *pending; /* pending-delete times, one block per bucket */
+    uint32_t pending_cap, pending_free, npending_live, peak_pending_live;
+    uint64_t nstates_live, peak_states_live; /* bucket states of live allocations */
+    uint64_t nchunks_live;                   /* entries of their chunk tables */
+    /* results */
+    struct bs_gauges all;
+    uint64_t maps_created, maps_destroyed, arrays_alloc, arrays_freed, ovf_alloc, ovf_freed;
+    uint64_t deletes, outcome[BS_OUTCOMES], cleared, maybe_lost;
+    struct bs_hist reuse, freed, retained, resolved; /* resolved = reuse + freed */
+    uint64_t unmatched[BS_UM_COUNT];
+    uint64_t lost_events, lost_records;
+    struct bs_lost_span *lost;
+    uint32_t nlost, lost_cap;
+    uint64_t next_tick;
+    struct bs_sample samples[BS_MAX_SAMPLES];
+    uint32_t nsamples;
+    uint64_t sample_tick, next_sample;
+    size_t peak_state_bytes;
+};
+
+struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt);
+void bs_engine_free(struct bs_engine *e);
+/* Apply one record (header + payload).  Records must come in time order;
+ * one that goes back in time is counted and applied at the latest time. */
+void bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *rec);
+/* End of input: pending deletes become retained, aged to the last event (or
+ * to the window's end). */
+void bs_engine_finish(struct bs_engine *e);
+/* Bytes the engine's state occupies now (tables, slabs). */
+size_t bs_engine_state_bytes(const struct bs_engine *e);
+/* Upper bound of the state at its largest: peak bucket states and pending
+ * blocks, plus the tables as they are now (they never shrink). */
+size_t bs_engine_peak_state_bytes(const struct bs_engine *e);
+
+#endif /* BS_LIFETIME_H */

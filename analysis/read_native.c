@@ -1,0 +1,362 @@
+/*
+ * read_native.c — reader for native trace files (hmap_native.h,
+ * docs/native-format.md).
+ *
+ * Records are not globally time-ordered: the in-process recorder writes each
+ * thread's buffer as one chunk, so a file is a sequence of time-ordered runs.
+ * A regular file is therefore read twice.  The first pass validates every
+ * record (a corrupt file is reported at its first bad offset before any
+ * event is analysed) and lists the maximal non-decreasing runs: one for a
+ * single-threaded program, which the second pass then simply streams.  With
+ * several runs the second pass merges them by time, each run read through
+ * its own buffer with pread(2); a run is started only when the merge reaches
+ * its first timestamp, so the heap and the buffers are those of the runs
+ * that overlap in time (about one per thread), not every run of the file.
+ * Equal times keep file order.  Plain reads, no mapping: the reader's memory
+ * does not grow with the file.
+ *
+ * Pipes cannot be read twice: they are streamed once and must be in time
+ * order (records that go back in time are counted as out_of_order).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader.h"
+
+#define HDR_SIZE sizeof(struct hmap_native_rec_header)
+#define RUN_BUFFER (128u << 10) /* per merged run; a record is at most 64 KiB */
+
+struct run {
+    uint64_t off, end, first_ts;
+};
+
+struct cursor {            /* a run being merged */
+    uint64_t off, end, ts; /* next record, end of run, time of the next record */
+    uint8_t *buf;          /* file bytes [boff, boff + blen) */
+    uint64_t boff;
+    uint32_t blen, cap;
+    uint16_t size; /* of the record at off, once returned */
+};
+
+struct native_reader {
+    struct bs_reader r;
+    struct bs_input in; /* streaming (pipes, single run) */
+    uint16_t writer_max_id;
+    uint16_t header_size;
+    uint64_t limit; /* streaming stops here: end of the valid data */
+    struct run *runs;
+    uint32_t nruns, next_run;
+    struct cursor *heap;
+    uint32_t nheap;
+    int advance_top; /* the top cursor's record was returned: move it on first */
+};
+
+/* End of valid data at `off`: an error, or with --allow-truncated a note for
+ * the report and a clean end. */
+static int stop_at(struct native_reader *nr, uint64_t off, const char *what)
+{
+    if (nr->r.allow_truncated) {
+        nr->r.truncated = 1;
+        snprintf(nr->r.truncated_at, sizeof(nr->r.truncated_at), "%s: %s at offset %" PRIu64,
+                 nr->r.path, what, off);
+        return 0;
+    }
+    snprintf(nr->r.err, sizeof(nr->r.err),
+             "%s: %s at offset %" PRIu64 " (use --allow-truncated to analyse up to there)",
+             nr->r.path, what, off);
+    return -1;
+}
+
+static int read_error(struct native_reader *nr)
+{
+    snprintf(nr->r.err, sizeof(nr->r.err), "%s: read error: %s", nr->r.path, strerror(errno));
+    return -1;
+}
+
+/* Size of the record with header h, or 0 with a message in *what. */
+static uint16_t record_size(const struct native_reader *nr, const struct hmap_native_rec_header *h,
+                            char *what, size_t len)
+{
+    uint16_t want = hmap_native_rec_size(h->id);
+    if (!want) {
+        /* An id from a newer writer: accept a sane size, refuse garbage. */
+        if (h->id > nr->writer_max_id || h->size < HDR_SIZE || h->size % 8) {
+            snprintf(what, len, "corrupt record (unknown event id %u)", h->id);
+            return 0;
+        }
+        return h->size;
+    }
+    if (h->size != want) {
+        snprintf(what, len, "corrupt record (id %u has size %u, expected %u)", h->id, h->size,
+                 want);
+        return 0;
+    }
+    return want;
+}
+
+/* ---- streaming ------------------------------------------------------------- */
+
+/* Next record of the stream: 1, 0 at the end (or at nr->limit), -1 on error. */
+static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    struct bs_input *in = &nr->in;
+    if (in->base + in->pos >= nr->limit) return 0;
+    if (in->end - in->pos < 128) {
+        long n = bs_input_fill(in, 128);
+        if (n < 0) return read_error(nr);
+        if (n == 0) return 0;
+        if ((size_t)n < HDR_SIZE) return stop_at(nr, in->base + in->pos, "truncated record header");
+    }
+    const struct hmap_native_rec_header *h = (const void *)(in->buf + in->pos);
+    char what[96];
+    uint16_t want = record_size(nr, h, what, sizeof(what));
+    if (!want) return stop_at(nr, in->base + in->pos, what);
+    if (in->end - in->pos < want) {
+        long n = bs_input_fill(in, want);
+        if (n < 0) return read_error(nr);
+        if ((size_t)n < want) return stop_at(nr, in->base + in->pos, "truncated record");
+        h = (const void *)(in->buf + in->pos);
+    }
+    *rec = h;
+    in->pos += want;
+    r->bytes_done = in->base + in->pos;
+    return 1;
+}
+
+/* ---- first pass: validate and find the runs -------------------------------- */
+
+static int add_run(struct native_reader *nr, uint32_t *cap, uint64_t off, uint64_t ts)
+{
+    if (nr->nruns == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        struct run *n = realloc(nr->runs, *cap * sizeof(*n));
+        if (!n) {
+            snprintf(nr->r.err, sizeof(nr->r.err), "%s: out of memory", nr->r.path);
+            return -1;
+        }
+        nr->runs = n;
+    }
+    if (nr->nruns) nr->runs[nr->nruns - 1].end = off;
+    nr->runs[nr->nruns++] = (struct run){off, 0, ts};
+    return 0;
+}
+
+/* Stream the whole file once; on return nr->limit is the end of the valid
+ * records and nr->runs lists the time-ordered runs.  0, or -1 with r->err. */
+static int build_index(struct native_reader *nr)
+{
+    const struct hmap_native_rec_header *h;
+    uint64_t prev_ts = 0;
+    uint32_t cap = 0;
+    int st;
+    nr->limit = UINT64_MAX;
+    while ((st = stream_next(&nr->r, &h)) == 1) {
+        uint64_t off = nr->in.base + nr->in.pos - h->size;
+        if ((nr->nruns == 0 || h->ts_ns < prev_ts) && add_run(nr, &cap, off, h->ts_ns) < 0)
+            return -1;
+        prev_ts = h->ts_ns;
+    }
+    if (st < 0) return -1;
+    nr->limit = nr->in.base + nr->in.pos;
+    if (nr->nruns) nr->runs[nr->nruns - 1].end = nr->limit;
+    nr->r.bytes_done = 0;
+    return 0;
+}
+
+/* ---- second pass, several runs: merge by time --------------------------------- */
+
+static int cur_before(const struct cursor *a, const struct cursor *b)
+{
+    return a->ts != b->ts ? a->ts < b->ts : a->off < b->off;
+}
+
+static int run_before(const struct run *a, const struct run *b)
+{
+    return a->first_ts != b->first_ts ? a->first_ts < b->first_ts : a->off < b->off;
+}
+
+static int by_first_ts(const void *a, const void *b)
+{
+    return run_before(a, b) ? -1 : run_before(b, a) ? 1 : 0;
+}
+
+static void sift_down(struct cursor *h, uint32_t n, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        if (l < n && cur_before(&h[l], &h[m])) m = l;
+        if (l + 1 < n && cur_before(&h[l + 1], &h[m])) m = l + 1;
+        if (m == i) return;
+        struct cursor t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void sift_up(struct cursor *h, uint32_t i)
+{
+    while (i && cur_before(&h[i], &h[(i - 1) / 2])) {
+        struct cursor t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+/* The header of the cursor's next record, read into its buffer if needed
+ * (whole record included); NULL with r->err set on a read error. */
+static const struct hmap_native_rec_header *peek(struct native_reader *nr, struct cursor *c)
+{
+    uint64_t have = c->boff + c->blen;
+    if (c->off < c->boff || c->off + HDR_SIZE > have ||
+        c->off + ((const struct hmap_native_rec_header *)(c->buf + (c->off - c->boff)))->size >
+            have) {
+        uint64_t want = c->end - c->off < c->cap ? c->end - c->off : c->cap;
+        ssize_t n = pread(nr->in.fd, c->buf, want, (off_t)c->off);
+        if (n < 0 || (uint64_t)n < want) {
+            if (n >= 0) errno = EIO; /* the file shrank after the first pass */
+            read_error(nr);
+            return NULL;
+        }
+        c->boff = c->off;
+        c->blen = (uint32_t)n;
+    }
+    return (const void *)(c->buf + (c->off - c->boff));
+}
+
+static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    if (nr->advance_top) { /* move past the record returned last time */
+        struct cursor *top = &nr->heap[0];
+        nr->advance_top = 0;
+        top->off += top->size;
+        if (top->off < top->end) {
+            const struct hmap_native_rec_header *h = peek(nr, top);
+            if (!h) return -1;
+            top->ts = h->ts_ns;
+            sift_down(nr->heap, nr->nheap, 0);
+        } else {
+            free(top->buf);
+            nr->heap[0] = nr->heap[--nr->nheap];
+            sift_down(nr->heap, nr->nheap, 0);
+        }
+    }
+    /* Start every run that could hold the smallest next record. */
+    while (nr->next_run < nr->nruns) {
+        const struct run *run = &nr->runs[nr->next_run];
+        struct cursor c = {.off = run->off, .end = run->end, .ts = run->first_ts};
+        if (nr->nheap && !cur_before(&c, &nr->heap[0])) break;
+        c.cap = c.end - c.off < RUN_BUFFER ? (uint32_t)(c.end - c.off) : RUN_BUFFER;
+        c.buf = malloc(c.cap);
+        if (!c.buf) {
+            snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
+            return -1;
+        }
+        c.boff = c.off;
+        c.blen = 0;
+        nr->heap[nr->nheap] = c;
+        sift_up(nr->heap, nr->nheap++);
+        nr->next_run++;
+    }
+    if (!nr->nheap) return 0;
+    const struct hmap_native_rec_header *h = peek(nr, &nr->heap[0]);
+    if (!h) return -1;
+    nr->heap[0].size = h->size;
+    r->bytes_done += h->size;
+    nr->advance_top = 1;
+    *rec = h;
+    return 1;
+}
+
+/* ---- opening -------------------------------------------------------------------- */
+
+/* The deferred part of opening a regular file: the first pass runs on the
+ * first next() so that --allow-truncated (set after open) applies to it. */
+static int first_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    if (build_index(nr) < 0) return -1;
+    if (nr->nruns <= 1) { /* stream again, up to the end of the valid data */
+        if (lseek(nr->in.fd, nr->header_size, SEEK_SET) < 0) return read_error(nr);
+        nr->in.pos = nr->in.end = 0;
+        nr->in.base = nr->header_size;
+        nr->in.eof = 0;
+        r->next = stream_next;
+        return stream_next(r, rec);
+    }
+    qsort(nr->runs, nr->nruns, sizeof(*nr->runs), by_first_ts);
+    nr->heap = malloc(nr->nruns * sizeof(*nr->heap));
+    if (!nr->heap) {
+        snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
+        return -1;
+    }
+    free(nr->in.buf); /* the runs have their own buffers */
+    nr->in.buf = NULL;
+    r->next = merge_next;
+    return merge_next(r, rec);
+}
+
+static void native_close(struct bs_reader *r)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    for (uint32_t i = 0; i < nr->nheap; i++)
+        free(nr->heap[i].buf);
+    bs_input_close(&nr->in);
+    free(nr->runs);
+    free(nr->heap);
+    free(nr);
+}
+
+struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *err, size_t errlen)
+{
+    long n = bs_input_fill(in, sizeof(struct hmap_native_file_header));
+    if (n < (long)sizeof(struct hmap_native_file_header)) {
+        snprintf(err, errlen, "%s: truncated file header at offset 0 (%ld of 64 bytes)", path,
+                 n < 0 ? 0 : n);
+        return NULL;
+    }
+    struct hmap_native_file_header fh;
+    memcpy(&fh, in->buf, sizeof(fh));
+    if (fh.version != HMAP_NATIVE_VERSION) {
+        snprintf(err, errlen,
+                 "%s: unsupported native format version %u at offset 8 (this reader: %u)", path,
+                 fh.version, HMAP_NATIVE_VERSION);
+        return NULL;
+    }
+    if (fh.header_size < sizeof(fh) || fh.header_size % 8) {
+        snprintf(err, errlen, "%s: corrupt file header at offset 10 (header_size %u)", path,
+                 fh.header_size);
+        return NULL;
+    }
+    n = bs_input_fill(in, fh.header_size);
+    if (n < fh.header_size) {
+        snprintf(err, errlen, "%s: truncated file header at offset 0", path);
+        return NULL;
+    }
+    struct native_reader *nr = calloc(1, sizeof(*nr));
+    if (!nr) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    nr->in = *in;
+    nr->in.pos = fh.header_size;
+    nr->header_size = fh.header_size;
+    nr->writer_max_id = fh.max_event_id;
+    nr->limit = UINT64_MAX;
+    nr->r.path = path;
+    nr->r.kind = BS_INPUT_NATIVE;
+    nr->r.close = native_close;
+    nr->r.bytes_total = in->size;
+    struct stat st;
+    int regular = fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode);
+    nr->r.next = regular ? first_next : stream_next;
+    return &nr->r;
+}

@@ -1,0 +1,160 @@
+/*
+ * report_svg.c — a self-contained SVG: bytes held, bytes in live entries and
+ * empty-slot bytes over time (from the engine's evenly spaced samples), and
+ * the delete->free log2 histogram.  No scripts, no external references.
+ */
+#include <inttypes.h>
+#include <math.h>
+
+#include "report.h"
+
+#define W 960
+#define PLOT_X 90
+#define PLOT_W 820
+#define CURVE_Y 60
+#define CURVE_H 260
+#define HIST_Y 420
+#define HIST_H 180
+
+/* A round step giving about n ticks up to max: 1, 2 or 5 times 10^k. */
+static double nice_step(double max, int n)
+{
+    if (max <= 0) return 1;
+    double raw = max / n, p = pow(10, floor(log10(raw)));
+    double f = raw / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+static const char *bytes_label(double v, char *buf, size_t len)
+{
+    if (v >= 1 << 30)
+        snprintf(buf, len, "%.4g GiB", v / (1 << 30));
+    else if (v >= 1 << 20)
+        snprintf(buf, len, "%.4g MiB", v / (1 << 20));
+    else if (v >= 1 << 10)
+        snprintf(buf, len, "%.4g KiB", v / (1 << 10));
+    else
+        snprintf(buf, len, "%.4g B", v);
+    return buf;
+}
+
+static void curve(FILE *out, const struct bs_engine *e, int which, const char *color,
+                  const char *name, double tmax, double ymax)
+{
+    fprintf(out,
+            "<polyline class=\"series\" id=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
+            "points=\"",
+            name, color);
+    for (uint32_t i = 0; i < e->nsamples; i++) {
+        const struct bs_sample *s = &e->samples[i];
+        double v = which == 0 ? (double)s->held : which == 1 ? (double)s->live : (double)s->empty;
+        double x = PLOT_X + PLOT_W * ((double)(s->t_ns - e->first_ns) / 1e9) / tmax;
+        double y = CURVE_Y + CURVE_H - CURVE_H * v / ymax;
+        fprintf(out, "%s%.1f,%.1f", i ? " " : "", x, y);
+    }
+    fprintf(out, "\"><title>%s</title></polyline>\n", name);
+}
+
+static void curves(FILE *out, const struct bs_engine *e)
+{
+    double tmax = (double)(e->last_ns - e->first_ns) / 1e9, ymax = 0;
+    if (tmax <= 0) tmax = 1e-9;
+    for (uint32_t i = 0; i < e->nsamples; i++)
+        if ((double)e->samples[i].held > ymax) ymax = (double)e->samples[i].held;
+    double unit = 1; /* round steps in the unit the labels use */
+    while (ymax / unit >= 1024 && unit < (double)(1ull << 40))
+        unit *= 1024;
+    double ystep = nice_step(ymax / unit, 5) * unit, xstep = nice_step(tmax, 8);
+    ymax = ystep * ceil(ymax / ystep);
+    if (ymax <= 0) ymax = ystep;
+    char buf[32];
+    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"h\">Bucket memory over time</text>\n", PLOT_X,
+            CURVE_Y - 20);
+    for (double v = 0; v <= ymax * 1.0001; v += ystep) {
+        double y = CURVE_Y + CURVE_H - CURVE_H * v / ymax;
+        fprintf(out,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
+                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                PLOT_X, y, PLOT_X + PLOT_W, y, PLOT_X - 6, y + 4, bytes_label(v, buf, sizeof(buf)));
+    }
+    for (double t = 0; t <= tmax * 1.0001; t += xstep) {
+        double x = PLOT_X + PLOT_W * t / tmax;
+        fprintf(out,
+                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"axis\"/>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.6g</text>\n",
+                x, CURVE_Y + CURVE_H, x, CURVE_Y + CURVE_H + 5, x, CURVE_Y + CURVE_H + 18, t);
+    }
+    fprintf(out,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since first event (s)</text>\n",
+            PLOT_X + PLOT_W / 2, CURVE_Y + CURVE_H + 36);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
+            CURVE_Y, PLOT_X, CURVE_Y + CURVE_H);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
+            CURVE_Y + CURVE_H, PLOT_X + PLOT_W, CURVE_Y + CURVE_H);
+    curve(out, e, 0, "#1f5fbf", "bytes_held", tmax, ymax);
+    curve(out, e, 1, "#2a9d3a", "bytes_live", tmax, ymax);
+    curve(out, e, 2, "#d62728", "empty_bytes", tmax, ymax);
+    static const char *names[] = {"bytes held", "bytes in live entries", "empty-slot bytes"};
+    static const char *colors[] = {"#1f5fbf", "#2a9d3a", "#d62728"};
+    for (int i = 0; i < 3; i++)
+        fprintf(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                PLOT_X + 20 + 220 * i, CURVE_Y - 12, colors[i], PLOT_X + 40 + 220 * i, CURVE_Y - 6,
+                names[i]);
+}
+
+static void histogram(FILE *out, const struct bs_engine *e)
+{
+    uint64_t slots[BS_LOG2_SLOTS], max = 0;
+    int n = bs_hist_log2(&e->freed, 1000, slots);
+    for (int i = 0; i < n; i++)
+        if (slots[i] > max) max = slots[i];
+    fprintf(out,
+            "<text x=\"%d\" y=\"%d\" class=\"h\">delete -&gt; free latency (%" PRIu64
+            " deletes)</text>\n",
+            PLOT_X, HIST_Y - 20, e->freed.count);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
+            HIST_Y + HIST_H, PLOT_X + PLOT_W, HIST_Y + HIST_H);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X, HIST_Y,
+            PLOT_X, HIST_Y + HIST_H);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%" PRIu64 "</text>\n", PLOT_X - 6,
+            HIST_Y + 4, max);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", PLOT_X - 6,
+            HIST_Y + HIST_H + 4);
+    fprintf(out, "<g id=\"free_histogram\">\n");
+    double bw = n ? (double)PLOT_W / n : PLOT_W;
+    for (int i = 0; i < n; i++) {
+        unsigned long long low = (1ULL << (i + 1)) >> 1, high = (1ULL << (i + 1)) - 1;
+        if (low == high) low -= 1;
+        double h = max ? (double)HIST_H * (double)slots[i] / (double)max : 0;
+        double x = PLOT_X + bw * i;
+        fprintf(out,
+                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+                "<title>%llu-%llu us: %" PRIu64 "</title></rect>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"small\">%llu</text>\n",
+                x + 1, HIST_Y + HIST_H - h, bw - 2, h, low, high, slots[i], x + bw / 2,
+                HIST_Y + HIST_H + 14, low);
+    }
+    fprintf(out,
+            "</g>\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">latency, usecs (log2 "
+            "buckets, lower bound)</text>\n",
+            PLOT_X + PLOT_W / 2, HIST_Y + HIST_H + 34);
+}
+
+int bs_report_svg(FILE *out, const struct bs_report *r)
+{
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<title>bucketscope report</title>\n"
+            "<style>.axis{stroke:#333}.grid{stroke:#ddd}.bar{fill:#d62728}"
+            ".h{font-size:15px;font-weight:bold}.small{font-size:10px}</style>\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            W, 660, W, 660);
+    curves(out, r->e);
+    histogram(out, r->e);
+    fprintf(out, "</svg>\n");
+    return 0;
+}

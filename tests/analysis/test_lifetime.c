@@ -1,0 +1,705 @@
+/*
+ * test_lifetime.c — the lifetime engine and the readers on hand-built traces.
+ *
+ * Each test writes a small trace with trace_builder (native, and where it
+ * matters the bpftrace twin), runs it through the same reader + engine code
+ * as bucketscope-report, and checks counts and latencies worked out by hand
+ * in the comments.  Bucket size is 144 bytes (8-byte keys and values), so a
+ * live entry accounts for 18 bytes and a B=1 array (2 buckets) is 288 bytes.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lifetime.h"
+#include "reader.h"
+#include "trace_builder.h"
+
+#define M 0x7f0000001000ull
+#define M2 0x7f0000002000ull
+#define A 0x7f0000010000ull /* B=1 array: buckets A, A+144 */
+#define N 0x7f0000020000ull /* B=2 array after growth */
+#define O 0x7f0000030000ull /* an individually allocated overflow bucket */
+#define BS 144
+
+static char dir[] = "/tmp/bs-test-XXXXXX";
+static char path_bin[256], path_txt[256];
+
+#define CREATE(t, ts, ptrful)                                                                      \
+    TB(t, ts, map_create, .map = M, .key_size = 8, .val_size = 8, .bucket_size = BS,               \
+       .pointerful = ptrful, .reclaim = HMAP_RECLAIM_GO_ID, .hint = 0,                             \
+       .type_name = "map[int64]int64")
+#define ARRAY(t, ts, addr_, b, nb)                                                                 \
+    TB(t, ts, bucket_array_alloc, .map = M, .addr = addr_, .B = b, .nbuckets = nb, .nprealloc = 0, \
+       .bytes = (nb)*BS)
+#define TH(t, ts, bucket_, slot_, o, n, c)                                                         \
+    TB(t, ts, tophash_write, .map = M, .bucket = bucket_, .slot = slot_, .old_th = o, .new_th = n, \
+       .cause = c)
+#define FREE(t, ts, addr_, bytes_, kind_, reason_)                                                 \
+    TB(t, ts, bucket_free, .map = M, .addr = addr_, .bytes = bytes_, .kind = kind_,                \
+       .reason = reason_)
+
+/* Deletes as the engine reports them, in resolution order. */
+static struct bs_delete_row rows[64];
+static int nrows;
+static void collect(void *ctx, const struct bs_delete_row *r)
+{
+    if (nrows < 64) rows[nrows++] = *r;
+}
+
+static struct bs_engine *run_file(const char *path)
+{
+    char err[600];
+    struct bs_reader *r = bs_reader_open(path, 0, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    struct bs_engine_opts o = {.on_delete = collect};
+    struct bs_engine *e = bs_engine_new(&o);
+    const struct hmap_native_rec_header *h;
+    int st;
+    nrows = 0;
+    while ((st = r->next(r, &h)) == 1)
+        bs_engine_feed(e, h);
+    if (st < 0) fprintf(stderr, "reader: %s\n", r->err);
+    CU_ASSERT_EQUAL(st, 0);
+    bs_engine_finish(e);
+    bs_reader_close(r);
+    return e;
+}
+
+static struct bs_engine *run(void)
+{
+    return run_file(path_bin);
+}
+
+static struct tb *start(int twin)
+{
+    return tb_open(path_bin, twin ? path_txt : NULL);
+}
+
+/* Delete of slot 0 at 1000, reinserted at 3000: reused after 2000 ns. */
+static void test_slot_reuse(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 100, A, 0, 0, 200, HMAP_TH_INSERT);
+    TH(t, 1000, A, 0, 200, 1, HMAP_TH_DELETE);
+    TH(t, 3000, A, 0, 1, 201, HMAP_TH_INSERT);
+    TH(t, 5000, A + BS, 0, 0, 50, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 0);
+    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 0);
+    CU_ASSERT_EQUAL(e->reuse.count, 1);
+    CU_ASSERT_EQUAL(e->reuse.max, 2000);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&e->reuse, 0.5), 2000);
+    CU_ASSERT_EQUAL(nrows, 1);
+    CU_ASSERT_EQUAL(rows[0].delete_ns, 1000);
+    CU_ASSERT_EQUAL(rows[0].end_ns, 3000);
+    /* 288 bytes held; 2 live entries of 18 bytes at the end. */
+    CU_ASSERT_EQUAL(e->all.bytes_held, 288);
+    CU_ASSERT_EQUAL(e->all.peak_held, 288);
+    CU_ASSERT_EQUAL(bs_empty_bytes(&e->all), 288 - 36);
+    CU_ASSERT_EQUAL(e->all.peak_empty, 288);
+    CU_ASSERT_EQUAL(e->all.tombstones, 0);
+    CU_ASSERT_EQUAL(e->all.live_buckets, 2);
+    /* empty bytes over time: 288*100 + 270*900 + 288*2000 + 270*2000 */
+    CU_ASSERT_DOUBLE_EQUAL(e->all.empty_byte_ns, 1387800.0, 0.5);
+    CU_ASSERT_DOUBLE_EQUAL(e->maps[0].g.empty_byte_ns, 1387800.0, 0.5);
+    bs_engine_free(e);
+}
+
+/* Delete at 1000 in the old array; growth evacuates it (the copy in the new
+ * array is not a reuse); grow_done frees the old array at 4000: freed, 3000. */
+static void test_free_at_growth_end(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 100, A, 0, 0, 200, HMAP_TH_INSERT);
+    TH(t, 200, A, 1, 0, 201, HMAP_TH_INSERT);
+    TH(t, 1000, A, 0, 200, 1, HMAP_TH_DELETE);
+    ARRAY(t, 2000, N, 2, 4);
+    TB(t, 2000, grow_start, .map = M, .old_B = 1, .new_B = 2, .kind = HMAP_GROW_DOUBLE, .count = 1);
+    TH(t, 3000, N, 0, 0, 201, HMAP_TH_EVAC_COPY);
+    TH(t, 3000, A, 0, 1, 4, HMAP_TH_EVAC_MARK);
+    TH(t, 3000, A, 1, 201, 2, HMAP_TH_EVAC_MARK);
+    TB(t, 3000, evacuate, .map = M, .old_index = 0, .old_addr = A, .x_addr = N,
+       .y_addr = N + 2 * BS, .moved_x = 1, .moved_y = 0);
+    TB(t, 3500, evacuate, .map = M, .old_index = 1, .old_addr = A + BS, .x_addr = N + BS,
+       .y_addr = N + 3 * BS);
+    TB(t, 4000, grow_done, .map = M, .old_addr = A, .B = 2, .kind = HMAP_GROW_DOUBLE, .count = 1);
+    FREE(t, 4000, A, 2 * BS, HMAP_MEM_ARRAY, HMAP_FREE_GROW_DONE);
+    TH(t, 6000, N, 1, 0, 99, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 0);
+    CU_ASSERT_EQUAL(e->freed.max, 3000);
+    CU_ASSERT_EQUAL(nrows, 1);
+    CU_ASSERT_EQUAL(rows[0].free_reason, HMAP_FREE_GROW_DONE);
+    CU_ASSERT_EQUAL(e->arrays_alloc, 2);
+    CU_ASSERT_EQUAL(e->arrays_freed, 1);
+    CU_ASSERT_EQUAL(e->narrays, 1);
+    CU_ASSERT_EQUAL(e->all.bytes_held, 4 * BS);
+    CU_ASSERT_EQUAL(e->all.peak_held, 6 * BS);
+    CU_ASSERT_EQUAL(e->all.live_slots, 2);
+    CU_ASSERT_EQUAL(e->maps[0].grows, 1);
+    CU_ASSERT_EQUAL(e->maps[0].evacuations, 2);
+    CU_ASSERT_EQUAL(e->maps[0].moved, 1);
+    CU_ASSERT_EQUAL(e->maps[0].growing, 0);
+    for (int i = 0; i < BS_UM_COUNT; i++)
+        CU_ASSERT_EQUAL(e->unmatched[i], 0);
+    bs_engine_free(e);
+}
+
+/* The allocator hands A out again after the map is destroyed: the insert at
+ * 4000 is into a new generation, not a reuse of the delete at 1000. */
+static void test_address_reuse_after_free(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 100, A, 3, 0, 200, HMAP_TH_INSERT);
+    TH(t, 1000, A, 3, 200, 1, HMAP_TH_DELETE);
+    TB(t, 2000, map_destroy, .map = M, .count = 0, .bytes = 2 * BS);
+    FREE(t, 2000, A, 2 * BS, HMAP_MEM_ARRAY, HMAP_FREE_DESTROY);
+    CREATE(t, 3000, 0);
+    ARRAY(t, 3000, A, 1, 2);
+    TH(t, 4000, A, 3, 0, 77, HMAP_TH_INSERT);
+    TH(t, 5000, A, 3, 77, 1, HMAP_TH_DELETE);
+    TH(t, 9000, A + BS, 0, 0, 80, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 0);
+    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e->freed.max, 1000);
+    CU_ASSERT_EQUAL(e->retained.max, 4000);
+    CU_ASSERT_EQUAL(e->nmaps, 2);
+    CU_ASSERT_EQUAL(e->maps[1].seq, 1);
+    CU_ASSERT_EQUAL(e->maps[0].outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e->maps[1].outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e->maps_created, 2);
+    CU_ASSERT_EQUAL(e->maps_destroyed, 1);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 0);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_UNKNOWN_MAP], 0);
+    bs_engine_free(e);
+}
+
+/* Pointerful map: the evacuated overflow bucket O is freed at its chain's
+ * evacuation (3000), the old array at grow_done (5000). */
+static void test_evacuation(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 1);
+    ARRAY(t, 0, A, 1, 2);
+    for (int s = 0; s < 8; s++)
+        TH(t, 100, A, s, 0, 100 + s, HMAP_TH_INSERT);
+    TB(t, 150, overflow_alloc, .map = M, .addr = O, .parent = A, .source = HMAP_OVF_ALLOCATOR,
+       .bytes = BS);
+    TH(t, 160, O, 0, 0, 90, HMAP_TH_INSERT);
+    TH(t, 1000, O, 0, 90, 1, HMAP_TH_DELETE);
+    TH(t, 1500, A, 2, 102, 1, HMAP_TH_DELETE);
+    ARRAY(t, 2000, N, 2, 4);
+    TB(t, 2000, grow_start, .map = M, .old_B = 1, .new_B = 2, .kind = HMAP_GROW_DOUBLE, .count = 7);
+    for (int s = 0, d = 0; s < 8; s++) {
+        if (s == 2) {
+            TH(t, 3000, A, s, 1, 4, HMAP_TH_EVAC_MARK);
+            continue;
+        }
+        TH(t, 3000, A, s, 100 + s, 2, HMAP_TH_EVAC_MARK);
+        TH(t, 3000, N, d, 0, 100 + s, HMAP_TH_EVAC_COPY);
+        d++;
+    }
+    TH(t, 3000, O, 0, 1, 4, HMAP_TH_EVAC_MARK);
+    TB(t, 3000, evacuate, .map = M, .old_index = 0, .old_addr = A, .x_addr = N,
+       .y_addr = N + 2 * BS, .moved_x = 7, .moved_y = 0);
+    TB(t, 3000, overflow_unlink, .map = M, .addr = O, .prev = A, .cause = HMAP_UNLINK_EVACUATED,
+       .to_freelist = 0);
+    FREE(t, 3000, O, BS, HMAP_MEM_OVERFLOW, HMAP_FREE_EVACUATED);
+    TB(t, 5000, evacuate, .map = M, .old_index = 1, .old_addr = A + BS, .x_addr = N + BS,
+       .y_addr = N + 3 * BS);
+    TB(t, 5000, grow_done, .map = M, .old_addr = A, .B = 2, .kind = HMAP_GROW_DOUBLE, .count = 7);
+    FREE(t, 5000, A, 2 * BS, HMAP_MEM_ARRAY, HMAP_FREE_GROW_DONE);
+    TH(t, 6000, N + BS, 0, 0, 50, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 2);
+    CU_ASSERT_EQUAL(nrows, 2);
+    CU_ASSERT_EQUAL(rows[0].bucket, O);
+    CU_ASSERT_EQUAL(rows[0].end_ns - rows[0].delete_ns, 2000);
+    CU_ASSERT_EQUAL(rows[0].free_reason, HMAP_FREE_EVACUATED);
+    CU_ASSERT_EQUAL(rows[1].bucket, A);
+    CU_ASSERT_EQUAL(rows[1].end_ns - rows[1].delete_ns, 3500);
+    CU_ASSERT_EQUAL(e->ovf_alloc, 1);
+    CU_ASSERT_EQUAL(e->ovf_freed, 1);
+    CU_ASSERT_EQUAL(e->all.ovf_buckets, 0);
+    CU_ASSERT_EQUAL(e->all.live_slots, 8);
+    CU_ASSERT_EQUAL(e->all.bytes_held, 4 * BS);
+    CU_ASSERT_EQUAL(e->all.peak_held, 7 * BS);
+    CU_ASSERT_EQUAL(e->maps[0].moved, 7);
+    bs_engine_free(e);
+}
+
+/* clear: entries it removes are "cleared", not deletes; the pending delete in
+ * the kept array is reused by a later insert into the same slot. */
+static void test_clear(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    for (int s = 0; s < 3; s++)
+        TH(t, 100, A, s, 0, 200 + s, HMAP_TH_INSERT);
+    TB(t, 150, overflow_alloc, .map = M, .addr = O, .parent = A, .source = HMAP_OVF_ALLOCATOR,
+       .bytes = BS);
+    TH(t, 160, O, 0, 0, 90, HMAP_TH_INSERT);
+    TH(t, 1000, A, 1, 201, 1, HMAP_TH_DELETE);
+    TH(t, 2000, A, 0, 200, 0, HMAP_TH_CLEAR);
+    TH(t, 2000, A, 1, 1, 0, HMAP_TH_CLEAR);
+    TH(t, 2000, A, 2, 202, 0, HMAP_TH_CLEAR);
+    TH(t, 2000, O, 0, 90, 0, HMAP_TH_CLEAR);
+    TB(t, 2000, overflow_unlink, .map = M, .addr = O, .prev = A, .cause = HMAP_UNLINK_CLEAR);
+    FREE(t, 2000, O, BS, HMAP_MEM_OVERFLOW, HMAP_FREE_CLEAR);
+    TH(t, 3000, A, 0, 0, 55, HMAP_TH_INSERT);
+    TH(t, 3500, A, 1, 0, 56, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 1);
+    CU_ASSERT_EQUAL(e->cleared, 3);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e->reuse.max, 2500);
+    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 0);
+    CU_ASSERT_EQUAL(e->all.tombstones, 0);
+    CU_ASSERT_EQUAL(e->all.live_slots, 2);
+    CU_ASSERT_EQUAL(e->ovf_freed, 1);
+    CU_ASSERT_EQUAL(e->all.bytes_held, 2 * BS);
+    bs_engine_free(e);
+}
+
+/* Two deletes never resolved (censored at ages 4096 and 2048 ns), two reused
+ * after 1024 and 1536: KM survival 3/4 at 1024, 1/2 at 1536 -> median 1536.
+ * (Values with few significant bits are exact in the percentile histogram.) */
+static void write_censored(int twin)
+{
+    struct tb *t = start(twin);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    for (int s = 0; s < 4; s++)
+        TH(t, 100, A, s, 0, 200 + s, HMAP_TH_INSERT);
+    TH(t, 1000, A, 0, 200, 1, HMAP_TH_DELETE);
+    TH(t, 2500, A, 2, 202, 1, HMAP_TH_DELETE);
+    TH(t, 2600, A, 3, 203, 1, HMAP_TH_DELETE);
+    TH(t, 3048, A, 1, 201, 1, HMAP_TH_DELETE);
+    TH(t, 3524, A, 2, 1, 210, HMAP_TH_INSERT);
+    TH(t, 4136, A, 3, 1, 211, HMAP_TH_INSERT);
+    TH(t, 5096, A + BS, 0, 0, 50, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+static void test_censored(void)
+{
+    write_censored(0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->deletes, 4);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 2);
+    CU_ASSERT_EQUAL(e->retained.count, 2);
+    CU_ASSERT_EQUAL(e->retained.max, 4096);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&e->retained, 0.5), 2048);
+    CU_ASSERT_EQUAL(e->reuse.max, 1536);
+    CU_ASSERT_EQUAL(e->all.tombstones, 2);
+    uint64_t km = 0;
+    CU_ASSERT_EQUAL(bs_km_median(&e->resolved, &e->retained, &km), 1);
+    CU_ASSERT_EQUAL(km, 1536);
+    bs_engine_free(e);
+}
+
+/* A lost record covering [1500, 1600] touches the delete at 1000 reused at
+ * 2000, not the one at 3000 reused at 4000. */
+static void write_lost(int twin)
+{
+    struct tb *t = start(twin);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 100, A, 0, 0, 200, HMAP_TH_INSERT);
+    TH(t, 1000, A, 0, 200, 1, HMAP_TH_DELETE);
+    tb_lost(t, 1600, 5, 1500, 1600);
+    TH(t, 2000, A, 0, 1, 201, HMAP_TH_INSERT);
+    TH(t, 2100, A, 1, 0, 202, HMAP_TH_INSERT);
+    TH(t, 3000, A, 1, 202, 1, HMAP_TH_DELETE);
+    TH(t, 4000, A, 1, 1, 203, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+static void test_lost(void)
+{
+    write_lost(0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->lost_events, 5);
+    CU_ASSERT_EQUAL(e->lost_records, 1);
+    CU_ASSERT_EQUAL(e->nlost, 1);
+    CU_ASSERT_EQUAL(e->deletes, 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(e->maybe_lost, 1);
+    CU_ASSERT_EQUAL(nrows, 2);
+    CU_ASSERT_EQUAL(rows[0].maybe_lost, 1);
+    CU_ASSERT_EQUAL(rows[1].maybe_lost, 0);
+    bs_engine_free(e);
+}
+
+/* Each class of unmatched event once; the delete whose allocation is
+ * overwritten by a second allocation at the same address is unresolved. */
+static void test_unmatched(void)
+{
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    FREE(t, 100, 0xdead000, BS, HMAP_MEM_OVERFLOW, HMAP_FREE_UNLINK);
+    TH(t, 200, 0xbeef000, 0, 0, 5, HMAP_TH_INSERT);
+    TH(t, 300, A, 0, 0, 9, HMAP_TH_INSERT);
+    TH(t, 400, A, 0, 9, 1, HMAP_TH_DELETE);
+    ARRAY(t, 500, A, 1, 2);
+    TB(t, 600, bucket_array_alloc, .map = M2, .addr = N, .B = 0, .nbuckets = 1, .nprealloc = 0,
+       .bytes = BS);
+    TH(t, 700, A, 9, 0, 9, HMAP_TH_INSERT); /* slot 9 does not exist */
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_FREE_WITHOUT_ALLOC], 1);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_WRITE_UNKNOWN_BUCKET], 1);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 1);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_UNKNOWN_MAP], 1);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_BAD_FIELD], 1);
+    CU_ASSERT_EQUAL(e->deletes, 1);
+    CU_ASSERT_EQUAL(e->outcome[BS_UNRESOLVED], 1);
+    CU_ASSERT_EQUAL(e->all.bytes_held, 3 * BS);
+    CU_ASSERT_EQUAL(e->nmaps, 2);
+    CU_ASSERT_EQUAL(e->maps[1].implicit, 1);
+    CU_ASSERT_EQUAL(e->maps[1].bucket_size, BS);
+    bs_engine_free(e);
+}
+
+/* The bpftrace twin of a trace gives the same results as the native file,
+ * and bpftrace's "Lost N events" lines become a lost span between the events
+ * around them. */
+static void test_bpftrace_twin(void)
+{
+    write_censored(1);
+    struct bs_engine *a = run_file(path_bin), *b = run_file(path_txt);
+    CU_ASSERT_EQUAL(a->events, b->events);
+    CU_ASSERT_EQUAL(a->deletes, b->deletes);
+    for (int i = 0; i < BS_OUTCOMES; i++)
+        CU_ASSERT_EQUAL(a->outcome[i], b->outcome[i]);
+    CU_ASSERT_EQUAL(a->retained.max, b->retained.max);
+    CU_ASSERT_EQUAL(a->reuse.max, b->reuse.max);
+    CU_ASSERT_EQUAL(b->maps[0].bucket_size, BS);
+    CU_ASSERT_STRING_EQUAL(b->maps[0].type_name, "map[int64]int64");
+    CU_ASSERT_DOUBLE_EQUAL(a->all.empty_byte_ns, b->all.empty_byte_ns, 0.5);
+    bs_engine_free(a);
+    bs_engine_free(b);
+    write_lost(1);
+    b = run_file(path_txt);
+    CU_ASSERT_EQUAL(b->lost_events, 5);
+    CU_ASSERT_EQUAL(b->nlost, 1);
+    CU_ASSERT_EQUAL(b->lost[0].first_ns, 1000);
+    CU_ASSERT_EQUAL(b->lost[0].last_ns, 2000);
+    CU_ASSERT_EQUAL(b->maybe_lost, 1);
+    bs_engine_free(b);
+}
+
+static void write_text(const char *s)
+{
+    FILE *f = fopen(path_txt, "w");
+    fputs(s, f);
+    fclose(f);
+}
+
+/* Errors name the file, the line and the offset; nothing is half-read. */
+static int reader_error(const char *path, int allow, char *err, size_t len)
+{
+    struct bs_reader *r = bs_reader_open(path, allow, err, len);
+    if (!r) return -2;
+    const struct hmap_native_rec_header *h;
+    int st, n = 0;
+    while ((st = r->next(r, &h)) == 1)
+        n++;
+    if (st < 0)
+        snprintf(err, len, "%s", r->err);
+    else if (r->truncated)
+        snprintf(err, len, "TRUNCATED %d %s", n, r->truncated_at);
+    else
+        snprintf(err, len, "OK %d", n);
+    bs_reader_close(r);
+    return st;
+}
+
+static void test_bpftrace_errors(void)
+{
+    char err[600];
+    write_text("Attaching 10 probes...\nsome chatter\n"
+               "HMEV 10 1 1 tophash_write map=0x1 bucket=0x2 slot=3 old_th=0 new_th=9 cause=0\n"
+               "HMEV 11 1 1 tophash_write map=0x1 bucket=0x2 slott=3 old_th=0 new_th=9 cause=0\n");
+    CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":4: expected field: slot"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path_txt));
+    write_text("HMEV 10 1 1 tophash_write map=0x1 bucket=0x2 slot=300 old_th=0 new_th=9 cause=0\n");
+    CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":1: value out of range for field: slot"));
+    write_text("HMEV 10 1 1 no_such_event map=0x1\n");
+    CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown event: no_such_event"));
+    /* An incomplete last line: an error, or the end with --allow-truncated. */
+    write_text("HMEV 10 1 1 tophash_write map=0x1 bucket=0x2 slot=3 old_th=0 new_th=9 cause=0\n"
+               "HMEV 11 1 1 tophash_wr");
+    CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: incomplete last line"));
+    CU_ASSERT_EQUAL(reader_error(path_txt, 1, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "TRUNCATED 1 "));
+    /* map_create's type name takes the rest of the line, spaces included. */
+    write_text("HMEV 5 1 1 map_create map=0x10 key_size=8 val_size=8 bucket_size=144 pointerful=0 "
+               "reclaim=0 hint=0 type_name=map[string] struct { a int }\n");
+    CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), 0);
+    struct bs_engine *e = run_file(path_txt);
+    CU_ASSERT_STRING_EQUAL(e->maps[0].type_name, "map[string] struct { a ");
+    bs_engine_free(e);
+}
+
+static void test_bpftrace_reorder(void)
+{
+    /* CPU 1's buffer printed before CPU 0's: the window restores time order. */
+    write_text(
+        "HMEV 0 1 1 map_create map=0x10 key_size=8 val_size=8 bucket_size=144 pointerful=0 "
+        "reclaim=0 hint=0 type_name=m\n"
+        "HMEV 0 1 1 bucket_array_alloc map=0x10 addr=0x1000 B=0 nbuckets=1 nprealloc=0 bytes=144\n"
+        "HMEV 300 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=1 new_th=9 cause=0\n"
+        "HMEV 100 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=0 new_th=8 cause=0\n"
+        "HMEV 200 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=8 new_th=1 cause=1\n");
+    struct bs_engine *e = run_file(path_txt);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DELETE_NOT_LIVE], 0);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e->reuse.max, 100);
+    bs_engine_free(e);
+}
+
+static void test_native_errors(void)
+{
+    char err[600];
+    /* map_create record: 80 bytes; bucket_array_alloc: 64; so the third
+     * record starts at 64 + 80 + 64 = 208. */
+    struct tb *t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    struct hmap_native_rec_header bad = {.ts_ns = 5, .id = HMAP_EV_tophash_write, .size = 16};
+    tb_raw(t, &bad, sizeof(bad));
+    tb_close(t);
+    CU_ASSERT_EQUAL(reader_error(path_bin, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(err, "corrupt record (id 5 has size 16, expected 48) at offset 208"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, path_bin));
+    CU_ASSERT_EQUAL(reader_error(path_bin, 1, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "TRUNCATED 2 "));
+
+    t = start(0);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    struct hmap_native_rec_header half = {.ts_ns = 5, .id = HMAP_EV_tophash_write, .size = 48};
+    tb_raw(t, &half, sizeof(half));
+    tb_raw(t, "\0\0\0\0\0\0", 6);
+    tb_close(t);
+    CU_ASSERT_EQUAL(reader_error(path_bin, 0, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "truncated record at offset 208"));
+
+    FILE *f = fopen(path_bin, "wb");
+    struct hmap_native_file_header fh = {
+        .magic = HMAP_NATIVE_MAGIC, .version = 9, .header_size = 64};
+    fwrite(&fh, sizeof(fh), 1, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(reader_error(path_bin, 0, err, sizeof(err)), -2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unsupported native format version 9"));
+
+    f = fopen(path_bin, "wb");
+    fwrite("HMTRACE\0\1\0", 10, 1, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(reader_error(path_bin, 0, err, sizeof(err)), -2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "truncated file header at offset 0"));
+
+    f = fopen(path_bin, "wb");
+    fwrite("garbage!", 8, 1, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(reader_error(path_bin, 0, err, sizeof(err)), -2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown trace format at offset 0"));
+}
+
+/* Two processes may use the same addresses: (pid, address) keys keep them
+ * apart, and two files are merged by time. */
+static void test_merge_two_processes(void)
+{
+    char p1[300], p2[300];
+    snprintf(p1, sizeof(p1), "%s/p1.hmt", dir);
+    snprintf(p2, sizeof(p2), "%s/p2.hmt", dir);
+    for (int i = 0; i < 2; i++) {
+        struct tb *t = tb_open(i ? p2 : p1, NULL);
+        tb_set_pid(t, 100 + i);
+        uint64_t o = 10 * i; /* interleave the two timelines */
+        CREATE(t, o, 0);
+        ARRAY(t, o, A, 1, 2);
+        TH(t, 100 + o, A, 0, 0, 200, HMAP_TH_INSERT);
+        TH(t, 1000 + o, A, 0, 200, 1, HMAP_TH_DELETE);
+        TH(t, 2000 + 1000 * i, A, 0, 1, 201, HMAP_TH_INSERT);
+        tb_close(t);
+    }
+    char err[600];
+    struct bs_reader *rs[2] = {bs_reader_open(p1, 0, err, sizeof(err)),
+                               bs_reader_open(p2, 0, err, sizeof(err))};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs[1]);
+    struct bs_reader *r = bs_reader_merge(rs, 2);
+    struct bs_engine_opts o = {0};
+    struct bs_engine *e = bs_engine_new(&o);
+    const struct hmap_native_rec_header *h;
+    uint64_t last = 0;
+    int ordered = 1;
+    while (r->next(r, &h) == 1) {
+        ordered &= h->ts_ns >= last;
+        last = h->ts_ns;
+        bs_engine_feed(e, h);
+    }
+    bs_engine_finish(e);
+    CU_ASSERT(ordered);
+    CU_ASSERT_EQUAL(e->nmaps, 2);
+    CU_ASSERT_EQUAL(e->deletes, 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(e->reuse.max, 1990);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 0);
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    bs_engine_free(e);
+    bs_reader_close(r);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* The in-process recorder writes per-thread chunks: time order holds within
+ * a chunk only.  The reader merges the chunks by time (ties in file order):
+ * here thread 1's chunk (ts 0..3000) precedes thread 2's (ts 1500..2500) in
+ * the file, and thread 2 deletes what thread 1 inserted at 1000. */
+static void test_chunked_native_file(void)
+{
+    struct tb *t = start(0);
+    tb_keep_order(t);
+    tb_set_pid(t, 7);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 1000, A, 0, 0, 200, HMAP_TH_INSERT);
+    TH(t, 2000, A, 1, 0, 201, HMAP_TH_INSERT); /* same time as thread 2's delete */
+    TH(t, 3000, A, 0, 1, 202, HMAP_TH_INSERT); /* reuses the slot deleted at 1500 */
+    TH(t, 1500, A, 0, 200, 1, HMAP_TH_DELETE); /* thread 2's chunk, later in the file */
+    TH(t, 2000, A + BS, 0, 0, 203, HMAP_TH_INSERT);
+    TH(t, 2500, A + BS, 0, 203, 1, HMAP_TH_DELETE);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+    char err[600];
+    struct bs_reader *r = bs_reader_open(path_bin, 0, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const struct hmap_native_rec_header *h;
+    uint64_t ts[16];
+    uint64_t bucket2000[2] = {0, 0};
+    int n = 0;
+    while (r->next(r, &h) == 1 && n < 16) {
+        if (h->ts_ns == 2000 && h->id == HMAP_EV_tophash_write) {
+            struct hmap_native_tophash_write p;
+            memcpy(&p, h + 1, sizeof(p));
+            bucket2000[bucket2000[0] ? 1 : 0] = p.bucket;
+        }
+        ts[n++] = h->ts_ns;
+    }
+    bs_reader_close(r);
+    CU_ASSERT_EQUAL(n, 8);
+    for (int i = 1; i < n; i++)
+        CU_ASSERT(ts[i - 1] <= ts[i]);
+    CU_ASSERT_EQUAL(bucket2000[0], A); /* equal times: file order */
+    CU_ASSERT_EQUAL(bucket2000[1], A + BS);
+    struct bs_engine *e = run();
+    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    CU_ASSERT_EQUAL(e->deletes, 2);
+    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e->reuse.max, 1500);
+    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e->retained.max, 500);
+    bs_engine_free(e);
+}
+
+static void test_histogram(void)
+{
+    for (uint64_t v = 0; v < 5000000; v = v * 3 / 2 + 1) {
+        unsigned i = bs_hist_index(v);
+        CU_ASSERT(bs_hist_lower(i) <= v);
+        CU_ASSERT(v - bs_hist_lower(i) <= v / 128);
+        CU_ASSERT(bs_hist_index(bs_hist_lower(i)) == i);
+    }
+    static struct bs_hist h;
+    for (uint64_t v = 1; v <= 1000; v++)
+        bs_hist_add(&h, v);
+    bs_hist_seal(&h);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&h, 0.5), 500);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&h, 0.9), 900);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&h, 1.0), 1000);
+    uint64_t slots[BS_LOG2_SLOTS];
+    int n = bs_hist_log2(&h, 1, slots);
+    CU_ASSERT_EQUAL(n, 10);       /* 512..1000 is slot 9 */
+    CU_ASSERT_EQUAL(slots[0], 1); /* bcc: 0 and 1 share slot 0 */
+    CU_ASSERT_EQUAL(slots[1], 2); /* 2, 3 */
+    CU_ASSERT_EQUAL(slots[9], 489);
+    bs_hist_seal(&h);
+    CU_ASSERT(bs_hist_exact(&h));
+    bs_hist_free(&h);
+    /* Past BS_EXACT_MAX samples the exact list is dropped: percentiles come
+     * from the fine histogram, within 1/128 below the true value. */
+    static struct bs_hist big;
+    for (uint64_t v = 1; v <= BS_EXACT_MAX + 1000ull; v++)
+        bs_hist_add(&big, v * 10);
+    bs_hist_seal(&big);
+    CU_ASSERT(!bs_hist_exact(&big));
+    uint64_t p50 = bs_hist_quantile(&big, 0.5), truth = (BS_EXACT_MAX + 1000ull) / 2 * 10;
+    CU_ASSERT(p50 <= truth && truth - p50 <= truth / 128);
+    CU_ASSERT_EQUAL(big.max, (BS_EXACT_MAX + 1000ull) * 10);
+    bs_hist_free(&big);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) return 1;
+    snprintf(path_bin, sizeof(path_bin), "%s/t.hmt", dir);
+    snprintf(path_txt, sizeof(path_txt), "%s/t.bt", dir);
+    CU_initialize_registry();
+    CU_pSuite s = CU_add_suite("lifetime", NULL, NULL);
+    CU_add_test(s, "slot reuse", test_slot_reuse);
+    CU_add_test(s, "free at growth end", test_free_at_growth_end);
+    CU_add_test(s, "address reuse after free", test_address_reuse_after_free);
+    CU_add_test(s, "evacuation frees overflow chain", test_evacuation);
+    CU_add_test(s, "clear", test_clear);
+    CU_add_test(s, "censored deletes and KM median", test_censored);
+    CU_add_test(s, "lost-event record", test_lost);
+    CU_add_test(s, "unmatched events", test_unmatched);
+    CU_add_test(s, "bpftrace twin", test_bpftrace_twin);
+    CU_add_test(s, "bpftrace reader errors", test_bpftrace_errors);
+    CU_add_test(s, "bpftrace reorder window", test_bpftrace_reorder);
+    CU_add_test(s, "native reader errors", test_native_errors);
+    CU_add_test(s, "merge two processes", test_merge_two_processes);
+    CU_add_test(s, "chunked native file merged by time", test_chunked_native_file);
+    CU_add_test(s, "histograms", test_histogram);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    unlink(path_bin);
+    unlink(path_txt);
+    rmdir(dir);
+    return failed ? 1 : 0;
+}

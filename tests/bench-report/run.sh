@@ -1,0 +1,73 @@
+#!/bin/sh
+# run.sh — benchmark of bucketscope-report (not part of make test).
+#
+#   tests/bench-report/run.sh BUILD_DIR [NATIVE_EVENTS] [CTF_EVENTS]
+#
+# 1. gen_churn writes a native trace of NATIVE_EVENTS (default 50M) churn
+#    events; bucketscope-report --stats analyses it (events/s, engine state,
+#    max RSS).
+# 2. If lttng and root are available: the first CTF_EVENTS (default 5M)-event
+#    churn trace is replayed through the hmap LTTng-UST tracepoints into a
+#    real session (blocking channel: nothing discarded), then the CTF trace
+#    is read by a bare libbabeltrace2 decode (every field, nothing else) and
+#    by bucketscope-report; the ratio of their times is the CTF overhead.
+# Prints a markdown table.  Needs ~3 GB free in $TMPDIR (default /tmp).
+set -eu
+build=$1 nat=${2:-50000000} nctf=${3:-5000000}
+bin=$build/analysis/bucketscope-report
+gen=$build/tests/bench-report/bench_report_gen_churn
+work=$(mktemp -d "${TMPDIR:-/tmp}/bs-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+"$gen" "$work/churn.hmt" "$nat" >/dev/null
+size=$(du -m "$work/churn.hmt" | cut -f1)
+"$bin" --no-progress --stats "$work/churn.hmt" >"$work/native.txt" 2>"$work/native.stats"
+cat "$work/native.stats"
+
+echo
+echo "| input | events | wall M ev/s | cpu M ev/s | engine state / max RSS |"
+echo "| --- | --- | --- | --- | --- |"
+parse() { # stats file, label
+    awk -v label="$2" '
+        /^stats: [0-9]+ events/ { ev = $2; wall = $12; cpu = $16; }
+        /^stats: peak bucket states/ { for (i = 1; i <= NF; i++) { if ($i == "most") st = $(i + 1); if ($i == "RSS") rss = $(i + 1); if ($i == "per" && $(i + 1) == "bucket") per = $(i - 2) } }
+        END { printf "| %s | %s | %s | %s | %.1f MiB (%s B per bucket) / %.0f MiB |\n", label, ev, wall, cpu, st / 1048576, substr(per, 2), rss / 1024 }' "$1"
+}
+parse "$work/native.stats" "native file (${size} MiB)"
+
+if [ "$(id -u)" != 0 ] || ! command -v lttng-sessiond >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then
+    echo "(CTF comparison skipped: needs root, lttng-tools and bench_report_replay)"
+    exit 0
+fi
+"$gen" "$work/small.hmt" "$nctf" >/dev/null
+"$bin" --no-progress --stats "$work/small.hmt" >/dev/null 2>"$work/small.stats"
+# A private LTTng session daemon in its own mount namespace.
+BS_WORK=$work BS_BUILD=$build unshare -m --propagation private sh -c '
+    set -eu
+    mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
+    mount -t tmpfs none /dev/shm
+    export LTTNG_HOME=/var/run/lttng LTTNG_UST_ALLOW_BLOCKING=1 LTTNG_UST_REGISTER_TIMEOUT=-1
+    lttng-sessiond --daemonize --no-kernel
+    sd=$(cat /var/run/lttng/lttng-sessiond.pid)
+    lttng create bench --output="$BS_WORK/ctf" >/dev/null
+    lttng enable-channel -u --subbuf-size=4M --num-subbuf=8 --blocking-timeout=inf ch >/dev/null
+    lttng enable-event -u -c ch "hmap:*" >/dev/null
+    lttng add-context -u -t vpid -t vtid >/dev/null
+    lttng start >/dev/null
+    "$BS_BUILD/tests/bench-report/bench_report_replay" "$BS_WORK/small.hmt" >/dev/null
+    lttng stop >/dev/null
+    lttng destroy >/dev/null
+    kill "$sd"'
+# CPU seconds (user + sys) of each: less disturbed than wall time by other load.
+/usr/bin/time -f "%U %S %e" -o "$work/bare.time" "$build/tests/bench-report/bench_report_bare_decode" "$work/ctf" >"$work/bare.txt"
+/usr/bin/time -f "%U %S %e" -o "$work/ctf.time" "$bin" --no-progress --stats "$work/ctf" >/dev/null 2>"$work/ctf.stats"
+cat "$work/bare.txt" "$work/ctf.stats"
+parse "$work/small.stats" "native file, same $nctf events"
+parse "$work/ctf.stats" "CTF trace ($(du -sm "$work/ctf" | cut -f1) MiB)"
+read bu bs bw < "$work/bare.time"
+read cu cs cw < "$work/ctf.time"
+awk -v bu="$bu" -v bs="$bs" -v bw="$bw" -v cu="$cu" -v cs="$cs" -v cw="$cw" -v n="$nctf" 'BEGIN {
+    printf "| bare libbabeltrace2 decode | %d | %.2f | %.2f | - |\n", n, n / bw / 1e6, n / (bu + bs) / 1e6
+    printf "\nCTF path / bare decode: %.2fx CPU time, %.2fx wall time\n", (cu + cs) / (bu + bs), cw / bw }'
