@@ -1,0 +1,3 @@
+module bucketscope/bench
+
+go 1.19
