@@ -4,7 +4,7 @@
 JOBS ?= 2
 BUILD ?= build
 
-.PHONY: all deps build build-asan build-fuzz test demo bench clean format
+.PHONY: all deps build build-asan build-fuzz test demo bench policies clean format
 
 all: build
 
@@ -32,6 +32,10 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh
+
+# GO / EAGER / SHRINK compared from their own traces (docs/reclaim.md).
+policies: build
+	@bash scripts/policies.sh $(BUILD)/examples/policies $(BUILD)/analysis/bucketscope-report
 
 format:
 	git ls-files '*.c' '*.h' '*.cc' | xargs clang-format -i

@@ -222,10 +222,13 @@ int grow_work(hmap *m, uint64_t bucket)
     } else if (evacuate(m, bucket & oldbucketmask(m)) < 0) {
         return -1;
     }
-    /* A shrink moves twice as many old buckets as a doubling, and deletes
-     * alone must finish it before the map is sparse enough for the next
-     * one (2.5 old buckets per delete): it advances the mark four times. */
-    for (int i = shrinking(m) ? 4 : 1; i > 0 && growing(m); i--)
+    /* A shrink advances the mark 16 times per write.  Deletes alone must
+     * finish it, and a workload that deletes down to its final size and
+     * then goes idle would otherwise leave both arrays held (the shrink to
+     * the last size starts only a few thousand deletes before the end).
+     * The map is sparse then (<= 1.6 entries per old bucket), so 16 old
+     * buckets are about 26 entries' worth of copying. */
+    for (int i = shrinking(m) ? 16 : 1; i > 0 && growing(m); i--)
         (void)evacuate(m, m->nevacuate);
     return 0;
 }

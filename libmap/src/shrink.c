@@ -12,20 +12,21 @@
  *     scrub, no early drop): an iterator started during a shrink walks the
  *     old, larger array and resolves moved entries by lookup (iter.c).
  *
- * Trigger, with hysteresis: a delete that leaves count <= 13/16 * 2^B
- * (an eighth of the 6.5 load factor) starts a shrink when no growth runs and
+ * Trigger, with hysteresis: a delete that leaves count <= 13/8 * 2^B
+ * (a quarter of the 6.5 load factor) starts a shrink when no growth runs and
  * B is above what the creation hint implies.  After it the load is at most
- * 13/8 per bucket, so the map must grow fourfold before it doubles again:
- * churn around either threshold cannot flip-flop.  Redis shrinks its dict
- * below 10% fill, to the smallest power of two that fits; one step at a
- * time here keeps each growth incremental.
+ * half the load factor, so the count must double before the map doubles
+ * again, and halve again before the next shrink: churn around either
+ * threshold cannot flip-flop.  Redis shrinks its dict below 10 % fill, to
+ * the smallest power of two that fits; one step at a time here keeps each
+ * growth incremental.
  */
 #include "internal.h"
 
-/* Shrink when count <= 13/16 * 2^B, i.e. load <= 6.5/8. */
+/* Shrink when count <= 13/8 * 2^B, i.e. load <= 6.5/4. */
 static bool sparse(const hmap *m)
 {
-    return m->count * 16 <= (uint64_t)LOAD_FACTOR_NUM * bucket_shift(m->B);
+    return m->count * 8 <= (uint64_t)LOAD_FACTOR_NUM * bucket_shift(m->B);
 }
 
 /* Start a shrinking growth.  Fails (map untouched) if the smaller array

@@ -79,10 +79,16 @@ bpftrace_around() {
     done
     grep -q 'Hit Ctrl-C to end' "$out" || fail "bpftrace $script did not start within 15 s"
     "$@" >/dev/null || fail "command failed under bpftrace: $*"
-    # bpftrace 0.17 sometimes misses a single SIGINT: repeat it until it exits.
-    for _ in $(seq 1 60); do
+    # bpftrace 0.17 sometimes misses a single SIGINT: repeat it until it exits,
+    # but give each one 3 s first: a second SIGINT that lands while bpftrace
+    # is already printing its maps kills it (exit 130), which a loaded
+    # machine made happen with a shorter wait.
+    for _ in $(seq 1 10); do
         kill -INT "$bt" 2>/dev/null || break
-        sleep 0.25
+        for _ in $(seq 1 30); do
+            kill -0 "$bt" 2>/dev/null || break 2
+            sleep 0.1
+        done
     done
     wait_for "$bt" 5
     [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "bpftrace $script exit $WAIT_RC"; }
