@@ -47,7 +47,7 @@ static void test_fill_then_empty(void)
         CU_ASSERT_EQUAL(small.count, 1000);
         if (pol) {
             /* 1000 entries need B = 8 (6.5 per bucket); the shrink stops
-             * once the load is above 13/16 per bucket: B <= 10. */
+             * once the load is above 13/8 per bucket: B = 9. */
             CU_ASSERT(small.B <= 10);
             CU_ASSERT(small.B >= 8);
             CU_ASSERT(small.bytes_allocated * 50 < full.bytes_allocated);
@@ -89,8 +89,8 @@ static void test_no_thrash(void)
         hmap_set(m, &k, NULL);
     finish_growth(m);
     uint8_t B = stats(m).B; /* 10: 4096 > 13*2^9 */
-    /* Threshold for shrinking from B: count <= 13/16 * 2^B = 832. */
-    uint64_t lo = 13 * (1u << B) / 16;
+    /* Threshold for shrinking from B: count <= 13/8 * 2^B = 1664. */
+    uint64_t lo = 13 * (1u << B) / 8;
     for (uint64_t k = lo + 10; k < 4096; k++)
         hmap_delete(m, &k);
     int growths = 0;
