@@ -13,6 +13,20 @@
 #include "internal.h"
 
 
+/* Slot of bucket b (tophash word w) holding key, or -1.  Candidates come
+ * from the SWAR match; each is confirmed by its tophash byte (the match can
+ * report a false positive above a true one) and by key equality. */
+static ALWAYS_INLINE int find_in_bucket(const hmap *m, uint8_t *b, uint64_t w, uint8_t top,
+                                        const void *key, int kind)
+{
+    for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
+        unsigned i = first_byte(hits);
+        if (b[i] == top && eq_k(m, key, key_of(m, b, i), kind))
+            return (int)i;
+    }
+    return -1;
+}
+
 /* The chain that holds `hash` right now: the new bucket, or the old one
  * while it has not been evacuated. */
 static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
@@ -41,16 +55,11 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     uint8_t top = tophash(hash);
     for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
         uint64_t w = tophash_word(b);
-        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
-            unsigned i = first_byte(hits);
-            if (b[i] != top)
-                continue;
-            void *k = key_of(m, b, i);
-            if (eq_k(m, key, k, kind)) {
-                if (kout)
-                    *kout = k;
-                return val_of(m, b, i);
-            }
+        int i = find_in_bucket(m, b, w, top, key, kind);
+        if (i >= 0) {
+            if (kout)
+                *kout = key_of(m, b, (unsigned)i);
+            return val_of(m, b, (unsigned)i);
         }
         /* An emptyRest slot means nothing follows in this chain. */
         if (bytes_equal(w, EMPTY_REST))
@@ -168,17 +177,12 @@ again:;
     unsigned insi = 0;
     for (;;) {
         uint64_t w = tophash_word(b);
-        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
-            unsigned i = first_byte(hits);
-            if (b[i] != top)
-                continue;
-            void *k = key_of(m, b, i);
-            if (!eq_k(m, key, k, kind))
-                continue;
+        int i = find_in_bucket(m, b, w, top, key, kind);
+        if (i >= 0) {
             /* Present: update in place; no growth check. */
             if (m->type.flags & HMAP_TYPE_KEY_UPDATE)
-                copy_slot(k, key, m->type.key_size);
-            void *v = val_of(m, b, i);
+                copy_slot(key_of(m, b, (unsigned)i), key, m->type.key_size);
+            void *v = val_of(m, b, (unsigned)i);
             if (val)
                 copy_slot(v, val, m->type.val_size);
             else
@@ -317,10 +321,9 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     uint8_t top = tophash(hash);
     for (; b; b = overflow_of(m, b)) {
         uint64_t w = tophash_word(b);
-        for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
-            unsigned i = first_byte(hits);
-            if (b[i] != top || !eq_k(m, key, key_of(m, b, i), kind))
-                continue;
+        int found_at = find_in_bucket(m, b, w, top, key, kind);
+        if (found_at >= 0) {
+            unsigned i = (unsigned)found_at;
             uint8_t *db = b; /* the bucket that lost the entry */
             clear_slot(m, b, i, kind);
             th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);

@@ -9,29 +9,28 @@
  */
 #include "internal.h"
 
-/* hashGrow: allocate the new array and switch to it; no entry moves yet.
- * Doubling when the load factor demands it, else same-size (too many
- * overflow buckets).  Fails (map untouched) only if the array cannot be
- * allocated. */
-int hash_grow(hmap *m)
+/* Allocate an array of 2^newB buckets and make it current, the current one
+ * becoming the old array; no entry moves yet.  `kind` is the growth kind
+ * (HMAP_GROW_*).  Fails (map untouched) only if the array cannot be
+ * allocated.  Shared by hashGrow and the SHRINK policy's shrinking growth. */
+int start_growth(hmap *m, uint8_t newB, uint8_t kind)
 {
-    bool samesize = !over_load_factor(m->count + 1, m->B);
-    uint8_t newB = m->B + (samesize ? 0 : 1);
     uint8_t *arr, *next_ovf;
     uint64_t nalloc;
     if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0)
         return -1;
 
-    HMAP_TP(grow_start, m, m->B, newB, samesize ? HMAP_GROW_SAME_SIZE : HMAP_GROW_DOUBLE,
-            m->count, m->noverflow);
+    HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
     /* The iterator bit becomes oldIterator: an iterator started before now
      * may be walking what becomes the old array. */
     uint8_t f = flags_load(m);
     uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
     if (f & F_ITERATOR)
         nf |= F_OLD_ITERATOR;
-    if (samesize)
+    if (kind == HMAP_GROW_SAME_SIZE)
         nf |= F_SAME_SIZE_GROW;
+    if (kind == HMAP_GROW_SHRINK)
+        nf |= F_SHRINK;
     flags_store(m, nf);
 
     m->B = newB;
@@ -46,6 +45,15 @@ int hash_grow(hmap *m)
     m->free_overflow = NULL;
     m->nfree_overflow = 0;
     return 0;
+}
+
+/* hashGrow: doubling when the load factor demands it, else same-size (too
+ * many overflow buckets). */
+int hash_grow(hmap *m)
+{
+    if (over_load_factor(m->count + 1, m->B))
+        return start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
+    return start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
 }
 
 /* Where an old entry goes: 0 = X, 1 = Y.  *newtop is its tophash in the

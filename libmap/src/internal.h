@@ -411,6 +411,7 @@ void maybe_shrink(hmap *m);
 int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
 
 /* grow.c */
+int start_growth(hmap *m, uint8_t newB, uint8_t kind);
 int hash_grow(hmap *m);
 int grow_work(hmap *m, uint64_t bucket);
 int evacuate(hmap *m, uint64_t oldbucket);

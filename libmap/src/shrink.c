@@ -29,39 +29,11 @@ static bool sparse(const hmap *m)
     return m->count * 8 <= (uint64_t)LOAD_FACTOR_NUM * bucket_shift(m->B);
 }
 
-/* Start a shrinking growth.  Fails (map untouched) if the smaller array
- * cannot be allocated; the next delete will try again. */
-static int shrink_grow(hmap *m)
-{
-    uint8_t newB = m->B - 1;
-    uint8_t *arr, *next_ovf;
-    uint64_t nalloc;
-    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0)
-        return -1;
-    HMAP_TP(grow_start, m, m->B, newB, HMAP_GROW_SHRINK, m->count, m->noverflow);
-    uint8_t f = flags_load(m);
-    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
-    if (f & F_ITERATOR)
-        nf |= F_OLD_ITERATOR;
-    flags_store(m, nf | F_SHRINK);
-    m->B = newB;
-    m->oldbuckets = m->buckets;
-    m->old_nalloc = m->nalloc;
-    m->buckets = arr;
-    m->nalloc = nalloc;
-    m->nevacuate = 0;
-    m->noverflow = 0;
-    m->next_overflow = next_ovf;
-    m->free_overflow = NULL;
-    m->nfree_overflow = 0;
-    return 0;
-}
-
 /* Called by delete (inside the write bracket) after an entry went. */
 void maybe_shrink(hmap *m)
 {
     if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->min_B && sparse(m))
-        (void)shrink_grow(m);
+        (void)start_growth(m, m->B - 1, HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
 }
 
 /* Where appending to the chain at head starts: the first emptyRest slot
