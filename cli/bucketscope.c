@@ -36,11 +36,9 @@ static int run(const char *sub, const char *build_path, char **argv)
     if (n > 0) {
         self[n] = 0;
         snprintf(path, sizeof path, "%s/bucketscope-%s", dirname(self), sub);
-        if (access(path, X_OK) == 0)
-            execv(path, argv);
+        if (access(path, X_OK) == 0) execv(path, argv);
     }
-    if (build_path[0] && access(build_path, X_OK) == 0)
-        execv(build_path, argv);
+    if (build_path[0] && access(build_path, X_OK) == 0) execv(build_path, argv);
     fprintf(stderr, "bucketscope: bucketscope-%s is not installed next to bucketscope (%s)\n", sub,
             strerror(errno));
     return 127;
@@ -60,10 +58,8 @@ int main(int argc, char **argv)
         printf("bucketscope %s\n", BS_VERSION);
         return 0;
     }
-    if (!strcmp(argv[1], "record"))
-        return run("record", BS_RECORD_BUILD_PATH, argv + 1);
-    if (!strcmp(argv[1], "report"))
-        return run("report", BS_REPORT_BUILD_PATH, argv + 1);
+    if (!strcmp(argv[1], "record")) return run("record", BS_RECORD_BUILD_PATH, argv + 1);
+    if (!strcmp(argv[1], "report")) return run("report", BS_REPORT_BUILD_PATH, argv + 1);
     fprintf(stderr, "bucketscope: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

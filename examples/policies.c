@@ -36,18 +36,18 @@
 
 static hmap_reclaim parse_policy(const char *s)
 {
-    if (!strcmp(s, "go"))
-        return HMAP_RECLAIM_GO;
-    if (!strcmp(s, "eager"))
-        return HMAP_RECLAIM_EAGER;
-    if (!strcmp(s, "shrink"))
-        return HMAP_RECLAIM_SHRINK;
+    if (!strcmp(s, "go")) return HMAP_RECLAIM_GO;
+    if (!strcmp(s, "eager")) return HMAP_RECLAIM_EAGER;
+    if (!strcmp(s, "shrink")) return HMAP_RECLAIM_SHRINK;
     return (hmap_reclaim)-1;
 }
 static const char *policy_name[] = {"go", "eager", "shrink"};
 
 /* Keys are a bijection of 0..n-1 so that deletes hit random buckets. */
-static uint64_t key(uint64_t i) { return i * 0x9e3779b97f4a7c15ull; }
+static uint64_t key(uint64_t i)
+{
+    return i * 0x9e3779b97f4a7c15ull;
+}
 
 static void must(int ok, const char *what)
 {
@@ -127,8 +127,7 @@ static int churn_bench(uint64_t n, int runs)
     double t[3][64];
     uint64_t per = n / 40 < 5000 ? n / 40 : 5000;
     uint64_t ops = n / 10 + 200ull * 2 * per;
-    if (runs > 64)
-        runs = 64;
+    if (runs > 64) runs = 64;
     for (int r = 0; r < runs; r++) {
         for (int p = 0; p < 3; p++) {
             hmap_options o = {.seed = 1, .reclaim = (hmap_reclaim)p};
@@ -182,8 +181,7 @@ int main(int argc, char **argv)
     hmap *m = hmap_new(&hmap_type_u64, &o);
     must(m != NULL, "hmap_new");
     run(m, argv[1], n);
-    if (trace && hmap_trace_stop() != 0)
-        fprintf(stderr, "policies: the trace lost events\n");
+    if (trace && hmap_trace_stop() != 0) fprintf(stderr, "policies: the trace lost events\n");
     hmap_stats s;
     hmap_get_stats(m, &s);
     printf("%s %s: count %llu B %u bytes_allocated %llu overflow_buckets %llu empty_slots %llu\n",

@@ -38,31 +38,31 @@
 
 /* Why a tophash byte changed. */
 #define HMAP_ENUM_TH_CAUSE(X)                                                                      \
-    X(HMAP_TH_INSERT, 0, "insert")             /* a new key took the slot */                     \
-    X(HMAP_TH_DELETE, 1, "delete")             /* live -> emptyOne */                            \
-    X(HMAP_TH_EMPTY_REST, 2, "empty_rest")     /* emptyOne -> emptyRest folding */               \
-    X(HMAP_TH_EVAC_MARK, 3, "evac_mark")       /* old slot -> evacuatedX/Y/Empty */              \
-    X(HMAP_TH_EVAC_COPY, 4, "evac_copy")       /* entry copied into a new bucket */              \
-    X(HMAP_TH_CLEAR, 5, "clear")               /* hmap_clear set the slot to emptyRest */
+    X(HMAP_TH_INSERT, 0, "insert")         /* a new key took the slot */                           \
+    X(HMAP_TH_DELETE, 1, "delete")         /* live -> emptyOne */                                  \
+    X(HMAP_TH_EMPTY_REST, 2, "empty_rest") /* emptyOne -> emptyRest folding */                     \
+    X(HMAP_TH_EVAC_MARK, 3, "evac_mark")   /* old slot -> evacuatedX/Y/Empty */                    \
+    X(HMAP_TH_EVAC_COPY, 4, "evac_copy")   /* entry copied into a new bucket */                    \
+    X(HMAP_TH_CLEAR, 5, "clear")           /* hmap_clear set the slot to emptyRest */
 
 /* What a block of bucket memory is. */
 #define HMAP_ENUM_MEM_KIND(X)                                                                      \
-    X(HMAP_MEM_ARRAY, 0, "bucket_array")       /* 2^B buckets + preallocated tail */             \
+    X(HMAP_MEM_ARRAY, 0, "bucket_array")       /* 2^B buckets + preallocated tail */               \
     X(HMAP_MEM_OVERFLOW, 1, "overflow_bucket") /* one individually allocated bucket */
 
 /* Where an overflow bucket came from. */
 #define HMAP_ENUM_OVF_SOURCE(X)                                                                    \
-    X(HMAP_OVF_PREALLOC, 0, "prealloc")        /* the array's preallocated tail */               \
-    X(HMAP_OVF_ALLOCATOR, 1, "allocator")      /* a fresh block from the allocator */
+    X(HMAP_OVF_PREALLOC, 0, "prealloc")   /* the array's preallocated tail */                      \
+    X(HMAP_OVF_ALLOCATOR, 1, "allocator") /* a fresh block from the allocator */
 
 /* Why memory went back to the allocator. */
 #define HMAP_ENUM_FREE_REASON(X)                                                                   \
-    X(HMAP_FREE_GROW_DONE, 0, "grow_done")     /* old array (and chains) after growth */         \
-    X(HMAP_FREE_EVACUATED, 1, "evacuated")     /* old overflow chain dropped at its evacuation */\
-    X(HMAP_FREE_UNLINK, 2, "unlink")           /* overflow bucket emptied by deletes */          \
-    X(HMAP_FREE_CLEAR, 3, "clear")             /* hmap_clear */                                  \
-    X(HMAP_FREE_DESTROY, 4, "destroy")         /* hmap_free */                                   \
-    X(HMAP_FREE_SHRINK, 5, "shrink")           /* old array after a shrinking growth */
+    X(HMAP_FREE_GROW_DONE, 0, "grow_done") /* old array (and chains) after growth */               \
+    X(HMAP_FREE_EVACUATED, 1, "evacuated") /* old overflow chain dropped at its evacuation */      \
+    X(HMAP_FREE_UNLINK, 2, "unlink")       /* overflow bucket emptied by deletes */                \
+    X(HMAP_FREE_CLEAR, 3, "clear")         /* hmap_clear */                                        \
+    X(HMAP_FREE_DESTROY, 4, "destroy")     /* hmap_free */                                         \
+    X(HMAP_FREE_SHRINK, 5, "shrink")       /* old array after a shrinking growth */
 
 /* Kind of growth. */
 #define HMAP_ENUM_GROW_KIND(X)                                                                     \
@@ -72,9 +72,9 @@
 
 /* Why an overflow bucket left its chain. */
 #define HMAP_ENUM_UNLINK_CAUSE(X)                                                                  \
-    X(HMAP_UNLINK_EMPTIED, 0, "emptied")       /* deletes left it empty (EAGER/SHRINK) */        \
-    X(HMAP_UNLINK_EVACUATED, 1, "evacuated")   /* its old chain was evacuated and dropped */     \
-    X(HMAP_UNLINK_CLEAR, 2, "clear")           /* hmap_clear */
+    X(HMAP_UNLINK_EMPTIED, 0, "emptied")     /* deletes left it empty (EAGER/SHRINK) */            \
+    X(HMAP_UNLINK_EVACUATED, 1, "evacuated") /* its old chain was evacuated and dropped */         \
+    X(HMAP_UNLINK_CLEAR, 2, "clear")         /* hmap_clear */
 
 /* Reclaim policy of a map (mirrors hmap_reclaim in hmap.h). */
 #define HMAP_ENUM_RECLAIM(X)                                                                       \
@@ -107,72 +107,55 @@ enum hmap_reclaim_id { HMAP_ENUM_RECLAIM(HMAP_ENUM_ITEM_) };
 /* Field order is the argument order of the probe call, the USDT argument
  * order (arg0 = first field) and the native record layout. */
 #define HMAP_EVENTS(EV, F, E, S)                                                                   \
-    EV(1, map_create, "a map was created",                                                        \
-       F(ptr, map, "map address")                                                                  \
-       F(u32, key_size, "key size in bytes (as given by the type)")                               \
-       F(u32, val_size, "value size in bytes")                                                     \
-       F(u32, bucket_size, "bytes per bucket")                                                     \
-       F(u8, pointerful, "1 if the type holds pointers (Go's scanned bucket kind)")               \
-       E(u8, reclaim, reclaim, "reclaim policy")                                                   \
-       F(u32, hint, "creation size hint (saturated to 2^32-1)")                                   \
-       S(type_name, 24, "type descriptor name"))                                                   \
-    EV(2, map_destroy, "a map was freed (its memory frees follow as bucket_free)",               \
-       F(ptr, map, "map address")                                                                  \
-       F(u64, count, "live entries at destruction")                                                \
-       F(u64, bytes, "bytes held from the allocator just before destruction"))                   \
-    EV(3, bucket_array_alloc, "a bucket array was allocated (one block)",                         \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, addr, "address of bucket 0")                                                         \
-       F(u8, B, "log2 of the number of buckets")                                                   \
-       F(u64, nbuckets, "2^B")                                                                     \
-       F(u32, nprealloc, "preallocated overflow buckets at the end of the block")                 \
-       F(u64, bytes, "block size in bytes"))                                                       \
-    EV(4, overflow_alloc, "an overflow bucket was linked behind a chain's last bucket",          \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, addr, "the overflow bucket")                                                         \
-       F(ptr, parent, "the bucket it was linked behind")                                           \
-       E(u8, source, ovf_source, "preallocated tail or allocator")                                 \
-       F(u32, bytes, "bucket size in bytes"))                                                      \
-    EV(5, tophash_write, "a slot's tophash byte changed",                                         \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, bucket, "bucket address")                                                            \
-       F(u8, slot, "slot index 0..7")                                                              \
-       F(u8, old_th, "previous tophash")                                                           \
-       F(u8, new_th, "new tophash")                                                                \
-       E(u8, cause, th_cause, "why it changed"))                                                   \
-    EV(6, grow_start, "a growth began: a new array exists, nothing is moved yet",                 \
-       F(ptr, map, "map address")                                                                  \
-       F(u8, old_B, "B of the old array")                                                          \
-       F(u8, new_B, "B of the new array")                                                          \
-       E(u8, kind, grow_kind, "doubling, same-size or shrink")                                     \
-       F(u64, count, "live entries")                                                               \
-       F(u32, noverflow, "noverflow before the reset"))                                            \
-    EV(7, evacuate, "one old chain was evacuated into the new array",                             \
-       F(ptr, map, "map address")                                                                  \
-       F(u64, old_index, "old bucket index")                                                       \
-       F(ptr, old_addr, "old head bucket address")                                                 \
-       F(ptr, x_addr, "destination X head bucket")                                                 \
-       F(ptr, y_addr, "destination Y head bucket (0 when there is no Y)")                         \
-       F(u32, moved_x, "entries copied to X")                                                      \
-       F(u32, moved_y, "entries copied to Y"))                                                     \
-    EV(8, grow_done, "the evacuation mark reached the old bucket count",                          \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, old_addr, "old array address")                                                       \
-       F(u8, B, "B of the current array")                                                          \
-       E(u8, kind, grow_kind, "kind of the growth that ended")                                     \
-       F(u64, count, "live entries"))                                                              \
-    EV(9, overflow_unlink, "an overflow bucket was removed from its chain",                       \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, addr, "the overflow bucket")                                                         \
-       F(ptr, prev, "bucket that linked to it (0 if its chain head was dropped)")                 \
-       E(u8, cause, unlink_cause, "why")                                                           \
-       F(u8, to_freelist, "1: preallocated, returned to the array's free list, not freed"))      \
-    EV(10, bucket_free, "bucket memory went back to the allocator",                               \
-       F(ptr, map, "map address")                                                                  \
-       F(ptr, addr, "block address")                                                               \
-       F(u64, bytes, "block size in bytes")                                                        \
-       E(u8, kind, mem_kind, "bucket array or overflow bucket")                                    \
-       E(u8, reason, free_reason, "why"))
+    EV(1, map_create, "a map was created",                                                         \
+       F(ptr, map, "map address") F(u32, key_size, "key size in bytes (as given by the type)")     \
+           F(u32, val_size, "value size in bytes") F(u32, bucket_size, "bytes per bucket")         \
+               F(u8, pointerful, "1 if the type holds pointers (Go's scanned bucket kind)")        \
+                   E(u8, reclaim, reclaim, "reclaim policy")                                       \
+                       F(u32, hint, "creation size hint (saturated to 2^32-1)")                    \
+                           S(type_name, 24, "type descriptor name"))                               \
+    EV(2, map_destroy, "a map was freed (its memory frees follow as bucket_free)",                 \
+       F(ptr, map, "map address") F(u64, count, "live entries at destruction")                     \
+           F(u64, bytes, "bytes held from the allocator just before destruction"))                 \
+    EV(3, bucket_array_alloc, "a bucket array was allocated (one block)",                          \
+       F(ptr, map, "map address") F(ptr, addr, "address of bucket 0")                              \
+           F(u8, B, "log2 of the number of buckets") F(u64, nbuckets, "2^B")                       \
+               F(u32, nprealloc, "preallocated overflow buckets at the end of the block")          \
+                   F(u64, bytes, "block size in bytes"))                                           \
+    EV(4, overflow_alloc, "an overflow bucket was linked behind a chain's last bucket",            \
+       F(ptr, map, "map address") F(ptr, addr, "the overflow bucket")                              \
+           F(ptr, parent, "the bucket it was linked behind")                                       \
+               E(u8, source, ovf_source, "preallocated tail or allocator")                         \
+                   F(u32, bytes, "bucket size in bytes"))                                          \
+    EV(5, tophash_write, "a slot's tophash byte changed",                                          \
+       F(ptr, map, "map address") F(ptr, bucket, "bucket address") F(u8, slot, "slot index 0..7")  \
+           F(u8, old_th, "previous tophash") F(u8, new_th, "new tophash")                          \
+               E(u8, cause, th_cause, "why it changed"))                                           \
+    EV(6, grow_start, "a growth began: a new array exists, nothing is moved yet",                  \
+       F(ptr, map, "map address") F(u8, old_B, "B of the old array")                               \
+           F(u8, new_B, "B of the new array")                                                      \
+               E(u8, kind, grow_kind, "doubling, same-size or shrink")                             \
+                   F(u64, count, "live entries") F(u32, noverflow, "noverflow before the reset"))  \
+    EV(7, evacuate, "one old chain was evacuated into the new array",                              \
+       F(ptr, map, "map address") F(u64, old_index, "old bucket index")                            \
+           F(ptr, old_addr, "old head bucket address") F(ptr, x_addr, "destination X head bucket") \
+               F(ptr, y_addr, "destination Y head bucket (0 when there is no Y)")                  \
+                   F(u32, moved_x, "entries copied to X") F(u32, moved_y, "entries copied to Y"))  \
+    EV(8, grow_done, "the evacuation mark reached the old bucket count",                           \
+       F(ptr, map, "map address") F(ptr, old_addr,                                                 \
+                                    "old array address") F(u8, B, "B of the current array")        \
+           E(u8, kind, grow_kind, "kind of the growth that ended") F(u64, count, "live entries"))  \
+    EV(9, overflow_unlink, "an overflow bucket was removed from its chain",                        \
+       F(ptr, map, "map address") F(ptr, addr, "the overflow bucket")                              \
+           F(ptr, prev, "bucket that linked to it (0 if its chain head was dropped)")              \
+               E(u8, cause, unlink_cause, "why")                                                   \
+                   F(u8, to_freelist,                                                              \
+                     "1: preallocated, returned to the array's free list, not freed"))             \
+    EV(10, bucket_free, "bucket memory went back to the allocator",                                \
+       F(ptr, map, "map address") F(ptr, addr, "block address")                                    \
+           F(u64, bytes, "block size in bytes")                                                    \
+               E(u8, kind, mem_kind, "bucket array or overflow bucket")                            \
+                   E(u8, reason, free_reason, "why"))
 
 /* Number of events and the largest id (ids are 1..HMAP_EVENT_MAX_ID). */
 #define HMAP_EVENT_MAX_ID 10
@@ -182,9 +165,7 @@ enum hmap_reclaim_id { HMAP_ENUM_RECLAIM(HMAP_ENUM_ITEM_) };
 #define HMAP_IGNORE_F_(t, n, d)
 #define HMAP_IGNORE_E_(t, n, e, d)
 #define HMAP_IGNORE_S_(n, l, d)
-enum hmap_event_id {
-    HMAP_EVENTS(HMAP_EV_ID_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
-};
+enum hmap_event_id { HMAP_EVENTS(HMAP_EV_ID_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_) };
 #undef HMAP_EV_ID_
 
 #endif /* HMAP_EVENTS_H */

@@ -39,11 +39,11 @@ struct hmap_native_file_header {
 
 /* Record header: 24 bytes. */
 struct hmap_native_rec_header {
-    uint64_t ts_ns;   /* clock value at the event */
-    uint32_t pid;     /* process id */
-    uint32_t tid;     /* thread id */
-    uint16_t id;      /* event id (hmap_event_id), or 0 for lost */
-    uint16_t size;    /* whole record size in bytes, header included */
+    uint64_t ts_ns;    /* clock value at the event */
+    uint32_t pid;      /* process id */
+    uint32_t tid;      /* thread id */
+    uint16_t id;       /* event id (hmap_event_id), or 0 for lost */
+    uint16_t size;     /* whole record size in bytes, header included */
     uint32_t reserved; /* 0 */
 };
 

@@ -146,19 +146,19 @@ void hmap_clear(hmap *m);
 typedef struct hmap_iter {
     /* private */
     hmap *m;
-    void *buckets;      /* snapshot array */
-    void *bptr;         /* current bucket */
-    uint64_t bucket;    /* current index */
+    void *buckets;   /* snapshot array */
+    void *bptr;      /* current bucket */
+    uint64_t bucket; /* current index */
     uint64_t startbucket;
-    uint8_t B;          /* snapshot B */
-    uint8_t offset;     /* slot rotation */
-    uint8_t i;          /* slots visited in bptr */
+    uint8_t B;      /* snapshot B */
+    uint8_t offset; /* slot rotation */
+    uint8_t i;      /* slots visited in bptr */
     uint8_t wrapped;
     uint8_t checkbucket_set;
-    uint8_t active;     /* counted in the map's live iterators */
+    uint8_t active;      /* counted in the map's live iterators */
     uint8_t shrink_mode; /* started during a shrink (SHRINK policy) */
     uint8_t newB;
-    void *newbuckets;   /* shrink_mode: the smaller array at start */
+    void *newbuckets; /* shrink_mode: the smaller array at start */
     uint64_t checkbucket;
     const void *key;
     void *val;

@@ -12,7 +12,6 @@
 
 #include "internal.h"
 
-
 /* Slot of bucket b (tophash word w) holding key, or -1.  Candidates come
  * from the SWAR match; each is confirmed by its tophash byte (the match can
  * report a false positive above a true one) and by key equality. */
@@ -21,8 +20,7 @@ static ALWAYS_INLINE int find_in_bucket(const hmap *m, uint8_t *b, uint64_t w, u
 {
     for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
         unsigned i = first_byte(hits);
-        if (b[i] == top && eq_k(m, key, key_of(m, b, i), kind))
-            return (int)i;
+        if (b[i] == top && eq_k(m, key, key_of(m, b, i), kind)) return (int)i;
     }
     return -1;
 }
@@ -36,8 +34,7 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
     prefetch_bucket(m, b);
     if (UNLIKELY(m->oldbuckets != NULL)) {
         uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
-        if (!evacuated(ob))
-            b = ob;
+        if (!evacuated(ob)) b = ob;
     }
     return b;
 }
@@ -47,8 +44,7 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
 static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind, bool check,
                                        const void **kout)
 {
-    if (m == NULL || m->count == 0)
-        return NULL;
+    if (m == NULL || m->count == 0) return NULL;
     if (check && UNLIKELY(flags_load(m) & F_HASH_WRITING))
         hmap_fatal("concurrent map read and map write");
     uint64_t hash = hash_k(m, key, kind);
@@ -57,21 +53,18 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
         uint64_t w = tophash_word(b);
         int i = find_in_bucket(m, b, w, top, key, kind);
         if (i >= 0) {
-            if (kout)
-                *kout = key_of(m, b, (unsigned)i);
+            if (kout) *kout = key_of(m, b, (unsigned)i);
             return val_of(m, b, (unsigned)i);
         }
         /* An emptyRest slot means nothing follows in this chain. */
-        if (bytes_equal(w, EMPTY_REST))
-            return NULL;
+        if (bytes_equal(w, EMPTY_REST)) return NULL;
     }
     return NULL;
 }
 
 HMAP_API void *hmap_get(const hmap *m, const void *key)
 {
-    if (m == NULL)
-        return NULL;
+    if (m == NULL) return NULL;
     switch (m->type.kind) {
     case HMAP_KIND_U64:
         return lookup_impl(m, key, HMAP_KIND_U64, true, NULL);
@@ -121,8 +114,7 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
     }
     /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
      * needs no write. */
-    if (val)
-        copy_slot(vs, val, m->type.val_size);
+    if (val) copy_slot(vs, val, m->type.val_size);
 }
 
 /* Key size as a constant for the fast kinds, so copies fold to moves. */
@@ -139,8 +131,7 @@ static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
  * -ENOMEM leaves every entry exactly as it was. */
 static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, int kind)
 {
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
-        hmap_fatal("concurrent map writes");
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     /* key or val may point into this map (a value from hmap_get, a key from
      * an iterator); the growth work below may scrub or free that memory, so
      * read them first.  Indirect objects survive evacuation and are not
@@ -196,11 +187,9 @@ again:;
             insb = b;
             insi = first_byte(empty);
         }
-        if (bytes_equal(w, EMPTY_REST))
-            break;
+        if (bytes_equal(w, EMPTY_REST)) break;
         uint8_t *ovf = overflow_of(m, b);
-        if (ovf == NULL)
-            break;
+        if (ovf == NULL) break;
         b = ovf;
     }
 
@@ -220,8 +209,7 @@ again:;
         goto done;
     }
     if (UNLIKELY(m->indirect_val) && indirect_alloc(m, m->type.val_size, &vobj) < 0) {
-        if (kobj)
-            blk_free_now(m, kobj);
+        if (kobj) blk_free_now(m, kobj);
         err = -ENOMEM;
         goto done;
     }
@@ -229,10 +217,8 @@ again:;
         /* Chain full: link an overflow bucket behind its last bucket. */
         ovf_reserve r = {0};
         if (ovf_reserve_take(m, &r, 1) < 0) {
-            if (kobj)
-                blk_free_now(m, kobj);
-            if (vobj)
-                blk_free_now(m, vobj);
+            if (kobj) blk_free_now(m, kobj);
+            if (vobj) blk_free_now(m, vobj);
             err = -ENOMEM;
             goto done;
         }
@@ -250,8 +236,7 @@ done:
 
 HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 {
-    if (m == NULL)
-        return -EINVAL; /* Go panics: "assignment to entry in nil map" */
+    if (m == NULL) return -EINVAL; /* Go panics: "assignment to entry in nil map" */
     switch (m->type.kind) {
     case HMAP_KIND_U64:
         return assign_impl(m, key, val, HMAP_KIND_U64);
@@ -289,10 +274,8 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
  * lives (its unevacuated old chain): the map stays valid and correct. */
 static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
 {
-    if (m == NULL || m->count == 0)
-        return false;
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING))
-        hmap_fatal("concurrent map writes");
+    if (m == NULL || m->count == 0) return false;
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     /* As in assign: the key may point into the map (Go's range-delete). */
     uint64_t kbuf[MAX_KEY_SIZE / 8];
     if (!m->indirect_key) {
@@ -331,16 +314,14 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
              * chain is empty, then walk backwards over emptyOne slots. */
             if (i == BUCKET_CNT - 1) {
                 uint8_t *ovf = overflow_of(m, b);
-                if (ovf && ovf[0] != EMPTY_REST)
-                    goto not_last;
+                if (ovf && ovf[0] != EMPTY_REST) goto not_last;
             } else if (b[i + 1] != EMPTY_REST) {
                 goto not_last;
             }
             for (;;) {
                 th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
                 if (i == 0) {
-                    if (b == head)
-                        break;
+                    if (b == head) break;
                     uint8_t *c = b;
                     for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
                         ;
@@ -348,34 +329,28 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
                 } else {
                     i--;
                 }
-                if (b[i] != EMPTY_ONE)
-                    break;
+                if (b[i] != EMPTY_ONE) break;
             }
         not_last:
-            if (m->reclaim != HMAP_RECLAIM_GO && !in_old)
-                reclaim_after_delete(m, head, db);
+            if (m->reclaim != HMAP_RECLAIM_GO && !in_old) reclaim_after_delete(m, head, db);
             m->count--;
             /* No live entry remains anywhere: a new seed is safe (Go #25237). */
-            if (m->count == 0)
-                map_reseed(m);
+            if (m->count == 0) map_reseed(m);
             found = true;
             goto done;
         }
-        if (bytes_equal(w, EMPTY_REST))
-            break;
+        if (bytes_equal(w, EMPTY_REST)) break;
     }
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
-    if (m->reclaim == HMAP_RECLAIM_SHRINK)
-        maybe_shrink(m);
+    if (m->reclaim == HMAP_RECLAIM_SHRINK) maybe_shrink(m);
     write_end(m);
     return found;
 }
 
 HMAP_API bool hmap_delete(hmap *m, const void *key)
 {
-    if (m == NULL)
-        return false;
+    if (m == NULL) return false;
     switch (m->type.kind) {
     case HMAP_KIND_U64:
         return delete_impl(m, key, HMAP_KIND_U64);

@@ -14,7 +14,10 @@
 
 #include "internal.h"
 
-static blk *hdr_of(const void *p) { return (blk *)((uint8_t *)p - BLK_HDR); }
+static blk *hdr_of(const void *p)
+{
+    return (blk *)((uint8_t *)p - BLK_HDR);
+}
 
 size_t blk_size(const void *p)
 {
@@ -26,8 +29,7 @@ size_t blk_size(const void *p)
 void *blk_alloc(hmap *m, size_t size, uint8_t kind)
 {
     blk *h = m->alloc.alloc(m->alloc.ctx, size + BLK_HDR, 16);
-    if (!h)
-        return NULL;
+    if (!h) return NULL;
     h->next_retired = NULL;
     h->size = (uint32_t)size;
     h->size_high = (uint16_t)((uint64_t)size >> 32);
@@ -42,8 +44,7 @@ static void free_block(hmap *m, blk *h, uint8_t reason)
 {
     size_t size = (size_t)h->size | ((size_t)h->size_high << 32);
     void *p = (uint8_t *)h + BLK_HDR;
-    if (h->kind != BLK_INDIRECT)
-        HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
+    if (h->kind != BLK_INDIRECT) HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
     atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
     m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
 }
@@ -107,8 +108,7 @@ static void *default_alloc(void *ctx, size_t size, size_t align)
     if (p && size >= HUGE_MIN) {
         uintptr_t s = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
         uintptr_t e = ((uintptr_t)p + size) & ~(HUGE_PAGE - 1);
-        if (e > s)
-            (void)madvise((void *)s, e - s, MADV_HUGEPAGE); /* advisory only */
+        if (e > s) (void)madvise((void *)s, e - s, MADV_HUGEPAGE); /* advisory only */
     }
     return p;
 }

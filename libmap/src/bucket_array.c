@@ -8,20 +8,18 @@
  * makeBucketArray rounds the array up to one of these, and the rounding is
  * what decides how many overflow buckets are preallocated for B = 4..12. */
 static const uint32_t go_size_classes[] = {
-    8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,   160,
-    176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,   448,
-    480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,  1536,
-    1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,  6528,
-    6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384, 18432,
-    19072, 20480, 21760, 24576, 27264, 28672, 32768};
+    8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,  160,   176,   192,
+    208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,  512,   576,   640,
+    704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304, 2688,  3072,  3200,
+    3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728, 10240, 10880, 12288,
+    13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
 #define GO_PAGE_SIZE 8192
 
 static uint64_t go_roundupsize(uint64_t size)
 {
     if (size <= 32768) {
         for (size_t i = 0; i < sizeof go_size_classes / sizeof go_size_classes[0]; i++)
-            if (go_size_classes[i] >= size)
-                return go_size_classes[i];
+            if (go_size_classes[i] >= size) return go_size_classes[i];
     }
     return (size + GO_PAGE_SIZE - 1) & ~(uint64_t)(GO_PAGE_SIZE - 1);
 }
@@ -38,15 +36,17 @@ static uint64_t array_nalloc(const hmap *m, uint8_t B)
     return n;
 }
 
-uint64_t prealloc_count(const hmap *m, uint8_t B) { return array_nalloc(m, B) - bucket_shift(B); }
+uint64_t prealloc_count(const hmap *m, uint8_t B)
+{
+    return array_nalloc(m, B) - bucket_shift(B);
+}
 
 /* Lay out the preallocated tail: the last bucket's overflow pointer holds a
  * non-NULL sentinel (the array itself) so newoverflow knows where it ends. */
 static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)
 {
     uint64_t base = bucket_shift(B);
-    if (nalloc == base)
-        return NULL;
+    if (nalloc == base) return NULL;
     set_overflow(m, bucket_at(m, arr, nalloc - 1), arr);
     return bucket_at(m, arr, base);
 }
@@ -56,8 +56,7 @@ int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uin
 {
     uint64_t n = array_nalloc(m, B);
     uint8_t *arr = blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
-    if (!arr)
-        return -1;
+    if (!arr) return -1;
     *out = arr;
     *nalloc = n;
     *next_ovf = plant_tail(m, arr, B, n);
@@ -85,8 +84,7 @@ bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bu
  * tail plus, under EAGER, the ones given back). */
 uint64_t prealloc_remaining(const hmap *m)
 {
-    if (!m->next_overflow)
-        return m->nfree_overflow;
+    if (!m->next_overflow) return m->nfree_overflow;
     uint8_t *end = m->buckets + m->nalloc * m->bucketsize;
     return (uint64_t)(end - m->next_overflow) / m->bucketsize + m->nfree_overflow;
 }
@@ -131,8 +129,7 @@ void incr_noverflow(hmap *m)
         return;
     }
     uint32_t mask = (1u << (m->B - 15)) - 1;
-    if (((uint32_t)map_rand(m) & mask) == 0)
-        m->noverflow++;
+    if (((uint32_t)map_rand(m) & mask) == 0) m->noverflow++;
 }
 
 /* newoverflow(b): link an overflow bucket behind b, the last bucket of its

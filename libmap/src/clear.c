@@ -14,13 +14,10 @@ static void empty_chain(hmap *m, uint8_t *b, bool owns)
 {
     for (; b; b = overflow_of(m, b)) {
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            if (b[i] == EMPTY_REST)
-                continue;
+            if (b[i] == EMPTY_REST) continue;
             if (owns && b[i] >= MIN_TOP_HASH) {
-                if (m->indirect_key)
-                    blk_release(m, key_of(m, b, i), 0);
-                if (m->indirect_val)
-                    blk_release(m, val_of(m, b, i), 0);
+                if (m->indirect_key) blk_release(m, key_of(m, b, i), 0);
+                if (m->indirect_val) blk_release(m, val_of(m, b, i), 0);
             }
             th_write(m, b, i, EMPTY_REST, HMAP_TH_CLEAR);
         }
@@ -38,8 +35,7 @@ static void unlink_overflow(hmap *m)
             uint8_t *next = overflow_of(m, ovf);
             bool prealloc = in_block(ovf, m->buckets, m->nalloc, m->bucketsize);
             HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_CLEAR, (uint8_t)prealloc);
-            if (!prealloc)
-                blk_release(m, ovf, HMAP_FREE_CLEAR);
+            if (!prealloc) blk_release(m, ovf, HMAP_FREE_CLEAR);
             prev = ovf;
             ovf = next;
         }
@@ -48,10 +44,8 @@ static void unlink_overflow(hmap *m)
 
 HMAP_API void hmap_clear(hmap *m)
 {
-    if (m == NULL || m->count == 0)
-        return;
-    if (flags_load(m) & F_HASH_WRITING)
-        hmap_fatal("concurrent map writes");
+    if (m == NULL || m->count == 0) return;
+    if (flags_load(m) & F_HASH_WRITING) hmap_fatal("concurrent map writes");
     write_begin(m);
     reclaim_before_write(m);
 

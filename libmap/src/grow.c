@@ -17,20 +17,16 @@ int start_growth(hmap *m, uint8_t newB, uint8_t kind)
 {
     uint8_t *arr, *next_ovf;
     uint64_t nalloc;
-    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0)
-        return -1;
+    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
 
     HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
     /* The iterator bit becomes oldIterator: an iterator started before now
      * may be walking what becomes the old array. */
     uint8_t f = flags_load(m);
     uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
-    if (f & F_ITERATOR)
-        nf |= F_OLD_ITERATOR;
-    if (kind == HMAP_GROW_SAME_SIZE)
-        nf |= F_SAME_SIZE_GROW;
-    if (kind == HMAP_GROW_SHRINK)
-        nf |= F_SHRINK;
+    if (f & F_ITERATOR) nf |= F_OLD_ITERATOR;
+    if (kind == HMAP_GROW_SAME_SIZE) nf |= F_SAME_SIZE_GROW;
+    if (kind == HMAP_GROW_SHRINK) nf |= F_SHRINK;
     flags_store(m, nf);
 
     m->B = newB;
@@ -51,8 +47,7 @@ int start_growth(hmap *m, uint8_t newB, uint8_t kind)
  * many overflow buckets). */
 int hash_grow(hmap *m)
 {
-    if (over_load_factor(m->count + 1, m->B))
-        return start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
+    if (over_load_factor(m->count + 1, m->B)) return start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
     return start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
 }
 
@@ -64,8 +59,7 @@ static unsigned destination(hmap *m, uint8_t *b, unsigned i, bool doubling, uint
                             uint8_t *newtop)
 {
     *newtop = b[i];
-    if (!doubling)
-        return 0;
+    if (!doubling) return 0;
     const void *k = key_of(m, b, i);
     uint64_t hash = key_hash(m, k);
     if (!m->reflexive && (flags_load(m) & F_ITERATOR) && !key_equal(m, k, k)) {
@@ -76,7 +70,10 @@ static unsigned destination(hmap *m, uint8_t *b, unsigned i, bool doubling, uint
 }
 
 /* Overflow buckets a destination needs for n entries (its head holds 8). */
-static uint64_t ovf_needed(uint64_t n) { return n > BUCKET_CNT ? (n - 1) / BUCKET_CNT : 0; }
+static uint64_t ovf_needed(uint64_t n)
+{
+    return n > BUCKET_CNT ? (n - 1) / BUCKET_CNT : 0;
+}
 
 /* Reserve, before touching anything, every overflow bucket the evacuation
  * of the chain at b will link.  A single-bucket chain never needs one; a
@@ -86,14 +83,12 @@ static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit
     uint64_t chainlen = 0;
     for (uint8_t *c = b; c; c = overflow_of(m, c))
         chainlen++;
-    if (chainlen <= 1 || prealloc_remaining(m) >= chainlen - 1)
-        return 0;
+    if (chainlen <= 1 || prealloc_remaining(m) >= chainlen - 1) return 0;
     uint64_t n[2] = {0, 0};
     for (uint8_t *c = b; c; c = overflow_of(m, c)) {
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             uint8_t top;
-            if (!is_empty(c[i]))
-                n[destination(m, c, i, doubling, newbit, &top)]++;
+            if (!is_empty(c[i])) n[destination(m, c, i, doubling, newbit, &top)]++;
         }
     }
     return ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
@@ -108,8 +103,7 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
         uint8_t *next = overflow_of(m, ovf);
         bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
-        if (!prealloc)
-            blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        if (!prealloc) blk_release(m, ovf, HMAP_FREE_EVACUATED);
         prev = ovf;
         ovf = next;
     }
@@ -122,12 +116,10 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
 {
     m->nevacuate++;
     uint64_t stop = m->nevacuate + EVAC_SCAN_LIMIT;
-    if (stop > newbit)
-        stop = newbit;
+    if (stop > newbit) stop = newbit;
     while (m->nevacuate != stop && evacuated(bucket_at(m, m->oldbuckets, m->nevacuate)))
         m->nevacuate++;
-    if (m->nevacuate != newbit)
-        return;
+    if (m->nevacuate != newbit) return;
 
     uint8_t *old = m->oldbuckets;
     uint8_t kind = same_size_grow(m) ? HMAP_GROW_SAME_SIZE
@@ -151,13 +143,11 @@ int evacuate(hmap *m, uint64_t oldbucket)
     uint64_t newbit = noldbuckets(m);
     uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
     if (!evacuated(b) && shrinking(m)) {
-        if (shrink_evacuate(m, oldbucket, b) < 0)
-            return -1;
+        if (shrink_evacuate(m, oldbucket, b) < 0) return -1;
     } else if (!evacuated(b)) {
         bool doubling = !same_size_grow(m);
         ovf_reserve r = {0};
-        if (reserve_for_chain(m, b, doubling, newbit, &r) < 0)
-            return -1;
+        if (reserve_for_chain(m, b, doubling, newbit, &r) < 0) return -1;
 
         struct {
             uint8_t *b;
@@ -172,8 +162,7 @@ int evacuate(hmap *m, uint64_t oldbucket)
                     th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
                     continue;
                 }
-                if (ob[i] < MIN_TOP_HASH)
-                    hmap_fatal("bad map state");
+                if (ob[i] < MIN_TOP_HASH) hmap_fatal("bad map state");
                 uint8_t top;
                 unsigned useY = destination(m, ob, i, doubling, newbit, &top);
                 th_write(m, ob, i, EVACUATED_X + useY, HMAP_TH_EVAC_MARK);
@@ -211,8 +200,7 @@ int evacuate(hmap *m, uint64_t oldbucket)
                 doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, dst[0].moved,
                 dst[1].moved);
     }
-    if (oldbucket == m->nevacuate)
-        advance_evacuation_mark(m, newbit);
+    if (oldbucket == m->nevacuate) advance_evacuation_mark(m, newbit);
     return 0;
 }
 

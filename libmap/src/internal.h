@@ -81,8 +81,8 @@ struct hmap {
     /* Per-map hash seed and the values derived from it for the fast paths. */
     uint64_t seed;
     uint64_t hs0, hs1;
-    uint64_t rng;                   /* writer-side PRNG: reseeds, noverflow sampling */
-    _Atomic uint64_t iter_counter;  /* readers draw iterator start positions from it */
+    uint64_t rng;                  /* writer-side PRNG: reseeds, noverflow sampling */
+    _Atomic uint64_t iter_counter; /* readers draw iterator start positions from it */
     bool fixed_seed;
 
     /* Type, resolved once. */
@@ -108,15 +108,23 @@ struct hmap {
 
 /* ---- Small helpers ------------------------------------------------------- */
 
-static ALWAYS_INLINE uint64_t bucket_shift(uint8_t B) { return (uint64_t)1 << B; }
-static ALWAYS_INLINE uint64_t bucket_mask(uint8_t B) { return bucket_shift(B) - 1; }
-static ALWAYS_INLINE bool is_empty(uint8_t th) { return th <= EMPTY_ONE; }
+static ALWAYS_INLINE uint64_t bucket_shift(uint8_t B)
+{
+    return (uint64_t)1 << B;
+}
+static ALWAYS_INLINE uint64_t bucket_mask(uint8_t B)
+{
+    return bucket_shift(B) - 1;
+}
+static ALWAYS_INLINE bool is_empty(uint8_t th)
+{
+    return th <= EMPTY_ONE;
+}
 
 static ALWAYS_INLINE uint8_t tophash(uint64_t hash)
 {
     uint8_t top = (uint8_t)(hash >> 56);
-    if (top < MIN_TOP_HASH)
-        top += MIN_TOP_HASH;
+    if (top < MIN_TOP_HASH) top += MIN_TOP_HASH;
     return top;
 }
 
@@ -146,16 +154,14 @@ static ALWAYS_INLINE void set_overflow(const hmap *m, uint8_t *b, uint8_t *o)
 static ALWAYS_INLINE void *key_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *k = slot_key(m, b, i), *obj;
-    if (!m->indirect_key)
-        return k;
+    if (!m->indirect_key) return k;
     memcpy(&obj, k, sizeof obj); /* the slot holds a pointer to the key */
     return obj;
 }
 static ALWAYS_INLINE void *val_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *v = slot_val(m, b, i), *obj;
-    if (!m->indirect_val)
-        return v;
+    if (!m->indirect_val) return v;
     memcpy(&obj, v, sizeof obj);
     return obj;
 }
@@ -176,7 +182,10 @@ static ALWAYS_INLINE bool evacuated(const uint8_t *b)
     return h > EMPTY_ONE && h < MIN_TOP_HASH;
 }
 
-static ALWAYS_INLINE bool growing(const hmap *m) { return m->oldbuckets != NULL; }
+static ALWAYS_INLINE bool growing(const hmap *m)
+{
+    return m->oldbuckets != NULL;
+}
 static ALWAYS_INLINE bool same_size_grow(const hmap *m)
 {
     return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SAME_SIZE_GROW) != 0;
@@ -190,13 +199,14 @@ static ALWAYS_INLINE bool shrinking(const hmap *m)
 static ALWAYS_INLINE uint64_t noldbuckets(const hmap *m)
 {
     uint8_t f = atomic_load_explicit(&m->flags, memory_order_relaxed);
-    if (f & F_SAME_SIZE_GROW)
-        return bucket_shift(m->B);
-    if (f & F_SHRINK)
-        return bucket_shift(m->B + 1);
+    if (f & F_SAME_SIZE_GROW) return bucket_shift(m->B);
+    if (f & F_SHRINK) return bucket_shift(m->B + 1);
     return bucket_shift(m->B - 1);
 }
-static ALWAYS_INLINE uint64_t oldbucketmask(const hmap *m) { return noldbuckets(m) - 1; }
+static ALWAYS_INLINE uint64_t oldbucketmask(const hmap *m)
+{
+    return noldbuckets(m) - 1;
+}
 
 /* overLoadFactor: more than 8 entries and above 6.5 per bucket. */
 static ALWAYS_INLINE bool over_load_factor(uint64_t count, uint8_t B)
@@ -207,8 +217,7 @@ static ALWAYS_INLINE bool over_load_factor(uint64_t count, uint8_t B)
 /* tooManyOverflowBuckets: roughly as many overflow buckets as buckets. */
 static ALWAYS_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B)
 {
-    if (B > 15)
-        B = 15;
+    if (B > 15) B = 15;
     return noverflow >= (uint16_t)(1u << (B & 15));
 }
 
@@ -232,8 +241,14 @@ static ALWAYS_INLINE uint64_t bytes_equal(uint64_t w, uint8_t v)
     return (x - BYTES_01) & ~x & BYTES_80;
 }
 /* Bytes that are empty (emptyRest or emptyOne): the lowest hit is exact. */
-static ALWAYS_INLINE uint64_t bytes_empty(uint64_t w) { return bytes_equal(w & ~BYTES_01, 0); }
-static ALWAYS_INLINE unsigned first_byte(uint64_t bits) { return (unsigned)__builtin_ctzll(bits) >> 3; }
+static ALWAYS_INLINE uint64_t bytes_empty(uint64_t w)
+{
+    return bytes_equal(w & ~BYTES_01, 0);
+}
+static ALWAYS_INLINE unsigned first_byte(uint64_t bits)
+{
+    return (unsigned)__builtin_ctzll(bits) >> 3;
+}
 
 /* Hash and equality of a key by kind.  With a constant kind (the fast
  * paths) the switch folds away; key_hash/key_equal dispatch at run time. */
@@ -255,8 +270,7 @@ static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
         return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
     }
     default:
-        if (m->type.hash)
-            return m->type.hash(key, m->seed);
+        if (m->type.hash) return m->type.hash(key, m->seed);
         return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
     }
 }
@@ -273,8 +287,7 @@ static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int 
         return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
     }
     default:
-        if (m->type.equal)
-            return m->type.equal(a, b);
+        if (m->type.equal) return m->type.equal(a, b);
         return memcmp(a, b, m->type.key_size) == 0;
     }
 }
@@ -316,15 +329,13 @@ _Noreturn void hmap_fatal(const char *msg);
 static ALWAYS_INLINE void write_begin(hmap *m)
 {
     uint8_t f = flags_load(m);
-    if (UNLIKELY(f & F_HASH_WRITING))
-        hmap_fatal("concurrent map writes");
+    if (UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     flags_store(m, f ^ F_HASH_WRITING);
 }
 static ALWAYS_INLINE void write_end(hmap *m)
 {
     uint8_t f = flags_load(m);
-    if (UNLIKELY(!(f & F_HASH_WRITING)))
-        hmap_fatal("concurrent map writes");
+    if (UNLIKELY(!(f & F_HASH_WRITING))) hmap_fatal("concurrent map writes");
     flags_store(m, f & ~F_HASH_WRITING);
 }
 
@@ -367,7 +378,6 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
 void map_reseed(hmap *m);
 uint64_t map_rand(hmap *m);
 
-
 /* types.c */
 int type_check(const hmap_type *t);
 
@@ -402,8 +412,7 @@ void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
 void reclaim_owed_sweep(hmap *m);
 static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 {
-    if (UNLIKELY(m->sweep_owed))
-        reclaim_owed_sweep(m);
+    if (UNLIKELY(m->sweep_owed)) reclaim_owed_sweep(m);
 }
 
 /* shrink.c (SHRINK) */

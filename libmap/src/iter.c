@@ -16,22 +16,22 @@
  * frees the map would do meanwhile wait in the retired list. */
 static void iter_release(hmap_iter *it)
 {
-    if (!it->active)
-        return;
+    if (!it->active) return;
     it->active = 0;
     hmap *m = it->m;
-    if (atomic_fetch_sub_explicit(&m->live_iters, 1, memory_order_acq_rel) == 1)
-        retired_flush(m);
+    if (atomic_fetch_sub_explicit(&m->live_iters, 1, memory_order_acq_rel) == 1) retired_flush(m);
 }
 
-HMAP_API void hmap_iter_stop(hmap_iter *it) { iter_release(it); }
+HMAP_API void hmap_iter_stop(hmap_iter *it)
+{
+    iter_release(it);
+}
 
 HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
 {
     memset(it, 0, sizeof *it);
     it->m = m;
-    if (m == NULL || m->count == 0)
-        return; /* finished at once */
+    if (m == NULL || m->count == 0) return; /* finished at once */
     it->active = 1;
     atomic_fetch_add_explicit(&m->live_iters, 1, memory_order_acq_rel);
     it->B = m->B;
@@ -52,8 +52,7 @@ HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
      * with the (secret) seed rather than from writer-side state. */
     uint64_t n = atomic_fetch_add_explicit(&m->iter_counter, 1, memory_order_relaxed);
     uint64_t r = hmap_hash_u64(n, m->seed ^ 0x5851f42d4c957f2dull);
-    if (it->B <= 28)
-        r &= 0xffffffffu;
+    if (it->B <= 28) r &= 0xffffffffu;
     it->startbucket = r & bucket_mask(it->B);
     it->offset = (uint8_t)((r >> it->B) & (BUCKET_CNT - 1));
     it->bucket = it->startbucket;
@@ -65,10 +64,8 @@ HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
 HMAP_API bool hmap_iter_next(hmap_iter *it, const void **key, void **val)
 {
     hmap *m = it->m;
-    if (!it->active)
-        return false;
-    if (flags_load(m) & F_HASH_WRITING)
-        hmap_fatal("concurrent map iteration and map write");
+    if (!it->active) return false;
+    if (flags_load(m) & F_HASH_WRITING) hmap_fatal("concurrent map iteration and map write");
     uint64_t bucket = it->bucket;
     uint8_t *b = it->bptr;
     unsigned i = it->i;
@@ -90,8 +87,8 @@ next:
                 checkbucket = bucket;
             }
         } else if (growing(m) && it->B == m->B &&
-            (m->reclaim != HMAP_RECLAIM_SHRINK || it->buckets == m->buckets ||
-             it->buckets == m->oldbuckets)) {
+                   (m->reclaim != HMAP_RECLAIM_SHRINK || it->buckets == m->buckets ||
+                    it->buckets == m->oldbuckets)) {
             /* Started during this growth, which is not done: if the old
              * bucket feeding this index is not evacuated yet, walk it and
              * keep only the entries that will land at this index. */
@@ -117,14 +114,12 @@ next:
     for (; i < BUCKET_CNT; i++) {
         unsigned offi = (i + it->offset) & (BUCKET_CNT - 1);
         uint8_t th = b[offi];
-        if (is_empty(th) || th == EVACUATED_EMPTY)
-            continue;
+        if (is_empty(th) || th == EVACUATED_EMPTY) continue;
         const void *k = key_of(m, b, offi);
         bool self_equal = m->reflexive || key_equal(m, k, k);
         if (checkbucket != NO_CHECK && (it->shrink_mode || !same_size_grow(m))) {
             if (self_equal) {
-                if ((key_hash(m, k) & bucket_mask(it->B)) != checkbucket)
-                    continue;
+                if ((key_hash(m, k) & bucket_mask(it->B)) != checkbucket) continue;
             } else if ((checkbucket >> (it->B - 1)) != (uint64_t)(th & 1)) {
                 continue;
             }
@@ -138,8 +133,7 @@ next:
              * gone; ask the map. */
             const void *rk;
             void *rv;
-            if (!lookup_kv(m, k, &rk, &rv))
-                continue;
+            if (!lookup_kv(m, k, &rk, &rv)) continue;
             it->key = rk;
             it->val = rv;
         }
@@ -147,10 +141,8 @@ next:
         it->bptr = b;
         it->i = (uint8_t)(i + 1);
         it->checkbucket = checkbucket;
-        if (key)
-            *key = it->key;
-        if (val)
-            *val = it->val;
+        if (key) *key = it->key;
+        if (val) *val = it->val;
         return true;
     }
     b = overflow_of(m, b);

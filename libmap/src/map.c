@@ -27,7 +27,10 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-uint64_t map_rand(hmap *m) { return splitmix(&m->rng); }
+uint64_t map_rand(hmap *m)
+{
+    return splitmix(&m->rng);
+}
 
 static void set_seed(hmap *m, uint64_t seed)
 {
@@ -38,15 +41,17 @@ static void set_seed(hmap *m, uint64_t seed)
 /* A fresh hash seed (Go: hash0 = fastrand() when the map empties, issue
  * 25237).  The PRNG state came from getrandom(), so seeds stay secret; with
  * a fixed creation seed the sequence is reproducible. */
-void map_reseed(hmap *m) { set_seed(m, map_rand(m)); }
+void map_reseed(hmap *m)
+{
+    set_seed(m, map_rand(m));
+}
 
 /* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
  * whose bucket bytes would overflow or exceed the allocation limit acts as
  * 0 (maxAlloc is 2^48 on linux/amd64). */
 static uint8_t b_for_hint(uint64_t hint, uint32_t bucketsize)
 {
-    if (hint > ((uint64_t)1 << 48) / bucketsize)
-        hint = 0;
+    if (hint > ((uint64_t)1 << 48) / bucketsize) hint = 0;
     uint8_t B = 0;
     while (over_load_factor(hint, B))
         B++;
@@ -56,8 +61,7 @@ static uint8_t b_for_hint(uint64_t hint, uint32_t bucketsize)
 HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 {
     hmap_options o = {0};
-    if (opts)
-        o = *opts;
+    if (opts) o = *opts;
     if (type_check(type) < 0 || (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
         errno = EINVAL;
         return NULL;
@@ -77,8 +81,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
     m->alloc = *a;
     atomic_store(&m->bytes_allocated, sizeof *m);
     m->type = *type;
-    if (!m->type.name)
-        m->type.name = "anonymous";
+    if (!m->type.name) m->type.name = "anonymous";
     m->indirect_key = type->key_size > MAX_KEY_SIZE;
     m->indirect_val = type->val_size > MAX_ELEM_SIZE;
     m->keyslot = m->indirect_key ? sizeof(void *) : type->key_size;
@@ -111,8 +114,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 
     m->B = b_for_hint(o.hint, m->bucketsize);
     m->min_B = m->B;
-    if (m->B != 0 &&
-        make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+    if (m->B != 0 && make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
         HMAP_TP(map_destroy, m, 0, (uint64_t)atomic_load(&m->bytes_allocated));
         a->free(a->ctx, m, sizeof *m);
         errno = ENOMEM;
@@ -125,12 +127,9 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 static void free_indirect_live(hmap *m, uint8_t *b)
 {
     for (unsigned i = 0; i < BUCKET_CNT; i++) {
-        if (b[i] < MIN_TOP_HASH)
-            continue;
-        if (m->indirect_key)
-            blk_release(m, key_of(m, b, i), 0);
-        if (m->indirect_val)
-            blk_release(m, val_of(m, b, i), 0);
+        if (b[i] < MIN_TOP_HASH) continue;
+        if (m->indirect_key) blk_release(m, key_of(m, b, i), 0);
+        if (m->indirect_val) blk_release(m, val_of(m, b, i), 0);
     }
 }
 
@@ -144,14 +143,11 @@ void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint
     for (uint64_t i = 0; i < nbuckets; i++) {
         uint8_t *b = bucket_at(m, arr, i);
         uint8_t *ovf = overflow_of(m, b);
-        if (with_indirect)
-            free_indirect_live(m, b);
+        if (with_indirect) free_indirect_live(m, b);
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
-            if (with_indirect)
-                free_indirect_live(m, ovf);
-            if (!in_block(ovf, arr, nalloc, m->bucketsize))
-                blk_release(m, ovf, reason);
+            if (with_indirect) free_indirect_live(m, ovf);
+            if (!in_block(ovf, arr, nalloc, m->bucketsize)) blk_release(m, ovf, reason);
             ovf = next;
         }
     }
@@ -160,18 +156,19 @@ void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint
 
 HMAP_API void hmap_free(hmap *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     HMAP_TP(map_destroy, m, m->count, (uint64_t)atomic_load(&m->bytes_allocated));
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);
     retired_flush(m);
     if (m->oldbuckets)
         free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
-    if (m->buckets)
-        free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
+    if (m->buckets) free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
     hmap_allocator a = m->alloc;
     a.free(a.ctx, m, sizeof *m);
 }
 
-HMAP_API size_t hmap_len(const hmap *m) { return m ? (size_t)m->count : 0; }
+HMAP_API size_t hmap_len(const hmap *m)
+{
+    return m ? (size_t)m->count : 0;
+}

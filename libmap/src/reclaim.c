@@ -21,16 +21,17 @@
 #include "internal.h"
 
 /* Every slot emptyOne or emptyRest: no byte has a bit above bit 0. */
-static bool all_empty(const uint8_t *b) { return (tophash_word(b) & ~BYTES_01) == 0; }
+static bool all_empty(const uint8_t *b)
+{
+    return (tophash_word(b) & ~BYTES_01) == 0;
+}
 
 /* noverflow counts overflow buckets to trigger same-size growth; one that
  * is given back no longer counts (sampled like incr_noverflow above B=15). */
 static void decr_noverflow(hmap *m)
 {
-    if (m->noverflow == 0)
-        return;
-    if (m->B < 16 || ((uint32_t)map_rand(m) & ((1u << (m->B - 15)) - 1)) == 0)
-        m->noverflow--;
+    if (m->noverflow == 0) return;
+    if (m->B < 16 || ((uint32_t)map_rand(m) & ((1u << (m->B - 15)) - 1)) == 0) m->noverflow--;
 }
 
 /* Cut b out of its chain (prev links to it) and give its memory back. */
@@ -47,8 +48,7 @@ static void unlink_bucket(hmap *m, uint8_t *prev, uint8_t *b)
     /* Back to the array's free list, reset to the state of a fresh bucket:
      * all emptyRest (its values are zero already). */
     for (unsigned i = 0; i < BUCKET_CNT; i++)
-        if (b[i] != EMPTY_REST)
-            th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
+        if (b[i] != EMPTY_REST) th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
     set_overflow(m, b, m->free_overflow);
     m->free_overflow = b;
     m->nfree_overflow++;
@@ -72,8 +72,7 @@ static void reclaim_chain(hmap *m, uint8_t *head)
  * starts at head (current array).  Writers only. */
 void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
 {
-    if (b == head || !all_empty(b))
-        return;
+    if (b == head || !all_empty(b)) return;
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) {
         m->sweep_owed = true;
         return;
@@ -89,11 +88,9 @@ void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
  * emptied an overflow bucket during an iteration. */
 void reclaim_owed_sweep(hmap *m)
 {
-    if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0)
-        return;
+    if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) return;
     m->sweep_owed = false;
-    if (!m->buckets)
-        return;
+    if (!m->buckets) return;
     for (uint64_t i = 0; i < bucket_shift(m->B); i++)
         reclaim_chain(m, bucket_at(m, m->buckets, i));
 }

@@ -85,8 +85,7 @@ int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
                 th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
                 continue;
             }
-            if (ob[i] < MIN_TOP_HASH)
-                hmap_fatal("bad map state");
+            if (ob[i] < MIN_TOP_HASH) hmap_fatal("bad map state");
             uint8_t top = ob[i];
             th_write(m, ob, i, EVACUATED_X, HMAP_TH_EVAC_MARK);
             if (di == BUCKET_CNT) {

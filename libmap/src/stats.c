@@ -12,8 +12,7 @@ static uint64_t count_overflow(const hmap *m, uint8_t *arr, uint64_t nbuckets, u
     for (uint64_t i = 0; i < nbuckets; i++) {
         for (uint8_t *o = overflow_of(m, bucket_at(m, arr, i)); o; o = overflow_of(m, o)) {
             n++;
-            if (!in_block(o, arr, nalloc, m->bucketsize))
-                (*individual)++;
+            if (!in_block(o, arr, nalloc, m->bucketsize)) (*individual)++;
         }
     }
     return n;
@@ -22,8 +21,7 @@ static uint64_t count_overflow(const hmap *m, uint8_t *arr, uint64_t nbuckets, u
 HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
 {
     memset(out, 0, sizeof *out);
-    if (!m)
-        return;
+    if (!m) return;
     out->B = m->B;
     out->growing = growing(m);
     out->same_size_grow = same_size_grow(m);
@@ -41,15 +39,15 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
      * plus individually allocated overflow buckets. */
     uint64_t individual = 0, slots_buckets = 0;
     if (m->buckets) {
-        out->overflow_buckets += count_overflow(m, m->buckets, bucket_shift(m->B), m->nalloc,
-                                                &individual);
+        out->overflow_buckets +=
+            count_overflow(m, m->buckets, bucket_shift(m->B), m->nalloc, &individual);
         out->prealloc_total = m->nalloc - bucket_shift(m->B);
         out->prealloc_free = prealloc_remaining(m); /* EAGER: given-back ones too */
         slots_buckets += m->nalloc;
     }
     if (m->oldbuckets) {
-        out->overflow_buckets += count_overflow(m, m->oldbuckets, noldbuckets(m), m->old_nalloc,
-                                                &individual);
+        out->overflow_buckets +=
+            count_overflow(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, &individual);
         slots_buckets += m->old_nalloc;
     }
     slots_buckets += individual;

@@ -15,8 +15,7 @@ static void keys_in_bucket(uint64_t *out, int n, uint8_t B, uint64_t want, uint6
 {
     uint64_t k = 1;
     for (int i = 0; i < n; k++)
-        if ((hmap_hash_u64(k, seed) & ((1ull << B) - 1)) == want)
-            out[i++] = k;
+        if ((hmap_hash_u64(k, seed) & ((1ull << B) - 1)) == want) out[i++] = k;
 }
 
 static hmap *new_map(hmap_reclaim r, size_t hint)
@@ -168,11 +167,9 @@ static void test_old_chain_dropped_at_evacuation(void)
     CU_ASSERT_EQUAL(g[0].bytes_allocated - g[1].bytes_allocated, (uint64_t)g[0].bucket_size + 16);
 }
 
-
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
+    if (CU_initialize_registry() != CUE_SUCCESS) return 1;
     CU_pSuite s = CU_add_suite("reclaim EAGER", NULL, NULL);
     CU_add_test(s, "emptied allocator overflow bucket: freed (EAGER), kept (GO)",
                 test_emptied_overflow_freed);
@@ -180,7 +177,8 @@ int main(void)
                 test_prealloc_back_to_free_list);
     CU_add_test(s, "unlink deferred while an iterator lives, done by the next write",
                 test_unlink_deferred_by_iterator);
-    CU_add_test(s, "old overflow chain dropped at its evacuation", test_old_chain_dropped_at_evacuation);
+    CU_add_test(s, "old overflow chain dropped at its evacuation",
+                test_old_chain_dropped_at_evacuation);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

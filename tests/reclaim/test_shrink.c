@@ -107,8 +107,7 @@ static void test_no_thrash(void)
         for (uint64_t k = lo - 30; k < lo + 10; k++)
             hmap_set(m, &k, NULL);
         bool now = stats(m).growing;
-        if (now && !was)
-            growths++;
+        if (now && !was) growths++;
         was = now;
     }
     CU_ASSERT(growths <= 2);
@@ -124,8 +123,7 @@ static void *f_alloc(void *ctx, size_t size, size_t align)
 {
     struct failing *f = ctx;
     (void)align;
-    if (++f->n == f->fail_at)
-        return NULL;
+    if (++f->n == f->fail_at) return NULL;
     return calloc(1, size);
 }
 static void f_free(void *ctx, void *p, size_t size)
@@ -144,8 +142,7 @@ static void test_alloc_failure_during_shrink(void)
         hmap_allocator a = {f_alloc, f_free, &f};
         hmap_options o = {.seed = 13, .allocator = &a, .reclaim = HMAP_RECLAIM_SHRINK};
         hmap *m = hmap_new(&hmap_type_u64, &o);
-        if (!m)
-            continue;
+        if (!m) continue;
         static bool present[3000];
         for (uint64_t k = 0; k < 3000; k++)
             present[k] = hmap_set(m, &k, &k) == 0;
@@ -168,8 +165,7 @@ static void test_alloc_failure_during_shrink(void)
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
+    if (CU_initialize_registry() != CUE_SUCCESS) return 1;
     CU_pSuite s = CU_add_suite("reclaim SHRINK", NULL, NULL);
     CU_add_test(s, "1M then 1k: small B under SHRINK, B 18 kept under GO", test_fill_then_empty);
     CU_add_test(s, "never below the hint's B", test_hint_floor);

@@ -6,8 +6,7 @@ int main(void)
 {
     hmap *m = hmap_new(&hmap_type_u64, NULL);
     for (uint64_t k = 0; k < 1000; k++)
-        if (hmap_set(m, &k, &k) != 0)
-            return 1;
+        if (hmap_set(m, &k, &k) != 0) return 1;
     uint64_t k = 500;
     uint64_t *v = hmap_get(m, &k);
     int ok = v && *v == 500 && hmap_len(m) == 1000;
