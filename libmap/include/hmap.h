@@ -154,7 +154,6 @@ typedef struct hmap_iter {
     uint8_t offset; /* slot rotation */
     uint8_t i;      /* slots visited in bptr */
     uint8_t wrapped;
-    uint8_t checkbucket_set;
     uint8_t active;      /* counted in the map's live iterators */
     uint8_t shrink_mode; /* started during a shrink (SHRINK policy) */
     uint8_t newB;

@@ -19,9 +19,9 @@ static blk *hdr_of(const void *p)
     return (blk *)((uint8_t *)p - BLK_HDR);
 }
 
-size_t blk_size(const void *p)
+/* Usable size recorded in a block's header. */
+static size_t hdr_size(const blk *h)
 {
-    const blk *h = hdr_of(p);
     return (size_t)h->size | ((size_t)h->size_high << 32);
 }
 
@@ -42,7 +42,7 @@ void *blk_alloc(hmap *m, size_t size, uint8_t kind)
 /* Return a block to the allocator now, announcing bucket memory. */
 static void free_block(hmap *m, blk *h, uint8_t reason)
 {
-    size_t size = (size_t)h->size | ((size_t)h->size_high << 32);
+    size_t size = hdr_size(h);
     void *p = (uint8_t *)h + BLK_HDR;
     if (h->kind != BLK_INDIRECT) HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
     atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
@@ -53,7 +53,7 @@ static void free_block(hmap *m, blk *h, uint8_t reason)
 void blk_free_now(hmap *m, void *p)
 {
     blk *h = hdr_of(p);
-    size_t size = blk_size(p);
+    size_t size = hdr_size(h);
     atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
     m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
 }

@@ -36,11 +36,6 @@ static uint64_t array_nalloc(const hmap *m, uint8_t B)
     return n;
 }
 
-uint64_t prealloc_count(const hmap *m, uint8_t B)
-{
-    return array_nalloc(m, B) - bucket_shift(B);
-}
-
 /* Lay out the preallocated tail: the last bucket's overflow pointer holds a
  * non-NULL sentinel (the array itself) so newoverflow knows where it ends. */
 static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)

@@ -250,6 +250,12 @@ static ALWAYS_INLINE unsigned first_byte(uint64_t bits)
     return (unsigned)__builtin_ctzll(bits) >> 3;
 }
 
+/* Go string equality: same length, then same pointer or same bytes. */
+static ALWAYS_INLINE bool str_equal(const hmap_str *x, const hmap_str *y)
+{
+    return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+}
+
 /* Hash and equality of a key by kind.  With a constant kind (the fast
  * paths) the switch folds away; key_hash/key_equal dispatch at run time. */
 static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
@@ -282,10 +288,8 @@ static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int 
         return memcmp(a, b, 4) == 0;
     case HMAP_KIND_U64:
         return memcmp(a, b, 8) == 0;
-    case HMAP_KIND_STR: {
-        const hmap_str *x = a, *y = b;
-        return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
-    }
+    case HMAP_KIND_STR:
+        return str_equal(a, b);
     default:
         if (m->type.equal) return m->type.equal(a, b);
         return memcmp(a, b, m->type.key_size) == 0;
@@ -386,14 +390,12 @@ void *blk_alloc(hmap *m, size_t size, uint8_t kind);
 /* Free now, or retire until no iterator can reach the block. */
 void blk_release(hmap *m, void *p, uint8_t reason);
 void blk_free_now(hmap *m, void *p);
-size_t blk_size(const void *p);
 void retired_flush(hmap *m);
 int indirect_alloc(hmap *m, size_t size, void **out);
 
 /* bucket_array.c */
 int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc);
 void reset_bucket_array(hmap *m);
-uint64_t prealloc_count(const hmap *m, uint8_t B);
 /* A reserve of overflow buckets taken before a change that must not fail
  * half-way (evacuation, insert). */
 typedef struct ovf_reserve {

@@ -33,8 +33,7 @@ static bool eq_u64(const void *a, const void *b)
 }
 static bool eq_str(const void *a, const void *b)
 {
-    const hmap_str *x = a, *y = b;
-    return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+    return str_equal(a, b);
 }
 
 HMAP_API const hmap_type hmap_type_u32 = {
