@@ -534,21 +534,26 @@ int main(int argc, char **argv)
     verbose_libbpf = o.verbose || getenv("BUCKETSCOPE_DEBUG");
     libbpf_set_print(libbpf_log);
 
-    /* libbpf needs a path with a '/' to not search the loader path. */
-    if (!realpath(o.lib, lib)) {
-        fprintf(stderr, PROG ": cannot use library %s: %s\n", o.lib, strerror(errno));
-        return EXIT_FAIL;
-    }
-    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, PROG ": no process %d\n", (int)o.pid);
-        return EXIT_FAIL;
-    }
-
-    /* Sleepable first (it can fault in a string argument), then plain. */
+    /*
+     * Privilege first: a user without it must be told that, whatever else is
+     * wrong, since it is the one thing they have to fix.  Loading the program
+     * needs nothing from the library or the target.  Sleepable first (it can
+     * fault in a string argument), then plain.
+     */
     err = open_and_load(&skel, o.ring_bytes, true);
     if (err && err != -EPERM && err != -EACCES) err = open_and_load(&skel, o.ring_bytes, false);
     if (err) {
         explain_failure("load the BPF program", err);
+        goto out;
+    }
+
+    /* libbpf needs a path with a '/' to not search the loader path. */
+    if (!realpath(o.lib, lib)) {
+        fprintf(stderr, PROG ": cannot use library %s: %s\n", o.lib, strerror(errno));
+        goto out;
+    }
+    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, PROG ": no process %d\n", (int)o.pid);
         goto out;
     }
 
