@@ -103,62 +103,95 @@ enum hmap_unlink_cause { HMAP_ENUM_UNLINK_CAUSE(HMAP_ENUM_ITEM_) };
 enum hmap_reclaim_id { HMAP_ENUM_RECLAIM(HMAP_ENUM_ITEM_) };
 #undef HMAP_ENUM_ITEM_
 
+/* ---- Tophash byte values ---------------------------------------------- */
+
+/* The values a slot's tophash byte takes that are not a hash: Go's emptyRest,
+ * emptyOne, evacuatedX/Y/Empty.  Any byte >= HMAP_TOPHASH_MIN_LIVE is the top
+ * byte of a live key's hash (Go's minTopHash); tophash_write carries these
+ * bytes raw (docs/go-map-model.md, "tophash"). */
+#define HMAP_ENUM_TOPHASH(X)                                                                       \
+    X(HMAP_TOPHASH_EMPTY_REST, 0, "empty_rest")   /* empty, and so is every later slot */          \
+    X(HMAP_TOPHASH_EMPTY_ONE, 1, "empty_one")     /* empty */                                      \
+    X(HMAP_TOPHASH_EVACUATED_X, 2, "evacuated_x") /* old slot, entry moved to the X half */        \
+    X(HMAP_TOPHASH_EVACUATED_Y, 3, "evacuated_y") /* old slot, entry moved to the Y half */        \
+    X(HMAP_TOPHASH_EVACUATED_EMPTY, 4, "evacuated_empty") /* old slot, was empty */
+#define HMAP_ENUM_ITEM_(sym, val, str) sym = val,
+enum hmap_tophash { HMAP_ENUM_TOPHASH(HMAP_ENUM_ITEM_) HMAP_TOPHASH_MIN_LIVE };
+#undef HMAP_ENUM_ITEM_
+
 /* ---- Events ------------------------------------------------------------ */
 /* Field order is the argument order of the probe call, the USDT argument
- * order (arg0 = first field) and the native record layout. */
-#define HMAP_EVENTS(EV, F, E, S)                                                                   \
-    EV(1, map_create, "a map was created",                                                         \
-       F(ptr, map, "map address") F(u32, key_size, "key size in bytes (as given by the type)")     \
-           F(u32, val_size, "value size in bytes") F(u32, bucket_size, "bytes per bucket")         \
-               F(u8, pointerful, "1 if the type holds pointers (Go's scanned bucket kind)")        \
-                   E(u8, reclaim, reclaim, "reclaim policy")                                       \
-                       F(u32, hint, "creation size hint (saturated to 2^32-1)")                    \
-                           S(type_name, 24, "type descriptor name"))                               \
-    EV(2, map_destroy, "a map was freed (its memory frees follow as bucket_free)",                 \
-       F(ptr, map, "map address") F(u64, count, "live entries at destruction")                     \
-           F(u64, bytes, "bytes held from the allocator just before destruction"))                 \
-    EV(3, bucket_array_alloc, "a bucket array was allocated (one block)",                          \
-       F(ptr, map, "map address") F(ptr, addr, "address of bucket 0")                              \
-           F(u8, B, "log2 of the number of buckets") F(u64, nbuckets, "2^B")                       \
-               F(u32, nprealloc, "preallocated overflow buckets at the end of the block")          \
-                   F(u64, bytes, "block size in bytes"))                                           \
-    EV(4, overflow_alloc, "an overflow bucket was linked behind a chain's last bucket",            \
-       F(ptr, map, "map address") F(ptr, addr, "the overflow bucket")                              \
-           F(ptr, parent, "the bucket it was linked behind")                                       \
-               E(u8, source, ovf_source, "preallocated tail or allocator")                         \
-                   F(u32, bytes, "bucket size in bytes"))                                          \
-    EV(5, tophash_write, "a slot's tophash byte changed",                                          \
-       F(ptr, map, "map address") F(ptr, bucket, "bucket address") F(u8, slot, "slot index 0..7")  \
-           F(u8, old_th, "previous tophash") F(u8, new_th, "new tophash")                          \
-               E(u8, cause, th_cause, "why it changed"))                                           \
-    EV(6, grow_start, "a growth began: a new array exists, nothing is moved yet",                  \
-       F(ptr, map, "map address") F(u8, old_B, "B of the old array")                               \
-           F(u8, new_B, "B of the new array")                                                      \
-               E(u8, kind, grow_kind, "doubling, same-size or shrink")                             \
-                   F(u64, count, "live entries") F(u32, noverflow, "noverflow before the reset"))  \
-    EV(7, evacuate, "one old chain was evacuated into the new array",                              \
-       F(ptr, map, "map address") F(u64, old_index, "old bucket index")                            \
-           F(ptr, old_addr, "old head bucket address") F(ptr, x_addr, "destination X head bucket") \
-               F(ptr, y_addr, "destination Y head bucket (0 when there is no Y)")                  \
-                   F(u32, moved_x, "entries copied to X") F(u32, moved_y, "entries copied to Y"))  \
-    EV(8, grow_done, "the evacuation mark reached the old bucket count",                           \
-       F(ptr, map, "map address") F(ptr, old_addr,                                                 \
-                                    "old array address") F(u8, B, "B of the current array")        \
-           E(u8, kind, grow_kind, "kind of the growth that ended") F(u64, count, "live entries"))  \
-    EV(9, overflow_unlink, "an overflow bucket was removed from its chain",                        \
-       F(ptr, map, "map address") F(ptr, addr, "the overflow bucket")                              \
-           F(ptr, prev, "bucket that linked to it (0 if its chain head was dropped)")              \
-               E(u8, cause, unlink_cause, "why")                                                   \
-                   F(u8, to_freelist,                                                              \
-                     "1: preallocated, returned to the array's free list, not freed"))             \
-    EV(10, bucket_free, "bucket memory went back to the allocator",                                \
-       F(ptr, map, "map address") F(ptr, addr, "block address")                                    \
-           F(u64, bytes, "block size in bytes")                                                    \
-               E(u8, kind, mem_kind, "bucket array or overflow bucket")                            \
-                   E(u8, reason, free_reason, "why"))
-
-/* Number of events and the largest id (ids are 1..HMAP_EVENT_MAX_ID). */
-#define HMAP_EVENT_MAX_ID 10
+ * order (arg0 = first field) and the native record layout.  One field per
+ * line: this table is the first thing a reader of the project reads. */
+// clang-format off
+#define HMAP_EVENTS(EV, F, E, S)                                                                \
+    EV(1, map_create, "a map was created",                                                      \
+       F(ptr, map, "map address")                                                               \
+       F(u32, key_size, "key size in bytes (as given by the type)")                             \
+       F(u32, val_size, "value size in bytes")                                                  \
+       F(u32, bucket_size, "bytes per bucket")                                                  \
+       F(u8, pointerful, "1 if the type holds pointers (Go's scanned bucket kind)")             \
+       E(u8, reclaim, reclaim, "reclaim policy")                                                \
+       F(u32, hint, "creation size hint (saturated to 2^32-1)")                                 \
+       S(type_name, 24, "type descriptor name"))                                                \
+    EV(2, map_destroy, "a map was freed (its memory frees follow as bucket_free)",              \
+       F(ptr, map, "map address")                                                               \
+       F(u64, count, "live entries at destruction")                                             \
+       F(u64, bytes, "bytes held from the allocator just before destruction"))                  \
+    EV(3, bucket_array_alloc, "a bucket array was allocated (one block)",                       \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "address of bucket 0")                                                      \
+       F(u8, B, "log2 of the number of buckets")                                                \
+       F(u64, nbuckets, "2^B")                                                                  \
+       F(u32, nprealloc, "preallocated overflow buckets at the end of the block")               \
+       F(u64, bytes, "block size in bytes"))                                                    \
+    EV(4, overflow_alloc, "an overflow bucket was linked behind a chain's last bucket",         \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "the overflow bucket")                                                      \
+       F(ptr, parent, "the bucket it was linked behind")                                        \
+       E(u8, source, ovf_source, "preallocated tail or allocator")                              \
+       F(u32, bytes, "bucket size in bytes"))                                                   \
+    EV(5, tophash_write, "a slot's tophash byte changed",                                       \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, bucket, "bucket address")                                                         \
+       F(u8, slot, "slot index 0..7")                                                           \
+       F(u8, old_th, "previous tophash (enum hmap_tophash, or a hash byte)")                    \
+       F(u8, new_th, "new tophash (enum hmap_tophash, or a hash byte)")                         \
+       E(u8, cause, th_cause, "why it changed"))                                                \
+    EV(6, grow_start, "a growth began: a new array exists, nothing is moved yet",               \
+       F(ptr, map, "map address")                                                               \
+       F(u8, old_B, "B of the old array")                                                       \
+       F(u8, new_B, "B of the new array")                                                       \
+       E(u8, kind, grow_kind, "doubling, same-size or shrink")                                  \
+       F(u64, count, "live entries")                                                            \
+       F(u32, noverflow, "noverflow before the reset"))                                         \
+    EV(7, evacuate, "one old chain was evacuated into the new array",                           \
+       F(ptr, map, "map address")                                                               \
+       F(u64, old_index, "old bucket index")                                                    \
+       F(ptr, old_addr, "old head bucket address")                                              \
+       F(ptr, x_addr, "destination X head bucket")                                              \
+       F(ptr, y_addr, "destination Y head bucket (0 when there is no Y)")                       \
+       F(u32, moved_x, "entries copied to X")                                                   \
+       F(u32, moved_y, "entries copied to Y"))                                                  \
+    EV(8, grow_done, "the evacuation mark reached the old bucket count",                        \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, old_addr, "old array address")                                                    \
+       F(u8, B, "B of the current array")                                                       \
+       E(u8, kind, grow_kind, "kind of the growth that ended")                                  \
+       F(u64, count, "live entries"))                                                           \
+    EV(9, overflow_unlink, "an overflow bucket was removed from its chain",                     \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "the overflow bucket")                                                      \
+       F(ptr, prev, "bucket that linked to it (0 if its chain head was dropped)")               \
+       E(u8, cause, unlink_cause, "why")                                                        \
+       F(u8, to_freelist, "1: preallocated, returned to the array's free list, not freed"))     \
+    EV(10, bucket_free, "bucket memory went back to the allocator",                             \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "block address")                                                            \
+       F(u64, bytes, "block size in bytes")                                                     \
+       E(u8, kind, mem_kind, "bucket array or overflow bucket")                                 \
+       E(u8, reason, free_reason, "why"))
+// clang-format on
 
 /* Event ids as an enum: HMAP_EV_map_create, ... */
 #define HMAP_EV_ID_(id, name, desc, fields) HMAP_EV_##name = id,
@@ -167,5 +200,61 @@ enum hmap_reclaim_id { HMAP_ENUM_RECLAIM(HMAP_ENUM_ITEM_) };
 #define HMAP_IGNORE_S_(n, l, d)
 enum hmap_event_id { HMAP_EVENTS(HMAP_EV_ID_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_) };
 #undef HMAP_EV_ID_
+
+/*
+ * Counts derived from the lists, so that no layer keeps a number by hand:
+ * HMAP_EVENT_MAX_ID (ids are 1..HMAP_EVENT_MAX_ID) and, per enumeration,
+ * HMAP_ENUM_COUNT(th_cause) etc. (values are 0..count-1).  The checks below
+ * make those ranges true: ids and values are distinct (duplicate case labels
+ * do not compile), not below their first value, and sum to what a gap-free
+ * range sums to -- n distinct integers >= 1 summing to n(n+1)/2 are 1..n.
+ */
+#define HMAP_COUNT_EV_(id, name, desc, fields) +1
+#define HMAP_SUM_EV_(id, name, desc, fields) +(id)
+enum { HMAP_EVENT_MAX_ID = 0 HMAP_EVENTS(HMAP_COUNT_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_) };
+_Static_assert((0 HMAP_EVENTS(HMAP_SUM_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)) ==
+                   HMAP_EVENT_MAX_ID * (HMAP_EVENT_MAX_ID + 1) / 2,
+               "event ids must be 1..HMAP_EVENT_MAX_ID without gaps");
+#undef HMAP_COUNT_EV_
+#undef HMAP_SUM_EV_
+
+#define HMAP_ENUM_COUNT(name) HMAP_ENUM_COUNT_##name
+#define HMAP_COUNT_ITEM_(sym, val, str) +1
+#define HMAP_SUM_ITEM_(sym, val, str) +(val)
+#define HMAP_ENUM_COUNT_DEF_(name, list) HMAP_ENUM_COUNT_##name = 0 list(HMAP_COUNT_ITEM_),
+enum { HMAP_ENUMS(HMAP_ENUM_COUNT_DEF_) };
+#define HMAP_ENUM_SUM_CHECK_(name, list)                                                           \
+    _Static_assert((0 list(HMAP_SUM_ITEM_)) ==                                                     \
+                       HMAP_ENUM_COUNT_##name * (HMAP_ENUM_COUNT_##name - 1) / 2,                  \
+                   "values of " #name " must be 0..count-1 without gaps");
+HMAP_ENUMS(HMAP_ENUM_SUM_CHECK_)
+#undef HMAP_ENUM_COUNT_DEF_
+#undef HMAP_ENUM_SUM_CHECK_
+#undef HMAP_COUNT_ITEM_
+#undef HMAP_SUM_ITEM_
+
+/* Never called: compiling it is the distinctness check. */
+#define HMAP_CASE_EV_(id, name, desc, fields)                                                      \
+    case id: {                                                                                     \
+        _Static_assert((id) >= 1, #name ": event ids start at 1");                                \
+    } break;
+#define HMAP_CASE_ITEM_(sym, val, str)                                                             \
+    case val: {                                                                                    \
+        _Static_assert((val) >= 0, #sym ": enumeration values start at 0");                       \
+    } break;
+#define HMAP_SWITCH_ENUM_(name, list)                                                              \
+    switch (v) {                                                                                   \
+        list(HMAP_CASE_ITEM_)                                                                      \
+    }
+static inline void hmap_schema_distinct_(int v)
+{
+    switch (v) {
+        HMAP_EVENTS(HMAP_CASE_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+    }
+    HMAP_ENUMS(HMAP_SWITCH_ENUM_)
+}
+#undef HMAP_CASE_EV_
+#undef HMAP_CASE_ITEM_
+#undef HMAP_SWITCH_ENUM_
 
 #endif /* HMAP_EVENTS_H */

@@ -72,6 +72,18 @@ HMAP_EVENTS(HMAP_NATIVE_EV_, HMAP_NATIVE_F_, HMAP_NATIVE_E_, HMAP_NATIVE_S_)
 /* Whole record size for a payload of n bytes. */
 #define HMAP_NATIVE_REC_SIZE(n) ((sizeof(struct hmap_native_rec_header) + (n) + 7u) & ~7u)
 
+/* Every payload, for readers that build records: HMAP_NATIVE_MAX_PAYLOAD is
+ * the largest one, padded as in a record. */
+#define HMAP_NATIVE_U_(id, name, desc, fields) struct hmap_native_##name name;
+union hmap_native_any_payload {
+    struct hmap_native_lost lost;
+    HMAP_EVENTS(HMAP_NATIVE_U_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+};
+#undef HMAP_NATIVE_U_
+#define HMAP_NATIVE_MAX_PAYLOAD                                                                    \
+    (HMAP_NATIVE_REC_SIZE(sizeof(union hmap_native_any_payload)) -                                 \
+     sizeof(struct hmap_native_rec_header))
+
 /* Record size by event id (0 = lost); 0 for an unknown id. */
 static inline uint16_t hmap_native_rec_size(uint16_t id)
 {
