@@ -4,7 +4,7 @@
 JOBS ?= 2
 BUILD ?= build
 
-.PHONY: all deps build build-asan build-fuzz test demo bench policies clean format
+.PHONY: all deps build build-asan build-fuzz test test-anywhere demo bench policies clean format
 
 all: build
 
@@ -26,6 +26,11 @@ build-fuzz: deps
 # Every test: the normal build, the sanitizer build, the fuzzers.
 test: build build-asan build-fuzz
 	@bash scripts/test.sh
+
+# `make test` as a newcomer runs it: fresh clone in a 0700 mktemp -d, three
+# runs, then loaded (README, "Testing").  RUNS / LOAD override.
+test-anywhere: deps
+	@bash scripts/test-anywhere.sh --runs $(or $(RUNS),3) --load $(or $(LOAD),none)
 
 demo: build
 	@bash scripts/demo.sh

@@ -13,6 +13,7 @@ pkgs=(
   golang-1.19 libabsl-dev                                          # benchmark anchors
   util-linux binutils                                              # setpriv, unshare, readelf
   libxml2-utils time                                               # xmllint (report SVG check), /usr/bin/time (bench)
+  stress-ng                                                        # load for scripts/test-anywhere.sh
 )
 missing=()
 for p in "${pkgs[@]}"; do
