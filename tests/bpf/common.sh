@@ -25,8 +25,21 @@ run_bpftrace() {
     unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$@"
 }
 
+# Under /tmp, not $TMPDIR: test_unprivileged.sh runs programs from here as
+# uid 65534, so every directory above WORK must be one anybody can enter.
+# mktemp makes the name unique to this run (tests of two clones may run at
+# the same time).
 WORK=$(mktemp -d /tmp/bpf-test.XXXXXX)
 chmod 755 "$WORK"
+
+# The most a wait that ends by itself (a process getting ready, BPF being
+# loaded and attached, a stopped process finishing) may take before the test
+# calls it a hang.  Such waits end as soon as their condition holds, so the
+# bound costs nothing when things go well; it is generous because a loaded
+# machine (two `make test` on two cores, say) can take tens of seconds to
+# start bpftrace or to verify and attach the recorder's programs.
+WAIT_SECS=120
+
 cleanup() {
     local p
     for p in $(jobs -p); do kill "$p" 2>/dev/null; done
@@ -40,13 +53,30 @@ trap cleanup EXIT
 start_recorder() {
     "$RECORD" "$@" 2>"$WORK/rec.log" &
     REC_PID=$!
-    for _ in $(seq 1 200); do
+    local end=$((SECONDS + WAIT_SECS))
+    while [ "$SECONDS" -lt "$end" ]; do
         grep -q 'recording' "$WORK/rec.log" && return 0
-        kill -0 "$REC_PID" 2>/dev/null || { cat "$WORK/rec.log" >&2; fail "recorder exited early"; }
+        # Looked at again once it is gone: it may have said "recording" and
+        # finished between the two checks.
+        kill -0 "$REC_PID" 2>/dev/null || grep -q 'recording' "$WORK/rec.log" ||
+            { cat "$WORK/rec.log" >&2; fail "recorder exited early"; }
         sleep 0.05
     done
     cat "$WORK/rec.log" >&2
-    fail "recorder did not start recording within 10 s"
+    fail "recorder did not start recording within $WAIT_SECS s"
+}
+
+# Wait until FILE says "ready" (a program waiting for its signal); fail at
+# once if PID, the process that writes FILE, died first.
+wait_ready() {
+    local file=$1 pid=$2 end=$((SECONDS + WAIT_SECS))
+    while [ "$SECONDS" -lt "$end" ]; do
+        grep -q ready "$file" && return 0
+        kill -0 "$pid" 2>/dev/null || grep -q ready "$file" ||
+            fail "process $pid exited before it was ready: $(cat "$file")"
+        sleep 0.05
+    done
+    fail "process $pid not ready after $WAIT_SECS s"
 }
 
 # Wait for a background pid with a timeout; sets WAIT_RC.
@@ -72,25 +102,34 @@ bpftrace_around() {
     # Not through run_bpftrace: $! must be bpftrace itself (unshare and sh exec it).
     unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$script" "$lib" >"$out" 2>"$out.err" &
     bt=$!
-    for _ in $(seq 1 300); do
-        grep -q 'Hit Ctrl-C to end' "$out" && break
-        kill -0 "$bt" 2>/dev/null || { cat "$out.err" >&2; fail "bpftrace $script exited early"; }
+    local end=$((SECONDS + WAIT_SECS))
+    while ! grep -q 'Hit Ctrl-C to end' "$out"; do
+        kill -0 "$bt" 2>/dev/null || grep -q 'Hit Ctrl-C to end' "$out" ||
+            { cat "$out.err" >&2; fail "bpftrace $script exited early"; }
+        [ "$SECONDS" -lt "$end" ] || fail "bpftrace $script did not start within $WAIT_SECS s"
         sleep 0.05
     done
-    grep -q 'Hit Ctrl-C to end' "$out" || fail "bpftrace $script did not start within 15 s"
     "$@" >/dev/null || fail "command failed under bpftrace: $*"
-    # bpftrace 0.17 sometimes misses a single SIGINT: repeat it until it exits,
-    # but give each one 3 s first: a second SIGINT that lands while bpftrace
-    # is already printing its maps kills it (exit 130), which a loaded
-    # machine made happen with a shorter wait.
-    for _ in $(seq 1 10); do
-        kill -INT "$bt" 2>/dev/null || break
-        for _ in $(seq 1 30); do
-            kill -0 "$bt" 2>/dev/null || break 2
-            sleep 0.1
-        done
+    # bpftrace 0.17 sometimes misses a SIGINT (one that lands while it is not
+    # in epoll_wait): it then goes on polling, forever, so the signal has to
+    # be repeated until it exits.  But once it has stopped tracing, bpftrace
+    # restores SIGINT's default action while it prints its maps: a second
+    # SIGINT then kills it (exit 130), however long a loaded machine makes
+    # that printing last.  SIGTERM means the same as SIGINT to bpftrace and
+    # keeps its handler to the end, so the repeats are SIGTERMs: harmless
+    # whenever they land.
+    kill -INT "$bt" 2>/dev/null
+    local last=$SECONDS end=$((SECONDS + WAIT_SECS))
+    while kill -0 "$bt" 2>/dev/null; do
+        if [ $((SECONDS - last)) -ge 3 ]; then
+            kill -TERM "$bt" 2>/dev/null
+            last=$SECONDS
+        fi
+        [ "$SECONDS" -lt "$end" ] ||
+            { kill -9 "$bt"; fail "bpftrace $script did not exit within $WAIT_SECS s of SIGINT"; }
+        sleep 0.1
     done
-    wait_for "$bt" 5
+    wait_for "$bt" "$WAIT_SECS"
     [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "bpftrace $script exit $WAIT_RC"; }
 }
 

@@ -13,13 +13,21 @@ cd "$WORK"
 
 ROUNDS=3000   # 30 000 events
 start_recorder -l "$SYNTH" -b 4K -o loss.trace -- "$SYNTH" --wait "$ROUNDS" >synth.out
-for _ in $(seq 1 100); do grep -q ready synth.out && break; sleep 0.05; done
+# The command must be waiting for its signal (a SIGUSR1 before that kills it).
+wait_ready synth.out "$REC_PID"
 SP=$(pgrep -P "$REC_PID" -f "$SYNTH") || fail "cannot find the launched command"
 kill -STOP "$REC_PID"
 kill -USR1 "$SP"
-for _ in $(seq 1 600); do [ "$(awk '{ print $3 }' "/proc/$SP/stat" 2>/dev/null)" = Z ] && break; sleep 0.05; done
+# Until the command has fired everything and exited (a zombie: its parent,
+# the recorder, is stopped).  Going on before would let the recorder drain
+# while events are still fired, and the overflow would no longer be certain.
+end=$((SECONDS + WAIT_SECS))
+until [ "$(awk '{ print $3 }' "/proc/$SP/stat" 2>/dev/null)" = Z ]; do
+    [ "$SECONDS" -lt "$end" ] || { kill -CONT "$REC_PID"; fail "the command did not finish firing within $WAIT_SECS s"; }
+    sleep 0.05
+done
 kill -CONT "$REC_PID"
-wait_for "$REC_PID" 60
+wait_for "$REC_PID" "$WAIT_SECS"
 rc=$WAIT_RC
 cat rec.log
 [ "$rc" = 3 ] || fail "exit $rc, want 3 (recorded with losses)"

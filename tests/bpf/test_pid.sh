@@ -10,26 +10,13 @@
 need_bpf
 cd "$WORK"
 
-# Wait until FILE says "ready" (the program is waiting for its signal); fail
-# at once if PID died first.  The wait ends with the condition, so its bound
-# is only a guard against a hang, generous for a loaded machine.
-wait_ready() {
-    local file=$1 pid=$2
-    for _ in $(seq 1 2400); do
-        grep -q ready "$file" && return 0
-        kill -0 "$pid" 2>/dev/null || fail "process $pid exited before it was ready: $(cat "$file")"
-        sleep 0.05
-    done
-    fail "process $pid not ready after 120 s"
-}
-
 # --- synth_probes: exact content ---
 "$SYNTH" --wait 20 >synth.out &
 SP=$!
 wait_ready synth.out "$SP"
 start_recorder -l "$SYNTH" -p "$SP" -o synth.trace
 kill -USR1 "$SP"
-wait_for "$REC_PID" 30
+wait_for "$REC_PID" "$WAIT_SECS"
 [ "$WAIT_RC" = 0 ] || { cat "$WORK/rec.log"; fail "recorder exit $WAIT_RC"; }
 "$DUMP" synth.trace >got.txt || fail "dump failed"
 "$SYNTH" --expect 20 >want.txt
@@ -43,7 +30,7 @@ WP=$!
 wait_ready work.out "$WP"
 start_recorder -l "$LIB" -p "$WP" -o work.trace
 kill -USR1 "$WP"
-wait_for "$REC_PID" 60
+wait_for "$REC_PID" "$WAIT_SECS"
 cat "$WORK/rec.log"
 [ "$WAIT_RC" = 0 ] || fail "recorder exit $WAIT_RC"
 grep -q "len=$((N - N / 2))" work.out || fail "workload did not finish: $(cat work.out)"

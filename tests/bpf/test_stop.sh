@@ -15,10 +15,14 @@ use_private_lib
 
 # --- system-wide, SIGINT ---
 N=1000
+t0=$(date +%s%N)
 start_recorder -l "$PLIB" -o wide.trace
+attach_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 "${RUN_PRIVATE[@]}" "$PID_WORKLOAD" "$N" --now >/dev/null || fail "workload failed"
+t0=$(date +%s%N)
 kill -INT "$REC_PID"
-wait_for "$REC_PID" 30
+wait_for "$REC_PID" "$WAIT_SECS"
+stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 cat rec.log
 [ "$WAIT_RC" = 0 ] || fail "system-wide recorder exit $WAIT_RC after SIGINT"
 "$DUMP" wide.trace >wide.txt || fail "system-wide trace does not parse"
@@ -28,18 +32,24 @@ inserts=$(grep -c '^tophash_write .* cause=0$' wide.txt)
 "$DUMP" --ts wide.trace | awk '$2 == 0 { exit 1 }' || fail "a record has pid 0"
 
 # --- -d ---
+# A -d 0.5 run is an attach, 0.5 s of recording and a stop, each of which
+# was just measured on this machine: it must end by itself within ten times
+# that (not, say, after 500 s or never).
+limit_ms=$(( 10 * (attach_ms + 500 + stop_ms) ))
 start=$(date +%s%N)
-"$RECORD" -l "$PLIB" -o dur.trace -d 0.5 2>dur.log
-rc=$?
+"$RECORD" -l "$PLIB" -o dur.trace -d 0.5 2>dur.log &
+wait_for $! $(( limit_ms / 1000 + 1 ))
+rc=$WAIT_RC
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" = 0 ] || { cat dur.log; fail "-d 0.5: exit $rc"; }
-[ "$ms" -lt 5000 ] || fail "-d 0.5 took $ms ms"
+[ "$ms" -lt "$limit_ms" ] || fail "-d 0.5 took $ms ms (attach took $attach_ms ms, stop $stop_ms ms)"
 "$DUMP" --summary dur.trace >/dev/null || fail "-d trace does not parse"
 
 # --- launch mode, SIGTERM forwarded to the command ---
-start_recorder -l "$LIB" -o term.trace -- sleep 60
+# The sleep outlasts any delay before the SIGTERM: it must die of the signal.
+start_recorder -l "$LIB" -o term.trace -- sleep 3600
 kill -TERM "$REC_PID"
-wait_for "$REC_PID" 10
+wait_for "$REC_PID" "$WAIT_SECS"
 cat rec.log
 [ "$WAIT_RC" = 0 ] || fail "launch mode: exit $WAIT_RC after SIGTERM"
 grep -q 'sleep was killed by signal 15' rec.log || fail "SIGTERM was not passed to the command"

@@ -30,7 +30,12 @@ fi
 
 work=$(mktemp -d /tmp/hmap-nolt.XXXXXX)
 hidden=0 seen=" "
-for f in /usr/lib/*/liblttng-ust*.so* /lib/*/liblttng-ust*.so* /usr/lib/liblttng-ust*.so* /usr/local/lib/liblttng-ust*.so*; do
+# Wherever this system keeps them: the usual directories (multiarch, lib64)
+# and whatever the dynamic loader's cache knows.
+for f in /usr/lib/*/liblttng-ust*.so* /lib/*/liblttng-ust*.so* /usr/lib/liblttng-ust*.so* \
+         /usr/lib64/liblttng-ust*.so* /lib64/liblttng-ust*.so* /usr/local/lib/liblttng-ust*.so* \
+         /usr/local/lib64/liblttng-ust*.so* \
+         $(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*liblttng-ust.* => //p'); do
     [ -e "$f" ] || continue
     real=$(readlink -f "$f")
     case $seen in *" $real "*) continue ;; esac
