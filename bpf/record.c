@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * record.c — `bucketscope record`: record every hmap:* USDT probe of a binary
- * or shared library into a native trace file (tracepoints/hmap_native.h).
+ * or shared library into a native trace file (schema/hmap_native.h).
  *
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -- CMD [ARG...]
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -p PID

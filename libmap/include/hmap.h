@@ -5,7 +5,7 @@
  * buckets with tophash bytes, overflow chains, incremental doubling and
  * same-size growth, Go's iteration guarantees and Go's misuse detection.
  * Every memory-relevant state change is a static tracepoint (see
- * tracepoints/ and docs/).
+ * schema/, libmap/probes/ and docs/).
  *
  * Thread safety is Go's: any number of concurrent readers (hmap_get,
  * iterators), or one writer and nothing else.  Violations are detected on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_native.h — the native binary trace format ("hmtrace"), derived from
  * the schema in hmap_events.h.  Written by the in-process recorder (libhmap,

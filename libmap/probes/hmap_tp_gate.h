@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_tp_gate.h — one 32-bit gate word per event, the only thing an idle
  * probe site reads.
@@ -15,7 +16,7 @@
  *
  * Rules for the semaphore half, each learned from a failure (shared/design/
  * tracing-stack.md §2.1): in section .probes (a file-backed page the kernel
- * can update), defined exactly once (hmap_tp_gate.c), volatile (loops
+ * can update), defined exactly once (gates.c), volatile (loops
  * re-read it), hidden (one PC-relative load, never a GOT indirection).
  */
 #ifndef HMAP_TP_GATE_H
