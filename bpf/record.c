@@ -39,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "hmap_native_write.h"
 #include "record.h"
 #include "record.skel.h"
 
@@ -324,16 +325,8 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     }
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
 
-    struct hmap_native_file_header h = {
-        .magic = HMAP_NATIVE_MAGIC,
-        .version = HMAP_NATIVE_VERSION,
-        .header_size = sizeof(h),
-        .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
-        .max_event_id = HMAP_EVENT_MAX_ID,
-        .pid = pid,
-        .start_ns = now_ns(),
-        .producer = "bucketscope-record 0.1 bpf",
-    };
+    struct hmap_native_file_header h =
+        hmap_native_file_header_make("bucketscope-record 0.1 bpf", pid, now_ns());
     if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
     r->bytes = sizeof(h);
     return 0;
@@ -365,18 +358,8 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, uint64_t last_ns)
 {
-    struct {
-        struct hmap_native_rec_header h;
-        struct hmap_native_lost p;
-    } rec = {
-        .h = {.ts_ns = last_ns,
-              .pid = r->rec_pid,
-              .id = HMAP_NATIVE_LOST_ID,
-              .size = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost))},
-        .p = {.count = count, .first_ns = first_ns, .last_ns = last_ns},
-    };
-    _Static_assert(sizeof(rec) == HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)),
-                   "lost record needs no padding");
+    struct hmap_native_lost_record rec =
+        hmap_native_lost_record_make(last_ns, r->rec_pid, 0, count, first_ns, last_ns);
     if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
     r->bytes += sizeof(rec);
 }
