@@ -23,7 +23,8 @@
 extern "C" {
 #endif
 
-#define HMAP_VERSION_STRING "0.1.0"
+/* HMAP_VERSION_STRING, _MAJOR, _MINOR, _PATCH (from the build's project version). */
+#include "hmap_version.h"
 
 typedef struct hmap hmap;
 
