@@ -13,11 +13,11 @@
  * becoming the old array; no entry moves yet.  `kind` is the growth kind
  * (HMAP_GROW_*).  Fails (map untouched) only if the array cannot be
  * allocated.  Shared by hashGrow and the SHRINK policy's shrinking growth. */
-int start_growth(hmap *m, uint8_t newB, uint8_t kind)
+int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind)
 {
     uint8_t *arr, *next_ovf;
     uint64_t nalloc;
-    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
+    if (hmap__make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
 
     HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
     /* The iterator bit becomes oldIterator: an iterator started before now
@@ -45,10 +45,11 @@ int start_growth(hmap *m, uint8_t newB, uint8_t kind)
 
 /* hashGrow: doubling when the load factor demands it, else same-size (too
  * many overflow buckets). */
-int hash_grow(hmap *m)
+int hmap__hash_grow(hmap *m)
 {
-    if (over_load_factor(m->count + 1, m->B)) return start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
-    return start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
+    if (over_load_factor(m->count + 1, m->B))
+        return hmap__start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
+    return hmap__start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
 }
 
 /* Where an old entry goes: 0 = X, 1 = Y.  *newtop is its tophash in the
@@ -83,7 +84,7 @@ static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit
     uint64_t chainlen = 0;
     for (uint8_t *c = b; c; c = overflow_of(m, c))
         chainlen++;
-    if (chainlen <= 1 || prealloc_remaining(m) >= chainlen - 1) return 0;
+    if (chainlen <= 1 || hmap__prealloc_remaining(m) >= chainlen - 1) return 0;
     uint64_t n[2] = {0, 0};
     for (uint8_t *c = b; c; c = overflow_of(m, c)) {
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
@@ -91,7 +92,7 @@ static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit
             if (!is_empty(c[i])) n[destination(m, c, i, doubling, newbit, &top)]++;
         }
     }
-    return ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
+    return hmap__ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
 }
 
 /* Drop the overflow chain behind an evacuated old head: the map can no
@@ -103,7 +104,7 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
         uint8_t *next = overflow_of(m, ovf);
         bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
-        if (!prealloc) blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_EVACUATED);
         prev = ovf;
         ovf = next;
     }
@@ -129,21 +130,21 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
     m->oldbuckets = NULL;
     flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
-    free_chains(m, old, newbit, m->old_nalloc,
-                kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
+    hmap__free_chains(m, old, newbit, m->old_nalloc,
+                      kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
     m->old_nalloc = 0;
 }
 
-/* evacuate(oldbucket): copy the live entries of one old chain into X (same
+/* hmap__evacuate(oldbucket): copy the live entries of one old chain into X (same
  * index) or Y (index + old count), mark every old slot, scrub the old head
  * when Go would, then maybe advance the mark.  All-or-nothing: returns -1
  * with nothing changed if an overflow bucket cannot be reserved. */
-int evacuate(hmap *m, uint64_t oldbucket)
+int hmap__evacuate(hmap *m, uint64_t oldbucket)
 {
     uint64_t newbit = noldbuckets(m);
     uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
     if (!evacuated(b) && shrinking(m)) {
-        if (shrink_evacuate(m, oldbucket, b) < 0) return -1;
+        if (hmap__shrink_evacuate(m, oldbucket, b) < 0) return -1;
     } else if (!evacuated(b)) {
         bool doubling = !same_size_grow(m);
         ovf_reserve r = {0};
@@ -167,7 +168,7 @@ int evacuate(hmap *m, uint64_t oldbucket)
                 unsigned useY = destination(m, ob, i, doubling, newbit, &top);
                 th_write(m, ob, i, EVACUATED_X + useY, HMAP_TH_EVAC_MARK);
                 if (dst[useY].i == BUCKET_CNT) {
-                    dst[useY].b = newoverflow(m, dst[useY].b, &r);
+                    dst[useY].b = hmap__newoverflow(m, dst[useY].b, &r);
                     dst[useY].i = 0;
                 }
                 uint8_t *d = dst[useY].b;
@@ -179,7 +180,7 @@ int evacuate(hmap *m, uint64_t oldbucket)
                 dst[useY].moved++;
             }
         }
-        ovf_reserve_drop(m, &r);
+        hmap__ovf_reserve_drop(m, &r);
 
         /* Scrub: only for pointerful kinds and when no iterator may walk
          * old buckets.  Zeroing from offset 8 keeps the marks and cuts the
@@ -208,14 +209,15 @@ int evacuate(hmap *m, uint64_t oldbucket)
  * then one more at the mark so the growth always finishes.  Only the first
  * is required for correctness; if memory runs out on the second, growth
  * just advances later. */
-int grow_work(hmap *m, uint64_t bucket)
+int hmap__grow_work(hmap *m, uint64_t bucket)
 {
     if (shrinking(m)) {
         /* Two old buckets feed new bucket `bucket`: both must be evacuated
          * before it is written. */
-        if (evacuate(m, bucket) < 0 || (growing(m) && evacuate(m, bucket + bucket_shift(m->B)) < 0))
+        if (hmap__evacuate(m, bucket) < 0 ||
+            (growing(m) && hmap__evacuate(m, bucket + bucket_shift(m->B)) < 0))
             return -1;
-    } else if (evacuate(m, bucket & oldbucketmask(m)) < 0) {
+    } else if (hmap__evacuate(m, bucket & oldbucketmask(m)) < 0) {
         return -1;
     }
     /* A shrink advances the mark 16 times per write.  Deletes alone must
@@ -225,6 +227,6 @@ int grow_work(hmap *m, uint64_t bucket)
      * The map is sparse then (<= 1.6 entries per old bucket), so 16 old
      * buckets are about 26 entries' worth of copying. */
     for (int i = shrinking(m) ? 16 : 1; i > 0 && growing(m); i--)
-        (void)evacuate(m, m->nevacuate);
+        (void)hmap__evacuate(m, m->nevacuate);
     return 0;
 }

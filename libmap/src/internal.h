@@ -378,59 +378,74 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
     }
 }
 
+/* Cross-file internals: hidden in libhmap.so, made local in libhmap.a
+ * (libmap/CMakeLists.txt), and named hmap__* so that even an object file
+ * of the library cannot clash with a program's own names. */
+#pragma GCC visibility push(hidden)
+
 /* map.c */
-void map_reseed(hmap *m);
-uint64_t map_rand(hmap *m);
+void hmap__map_reseed(hmap *m);
+uint64_t hmap__map_rand(hmap *m);
 
 /* types.c */
-int type_check(const hmap_type *t);
+int hmap__type_check(const hmap_type *t);
 
 /* alloc.c */
-void *blk_alloc(hmap *m, size_t size, uint8_t kind);
+void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
 /* Free now, or retire until no iterator can reach the block. */
-void blk_release(hmap *m, void *p, uint8_t reason);
-void blk_free_now(hmap *m, void *p);
-void retired_flush(hmap *m);
-int indirect_alloc(hmap *m, size_t size, void **out);
+void hmap__blk_release(hmap *m, void *p, uint8_t reason);
+void hmap__blk_free_now(hmap *m, void *p);
+void hmap__retired_flush(hmap *m);
+int hmap__indirect_alloc(hmap *m, size_t size, void **out);
 
 /* bucket_array.c */
-int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc);
-void reset_bucket_array(hmap *m);
+int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf,
+                            uint64_t *nalloc);
+void hmap__reset_bucket_array(hmap *m);
 /* A reserve of overflow buckets taken before a change that must not fail
  * half-way (evacuation, insert). */
 typedef struct ovf_reserve {
     uint8_t *fresh; /* allocator blocks, linked through their overflow word */
     uint64_t nfresh;
 } ovf_reserve;
-uint64_t prealloc_remaining(const hmap *m);
-int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed);
-void ovf_reserve_drop(hmap *m, ovf_reserve *r);
-uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
-void incr_noverflow(hmap *m);
-bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize);
+uint64_t hmap__prealloc_remaining(const hmap *m);
+int hmap__ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed);
+void hmap__ovf_reserve_drop(hmap *m, ovf_reserve *r);
+uint8_t *hmap__newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
+void hmap__incr_noverflow(hmap *m);
+/* p lies inside the bucket array arr of nalloc buckets (a preallocated
+ * overflow bucket), not in a block of its own.  Inline: the white-box tests
+ * use it too, and libhmap exports nothing but its API. */
+static ALWAYS_INLINE bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc,
+                                   uint32_t bucketsize)
+{
+    return arr && p >= arr && p < arr + nalloc * bucketsize;
+}
 
 /* reclaim.c (EAGER/SHRINK) */
-void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
-void reclaim_owed_sweep(hmap *m);
+void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
+void hmap__reclaim_owed_sweep(hmap *m);
 static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 {
-    if (UNLIKELY(m->sweep_owed)) reclaim_owed_sweep(m);
+    if (UNLIKELY(m->sweep_owed)) hmap__reclaim_owed_sweep(m);
 }
 
 /* shrink.c (SHRINK) */
-void maybe_shrink(hmap *m);
-int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
+void hmap__maybe_shrink(hmap *m);
+int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
 
 /* grow.c */
-int start_growth(hmap *m, uint8_t newB, uint8_t kind);
-int hash_grow(hmap *m);
-int grow_work(hmap *m, uint64_t bucket);
-int evacuate(hmap *m, uint64_t oldbucket);
+int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind);
+int hmap__hash_grow(hmap *m);
+int hmap__grow_work(hmap *m, uint64_t bucket);
+int hmap__evacuate(hmap *m, uint64_t oldbucket);
 
 /* access.c (used by iteration for stale slots) */
-bool lookup_kv(hmap *m, const void *key, const void **k, void **v);
+bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v);
 
 /* clear.c / map.c: release every bucket block of the map (destroy) */
-void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);
+void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);
+
+#pragma GCC visibility pop
 
 #endif /* HMAP_INTERNAL_H */

@@ -9,7 +9,7 @@
 #include "internal.h"
 
 extern const hmap_allocator hmap_default_allocator;
-int type_check(const hmap_type *t);
+int hmap__type_check(const hmap_type *t);
 
 _Noreturn void hmap_fatal(const char *msg)
 {
@@ -27,7 +27,7 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-uint64_t map_rand(hmap *m)
+uint64_t hmap__map_rand(hmap *m)
 {
     return splitmix(&m->rng);
 }
@@ -41,9 +41,9 @@ static void set_seed(hmap *m, uint64_t seed)
 /* A fresh hash seed (Go: hash0 = fastrand() when the map empties, issue
  * 25237).  The PRNG state came from getrandom(), so seeds stay secret; with
  * a fixed creation seed the sequence is reproducible. */
-void map_reseed(hmap *m)
+void hmap__map_reseed(hmap *m)
 {
-    set_seed(m, map_rand(m));
+    set_seed(m, hmap__map_rand(m));
 }
 
 /* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
@@ -62,7 +62,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 {
     hmap_options o = {0};
     if (opts) o = *opts;
-    if (type_check(type) < 0 || (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
+    if (hmap__type_check(type) < 0 ||
+        (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
         errno = EINVAL;
         return NULL;
     }
@@ -114,7 +115,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 
     m->B = b_for_hint(o.hint, m->bucketsize);
     m->min_B = m->B;
-    if (m->B != 0 && make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+    if (m->B != 0 &&
+        hmap__make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
         HMAP_TP(map_destroy, m, 0, (uint64_t)atomic_load(&m->bytes_allocated));
         a->free(a->ctx, m, sizeof *m);
         errno = ENOMEM;
@@ -128,8 +130,8 @@ static void free_indirect_live(hmap *m, uint8_t *b)
 {
     for (unsigned i = 0; i < BUCKET_CNT; i++) {
         if (b[i] < MIN_TOP_HASH) continue;
-        if (m->indirect_key) blk_release(m, key_of(m, b, i), 0);
-        if (m->indirect_val) blk_release(m, val_of(m, b, i), 0);
+        if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), 0);
+        if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), 0);
     }
 }
 
@@ -137,7 +139,7 @@ static void free_indirect_live(hmap *m, uint8_t *b)
  * chains (preallocated ones live inside the block and go with it).  Live
  * indirect objects are released too when `with_indirect` says the slots
  * own them (not for evacuated copies). */
-void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
+void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
 {
     bool with_indirect = reason == HMAP_FREE_DESTROY && (m->indirect_key || m->indirect_val);
     for (uint64_t i = 0; i < nbuckets; i++) {
@@ -147,11 +149,11 @@ void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
             if (with_indirect) free_indirect_live(m, ovf);
-            if (!in_block(ovf, arr, nalloc, m->bucketsize)) blk_release(m, ovf, reason);
+            if (!in_block(ovf, arr, nalloc, m->bucketsize)) hmap__blk_release(m, ovf, reason);
             ovf = next;
         }
     }
-    blk_release(m, arr, reason);
+    hmap__blk_release(m, arr, reason);
 }
 
 HMAP_API void hmap_free(hmap *m)
@@ -160,10 +162,11 @@ HMAP_API void hmap_free(hmap *m)
     HMAP_TP(map_destroy, m, m->count, (uint64_t)atomic_load(&m->bytes_allocated));
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);
-    retired_flush(m);
+    hmap__retired_flush(m);
     if (m->oldbuckets)
-        free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
-    if (m->buckets) free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
+        hmap__free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
+    if (m->buckets)
+        hmap__free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
     hmap_allocator a = m->alloc;
     a.free(a.ctx, m, sizeof *m);
 }

@@ -30,10 +30,11 @@ static bool sparse(const hmap *m)
 }
 
 /* Called by delete (inside the write bracket) after an entry went. */
-void maybe_shrink(hmap *m)
+void hmap__maybe_shrink(hmap *m)
 {
     if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->min_B && sparse(m))
-        (void)start_growth(m, m->B - 1, HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
+        (void)hmap__start_growth(m, m->B - 1,
+                                 HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
 }
 
 /* Where appending to the chain at head starts: the first emptyRest slot
@@ -62,8 +63,8 @@ static uint8_t *append_point(hmap *m, uint8_t *head, unsigned *slot, uint64_t *f
 }
 
 /* Evacuate old chain `oldbucket` (head b) into new bucket oldbucket & mask,
- * appending after what is there.  All or nothing, like evacuate(). */
-int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
+ * appending after what is there.  All or nothing, like hmap__evacuate(). */
+int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
 {
     uint8_t *dhead = bucket_at(m, m->buckets, oldbucket & bucket_mask(m->B));
     unsigned di;
@@ -74,7 +75,7 @@ int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
             n += !is_empty(c[i]);
     ovf_reserve r = {0};
     if (n > free_slots &&
-        ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
+        hmap__ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
         return -1;
 
     /* Free slots after the append point may lie in later buckets of the
@@ -90,7 +91,7 @@ int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
             th_write(m, ob, i, EVACUATED_X, HMAP_TH_EVAC_MARK);
             if (di == BUCKET_CNT) {
                 uint8_t *next = overflow_of(m, d);
-                d = next ? next : newoverflow(m, d, &r);
+                d = next ? next : hmap__newoverflow(m, d, &r);
                 di = 0;
             }
             th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
@@ -99,7 +100,7 @@ int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
             di++;
         }
     }
-    ovf_reserve_drop(m, &r);
+    hmap__ovf_reserve_drop(m, &r);
     HMAP_TP(evacuate, m, oldbucket, b, dhead, NULL, (uint32_t)n, 0);
     return 0;
 }

@@ -308,8 +308,8 @@ HMAP_API int hmap_trace_start(const char *path)
     rec_off = 0;
     rec_pid = (uint32_t)getpid();
     memset(&rec_lost, 0, sizeof rec_lost);
-    struct hmap_native_file_header fh =
-        hmap_native_file_header_make("libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now());
+    struct hmap_native_file_header fh = hmap_native_file_header_make(
+        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now());
     if (rec_write(&fh, sizeof fh) < 0) {
         err = -errno;
         close(rec_fd);

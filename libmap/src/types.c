@@ -78,7 +78,7 @@ static bool valid_align(uint32_t a)
 }
 
 /* The rules Go checks when it builds a map type (go-map-model.md §1). */
-int type_check(const hmap_type *t)
+int hmap__type_check(const hmap_type *t)
 {
     if (!t || t->key_size == 0 || !valid_align(t->key_align) || t->key_size % t->key_align)
         return -EINVAL;
