@@ -31,13 +31,15 @@
 #define DATA_OFFSET 8
 #define EVAC_SCAN_LIMIT 1024 /* extra buckets advanceEvacuationMark may skip */
 
-/* Tophash values. */
-#define EMPTY_REST 0
-#define EMPTY_ONE 1
-#define EVACUATED_X 2
-#define EVACUATED_Y 3
-#define EVACUATED_EMPTY 4
-#define MIN_TOP_HASH 5
+/* Tophash values: the schema's enum hmap_tophash (hmap_events.h) is their
+ * one definition, so the bytes the map writes and the names a trace reader
+ * gives them cannot disagree.  Go's names, for reading the code beside Go's. */
+#define EMPTY_REST HMAP_TOPHASH_EMPTY_REST
+#define EMPTY_ONE HMAP_TOPHASH_EMPTY_ONE
+#define EVACUATED_X HMAP_TOPHASH_EVACUATED_X
+#define EVACUATED_Y HMAP_TOPHASH_EVACUATED_Y
+#define EVACUATED_EMPTY HMAP_TOPHASH_EVACUATED_EMPTY
+#define MIN_TOP_HASH HMAP_TOPHASH_MIN_LIVE
 
 /* Flag bits of hmap.flags. */
 #define F_ITERATOR 1

@@ -20,6 +20,17 @@
  */
 #include "internal.h"
 
+/* The public enum hmap_reclaim (hmap.h, which must stay self-contained)
+ * and the schema's reclaim enumeration (the `reclaim` field of map_create)
+ * are the same list: each value equal, and no policy missing on either
+ * side. */
+_Static_assert((int)HMAP_RECLAIM_GO == (int)HMAP_RECLAIM_GO_ID, "reclaim: go");
+_Static_assert((int)HMAP_RECLAIM_EAGER == (int)HMAP_RECLAIM_EAGER_ID, "reclaim: eager");
+_Static_assert((int)HMAP_RECLAIM_SHRINK == (int)HMAP_RECLAIM_SHRINK_ID, "reclaim: shrink");
+/* SHRINK is the last public policy (a new one goes after it, and here). */
+_Static_assert(HMAP_ENUM_COUNT(reclaim) == HMAP_RECLAIM_SHRINK + 1,
+               "the schema has as many reclaim policies as hmap_reclaim");
+
 /* Every slot emptyOne or emptyRest: no byte has a bit above bit 0. */
 static bool all_empty(const uint8_t *b)
 {
