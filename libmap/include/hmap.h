@@ -1,7 +1,7 @@
 /*
  * hmap.h — libhmap: the classic Go (1.19) runtime map, in C.
  *
- * Behaviour follows shared/design/go-map-model.md rule for rule: 8-slot
+ * Behaviour follows docs/go-map-model.md rule for rule: 8-slot
  * buckets with tophash bytes, overflow chains, incremental doubling and
  * same-size growth, Go's iteration guarantees and Go's misuse detection.
  * Every memory-relevant state change is a static tracepoint (see

@@ -1,5 +1,5 @@
 /*
- * access.c — lookup, assign and delete (go-map-model.md §6, §7, §11).
+ * access.c — lookup, assign and delete (docs/go-map-model.md §6, §7, §11).
  *
  * Each operation is written once as an always-inline function taking the key
  * kind as a compile-time constant; the public entry points instantiate it

@@ -4,7 +4,7 @@
  * Blocks carry a 16-byte header (struct blk) so that a block whose last map
  * reference is gone but which an iterator may still read can be "retired":
  * linked into the map's retired list and freed when the last iterator stops
- * (go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
+ * (docs/go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
  * free explicitly).  Retiring needs no allocation, so freeing never fails.
  * The bucket_free tracepoint fires when memory really goes back to the
  * allocator, not when the map drops it.

@@ -1,6 +1,6 @@
 /*
  * bucket_array.c — bucket arrays and overflow buckets
- * (go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).
+ * (docs/go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).
  */
 #include "internal.h"
 

@@ -1,5 +1,5 @@
 /*
- * clear.c — hmap_clear with Go 1.21 clear(m) semantics (go-map-model.md
+ * clear.c — hmap_clear with Go 1.21 clear(m) semantics (docs/go-map-model.md
  * §10.2–10.3): every tophash of every reachable bucket (current and old
  * arrays, overflow chains included) becomes emptyRest so running iterators
  * stop seeing entries; the old array and every individually allocated

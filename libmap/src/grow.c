@@ -1,6 +1,6 @@
 /*
  * grow.c — incremental growth: hashGrow, growWork, evacuate and
- * advanceEvacuationMark (go-map-model.md §8).
+ * advanceEvacuationMark (docs/go-map-model.md §8).
  *
  * Invariant: while oldbuckets != NULL, every old bucket with index below
  * nevacuate is evacuated, and each entry lives in exactly one place that

@@ -1,7 +1,7 @@
 /*
  * internal.h — the map's private layout, shared by the libmap/src files and
  * by white-box tests.  Names follow the Go runtime (runtime/map.go) so that
- * go-map-model.md can be read side by side with this code.
+ * docs/go-map-model.md can be read side by side with this code.
  */
 #ifndef HMAP_INTERNAL_H
 #define HMAP_INTERNAL_H
@@ -21,7 +21,7 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* ---- Constants (go-map-model.md §1) ------------------------------------ */
+/* ---- Constants (docs/go-map-model.md §1) ------------------------------------ */
 #define BUCKET_CNT_BITS 3
 #define BUCKET_CNT 8
 #define LOAD_FACTOR_NUM 13

@@ -1,5 +1,5 @@
 /*
- * iter.c — Go's map iteration (go-map-model.md §9).
+ * iter.c — Go's map iteration (docs/go-map-model.md §9).
  *
  * Guarantees: each entry present for the whole iteration is returned exactly
  * once; an entry deleted before it is reached is not returned; an entry

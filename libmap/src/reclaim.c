@@ -2,7 +2,7 @@
  * reclaim.c — HMAP_RECLAIM_EAGER: give overflow memory back as soon as
  * deletes empty it, which Go never does (golang/go#20135).
  *
- * Rules (architecture.md "Reclaim policies"):
+ * Rules (docs/architecture.md "Reclaim policies"):
  *   - an overflow bucket of the current array that deletes leave entirely
  *     empty is unlinked from its chain at once; an individually allocated
  *     one is freed, a preallocated one (inside the array block) goes to the
