@@ -8,40 +8,7 @@
  * array.  Evacuation copies (never moves) entries, marking each old slot.
  */
 #include "internal.h"
-
-/* Allocate an array of 2^newB buckets and make it current, the current one
- * becoming the old array; no entry moves yet.  `kind` is the growth kind
- * (HMAP_GROW_*).  Fails (map untouched) only if the array cannot be
- * allocated.  Shared by hashGrow and the SHRINK policy's shrinking growth. */
-int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind)
-{
-    uint8_t *arr, *next_ovf;
-    uint64_t nalloc;
-    if (hmap__make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
-
-    HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
-    /* The iterator bit becomes oldIterator: an iterator started before now
-     * may be walking what becomes the old array. */
-    uint8_t f = flags_load(m);
-    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
-    if (f & F_ITERATOR) nf |= F_OLD_ITERATOR;
-    if (kind == HMAP_GROW_SAME_SIZE) nf |= F_SAME_SIZE_GROW;
-    if (kind == HMAP_GROW_SHRINK) nf |= F_SHRINK;
-    flags_store(m, nf);
-
-    m->B = newB;
-    m->oldbuckets = m->buckets;
-    m->old_nalloc = m->nalloc;
-    m->buckets = arr;
-    m->nalloc = nalloc;
-    m->nevacuate = 0;
-    m->noverflow = 0;
-    /* Unused preallocated buckets of the old array are abandoned in it. */
-    m->next_overflow = next_ovf;
-    m->free_overflow = NULL;
-    m->nfree_overflow = 0;
-    return 0;
-}
+#include "evacuate.h"
 
 /* hashGrow: doubling when the load factor demands it, else same-size (too
  * many overflow buckets). */
@@ -150,34 +117,15 @@ int hmap__evacuate(hmap *m, uint64_t oldbucket)
         ovf_reserve r = {0};
         if (reserve_for_chain(m, b, doubling, newbit, &r) < 0) return -1;
 
-        struct {
-            uint8_t *b;
-            unsigned i;
-            uint32_t moved;
-        } dst[2] = {{bucket_at(m, m->buckets, oldbucket), 0, 0},
-                    {doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, 0, 0}};
+        evac_dst dst[2] = {{bucket_at(m, m->buckets, oldbucket), 0, 0},
+                           {doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, 0, 0}};
 
         for (uint8_t *ob = b; ob; ob = overflow_of(m, ob)) {
             for (unsigned i = 0; i < BUCKET_CNT; i++) {
-                if (is_empty(ob[i])) {
-                    th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
-                    continue;
-                }
-                if (ob[i] < MIN_TOP_HASH) hmap_fatal("bad map state");
+                if (evac_mark_empty(m, ob, i)) continue;
                 uint8_t top;
                 unsigned useY = destination(m, ob, i, doubling, newbit, &top);
-                th_write(m, ob, i, EVACUATED_X + useY, HMAP_TH_EVAC_MARK);
-                if (dst[useY].i == BUCKET_CNT) {
-                    dst[useY].b = hmap__newoverflow(m, dst[useY].b, &r);
-                    dst[useY].i = 0;
-                }
-                uint8_t *d = dst[useY].b;
-                unsigned di = dst[useY].i++;
-                th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
-                /* Copy slot bytes: for indirect keys/values the pointer. */
-                copy_slot(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
-                copy_slot(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
-                dst[useY].moved++;
+                evac_move(m, ob, i, EVACUATED_X + useY, top, &dst[useY], &r);
             }
         }
         hmap__ovf_reserve_drop(m, &r);

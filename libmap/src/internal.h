@@ -385,7 +385,8 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
  * of the library cannot clash with a program's own names. */
 #pragma GCC visibility push(hidden)
 
-/* map.c */
+/* seed.c */
+void hmap__set_seed(hmap *m, uint64_t seed);
 void hmap__map_reseed(hmap *m);
 uint64_t hmap__map_rand(hmap *m);
 
@@ -436,8 +437,10 @@ static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 void hmap__maybe_shrink(hmap *m);
 int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
 
-/* grow.c */
+/* evacuate.c */
 int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind);
+
+/* grow.c */
 int hmap__hash_grow(hmap *m);
 int hmap__grow_work(hmap *m, uint64_t bucket);
 int hmap__evacuate(hmap *m, uint64_t oldbucket);

@@ -1,5 +1,6 @@
 /*
- * map.c — creating and destroying maps, seeds, and Go's misuse detection.
+ * map.c — creating and destroying maps, and Go's misuse detection (the
+ * fatal error).  Seeds and the writer-side PRNG are seed.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,34 +17,6 @@ _Noreturn void hmap_fatal(const char *msg)
     fprintf(stderr, "fatal error: %s\n", msg);
     fflush(stderr);
     abort();
-}
-
-/* splitmix64 step: the writer-side PRNG (noverflow sampling, reseeds). */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-uint64_t hmap__map_rand(hmap *m)
-{
-    return splitmix(&m->rng);
-}
-
-static void set_seed(hmap *m, uint64_t seed)
-{
-    m->seed = seed;
-    hmap_derive_seed(seed, &m->hs0, &m->hs1);
-}
-
-/* A fresh hash seed (Go: hash0 = fastrand() when the map empties, issue
- * 25237).  The PRNG state came from getrandom(), so seeds stay secret; with
- * a fixed creation seed the sequence is reproducible. */
-void hmap__map_reseed(hmap *m)
-{
-    set_seed(m, hmap__map_rand(m));
 }
 
 /* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
@@ -97,7 +70,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
     if (o.seed) {
         m->fixed_seed = true;
         m->rng = o.seed ^ 0x6a09e667f3bcc909ull;
-        set_seed(m, o.seed);
+        hmap__set_seed(m, o.seed);
     } else {
         uint64_t r[2];
         if (getrandom(r, sizeof r, 0) != sizeof r) {
@@ -106,7 +79,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
             return NULL;
         }
         m->rng = r[1];
-        set_seed(m, r[0]);
+        hmap__set_seed(m, r[0]);
     }
 
     HMAP_TP(map_create, m, type->key_size, type->val_size, m->bucketsize, (uint8_t)m->pointerful,
