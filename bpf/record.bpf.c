@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * record.bpf.c — the BPF half of `bucketscope record`.
  *
@@ -49,7 +49,7 @@ static __always_inline struct record_losses *my_losses(void)
 /*
  * Wake the consumer only when a quarter of the ring is waiting; otherwise it
  * finds the records on its next timed poll.  A wakeup per record would cost
- * more than the record itself (tracing-stack.md §4.4).
+ * more than the record itself (docs/tracing-stack.md §4.4).
  */
 static __always_inline long wake_flags(void)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * record.c — `bucketscope record`: record every hmap:* USDT probe of a binary
- * or shared library into a native trace file (tracepoints/hmap_native.h).
+ * or shared library into a native trace file (schema/hmap_native.h).
  *
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -- CMD [ARG...]
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -p PID
@@ -39,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "hmap_native_write.h"
 #include "record.h"
 #include "record.skel.h"
 
@@ -324,16 +325,8 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     }
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
 
-    struct hmap_native_file_header h = {
-        .magic = HMAP_NATIVE_MAGIC,
-        .version = HMAP_NATIVE_VERSION,
-        .header_size = sizeof(h),
-        .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
-        .max_event_id = HMAP_EVENT_MAX_ID,
-        .pid = pid,
-        .start_ns = now_ns(),
-        .producer = "bucketscope-record 0.1 bpf",
-    };
+    struct hmap_native_file_header h = hmap_native_file_header_make(
+        "bucketscope-record " BS_VERSION_MAJOR_MINOR " bpf", pid, now_ns());
     if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
     r->bytes = sizeof(h);
     return 0;
@@ -365,18 +358,8 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, uint64_t last_ns)
 {
-    struct {
-        struct hmap_native_rec_header h;
-        struct hmap_native_lost p;
-    } rec = {
-        .h = {.ts_ns = last_ns,
-              .pid = r->rec_pid,
-              .id = HMAP_NATIVE_LOST_ID,
-              .size = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost))},
-        .p = {.count = count, .first_ns = first_ns, .last_ns = last_ns},
-    };
-    _Static_assert(sizeof(rec) == HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)),
-                   "lost record needs no padding");
+    struct hmap_native_lost_record rec =
+        hmap_native_lost_record_make(last_ns, r->rec_pid, 0, count, first_ns, last_ns);
     if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
     r->bytes += sizeof(rec);
 }
@@ -516,175 +499,247 @@ static void warn_if_not_mapped(pid_t pid, const char *lib)
                 (int)pid, lib);
 }
 
-/* ---- main ----------------------------------------------------------------- */
+/* ---- the steps of a recording ------------------------------------------- */
 
-int main(int argc, char **argv)
-{
+/* Everything one run holds.  Each step below either succeeds or prints why
+ * it failed and returns -1; main then only cleans up (cleanup()), so a
+ * failed run leaves no output file and no unreleased child behind. */
+struct session {
     struct options o;
-    struct recording r = {0};
-    struct record *skel = NULL;
-    struct ring_buffer *rb = NULL;
-    struct bpf_link *links[NPROBES] = {0};
-    struct child ch = {.pid = 0, .go_fd = -1, .err_fd = -1};
-    char lib[PATH_MAX];
-    int status = EXIT_FAIL, err, child_status = 0;
-    bool child_exited = false, linked = false;
+    struct recording r;
+    struct record *skel;
+    struct ring_buffer *rb;
+    struct bpf_link *links[NPROBES];
+    bool linked; /* links[] are attached */
+    struct child ch;
+    char lib[PATH_MAX]; /* o.lib, resolved */
+    pid_t target;       /* the command's pid, -p's, or 0 (system-wide) */
+    uint64_t start_ns;
+    bool child_exited;
+    int child_status;
+};
 
-    parse_options(argc, argv, &o);
-    verbose_libbpf = o.verbose || getenv("BUCKETSCOPE_DEBUG");
-    libbpf_set_print(libbpf_log);
-
-    /*
-     * Privilege first: a user without it must be told that, whatever else is
-     * wrong, since it is the one thing they have to fix.  Loading the program
-     * needs nothing from the library or the target.  Sleepable first (it can
-     * fault in a string argument), then plain.
-     */
-    err = open_and_load(&skel, o.ring_bytes, true);
-    if (err && err != -EPERM && err != -EACCES) err = open_and_load(&skel, o.ring_bytes, false);
+/*
+ * Privilege first: a user without it must be told that, whatever else is
+ * wrong, since it is the one thing they have to fix.  Loading the program
+ * needs nothing from the library or the target.  Sleepable first (it can
+ * fault in a string argument), then plain.
+ */
+static int load_program(struct session *s)
+{
+    int err = open_and_load(&s->skel, s->o.ring_bytes, true);
+    if (err && err != -EPERM && err != -EACCES)
+        err = open_and_load(&s->skel, s->o.ring_bytes, false);
     if (err) {
         explain_failure("load the BPF program", err);
-        goto out;
+        return -1;
     }
+    return 0;
+}
 
+/* The library and the -p process exist (checked after the privilege). */
+static int check_library_and_pid(struct session *s)
+{
     /* libbpf needs a path with a '/' to not search the loader path. */
-    if (!realpath(o.lib, lib)) {
-        fprintf(stderr, PROG ": cannot use library %s: %s\n", o.lib, strerror(errno));
-        goto out;
+    if (!realpath(s->o.lib, s->lib)) {
+        fprintf(stderr, PROG ": cannot use library %s: %s\n", s->o.lib, strerror(errno));
+        return -1;
     }
-    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, PROG ": no process %d\n", (int)o.pid);
-        goto out;
+    if (s->o.pid && kill(s->o.pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, PROG ": no process %d\n", (int)s->o.pid);
+        return -1;
     }
+    return 0;
+}
 
+/* Signals handled from here on; a command is forked but held (it must not
+ * run untraced).  The recording's clock starts now. */
+static int start_target(struct session *s)
+{
+    int err;
     install_signal_handlers();
-    if (o.cmd && (err = spawn_held(o.cmd, &ch)) != 0) {
+    if (s->o.cmd && (err = spawn_held(s->o.cmd, &s->ch)) != 0) {
         fprintf(stderr, PROG ": cannot fork: %s\n", strerror(-err));
-        goto out;
+        return -1;
     }
-    pid_t target = o.cmd ? ch.pid : o.pid;
-    uint64_t start_ns = now_ns();
-    r.loss.last_check_ns = start_ns;
-    r.rec_pid = target > 0 ? (uint32_t)target : 0;
+    s->target = s->o.cmd ? s->ch.pid : s->o.pid;
+    s->start_ns = now_ns();
+    s->r.loss.last_check_ns = s->start_ns;
+    s->r.rec_pid = s->target > 0 ? (uint32_t)s->target : 0;
+    return 0;
+}
 
-    if (attach_all(skel, lib, target > 0 ? target : -1, links) != 0) goto out;
-    linked = true;
-    if (o.pid) warn_if_not_mapped(o.pid, lib);
+/* Every probe attached, and the ring buffer reader ready. */
+static int attach(struct session *s)
+{
+    if (attach_all(s->skel, s->lib, s->target > 0 ? s->target : -1, s->links) != 0) return -1;
+    s->linked = true;
+    if (s->o.pid) warn_if_not_mapped(s->o.pid, s->lib);
 
-    rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &r, NULL);
-    if (!rb) {
+    s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, &s->r, NULL);
+    if (!s->rb) {
         explain_failure("create the ring buffer reader", errno);
-        goto out;
+        return -1;
     }
-    if (open_output(&r, o.output, r.rec_pid) != 0) goto out;
+    return 0;
+}
 
-    skel->bss->armed = 1;
+/* Arm the program, write what the attach window lost, then let the held
+ * command run. */
+static int arm_and_release(struct session *s)
+{
+    s->skel->bss->armed = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     /* Hits during the attach go into the file before any recorded event. */
-    sync_losses(&r, skel, start_ns);
-    if (o.cmd) {
-        err = release_child(&ch);
+    sync_losses(&s->r, s->skel, s->start_ns);
+    if (s->o.cmd) {
+        int err = release_child(&s->ch);
         if (err) {
-            fprintf(stderr, PROG ": cannot run %s: %s\n", o.cmd[0], strerror(-err));
-            waitpid(ch.pid, NULL, 0);
-            ch.pid = 0;
-            goto out;
+            fprintf(stderr, PROG ": cannot run %s: %s\n", s->o.cmd[0], strerror(-err));
+            waitpid(s->ch.pid, NULL, 0);
+            s->ch.pid = 0;
+            return -1;
         }
     }
-    fprintf(stderr, PROG ": recording %zu probes of %s (%s) to %s\n", NPROBES, lib,
-            o.cmd   ? o.cmd[0]
-            : o.pid ? "one process"
-                    : "system-wide",
-            o.output);
+    fprintf(stderr, PROG ": recording %zu probes of %s (%s) to %s\n", NPROBES, s->lib,
+            s->o.cmd   ? s->o.cmd[0]
+            : s->o.pid ? "one process"
+                       : "system-wide",
+            s->o.output);
+    return 0;
+}
 
-    uint64_t deadline = o.duration_s > 0 ? start_ns + (uint64_t)(o.duration_s * 1e9) : 0;
+/* Drain the ring buffer until the command exits, the process is gone, the
+ * duration is over or a signal says stop. */
+static int record_loop(struct session *s)
+{
+    const struct options *o = &s->o;
+    uint64_t deadline = o->duration_s > 0 ? s->start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
     int forwarded = 0;
     for (;;) {
-        err = ring_buffer__poll(rb, RECORD_POLL_MS);
-        if (err >= 0 || err == -EINTR) err = ring_buffer__consume(rb);
+        int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
+        if (err >= 0 || err == -EINTR) err = ring_buffer__consume(s->rb);
         if (err < 0 && err != -EINTR) {
             fprintf(stderr, PROG ": reading the ring buffer failed: %s\n", strerror(-err));
-            goto out;
+            return -1;
         }
-        sync_losses(&r, skel, start_ns);
-        if (r.write_failed) {
-            fprintf(stderr, PROG ": writing %s failed: %s\n", r.tmp_path, strerror(errno));
-            goto out;
+        sync_losses(&s->r, s->skel, s->start_ns);
+        if (s->r.write_failed) {
+            fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
+            return -1;
         }
-        if (o.cmd && !child_exited && waitpid(ch.pid, &child_status, WNOHANG) == ch.pid) {
-            child_exited = true;
-            break;
+        if (o->cmd && !s->child_exited &&
+            waitpid(s->ch.pid, &s->child_status, WNOHANG) == s->ch.pid) {
+            s->child_exited = true;
+            return 0;
         }
-        if (o.pid && process_gone(o.pid)) break;
-        if (deadline && now_ns() >= deadline) break;
+        if (o->pid && process_gone(o->pid)) return 0;
+        if (deadline && now_ns() >= deadline) return 0;
         /* With a command, the first signal is passed on and recording goes on
          * until it exits (its teardown frees memory); a second one stops now. */
-        if (signal_count > (o.cmd ? 1 : 0)) break;
-        if (o.cmd && signal_count == 1 && !forwarded) {
-            kill(ch.pid, stop_signal);
+        if (signal_count > (o->cmd ? 1 : 0)) return 0;
+        if (o->cmd && signal_count == 1 && !forwarded) {
+            kill(s->ch.pid, stop_signal);
             forwarded = 1;
         }
     }
+}
 
+/* Detach, drain the last records, and give the file its final name.  The
+ * exit status of a complete run: EXIT_OK, or EXIT_LOSSY if events were lost;
+ * -1 if the file could not be completed. */
+static int finish(struct session *s)
+{
     /* Detach first, so nothing can arrive after the final drain. */
     for (size_t i = 0; i < NPROBES; i++)
-        bpf_link__destroy(links[i]);
-    linked = false;
-    ring_buffer__consume(rb);
-    sync_losses(&r, skel, start_ns);
-    if (fflush(r.out) != 0 || r.write_failed || fsync(fileno(r.out)) != 0) {
-        fprintf(stderr, PROG ": writing %s failed: %s\n", r.tmp_path, strerror(errno));
-        goto out;
+        bpf_link__destroy(s->links[i]);
+    s->linked = false;
+    ring_buffer__consume(s->rb);
+    sync_losses(&s->r, s->skel, s->start_ns);
+    if (fflush(s->r.out) != 0 || s->r.write_failed || fsync(fileno(s->r.out)) != 0) {
+        fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
+        return -1;
     }
-    fclose(r.out);
-    r.out = NULL;
-    if (rename(r.tmp_path, o.output) != 0) {
-        fprintf(stderr, PROG ": cannot rename %s to %s: %s\n", r.tmp_path, o.output,
+    fclose(s->r.out);
+    s->r.out = NULL;
+    if (rename(s->r.tmp_path, s->o.output) != 0) {
+        fprintf(stderr, PROG ": cannot rename %s to %s: %s\n", s->r.tmp_path, s->o.output,
                 strerror(errno));
-        goto out;
+        return -1;
     }
-    r.tmp_path[0] = '\0';
+    s->r.tmp_path[0] = '\0';
+    return EXIT_OK;
+}
 
-    const struct loss_state *l = &r.loss;
+/* The summary line, then how the command ended if that was not well.
+ * Returns EXIT_OK, or EXIT_LOSSY when events were lost. */
+static int report(const struct session *s)
+{
+    const struct recording *r = &s->r;
+    const struct loss_state *l = &r->loss;
     uint64_t lost = l->ring_full + l->unarmed + l->recursion;
-    double secs = (now_ns() - start_ns) / 1e9;
+    double secs = (now_ns() - s->start_ns) / 1e9;
+    int status;
     if (lost == 0) {
         fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s -> %s\n",
-                (unsigned long long)r.events, (unsigned long long)r.bytes, secs, o.output);
+                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, s->o.output);
         status = EXIT_OK;
     } else {
         fprintf(stderr,
                 PROG ": %llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
                      "attach window %llu), %.2f s -> %s (incomplete trace%s)\n",
-                (unsigned long long)r.events, (unsigned long long)r.bytes, (unsigned long long)lost,
-                (unsigned long long)l->ring_full, (unsigned long long)l->recursion,
-                (unsigned long long)l->unarmed, secs, o.output,
+                (unsigned long long)r->events, (unsigned long long)r->bytes,
+                (unsigned long long)lost, (unsigned long long)l->ring_full,
+                (unsigned long long)l->recursion, (unsigned long long)l->unarmed, secs, s->o.output,
                 l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
-    if (child_exited && !(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0)) {
-        if (WIFEXITED(child_status))
-            fprintf(stderr, PROG ": %s exited with status %d\n", o.cmd[0],
-                    WEXITSTATUS(child_status));
-        else if (WIFSIGNALED(child_status))
-            fprintf(stderr, PROG ": %s was killed by signal %d\n", o.cmd[0],
-                    WTERMSIG(child_status));
+    int cs = s->child_status;
+    if (s->child_exited && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0)) {
+        if (WIFEXITED(cs))
+            fprintf(stderr, PROG ": %s exited with status %d\n", s->o.cmd[0], WEXITSTATUS(cs));
+        else if (WIFSIGNALED(cs))
+            fprintf(stderr, PROG ": %s was killed by signal %d\n", s->o.cmd[0], WTERMSIG(cs));
     }
+    return status;
+}
 
-out:
-    if (linked)
+/* Whatever the run reached: links destroyed, a held child killed (never
+ * released, it must not run untraced), the output removed unless the
+ * recording completed. */
+static void cleanup(struct session *s, int status)
+{
+    if (s->linked)
         for (size_t i = 0; i < NPROBES; i++)
-            bpf_link__destroy(links[i]);
-    if (ch.pid > 0 && !child_exited) {
-        if (ch.go_fd >= 0) { /* never released: it must not run untraced */
-            kill(ch.pid, SIGKILL);
-            waitpid(ch.pid, NULL, 0);
+            bpf_link__destroy(s->links[i]);
+    if (s->ch.pid > 0 && !s->child_exited) {
+        if (s->ch.go_fd >= 0) { /* never released: it must not run untraced */
+            kill(s->ch.pid, SIGKILL);
+            waitpid(s->ch.pid, NULL, 0);
         }
     }
-    if (ch.go_fd >= 0) close(ch.go_fd);
-    if (ch.err_fd >= 0) close(ch.err_fd);
-    if (status == EXIT_FAIL) discard_output(&r);
-    ring_buffer__free(rb);
-    record__destroy(skel);
+    if (s->ch.go_fd >= 0) close(s->ch.go_fd);
+    if (s->ch.err_fd >= 0) close(s->ch.err_fd);
+    if (status == EXIT_FAIL) discard_output(&s->r);
+    ring_buffer__free(s->rb);
+    record__destroy(s->skel);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    static struct session s = {.ch = {.pid = 0, .go_fd = -1, .err_fd = -1}};
+    int status = EXIT_FAIL;
+
+    parse_options(argc, argv, &s.o);
+    verbose_libbpf = s.o.verbose || getenv("BUCKETSCOPE_DEBUG");
+    libbpf_set_print(libbpf_log);
+
+    if (load_program(&s) == 0 && check_library_and_pid(&s) == 0 && start_target(&s) == 0 &&
+        attach(&s) == 0 && open_output(&s.r, s.o.output, s.r.rec_pid) == 0 &&
+        arm_and_release(&s) == 0 && record_loop(&s) == 0 && finish(&s) == EXIT_OK)
+        status = report(&s);
+    cleanup(&s, status);
     return status;
 }

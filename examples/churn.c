@@ -6,7 +6,7 @@
  * In Go 1.19 nothing is freed on delete.  A new key reuses a tombstone only
  * if it hashes to the same chain; otherwise it may need an overflow bucket.
  * Overflow buckets pile up until a same-size growth (triggered by the
- * overflow count, go-map-model.md §6.3) copies the live entries into a fresh
+ * overflow count, docs/go-map-model.md §6.3) copies the live entries into a fresh
  * array and the old one, with its chains, is freed.  With 100000 live keys
  * (B = 14) the overflow count reaches 2^14 after about 200 ticks.  (Smaller
  * maps churned this hard approach their threshold much more slowly: deleted

@@ -1,6 +1,6 @@
 /*
  * iterate_delete.c — writing to a map while ranging over it, and what Go's
- * rules guarantee (go-map-model.md §9.3):
+ * rules guarantee (docs/go-map-model.md §9.3):
  *   - every entry present for the whole iteration is returned exactly once;
  *   - an entry deleted before the iterator reaches it is never returned;
  *   - an entry inserted during the iteration may or may not be returned;

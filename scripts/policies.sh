@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reclaim-policy comparison (issue 6, docs/reclaim.md): each workload
+# The reclaim-policy comparison (docs/reclaim.md): each workload
 # under GO, EAGER and SHRINK, recorded by the in-process recorder and read
 # back with bucketscope report -- the numbers come from the trace, not from
 # the library's counters.  Then churn throughput of the three, interleaved.

@@ -1,11 +1,11 @@
 /*
  * hmap.h — libhmap: the classic Go (1.19) runtime map, in C.
  *
- * Behaviour follows shared/design/go-map-model.md rule for rule: 8-slot
+ * Behaviour follows docs/go-map-model.md rule for rule: 8-slot
  * buckets with tophash bytes, overflow chains, incremental doubling and
  * same-size growth, Go's iteration guarantees and Go's misuse detection.
  * Every memory-relevant state change is a static tracepoint (see
- * tracepoints/ and docs/).
+ * schema/, libmap/probes/ and docs/).
  *
  * Thread safety is Go's: any number of concurrent readers (hmap_get,
  * iterators), or one writer and nothing else.  Violations are detected on a
@@ -23,7 +23,8 @@
 extern "C" {
 #endif
 
-#define HMAP_VERSION_STRING "0.1.0"
+/* HMAP_VERSION_STRING, _MAJOR, _MINOR, _PATCH (from the build's project version). */
+#include "hmap_version.h"
 
 typedef struct hmap hmap;
 

@@ -1,5 +1,5 @@
 /*
- * access.c — lookup, assign and delete (go-map-model.md §6, §7, §11).
+ * access.c — lookup, assign and delete (docs/go-map-model.md §6, §7, §11).
  *
  * Each operation is written once as an always-inline function taking the key
  * kind as a compile-time constant; the public entry points instantiate it
@@ -79,7 +79,7 @@ HMAP_API void *hmap_get(const hmap *m, const void *key)
 
 /* mapaccessK for iterators: no hashWriting check (Go's iterator does its
  * own), returns the current key and value of an entry seen stale. */
-bool lookup_kv(hmap *m, const void *key, const void **k, void **v)
+bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v)
 {
     switch (m->type.kind) {
     case HMAP_KIND_U64:
@@ -151,7 +151,7 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
     int err = 0;
 
     if (UNLIKELY(m->buckets == NULL) &&
-        make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+        hmap__make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
         err = -ENOMEM;
         goto done;
     }
@@ -160,7 +160,7 @@ again:;
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
     prefetch_bucket(m, b);
-    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
+    if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         err = -ENOMEM;
         goto done;
     }
@@ -196,7 +196,7 @@ again:;
     /* A new key.  Grow only when no growth is running (§6.3). */
     if (!growing(m) &&
         (over_load_factor(m->count + 1, m->B) || too_many_overflow_buckets(m->noverflow, m->B))) {
-        if (hash_grow(m) < 0) {
+        if (hmap__hash_grow(m) < 0) {
             err = -ENOMEM;
             goto done;
         }
@@ -204,27 +204,27 @@ again:;
     }
 
     void *kobj = NULL, *vobj = NULL;
-    if (UNLIKELY(m->indirect_key) && indirect_alloc(m, m->type.key_size, &kobj) < 0) {
+    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, m->type.key_size, &kobj) < 0) {
         err = -ENOMEM;
         goto done;
     }
-    if (UNLIKELY(m->indirect_val) && indirect_alloc(m, m->type.val_size, &vobj) < 0) {
-        if (kobj) blk_free_now(m, kobj);
+    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, m->type.val_size, &vobj) < 0) {
+        if (kobj) hmap__blk_free_now(m, kobj);
         err = -ENOMEM;
         goto done;
     }
     if (insb == NULL) {
         /* Chain full: link an overflow bucket behind its last bucket. */
         ovf_reserve r = {0};
-        if (ovf_reserve_take(m, &r, 1) < 0) {
-            if (kobj) blk_free_now(m, kobj);
-            if (vobj) blk_free_now(m, vobj);
+        if (hmap__ovf_reserve_take(m, &r, 1) < 0) {
+            if (kobj) hmap__blk_free_now(m, kobj);
+            if (vobj) hmap__blk_free_now(m, vobj);
             err = -ENOMEM;
             goto done;
         }
-        insb = newoverflow(m, b, &r);
+        insb = hmap__newoverflow(m, b, &r);
         insi = 0;
-        ovf_reserve_drop(m, &r);
+        hmap__ovf_reserve_drop(m, &r);
     }
     fill_slot(m, insb, insi, key, val, kobj, vobj);
     th_write(m, insb, insi, top, HMAP_TH_INSERT);
@@ -254,7 +254,7 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
     if (m->indirect_key) {
-        blk_release(m, key_of(m, b, i), 0);
+        hmap__blk_release(m, key_of(m, b, i), 0);
         memset(ks, 0, sizeof(void *));
     } else if (kind == HMAP_KIND_STR) {
         memset(ks, 0, sizeof(const char *)); /* faststr: the pointer, not the length */
@@ -262,7 +262,7 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
         memset(ks, 0, m->type.key_size);
     }
     if (m->indirect_val) {
-        blk_release(m, val_of(m, b, i), 0);
+        hmap__blk_release(m, val_of(m, b, i), 0);
         memset(vs, 0, sizeof(void *));
     } else {
         zero_slot(vs, m->type.val_size);
@@ -291,7 +291,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     uint8_t *b = bucket_at(m, m->buckets, bucket);
     prefetch_bucket(m, b);
     bool in_old = false;
-    if (UNLIKELY(growing(m)) && grow_work(m, bucket) < 0) {
+    if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         /* Out of memory for the evacuation: the key is where lookups would
          * find it, its old chain if that is still unevacuated. */
         uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
@@ -332,10 +332,10 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
                 if (b[i] != EMPTY_ONE) break;
             }
         not_last:
-            if (m->reclaim != HMAP_RECLAIM_GO && !in_old) reclaim_after_delete(m, head, db);
+            if (m->reclaim != HMAP_RECLAIM_GO && !in_old) hmap__reclaim_after_delete(m, head, db);
             m->count--;
             /* No live entry remains anywhere: a new seed is safe (Go #25237). */
-            if (m->count == 0) map_reseed(m);
+            if (m->count == 0) hmap__map_reseed(m);
             found = true;
             goto done;
         }
@@ -343,7 +343,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     }
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
-    if (m->reclaim == HMAP_RECLAIM_SHRINK) maybe_shrink(m);
+    if (m->reclaim == HMAP_RECLAIM_SHRINK) hmap__maybe_shrink(m);
     write_end(m);
     return found;
 }

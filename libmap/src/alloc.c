@@ -4,7 +4,7 @@
  * Blocks carry a 16-byte header (struct blk) so that a block whose last map
  * reference is gone but which an iterator may still read can be "retired":
  * linked into the map's retired list and freed when the last iterator stops
- * (go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
+ * (docs/go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
  * free explicitly).  Retiring needs no allocation, so freeing never fails.
  * The bucket_free tracepoint fires when memory really goes back to the
  * allocator, not when the map drops it.
@@ -26,7 +26,7 @@ static size_t hdr_size(const blk *h)
 }
 
 /* Zeroed block of `size` usable bytes, or NULL. */
-void *blk_alloc(hmap *m, size_t size, uint8_t kind)
+void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind)
 {
     blk *h = m->alloc.alloc(m->alloc.ctx, size + BLK_HDR, 16);
     if (!h) return NULL;
@@ -50,7 +50,7 @@ static void free_block(hmap *m, blk *h, uint8_t reason)
 }
 
 /* Free a block that was never published (an unused reserve): no event. */
-void blk_free_now(hmap *m, void *p)
+void hmap__blk_free_now(hmap *m, void *p)
 {
     blk *h = hdr_of(p);
     size_t size = hdr_size(h);
@@ -60,7 +60,7 @@ void blk_free_now(hmap *m, void *p)
 
 /* The map no longer references p.  If an iterator is alive it might still
  * read p, so p waits in the retired list; otherwise it is freed now. */
-void blk_release(hmap *m, void *p, uint8_t reason)
+void hmap__blk_release(hmap *m, void *p, uint8_t reason)
 {
     blk *h = hdr_of(p);
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) == 0) {
@@ -75,7 +75,7 @@ void blk_release(hmap *m, void *p, uint8_t reason)
 /* Free every retired block.  Called when the live-iterator count drops to
  * zero (possibly from several reader threads at once: the exchange hands
  * the list to exactly one of them) and at destruction. */
-void retired_flush(hmap *m)
+void hmap__retired_flush(hmap *m)
 {
     blk *h = atomic_exchange_explicit(&m->retired, NULL, memory_order_acq_rel);
     while (h) {
@@ -86,9 +86,9 @@ void retired_flush(hmap *m)
 }
 
 /* A separately allocated key or value (> 128 bytes), zeroed. */
-int indirect_alloc(hmap *m, size_t size, void **out)
+int hmap__indirect_alloc(hmap *m, size_t size, void **out)
 {
-    *out = blk_alloc(m, size, BLK_INDIRECT);
+    *out = hmap__blk_alloc(m, size, BLK_INDIRECT);
     return *out ? 0 : -1;
 }
 

@@ -1,6 +1,6 @@
 /*
  * bucket_array.c — bucket arrays and overflow buckets
- * (go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).
+ * (docs/go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).
  */
 #include "internal.h"
 
@@ -47,10 +47,10 @@ static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)
 }
 
 /* makeBucketArray(B): one zeroed block of 2^B buckets plus the tail. */
-int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc)
+int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc)
 {
     uint64_t n = array_nalloc(m, B);
-    uint8_t *arr = blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
+    uint8_t *arr = hmap__blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
     if (!arr) return -1;
     *out = arr;
     *nalloc = n;
@@ -62,7 +62,7 @@ int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uin
 
 /* mapclear's makeBucketArray(B, h.buckets): zero the current array in place
  * and plant the tail again (the block is reused, not reallocated). */
-void reset_bucket_array(hmap *m)
+void hmap__reset_bucket_array(hmap *m)
 {
     memset(m->buckets, 0, m->nalloc * m->bucketsize);
     m->next_overflow = plant_tail(m, m->buckets, m->B, m->nalloc);
@@ -70,14 +70,9 @@ void reset_bucket_array(hmap *m)
     m->nfree_overflow = 0;
 }
 
-bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize)
-{
-    return arr && p >= arr && p < arr + nalloc * bucketsize;
-}
-
 /* Preallocated buckets still available in the current array (the untouched
  * tail plus, under EAGER, the ones given back). */
-uint64_t prealloc_remaining(const hmap *m)
+uint64_t hmap__prealloc_remaining(const hmap *m)
 {
     if (!m->next_overflow) return m->nfree_overflow;
     uint8_t *end = m->buckets + m->nalloc * m->bucketsize;
@@ -87,13 +82,13 @@ uint64_t prealloc_remaining(const hmap *m)
 /* Make sure `needed` overflow buckets can be handed out without failing:
  * the preallocated tail covers some, the allocator the rest, now.  On
  * failure nothing is kept and the map is untouched. */
-int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
+int hmap__ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
 {
-    uint64_t have = prealloc_remaining(m) + r->nfresh;
+    uint64_t have = hmap__prealloc_remaining(m) + r->nfresh;
     while (have < needed) {
-        uint8_t *b = blk_alloc(m, m->bucketsize, BLK_OVERFLOW);
+        uint8_t *b = hmap__blk_alloc(m, m->bucketsize, BLK_OVERFLOW);
         if (!b) {
-            ovf_reserve_drop(m, r);
+            hmap__ovf_reserve_drop(m, r);
             return -1;
         }
         set_overflow(m, b, r->fresh);
@@ -105,32 +100,32 @@ int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
 }
 
 /* Give back reserved allocator buckets that were not used. */
-void ovf_reserve_drop(hmap *m, ovf_reserve *r)
+void hmap__ovf_reserve_drop(hmap *m, ovf_reserve *r)
 {
     while (r->fresh) {
         uint8_t *b = r->fresh;
         r->fresh = overflow_of(m, b);
-        blk_free_now(m, b);
+        hmap__blk_free_now(m, b);
     }
     r->nfresh = 0;
 }
 
 /* incrnoverflow: exact below B = 16; above, counted with probability
  * 1/2^(B-15) so that the 16-bit counter reaching 2^15 means ~2^B buckets. */
-void incr_noverflow(hmap *m)
+void hmap__incr_noverflow(hmap *m)
 {
     if (m->B < 16) {
         m->noverflow++;
         return;
     }
     uint32_t mask = (1u << (m->B - 15)) - 1;
-    if (((uint32_t)map_rand(m) & mask) == 0) m->noverflow++;
+    if (((uint32_t)hmap__map_rand(m) & mask) == 0) m->noverflow++;
 }
 
-/* newoverflow(b): link an overflow bucket behind b, the last bucket of its
+/* hmap__newoverflow(b): link an overflow bucket behind b, the last bucket of its
  * chain.  Preallocated buckets go first, in address order; otherwise one
  * from the reserve (r may be NULL when the tail is known to suffice). */
-uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
+uint8_t *hmap__newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
 {
     uint8_t *ovf;
     uint8_t source;
@@ -157,7 +152,7 @@ uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
         set_overflow(m, ovf, NULL);
         source = HMAP_OVF_ALLOCATOR;
     }
-    incr_noverflow(m);
+    hmap__incr_noverflow(m);
     set_overflow(m, b, ovf);
     HMAP_TP(overflow_alloc, m, ovf, b, source, m->bucketsize);
     return ovf;

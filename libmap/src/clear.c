@@ -1,5 +1,5 @@
 /*
- * clear.c — hmap_clear with Go 1.21 clear(m) semantics (go-map-model.md
+ * clear.c — hmap_clear with Go 1.21 clear(m) semantics (docs/go-map-model.md
  * §10.2–10.3): every tophash of every reachable bucket (current and old
  * arrays, overflow chains included) becomes emptyRest so running iterators
  * stop seeing entries; the old array and every individually allocated
@@ -16,8 +16,8 @@ static void empty_chain(hmap *m, uint8_t *b, bool owns)
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             if (b[i] == EMPTY_REST) continue;
             if (owns && b[i] >= MIN_TOP_HASH) {
-                if (m->indirect_key) blk_release(m, key_of(m, b, i), 0);
-                if (m->indirect_val) blk_release(m, val_of(m, b, i), 0);
+                if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), 0);
+                if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), 0);
             }
             th_write(m, b, i, EMPTY_REST, HMAP_TH_CLEAR);
         }
@@ -35,7 +35,7 @@ static void unlink_overflow(hmap *m)
             uint8_t *next = overflow_of(m, ovf);
             bool prealloc = in_block(ovf, m->buckets, m->nalloc, m->bucketsize);
             HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_CLEAR, (uint8_t)prealloc);
-            if (!prealloc) blk_release(m, ovf, HMAP_FREE_CLEAR);
+            if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_CLEAR);
             prev = ovf;
             ovf = next;
         }
@@ -56,7 +56,7 @@ HMAP_API void hmap_clear(hmap *m)
         for (uint64_t i = 0; i < n; i++)
             empty_chain(m, bucket_at(m, m->oldbuckets, i), true);
         /* The growth is abandoned: the old array and its chains go now. */
-        free_chains(m, m->oldbuckets, n, m->old_nalloc, HMAP_FREE_CLEAR);
+        hmap__free_chains(m, m->oldbuckets, n, m->old_nalloc, HMAP_FREE_CLEAR);
         m->oldbuckets = NULL;
         m->old_nalloc = 0;
     }
@@ -66,8 +66,8 @@ HMAP_API void hmap_clear(hmap *m)
     m->nevacuate = 0;
     m->noverflow = 0;
     m->count = 0;
-    map_reseed(m);
-    reset_bucket_array(m);
+    hmap__map_reseed(m);
+    hmap__reset_bucket_array(m);
 
     write_end(m);
 }

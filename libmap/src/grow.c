@@ -1,6 +1,6 @@
 /*
  * grow.c — incremental growth: hashGrow, growWork, evacuate and
- * advanceEvacuationMark (go-map-model.md §8).
+ * advanceEvacuationMark (docs/go-map-model.md §8).
  *
  * Invariant: while oldbuckets != NULL, every old bucket with index below
  * nevacuate is evacuated, and each entry lives in exactly one place that
@@ -8,47 +8,15 @@
  * array.  Evacuation copies (never moves) entries, marking each old slot.
  */
 #include "internal.h"
-
-/* Allocate an array of 2^newB buckets and make it current, the current one
- * becoming the old array; no entry moves yet.  `kind` is the growth kind
- * (HMAP_GROW_*).  Fails (map untouched) only if the array cannot be
- * allocated.  Shared by hashGrow and the SHRINK policy's shrinking growth. */
-int start_growth(hmap *m, uint8_t newB, uint8_t kind)
-{
-    uint8_t *arr, *next_ovf;
-    uint64_t nalloc;
-    if (make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
-
-    HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
-    /* The iterator bit becomes oldIterator: an iterator started before now
-     * may be walking what becomes the old array. */
-    uint8_t f = flags_load(m);
-    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
-    if (f & F_ITERATOR) nf |= F_OLD_ITERATOR;
-    if (kind == HMAP_GROW_SAME_SIZE) nf |= F_SAME_SIZE_GROW;
-    if (kind == HMAP_GROW_SHRINK) nf |= F_SHRINK;
-    flags_store(m, nf);
-
-    m->B = newB;
-    m->oldbuckets = m->buckets;
-    m->old_nalloc = m->nalloc;
-    m->buckets = arr;
-    m->nalloc = nalloc;
-    m->nevacuate = 0;
-    m->noverflow = 0;
-    /* Unused preallocated buckets of the old array are abandoned in it. */
-    m->next_overflow = next_ovf;
-    m->free_overflow = NULL;
-    m->nfree_overflow = 0;
-    return 0;
-}
+#include "evacuate.h"
 
 /* hashGrow: doubling when the load factor demands it, else same-size (too
  * many overflow buckets). */
-int hash_grow(hmap *m)
+int hmap__hash_grow(hmap *m)
 {
-    if (over_load_factor(m->count + 1, m->B)) return start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
-    return start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
+    if (over_load_factor(m->count + 1, m->B))
+        return hmap__start_growth(m, m->B + 1, HMAP_GROW_DOUBLE);
+    return hmap__start_growth(m, m->B, HMAP_GROW_SAME_SIZE);
 }
 
 /* Where an old entry goes: 0 = X, 1 = Y.  *newtop is its tophash in the
@@ -83,7 +51,7 @@ static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit
     uint64_t chainlen = 0;
     for (uint8_t *c = b; c; c = overflow_of(m, c))
         chainlen++;
-    if (chainlen <= 1 || prealloc_remaining(m) >= chainlen - 1) return 0;
+    if (chainlen <= 1 || hmap__prealloc_remaining(m) >= chainlen - 1) return 0;
     uint64_t n[2] = {0, 0};
     for (uint8_t *c = b; c; c = overflow_of(m, c)) {
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
@@ -91,7 +59,7 @@ static int reserve_for_chain(hmap *m, uint8_t *b, bool doubling, uint64_t newbit
             if (!is_empty(c[i])) n[destination(m, c, i, doubling, newbit, &top)]++;
         }
     }
-    return ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
+    return hmap__ovf_reserve_take(m, r, ovf_needed(n[0]) + ovf_needed(n[1]));
 }
 
 /* Drop the overflow chain behind an evacuated old head: the map can no
@@ -103,7 +71,7 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
         uint8_t *next = overflow_of(m, ovf);
         bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
-        if (!prealloc) blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_EVACUATED);
         prev = ovf;
         ovf = next;
     }
@@ -129,57 +97,38 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
     m->oldbuckets = NULL;
     flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
-    free_chains(m, old, newbit, m->old_nalloc,
-                kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
+    hmap__free_chains(m, old, newbit, m->old_nalloc,
+                      kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
     m->old_nalloc = 0;
 }
 
-/* evacuate(oldbucket): copy the live entries of one old chain into X (same
+/* hmap__evacuate(oldbucket): copy the live entries of one old chain into X (same
  * index) or Y (index + old count), mark every old slot, scrub the old head
  * when Go would, then maybe advance the mark.  All-or-nothing: returns -1
  * with nothing changed if an overflow bucket cannot be reserved. */
-int evacuate(hmap *m, uint64_t oldbucket)
+int hmap__evacuate(hmap *m, uint64_t oldbucket)
 {
     uint64_t newbit = noldbuckets(m);
     uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
     if (!evacuated(b) && shrinking(m)) {
-        if (shrink_evacuate(m, oldbucket, b) < 0) return -1;
+        if (hmap__shrink_evacuate(m, oldbucket, b) < 0) return -1;
     } else if (!evacuated(b)) {
         bool doubling = !same_size_grow(m);
         ovf_reserve r = {0};
         if (reserve_for_chain(m, b, doubling, newbit, &r) < 0) return -1;
 
-        struct {
-            uint8_t *b;
-            unsigned i;
-            uint32_t moved;
-        } dst[2] = {{bucket_at(m, m->buckets, oldbucket), 0, 0},
-                    {doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, 0, 0}};
+        evac_dst dst[2] = {{bucket_at(m, m->buckets, oldbucket), 0, 0},
+                           {doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, 0, 0}};
 
         for (uint8_t *ob = b; ob; ob = overflow_of(m, ob)) {
             for (unsigned i = 0; i < BUCKET_CNT; i++) {
-                if (is_empty(ob[i])) {
-                    th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
-                    continue;
-                }
-                if (ob[i] < MIN_TOP_HASH) hmap_fatal("bad map state");
+                if (evac_mark_empty(m, ob, i)) continue;
                 uint8_t top;
                 unsigned useY = destination(m, ob, i, doubling, newbit, &top);
-                th_write(m, ob, i, EVACUATED_X + useY, HMAP_TH_EVAC_MARK);
-                if (dst[useY].i == BUCKET_CNT) {
-                    dst[useY].b = newoverflow(m, dst[useY].b, &r);
-                    dst[useY].i = 0;
-                }
-                uint8_t *d = dst[useY].b;
-                unsigned di = dst[useY].i++;
-                th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
-                /* Copy slot bytes: for indirect keys/values the pointer. */
-                copy_slot(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
-                copy_slot(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
-                dst[useY].moved++;
+                evac_move(m, ob, i, EVACUATED_X + useY, top, &dst[useY], &r);
             }
         }
-        ovf_reserve_drop(m, &r);
+        hmap__ovf_reserve_drop(m, &r);
 
         /* Scrub: only for pointerful kinds and when no iterator may walk
          * old buckets.  Zeroing from offset 8 keeps the marks and cuts the
@@ -208,14 +157,15 @@ int evacuate(hmap *m, uint64_t oldbucket)
  * then one more at the mark so the growth always finishes.  Only the first
  * is required for correctness; if memory runs out on the second, growth
  * just advances later. */
-int grow_work(hmap *m, uint64_t bucket)
+int hmap__grow_work(hmap *m, uint64_t bucket)
 {
     if (shrinking(m)) {
         /* Two old buckets feed new bucket `bucket`: both must be evacuated
          * before it is written. */
-        if (evacuate(m, bucket) < 0 || (growing(m) && evacuate(m, bucket + bucket_shift(m->B)) < 0))
+        if (hmap__evacuate(m, bucket) < 0 ||
+            (growing(m) && hmap__evacuate(m, bucket + bucket_shift(m->B)) < 0))
             return -1;
-    } else if (evacuate(m, bucket & oldbucketmask(m)) < 0) {
+    } else if (hmap__evacuate(m, bucket & oldbucketmask(m)) < 0) {
         return -1;
     }
     /* A shrink advances the mark 16 times per write.  Deletes alone must
@@ -225,6 +175,6 @@ int grow_work(hmap *m, uint64_t bucket)
      * The map is sparse then (<= 1.6 entries per old bucket), so 16 old
      * buckets are about 26 entries' worth of copying. */
     for (int i = shrinking(m) ? 16 : 1; i > 0 && growing(m); i--)
-        (void)evacuate(m, m->nevacuate);
+        (void)hmap__evacuate(m, m->nevacuate);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * internal.h — the map's private layout, shared by the libmap/src files and
  * by white-box tests.  Names follow the Go runtime (runtime/map.go) so that
- * go-map-model.md can be read side by side with this code.
+ * docs/go-map-model.md can be read side by side with this code.
  */
 #ifndef HMAP_INTERNAL_H
 #define HMAP_INTERNAL_H
@@ -21,7 +21,7 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* ---- Constants (go-map-model.md §1) ------------------------------------ */
+/* ---- Constants (docs/go-map-model.md §1) ------------------------------------ */
 #define BUCKET_CNT_BITS 3
 #define BUCKET_CNT 8
 #define LOAD_FACTOR_NUM 13
@@ -31,13 +31,15 @@
 #define DATA_OFFSET 8
 #define EVAC_SCAN_LIMIT 1024 /* extra buckets advanceEvacuationMark may skip */
 
-/* Tophash values. */
-#define EMPTY_REST 0
-#define EMPTY_ONE 1
-#define EVACUATED_X 2
-#define EVACUATED_Y 3
-#define EVACUATED_EMPTY 4
-#define MIN_TOP_HASH 5
+/* Tophash values: the schema's enum hmap_tophash (hmap_events.h) is their
+ * one definition, so the bytes the map writes and the names a trace reader
+ * gives them cannot disagree.  Go's names, for reading the code beside Go's. */
+#define EMPTY_REST HMAP_TOPHASH_EMPTY_REST
+#define EMPTY_ONE HMAP_TOPHASH_EMPTY_ONE
+#define EVACUATED_X HMAP_TOPHASH_EVACUATED_X
+#define EVACUATED_Y HMAP_TOPHASH_EVACUATED_Y
+#define EVACUATED_EMPTY HMAP_TOPHASH_EVACUATED_EMPTY
+#define MIN_TOP_HASH HMAP_TOPHASH_MIN_LIVE
 
 /* Flag bits of hmap.flags. */
 #define F_ITERATOR 1
@@ -378,59 +380,77 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
     }
 }
 
-/* map.c */
-void map_reseed(hmap *m);
-uint64_t map_rand(hmap *m);
+/* Cross-file internals: hidden in libhmap.so, made local in libhmap.a
+ * (libmap/CMakeLists.txt), and named hmap__* so that even an object file
+ * of the library cannot clash with a program's own names. */
+#pragma GCC visibility push(hidden)
+
+/* seed.c */
+void hmap__set_seed(hmap *m, uint64_t seed);
+void hmap__map_reseed(hmap *m);
+uint64_t hmap__map_rand(hmap *m);
 
 /* types.c */
-int type_check(const hmap_type *t);
+int hmap__type_check(const hmap_type *t);
 
 /* alloc.c */
-void *blk_alloc(hmap *m, size_t size, uint8_t kind);
+void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
 /* Free now, or retire until no iterator can reach the block. */
-void blk_release(hmap *m, void *p, uint8_t reason);
-void blk_free_now(hmap *m, void *p);
-void retired_flush(hmap *m);
-int indirect_alloc(hmap *m, size_t size, void **out);
+void hmap__blk_release(hmap *m, void *p, uint8_t reason);
+void hmap__blk_free_now(hmap *m, void *p);
+void hmap__retired_flush(hmap *m);
+int hmap__indirect_alloc(hmap *m, size_t size, void **out);
 
 /* bucket_array.c */
-int make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc);
-void reset_bucket_array(hmap *m);
+int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf,
+                            uint64_t *nalloc);
+void hmap__reset_bucket_array(hmap *m);
 /* A reserve of overflow buckets taken before a change that must not fail
  * half-way (evacuation, insert). */
 typedef struct ovf_reserve {
     uint8_t *fresh; /* allocator blocks, linked through their overflow word */
     uint64_t nfresh;
 } ovf_reserve;
-uint64_t prealloc_remaining(const hmap *m);
-int ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed);
-void ovf_reserve_drop(hmap *m, ovf_reserve *r);
-uint8_t *newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
-void incr_noverflow(hmap *m);
-bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc, uint32_t bucketsize);
+uint64_t hmap__prealloc_remaining(const hmap *m);
+int hmap__ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed);
+void hmap__ovf_reserve_drop(hmap *m, ovf_reserve *r);
+uint8_t *hmap__newoverflow(hmap *m, uint8_t *b, ovf_reserve *r);
+void hmap__incr_noverflow(hmap *m);
+/* p lies inside the bucket array arr of nalloc buckets (a preallocated
+ * overflow bucket), not in a block of its own.  Inline: the white-box tests
+ * use it too, and libhmap exports nothing but its API. */
+static ALWAYS_INLINE bool in_block(const uint8_t *p, const uint8_t *arr, uint64_t nalloc,
+                                   uint32_t bucketsize)
+{
+    return arr && p >= arr && p < arr + nalloc * bucketsize;
+}
 
 /* reclaim.c (EAGER/SHRINK) */
-void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
-void reclaim_owed_sweep(hmap *m);
+void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
+void hmap__reclaim_owed_sweep(hmap *m);
 static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 {
-    if (UNLIKELY(m->sweep_owed)) reclaim_owed_sweep(m);
+    if (UNLIKELY(m->sweep_owed)) hmap__reclaim_owed_sweep(m);
 }
 
 /* shrink.c (SHRINK) */
-void maybe_shrink(hmap *m);
-int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
+void hmap__maybe_shrink(hmap *m);
+int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b);
+
+/* evacuate.c */
+int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind);
 
 /* grow.c */
-int start_growth(hmap *m, uint8_t newB, uint8_t kind);
-int hash_grow(hmap *m);
-int grow_work(hmap *m, uint64_t bucket);
-int evacuate(hmap *m, uint64_t oldbucket);
+int hmap__hash_grow(hmap *m);
+int hmap__grow_work(hmap *m, uint64_t bucket);
+int hmap__evacuate(hmap *m, uint64_t oldbucket);
 
 /* access.c (used by iteration for stale slots) */
-bool lookup_kv(hmap *m, const void *key, const void **k, void **v);
+bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v);
 
 /* clear.c / map.c: release every bucket block of the map (destroy) */
-void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);
+void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason);
+
+#pragma GCC visibility pop
 
 #endif /* HMAP_INTERNAL_H */

@@ -1,5 +1,5 @@
 /*
- * iter.c — Go's map iteration (go-map-model.md §9).
+ * iter.c — Go's map iteration (docs/go-map-model.md §9).
  *
  * Guarantees: each entry present for the whole iteration is returned exactly
  * once; an entry deleted before it is reached is not returned; an entry
@@ -19,7 +19,8 @@ static void iter_release(hmap_iter *it)
     if (!it->active) return;
     it->active = 0;
     hmap *m = it->m;
-    if (atomic_fetch_sub_explicit(&m->live_iters, 1, memory_order_acq_rel) == 1) retired_flush(m);
+    if (atomic_fetch_sub_explicit(&m->live_iters, 1, memory_order_acq_rel) == 1)
+        hmap__retired_flush(m);
 }
 
 HMAP_API void hmap_iter_stop(hmap_iter *it)
@@ -133,7 +134,7 @@ next:
              * gone; ask the map. */
             const void *rk;
             void *rv;
-            if (!lookup_kv(m, k, &rk, &rv)) continue;
+            if (!hmap__lookup_kv(m, k, &rk, &rv)) continue;
             it->key = rk;
             it->val = rv;
         }

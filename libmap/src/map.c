@@ -1,5 +1,6 @@
 /*
- * map.c — creating and destroying maps, seeds, and Go's misuse detection.
+ * map.c — creating and destroying maps, and Go's misuse detection (the
+ * fatal error).  Seeds and the writer-side PRNG are seed.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,41 +10,13 @@
 #include "internal.h"
 
 extern const hmap_allocator hmap_default_allocator;
-int type_check(const hmap_type *t);
+int hmap__type_check(const hmap_type *t);
 
 _Noreturn void hmap_fatal(const char *msg)
 {
     fprintf(stderr, "fatal error: %s\n", msg);
     fflush(stderr);
     abort();
-}
-
-/* splitmix64 step: the writer-side PRNG (noverflow sampling, reseeds). */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-uint64_t map_rand(hmap *m)
-{
-    return splitmix(&m->rng);
-}
-
-static void set_seed(hmap *m, uint64_t seed)
-{
-    m->seed = seed;
-    hmap_derive_seed(seed, &m->hs0, &m->hs1);
-}
-
-/* A fresh hash seed (Go: hash0 = fastrand() when the map empties, issue
- * 25237).  The PRNG state came from getrandom(), so seeds stay secret; with
- * a fixed creation seed the sequence is reproducible. */
-void map_reseed(hmap *m)
-{
-    set_seed(m, map_rand(m));
 }
 
 /* Go's makemap: B is the smallest with !overLoadFactor(hint, B); a hint
@@ -62,7 +35,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 {
     hmap_options o = {0};
     if (opts) o = *opts;
-    if (type_check(type) < 0 || (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
+    if (hmap__type_check(type) < 0 ||
+        (o.allocator && (!o.allocator->alloc || !o.allocator->free))) {
         errno = EINVAL;
         return NULL;
     }
@@ -96,7 +70,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
     if (o.seed) {
         m->fixed_seed = true;
         m->rng = o.seed ^ 0x6a09e667f3bcc909ull;
-        set_seed(m, o.seed);
+        hmap__set_seed(m, o.seed);
     } else {
         uint64_t r[2];
         if (getrandom(r, sizeof r, 0) != sizeof r) {
@@ -105,7 +79,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
             return NULL;
         }
         m->rng = r[1];
-        set_seed(m, r[0]);
+        hmap__set_seed(m, r[0]);
     }
 
     HMAP_TP(map_create, m, type->key_size, type->val_size, m->bucketsize, (uint8_t)m->pointerful,
@@ -114,7 +88,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 
     m->B = b_for_hint(o.hint, m->bucketsize);
     m->min_B = m->B;
-    if (m->B != 0 && make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
+    if (m->B != 0 &&
+        hmap__make_bucket_array(m, m->B, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
         HMAP_TP(map_destroy, m, 0, (uint64_t)atomic_load(&m->bytes_allocated));
         a->free(a->ctx, m, sizeof *m);
         errno = ENOMEM;
@@ -128,8 +103,8 @@ static void free_indirect_live(hmap *m, uint8_t *b)
 {
     for (unsigned i = 0; i < BUCKET_CNT; i++) {
         if (b[i] < MIN_TOP_HASH) continue;
-        if (m->indirect_key) blk_release(m, key_of(m, b, i), 0);
-        if (m->indirect_val) blk_release(m, val_of(m, b, i), 0);
+        if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), 0);
+        if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), 0);
     }
 }
 
@@ -137,7 +112,7 @@ static void free_indirect_live(hmap *m, uint8_t *b)
  * chains (preallocated ones live inside the block and go with it).  Live
  * indirect objects are released too when `with_indirect` says the slots
  * own them (not for evacuated copies). */
-void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
+void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
 {
     bool with_indirect = reason == HMAP_FREE_DESTROY && (m->indirect_key || m->indirect_val);
     for (uint64_t i = 0; i < nbuckets; i++) {
@@ -147,11 +122,11 @@ void free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
             if (with_indirect) free_indirect_live(m, ovf);
-            if (!in_block(ovf, arr, nalloc, m->bucketsize)) blk_release(m, ovf, reason);
+            if (!in_block(ovf, arr, nalloc, m->bucketsize)) hmap__blk_release(m, ovf, reason);
             ovf = next;
         }
     }
-    blk_release(m, arr, reason);
+    hmap__blk_release(m, arr, reason);
 }
 
 HMAP_API void hmap_free(hmap *m)
@@ -160,10 +135,11 @@ HMAP_API void hmap_free(hmap *m)
     HMAP_TP(map_destroy, m, m->count, (uint64_t)atomic_load(&m->bytes_allocated));
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);
-    retired_flush(m);
+    hmap__retired_flush(m);
     if (m->oldbuckets)
-        free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
-    if (m->buckets) free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
+        hmap__free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
+    if (m->buckets)
+        hmap__free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
     hmap_allocator a = m->alloc;
     a.free(a.ctx, m, sizeof *m);
 }

@@ -2,7 +2,7 @@
  * reclaim.c — HMAP_RECLAIM_EAGER: give overflow memory back as soon as
  * deletes empty it, which Go never does (golang/go#20135).
  *
- * Rules (architecture.md "Reclaim policies"):
+ * Rules (docs/architecture.md "Reclaim policies"):
  *   - an overflow bucket of the current array that deletes leave entirely
  *     empty is unlinked from its chain at once; an individually allocated
  *     one is freed, a preallocated one (inside the array block) goes to the
@@ -20,6 +20,17 @@
  */
 #include "internal.h"
 
+/* The public enum hmap_reclaim (hmap.h, which must stay self-contained)
+ * and the schema's reclaim enumeration (the `reclaim` field of map_create)
+ * are the same list: each value equal, and no policy missing on either
+ * side. */
+_Static_assert((int)HMAP_RECLAIM_GO == (int)HMAP_RECLAIM_GO_ID, "reclaim: go");
+_Static_assert((int)HMAP_RECLAIM_EAGER == (int)HMAP_RECLAIM_EAGER_ID, "reclaim: eager");
+_Static_assert((int)HMAP_RECLAIM_SHRINK == (int)HMAP_RECLAIM_SHRINK_ID, "reclaim: shrink");
+/* SHRINK is the last public policy (a new one goes after it, and here). */
+_Static_assert(HMAP_ENUM_COUNT(reclaim) == HMAP_RECLAIM_SHRINK + 1,
+               "the schema has as many reclaim policies as hmap_reclaim");
+
 /* Every slot emptyOne or emptyRest: no byte has a bit above bit 0. */
 static bool all_empty(const uint8_t *b)
 {
@@ -31,7 +42,7 @@ static bool all_empty(const uint8_t *b)
 static void decr_noverflow(hmap *m)
 {
     if (m->noverflow == 0) return;
-    if (m->B < 16 || ((uint32_t)map_rand(m) & ((1u << (m->B - 15)) - 1)) == 0) m->noverflow--;
+    if (m->B < 16 || ((uint32_t)hmap__map_rand(m) & ((1u << (m->B - 15)) - 1)) == 0) m->noverflow--;
 }
 
 /* Cut b out of its chain (prev links to it) and give its memory back. */
@@ -42,7 +53,7 @@ static void unlink_bucket(hmap *m, uint8_t *prev, uint8_t *b)
     HMAP_TP(overflow_unlink, m, b, prev, HMAP_UNLINK_EMPTIED, (uint8_t)prealloc);
     decr_noverflow(m);
     if (!prealloc) {
-        blk_release(m, b, HMAP_FREE_UNLINK);
+        hmap__blk_release(m, b, HMAP_FREE_UNLINK);
         return;
     }
     /* Back to the array's free list, reset to the state of a fresh bucket:
@@ -70,7 +81,7 @@ static void reclaim_chain(hmap *m, uint8_t *head)
 
 /* Called by delete after it emptied slot(s) of bucket b in the chain that
  * starts at head (current array).  Writers only. */
-void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
+void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
 {
     if (b == head || !all_empty(b)) return;
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) {
@@ -86,7 +97,7 @@ void reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
 /* The sweep owed since an iterator blocked an unlink: run by the first
  * write once no iterator is live.  O(buckets), and only after a delete
  * emptied an overflow bucket during an iteration. */
-void reclaim_owed_sweep(hmap *m)
+void hmap__reclaim_owed_sweep(hmap *m)
 {
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) return;
     m->sweep_owed = false;

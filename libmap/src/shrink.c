@@ -2,7 +2,7 @@
  * shrink.c — HMAP_RECLAIM_SHRINK: EAGER plus an incremental shrinking
  * growth, B -> B-1, that Go does not have (golang/go#20135, #54454).
  *
- * It reuses the growth machinery (grow.c): a new array, an evacuation mark,
+ * It reuses the growth machinery (evacuate.c, grow.c): a new array, an evacuation mark,
  * growWork on every write.  What differs:
  *   - old buckets i and i + 2^(B-1) both feed new bucket i (the X and Y
  *     halves merge), so growWork evacuates both before a write touches i,
@@ -22,6 +22,7 @@
  * growth incremental.
  */
 #include "internal.h"
+#include "evacuate.h"
 
 /* Shrink when count <= 13/8 * 2^B, i.e. load <= 6.5/4. */
 static bool sparse(const hmap *m)
@@ -30,10 +31,11 @@ static bool sparse(const hmap *m)
 }
 
 /* Called by delete (inside the write bracket) after an entry went. */
-void maybe_shrink(hmap *m)
+void hmap__maybe_shrink(hmap *m)
 {
     if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->min_B && sparse(m))
-        (void)start_growth(m, m->B - 1, HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
+        (void)hmap__start_growth(m, m->B - 1,
+                                 HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
 }
 
 /* Where appending to the chain at head starts: the first emptyRest slot
@@ -62,44 +64,28 @@ static uint8_t *append_point(hmap *m, uint8_t *head, unsigned *slot, uint64_t *f
 }
 
 /* Evacuate old chain `oldbucket` (head b) into new bucket oldbucket & mask,
- * appending after what is there.  All or nothing, like evacuate(). */
-int shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
+ * appending after what is there.  All or nothing, like hmap__evacuate(). */
+int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
 {
     uint8_t *dhead = bucket_at(m, m->buckets, oldbucket & bucket_mask(m->B));
-    unsigned di;
+    evac_dst d = {0};
     uint64_t free_slots, n = 0;
-    uint8_t *d = append_point(m, dhead, &di, &free_slots);
+    d.b = append_point(m, dhead, &d.i, &free_slots);
     for (uint8_t *c = b; c; c = overflow_of(m, c))
         for (unsigned i = 0; i < BUCKET_CNT; i++)
             n += !is_empty(c[i]);
     ovf_reserve r = {0};
     if (n > free_slots &&
-        ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
+        hmap__ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
         return -1;
 
     /* Free slots after the append point may lie in later buckets of the
-     * chain; walk into them before linking new ones. */
-    for (uint8_t *ob = b; ob; ob = overflow_of(m, ob)) {
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            if (is_empty(ob[i])) {
-                th_write(m, ob, i, EVACUATED_EMPTY, HMAP_TH_EVAC_MARK);
-                continue;
-            }
-            if (ob[i] < MIN_TOP_HASH) hmap_fatal("bad map state");
-            uint8_t top = ob[i];
-            th_write(m, ob, i, EVACUATED_X, HMAP_TH_EVAC_MARK);
-            if (di == BUCKET_CNT) {
-                uint8_t *next = overflow_of(m, d);
-                d = next ? next : newoverflow(m, d, &r);
-                di = 0;
-            }
-            th_write(m, d, di, top, HMAP_TH_EVAC_COPY);
-            copy_slot(slot_key(m, d, di), slot_key(m, ob, i), m->keyslot);
-            copy_slot(slot_val(m, d, di), slot_val(m, ob, i), m->valslot);
-            di++;
-        }
-    }
-    ovf_reserve_drop(m, &r);
+     * chain: evac_move walks into them before linking new ones.  The X and
+     * Y halves merge, so every moved slot is marked evacuatedX. */
+    for (uint8_t *ob = b; ob; ob = overflow_of(m, ob))
+        for (unsigned i = 0; i < BUCKET_CNT; i++)
+            if (!evac_mark_empty(m, ob, i)) evac_move(m, ob, i, EVACUATED_X, ob[i], &d, &r);
+    hmap__ovf_reserve_drop(m, &r);
     HMAP_TP(evacuate, m, oldbucket, b, dhead, NULL, (uint32_t)n, 0);
     return 0;
 }

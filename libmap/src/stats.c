@@ -42,7 +42,7 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
         out->overflow_buckets +=
             count_overflow(m, m->buckets, bucket_shift(m->B), m->nalloc, &individual);
         out->prealloc_total = m->nalloc - bucket_shift(m->B);
-        out->prealloc_free = prealloc_remaining(m); /* EAGER: given-back ones too */
+        out->prealloc_free = hmap__prealloc_remaining(m); /* EAGER: given-back ones too */
         slots_buckets += m->nalloc;
     }
     if (m->oldbuckets) {

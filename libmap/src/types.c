@@ -77,8 +77,8 @@ static bool valid_align(uint32_t a)
     return a == 1 || a == 2 || a == 4 || a == 8;
 }
 
-/* The rules Go checks when it builds a map type (go-map-model.md §1). */
-int type_check(const hmap_type *t)
+/* The rules Go checks when it builds a map type (docs/go-map-model.md §1). */
+int hmap__type_check(const hmap_type *t)
 {
     if (!t || t->key_size == 0 || !valid_align(t->key_align) || t->key_size % t->key_align)
         return -EINVAL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_schema_seq.h — every event's field list as a preprocessor sequence,
  * so that the probe layer can take several views of one list.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_usdt.h — USDT (SystemTap SDT) probes hmap:<event>, one per event,
  * each gated by its own semaphore.

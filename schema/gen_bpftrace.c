@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_bpftrace.c — prints bpf/scripts/events.bt, the bpftrace script that
  * turns every USDT probe hmap:<event> into one line of the bpftrace event
@@ -5,7 +6,7 @@
  *
  * The script is kept in the source tree so that users can run it without a
  * build; the test probes_events_bt_current fails when it differs from what
- * this program prints (regenerate: build/tracepoints/hmap_gen_bpftrace >
+ * this program prints (regenerate: build/schema/hmap_gen_bpftrace >
  * bpf/scripts/events.bt).
  */
 #include <stdio.h>
@@ -28,7 +29,7 @@
 #define ARG_S_(n, l, d) print_arg(argi++, 1);
 
 /* bpftrace 0.17 reads only arg0..arg5 on x86-64: libhmap pins USDT arguments
- * 7 and 8 to r10 and r11 (see tracepoints/hmap_usdt.h). */
+ * 7 and 8 to r10 and r11 (see libmap/probes/hmap_usdt.h). */
 static void print_arg(int i, int is_str)
 {
     static const char *const pinned[] = {"reg(\"r10\")", "reg(\"r11\")"};
@@ -63,7 +64,7 @@ int main(void)
     printf("#!/usr/bin/env bpftrace\n"
            "/*\n"
            " * events.bt -- every libhmap USDT probe as one text line (bucketscope).\n"
-           " * GENERATED from tracepoints/hmap_events.h by tracepoints/gen_bpftrace.c;\n"
+           " * GENERATED from schema/hmap_events.h by schema/gen_bpftrace.c;\n"
            " * do not edit (a test fails when this file is out of date).\n"
            " *\n"
            " *   bpftrace bpf/scripts/events.bt /abs/path/libhmap.so           every process\n"
@@ -75,7 +76,7 @@ int main(void)
            " * fields in schema order; ptr fields 0x-hex, integers decimal, the string\n"
            " * field (map_create.type_name, last) raw.  ts_ns is nsecs (CLOCK_MONOTONIC).\n"
            " * bpftrace 0.17 reads only arg0..arg5 on x86-64: libhmap pins USDT arguments\n"
-           " * 7 and 8 to r10 and r11 (tracepoints/hmap_usdt.h), read here with reg().\n"
+           " * 7 and 8 to r10 and r11 (libmap/probes/hmap_usdt.h), read here with reg().\n"
            " * Each hit is a uprobe trap (microseconds): meant for forensics runs.\n"
            " */\n");
     for (int ev = 1; ev <= HMAP_EVENT_MAX_ID; ev++) {

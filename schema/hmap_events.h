@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_events.h — the bucketscope event schema, written once.
  *

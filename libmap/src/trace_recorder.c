@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * hmap_recorder.c — the in-process recorder: libhmap writes its own events
+ * trace_recorder.c — the in-process recorder: libhmap writes its own events
  * to a native trace file (hmap_native.h, docs/native-format.md), without
  * root, daemon or kernel help.
  *
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "hmap_native.h"
+#include "hmap_native_write.h"
 #include "hmap.h"
 #include "hmap_trace.h"
 
@@ -124,20 +126,8 @@ static int rec_write(const void *p, size_t n)
 static void rec_write_lost(uint32_t tid)
 {
     if (rec_lost.pending == 0) return;
-    struct {
-        struct hmap_native_rec_header h;
-        struct hmap_native_lost l;
-    } r = {
-        .h = {.ts_ns = rec_now(),
-              .pid = rec_pid,
-              .tid = tid,
-              .id = HMAP_NATIVE_LOST_ID,
-              .size = hmap_native_rec_size(HMAP_NATIVE_LOST_ID)},
-        .l = {.count = rec_lost.pending,
-              .first_ns = rec_lost.first_ns,
-              .last_ns = rec_lost.last_ns},
-    };
-    _Static_assert(sizeof r == HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)), "lost size");
+    struct hmap_native_lost_record r = hmap_native_lost_record_make(
+        rec_now(), rec_pid, tid, rec_lost.pending, rec_lost.first_ns, rec_lost.last_ns);
     if (rec_write(&r, sizeof r) == 0) rec_lost.pending = 0;
 }
 
@@ -318,16 +308,8 @@ HMAP_API int hmap_trace_start(const char *path)
     rec_off = 0;
     rec_pid = (uint32_t)getpid();
     memset(&rec_lost, 0, sizeof rec_lost);
-    struct hmap_native_file_header fh = {
-        .magic = HMAP_NATIVE_MAGIC,
-        .version = HMAP_NATIVE_VERSION,
-        .header_size = sizeof fh,
-        .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
-        .max_event_id = HMAP_EVENT_MAX_ID,
-        .pid = rec_pid,
-        .start_ns = rec_now(),
-        .producer = "libhmap " HMAP_VERSION_STRING " in-process",
-    };
+    struct hmap_native_file_header fh = hmap_native_file_header_make(
+        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now());
     if (rec_write(&fh, sizeof fh) < 0) {
         err = -errno;
         close(rec_fd);

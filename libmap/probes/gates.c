@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * hmap_tp_gate.c — the one definition of every event's gate word (USDT
+ * gates.c — the one definition of every event's gate word (USDT
  * semaphore + libhmap's own bits, see hmap_tp_gate.h), in section .probes.
  */
 #include "hmap_tp_gate.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_native.h — the native binary trace format ("hmtrace"), derived from
  * the schema in hmap_events.h.  Written by the in-process recorder (libhmap,
@@ -34,7 +35,7 @@ struct hmap_native_file_header {
     uint32_t pid;          /* producing process (in-process recorder), 0 if many */
     uint32_t flags;        /* reserved, 0 */
     uint64_t start_ns;     /* clock value when the file was opened */
-    char producer[32];     /* NUL-terminated, e.g. "libhmap 0.1 in-process" */
+    char producer[32];     /* NUL-terminated, e.g. "libhmap 0.1.0 in-process" */
 };
 
 /* Record header: 24 bytes. */

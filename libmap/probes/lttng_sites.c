@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * hmap_lttng_link.c — libhmap's side of the LTTng-UST provider.
+ * lttng_sites.c — libhmap's side of the LTTng-UST provider.
  *
  * Defines the tracepoint sites hmap:* with dynamic linkage: libhmap does not
  * link liblttng-ust.  At load time LTTng's constructor dlopen()s

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_lttng_tp.h — the LTTng-UST provider `hmap`, generated from the schema.
  *
@@ -13,10 +14,10 @@
  * view macros themselves are defined once, outside the multi-read section.
  *
  * Who includes it:
- *   hmap_lttng_provider.c   LTTNG_UST_TRACEPOINT_CREATE_PROBES -> libhmap-lttng.so
- *   hmap_lttng_link.c       LTTNG_UST_TRACEPOINT_DEFINE + _PROBE_DYNAMIC_LINKAGE
- *                           (inside libhmap, no link dependency on liblttng-ust)
- *   hmap_probes.h           the tracepoint declarations used by HMAP_TP
+ *   libmap/lttng/provider.c       LTTNG_UST_TRACEPOINT_CREATE_PROBES -> libhmap-lttng.so
+ *   libmap/probes/lttng_sites.c   LTTNG_UST_TRACEPOINT_DEFINE + _PROBE_DYNAMIC_LINKAGE
+ *                                 (inside libhmap, no link dependency on liblttng-ust)
+ *   libmap/probes/hmap_probes.h   the tracepoint declarations used by HMAP_TP
  * All with -DLTTNG_UST_COMPAT_API_VERSION=1 (no pre-2.13 short macro names).
  */
 #ifndef HMAP_LTTNG_VIEWS_H

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * hmap_tp_fire.c — hmap_tp_fire_<event>(): the out-of-line half of HMAP_TP.
+ * fire.c — hmap_tp_fire_<event>(): the out-of-line half of HMAP_TP.
  *
  * HMAP_TP calls it only when some backend listens, with the arguments
  * already computed; each backend re-checks its own gate here, because

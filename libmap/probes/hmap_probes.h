@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_probes.h — the only probe interface the map core sees.
  *
@@ -8,16 +9,16 @@
  * Backends, each compiled in or out by the build (HMAP_PROBES = usdt;lttng;
  * recorder, or none), which sets HMAP_PROBES_USDT / _LTTNG / _RECORDER:
  *   usdt      USDT probe hmap:<event>, gated by its semaphore (hmap_usdt.h)
- *   lttng     LTTng-UST tracepoint hmap:<event> (hmap_lttng_tp.h; the probe
+ *   lttng     LTTng-UST tracepoint hmap:<event> (libmap/lttng/hmap_lttng_tp.h; the probe
  *             provider is the separate libhmap-lttng.so)
  *   recorder  the in-process recorder writing a native trace file
- *             (hmap_recorder.c, HMAP_TRACE=FILE or hmap_trace_start())
+ *             (libmap/src/trace_recorder.c, HMAP_TRACE=FILE or hmap_trace_start())
  *
  * The invariant this header keeps: while nobody listens, a probe site costs
  * one load (the event's gate word) and one not-taken branch (plus LTTng's
  * state, once its provider is loaded), and evaluates NO argument.  Only
  * when some backend listens are the arguments computed, once, and handed to
- * the out-of-line hmap_tp_fire_<event>() (hmap_tp_fire.c), which fires every
+ * the out-of-line hmap_tp_fire_<event>() (fire.c), which fires every
  * backend that is listening.
  */
 #ifndef HMAP_PROBES_H

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * evacuate.c — the growth machinery every growth kind shares: starting one
+ * (a new array, the old one kept until evacuated).  The per-entry step of
+ * an evacuation is evacuate.h's.  Used by grow.c (hashGrow) and shrink.c
+ * (SHRINK); it calls neither, so the dependencies point one way:
+ * grow.c -> shrink.c -> evacuate.c.
+ */
+#include "internal.h"
+
+/* Allocate an array of 2^newB buckets and make it current, the current one
+ * becoming the old array; no entry moves yet.  `kind` is the growth kind
+ * (HMAP_GROW_*).  Fails (map untouched) only if the array cannot be
+ * allocated.  Shared by hashGrow and the SHRINK policy's shrinking growth. */
+int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind)
+{
+    uint8_t *arr, *next_ovf;
+    uint64_t nalloc;
+    if (hmap__make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
+
+    HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
+    /* The iterator bit becomes oldIterator: an iterator started before now
+     * may be walking what becomes the old array. */
+    uint8_t f = flags_load(m);
+    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
+    if (f & F_ITERATOR) nf |= F_OLD_ITERATOR;
+    if (kind == HMAP_GROW_SAME_SIZE) nf |= F_SAME_SIZE_GROW;
+    if (kind == HMAP_GROW_SHRINK) nf |= F_SHRINK;
+    flags_store(m, nf);
+
+    m->B = newB;
+    m->oldbuckets = m->buckets;
+    m->old_nalloc = m->nalloc;
+    m->buckets = arr;
+    m->nalloc = nalloc;
+    m->nevacuate = 0;
+    m->noverflow = 0;
+    /* Unused preallocated buckets of the old array are abandoned in it. */
+    m->next_overflow = next_ovf;
+    m->free_overflow = NULL;
+    m->nfree_overflow = 0;
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hmap_native_write.h — the parts of a native trace (hmap_native.h) that
+ * every producer writes the same way: the file header and the `lost`
+ * record.  One definition here, so the in-process recorder (libhmap) and
+ * `bucketscope record` (bpf/record.c) cannot drift apart on them.
+ *
+ * Only builders: each function fills a struct in memory and returns it.
+ * How and when the bytes reach a file (pwrite, stdio, retry, truncation on
+ * failure) is the producer's policy and stays with the producer.
+ */
+#ifndef HMAP_NATIVE_WRITE_H
+#define HMAP_NATIVE_WRITE_H
+
+#include <stdint.h>
+#include <string.h>
+#include "hmap_native.h"
+
+/* A `lost` record exactly as it lies in the file: header, then payload. */
+struct hmap_native_lost_record {
+    struct hmap_native_rec_header h;
+    struct hmap_native_lost l;
+};
+_Static_assert(sizeof(struct hmap_native_lost_record) ==
+                   HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)),
+               "a lost record needs no padding");
+
+/*
+ * The file header of a trace opened at start_ns (CLOCK_MONOTONIC ns) by
+ * `producer` for process pid (0: several processes).  Every byte is set:
+ * the producer name is cut to 31 bytes and zero-filled, the reserved flags
+ * are zero, so two producers given the same inputs write the same bytes.
+ */
+static inline struct hmap_native_file_header
+hmap_native_file_header_make(const char *producer, uint32_t pid, uint64_t start_ns)
+{
+    struct hmap_native_file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, HMAP_NATIVE_MAGIC, sizeof h.magic);
+    h.version = HMAP_NATIVE_VERSION;
+    h.header_size = sizeof h;
+    h.clock = HMAP_NATIVE_CLOCK_MONOTONIC;
+    h.max_event_id = HMAP_EVENT_MAX_ID;
+    h.pid = pid;
+    h.start_ns = start_ns;
+    size_t n = strnlen(producer, sizeof h.producer - 1);
+    memcpy(h.producer, producer, n);
+    return h;
+}
+
+/*
+ * A `lost` record stamped ts_ns for pid/tid: count events were dropped,
+ * the earliest of them no sooner than first_ns, the latest no later than
+ * last_ns.  The reserved header word is zero.
+ */
+static inline struct hmap_native_lost_record
+hmap_native_lost_record_make(uint64_t ts_ns, uint32_t pid, uint32_t tid, uint64_t count,
+                             uint64_t first_ns, uint64_t last_ns)
+{
+    struct hmap_native_lost_record r;
+    memset(&r, 0, sizeof r);
+    r.h.ts_ns = ts_ns;
+    r.h.pid = pid;
+    r.h.tid = tid;
+    r.h.id = HMAP_NATIVE_LOST_ID;
+    r.h.size = sizeof r;
+    r.l.count = count;
+    r.l.first_ns = first_ns;
+    r.l.last_ns = last_ns;
+    return r;
+}
+
+#endif /* HMAP_NATIVE_WRITE_H */
