@@ -126,62 +126,78 @@ static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
                                    : m->type.key_size;
 }
 
-/* mapassign.  All memory the insert needs (a grown array, an overflow
- * bucket, indirect objects) is obtained before the first visible change, so
- * -ENOMEM leaves every entry exactly as it was. */
-static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, int kind)
-{
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
-    /* key or val may point into this map (a value from hmap_get, a key from
-     * an iterator); the growth work below may scrub or free that memory, so
-     * read them first.  Indirect objects survive evacuation and are not
-     * copied. */
-    uint64_t kbuf[MAX_KEY_SIZE / 8], vbuf[MAX_ELEM_SIZE / 8];
-    if (!m->indirect_key) {
-        copy_slot(kbuf, key, key_size_k(m, kind));
-        key = kbuf;
-    }
-    if (val && !m->indirect_val) {
-        copy_slot(vbuf, val, m->type.val_size);
-        val = vbuf;
-    }
-    uint64_t hash = hash_k(m, key, kind);
-    write_begin(m);
-    reclaim_before_write(m);
-    int err = 0;
+/* ---- mapassign, step by step (docs/go-map-model.md §6.2) ---------------- */
 
-    if (UNLIKELY(m->buckets == NULL) &&
-        hmap__make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0) {
-        err = -ENOMEM;
-        goto done;
-    }
-    uint8_t top = tophash(hash);
-again:;
+/* key and val may point into this map (a value from hmap_get, a key from an
+ * iterator), and the growth work of this assign may scrub or free that
+ * memory: each is copied to the caller's buffer first.  Indirect objects
+ * survive evacuation and are not copied. */
+static ALWAYS_INLINE const void *stable_key(const hmap *m, const void *key, uint64_t *kbuf,
+                                            int kind)
+{
+    /* Keeps: the returned key stays readable however the map changes. */
+    if (m->indirect_key) return key;
+    copy_slot(kbuf, key, key_size_k(m, kind));
+    return kbuf;
+}
+
+static ALWAYS_INLINE const void *stable_val(const hmap *m, const void *val, uint64_t *vbuf)
+{
+    /* Keeps: the returned value (NULL: the zero value) stays readable. */
+    if (val == NULL || m->indirect_val) return val;
+    copy_slot(vbuf, val, m->type.val_size);
+    return vbuf;
+}
+
+/* §6.2 step 4: a map made without a hint has no array until its first
+ * assign (B stays 0). */
+static ALWAYS_INLINE int ensure_buckets(hmap *m)
+{
+    /* Keeps: on success m->buckets is non-NULL; on -ENOMEM nothing changed. */
+    if (LIKELY(m->buckets != NULL)) return 0;
+    return hmap__make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0 ? -ENOMEM
+                                                                                         : 0;
+}
+
+/* §6.2 step 5, §8.2: the chain of `hash` in the current array, with the
+ * old bucket it draws from evacuated first (growWork), so that the walk
+ * below sees every entry of the key's chain in one place. */
+static ALWAYS_INLINE int chain_for_write(hmap *m, uint64_t hash, uint8_t **head)
+{
+    /* Keeps: on success no entry of this chain is left in an unevacuated old bucket. */
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
     prefetch_bucket(m, b);
-    if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
-        err = -ENOMEM;
-        goto done;
-    }
+    if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) return -ENOMEM;
+    *head = b;
+    return 0;
+}
+
+/* Where the chain walk ended: the key's slot, or else the insertion point. */
+typedef struct assign_pos {
+    uint8_t *b;    /* found: the key's bucket; else the last bucket walked */
+    unsigned i;    /* found: the key's slot */
+    uint8_t *insb; /* not found: bucket of the chain's first empty slot, NULL if full */
+    unsigned insi; /* not found: that slot */
+} assign_pos;
+
+/* §6.2 step 6.  Returns whether the key is present.  The insertion point is
+ * the first empty slot (emptyOne or emptyRest) of the whole chain, not the
+ * first one after the last live entry: Go reuses the earliest tombstone. */
+static ALWAYS_INLINE bool find_key_or_free_slot(const hmap *m, uint8_t *b, uint8_t top,
+                                                const void *key, int kind, assign_pos *pos)
+{
+    /* Keeps: the walk stops at the first emptyRest, past which no key lives. */
     uint8_t *insb = NULL;
     unsigned insi = 0;
     for (;;) {
         uint64_t w = tophash_word(b);
         int i = find_in_bucket(m, b, w, top, key, kind);
         if (i >= 0) {
-            /* Present: update in place; no growth check. */
-            if (m->type.flags & HMAP_TYPE_KEY_UPDATE)
-                copy_slot(key_of(m, b, (unsigned)i), key, m->type.key_size);
-            void *v = val_of(m, b, (unsigned)i);
-            if (val)
-                copy_slot(v, val, m->type.val_size);
-            else
-                zero_slot(v, m->type.val_size);
-            goto done;
+            pos->b = b;
+            pos->i = (unsigned)i;
+            return true;
         }
-        /* Remember the first empty slot of the chain (tombstone or
-         * emptyRest); an emptyRest ends the chain. */
         uint64_t empty = bytes_empty(w);
         if (empty && insb == NULL) {
             insb = b;
@@ -192,44 +208,134 @@ again:;
         if (ovf == NULL) break;
         b = ovf;
     }
+    pos->b = b;
+    pos->insb = insb;
+    pos->insi = insi;
+    return false;
+}
 
-    /* A new key.  Grow only when no growth is running (§6.3). */
-    if (!growing(m) &&
-        (over_load_factor(m->count + 1, m->B) || too_many_overflow_buckets(m->noverflow, m->B))) {
-        if (hmap__hash_grow(m) < 0) {
-            err = -ENOMEM;
-            goto done;
-        }
-        goto again;
-    }
+/* §6.3: the Go growth trigger, asked only for a new key. */
+static ALWAYS_INLINE bool new_key_starts_growth(const hmap *m)
+{
+    /* Keeps: no second growth starts while one runs (Go's !h.growing()). */
+    return !growing(m) &&
+           (over_load_factor(m->count + 1, m->B) || too_many_overflow_buckets(m->noverflow, m->B));
+}
 
-    void *kobj = NULL, *vobj = NULL;
-    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, m->type.key_size, &kobj) < 0) {
-        err = -ENOMEM;
-        goto done;
+/* §6.2 step 6, key present: overwrite the value, and the stored key if the
+ * type asks for key update (e.g. +0.0 replacing -0.0). */
+static ALWAYS_INLINE void update_in_place(hmap *m, uint8_t *b, unsigned i, const void *key,
+                                          const void *val)
+{
+    /* Keeps: count, tophash and growth state untouched; no tophash event. */
+    if (m->type.flags & HMAP_TYPE_KEY_UPDATE) copy_slot(key_of(m, b, i), key, m->type.key_size);
+    void *v = val_of(m, b, i);
+    if (val)
+        copy_slot(v, val, m->type.val_size);
+    else
+        zero_slot(v, m->type.val_size);
+}
+
+/* Frees what alloc_indirect_objects obtained, when a later step fails. */
+static ALWAYS_INLINE void free_indirect_objects(hmap *m, void *kobj, void *vobj)
+{
+    /* Keeps: the objects were never reachable from the map. */
+    if (kobj) hmap__blk_free_now(m, kobj);
+    if (vobj) hmap__blk_free_now(m, vobj);
+}
+
+/* §6.2 step 9: the out-of-line objects of keys/values over 128 bytes. */
+static ALWAYS_INLINE int alloc_indirect_objects(hmap *m, void **kobj, void **vobj)
+{
+    /* Keeps: on -ENOMEM nothing stays allocated and the map is unchanged. */
+    *kobj = NULL;
+    *vobj = NULL;
+    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, m->type.key_size, kobj) < 0)
+        return -ENOMEM;
+    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, m->type.val_size, vobj) < 0) {
+        free_indirect_objects(m, *kobj, NULL);
+        return -ENOMEM;
     }
-    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, m->type.val_size, &vobj) < 0) {
-        if (kobj) hmap__blk_free_now(m, kobj);
-        err = -ENOMEM;
-        goto done;
-    }
-    if (insb == NULL) {
-        /* Chain full: link an overflow bucket behind its last bucket. */
-        ovf_reserve r = {0};
-        if (hmap__ovf_reserve_take(m, &r, 1) < 0) {
-            if (kobj) hmap__blk_free_now(m, kobj);
-            if (vobj) hmap__blk_free_now(m, vobj);
-            err = -ENOMEM;
-            goto done;
-        }
-        insb = hmap__newoverflow(m, b, &r);
-        insi = 0;
-        hmap__ovf_reserve_drop(m, &r);
-    }
-    fill_slot(m, insb, insi, key, val, kobj, vobj);
-    th_write(m, insb, insi, top, HMAP_TH_INSERT);
+    return 0;
+}
+
+/* §6.2 step 8, §5.3: a full chain gets an overflow bucket behind its last
+ * bucket, and the insert takes its slot 0.  The reserve is taken before the
+ * link so that a failure leaves the chain as it was. */
+static ALWAYS_INLINE int take_overflow_slot(hmap *m, assign_pos *pos)
+{
+    /* Keeps: the bucket is linked only once it is certain to be obtained. */
+    ovf_reserve r = {0};
+    if (hmap__ovf_reserve_take(m, &r, 1) < 0) return -ENOMEM;
+    pos->insb = hmap__newoverflow(m, pos->b, &r);
+    pos->insi = 0;
+    hmap__ovf_reserve_drop(m, &r);
+    return 0;
+}
+
+/* §6.2 step 9: key and value go in before the tophash, so the slot is
+ * complete when the insert event (a tracer reading the slot) announces it. */
+static ALWAYS_INLINE void write_new_slot(hmap *m, uint8_t *b, unsigned i, uint8_t top,
+                                         const void *key, const void *val, void *kobj, void *vobj)
+{
+    /* Keeps: a tophash turns live only over a complete key and value. */
+    fill_slot(m, b, i, key, val, kobj, vobj);
+    th_write(m, b, i, top, HMAP_TH_INSERT);
     m->count++;
-done:
+}
+
+/* §6.2 steps 8–9 for a new key: everything that can fail (indirect
+ * objects, then the overflow bucket) is obtained before the first change. */
+static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, const void *key,
+                                        const void *val)
+{
+    /* Keeps: -ENOMEM leaves every entry, chain and counter as it was. */
+    void *kobj, *vobj;
+    if (alloc_indirect_objects(m, &kobj, &vobj) < 0) return -ENOMEM;
+    if (pos->insb == NULL && take_overflow_slot(m, pos) < 0) {
+        free_indirect_objects(m, kobj, vobj);
+        return -ENOMEM;
+    }
+    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj);
+    return 0;
+}
+
+/* §6.2 steps 4–9, run with hashWriting set.  A growth started for a new
+ * key moves the key's chain, so the search runs again in the new array
+ * (with the growWork for its new bucket); the trigger cannot fire twice,
+ * since a growth is then running. */
+static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *val, uint64_t hash,
+                                        int kind)
+{
+    /* Keeps: -ENOMEM from any step leaves every entry as it was. */
+    if (ensure_buckets(m) < 0) return -ENOMEM;
+    uint8_t top = tophash(hash);
+    assign_pos pos;
+    for (;;) {
+        uint8_t *head;
+        if (chain_for_write(m, hash, &head) < 0) return -ENOMEM;
+        if (find_key_or_free_slot(m, head, top, key, kind, &pos)) {
+            update_in_place(m, pos.b, pos.i, key, val);
+            return 0;
+        }
+        if (!new_key_starts_growth(m)) break;
+        if (hmap__hash_grow(m) < 0) return -ENOMEM;
+    }
+    return insert_new_key(m, &pos, top, key, val);
+}
+
+/* mapassign (§6.2): check, snapshot the operands, hash, then the steps
+ * above inside the hashWriting bracket (§10.1). */
+static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, int kind)
+{
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
+    uint64_t kbuf[MAX_KEY_SIZE / 8], vbuf[MAX_ELEM_SIZE / 8];
+    key = stable_key(m, key, kbuf, kind);
+    val = stable_val(m, val, vbuf);
+    uint64_t hash = hash_k(m, key, kind);
+    write_begin(m);
+    reclaim_before_write(m);
+    int err = assign_writing(m, key, val, hash, kind);
     write_end(m);
     return err;
 }
