@@ -49,7 +49,30 @@ static void collect(void *ctx, const struct bs_delete_row *r)
     if (nrows < 64) rows[nrows++] = *r;
 }
 
-static struct bs_engine *run_file(const char *path)
+/* A finished engine and what it found. */
+struct result {
+    struct bs_engine *e;
+    const struct bs_engine_totals *t;
+    const struct bs_map *maps;
+    uint32_t nmaps;
+    const struct bs_lost_span *lost;
+    uint32_t nlost;
+};
+
+static struct result results(struct bs_engine *e)
+{
+    struct result r = {.e = e, .t = bs_engine_totals(e)};
+    r.maps = bs_engine_maps(e, &r.nmaps);
+    r.lost = bs_engine_lost_spans(e, &r.nlost);
+    return r;
+}
+
+static void done(struct result r)
+{
+    bs_engine_free(r.e);
+}
+
+static struct result run_file(const char *path)
 {
     char err[600];
     struct bs_reader *r = bs_reader_open(path, 0, err, sizeof(err));
@@ -65,10 +88,10 @@ static struct bs_engine *run_file(const char *path)
     CU_ASSERT_EQUAL(st, 0);
     bs_engine_finish(e);
     bs_reader_close(r);
-    return e;
+    return results(e);
 }
 
-static struct bs_engine *run(void)
+static struct result run(void)
 {
     return run_file(path_bin);
 }
@@ -89,28 +112,28 @@ static void test_slot_reuse(void)
     TH(t, 3000, A, 0, 1, 201, HMAP_TH_INSERT);
     TH(t, 5000, A + BS, 0, 0, 50, HMAP_TH_INSERT);
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 0);
-    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 0);
-    CU_ASSERT_EQUAL(e->reuse.count, 1);
-    CU_ASSERT_EQUAL(e->reuse.max, 2000);
-    CU_ASSERT_EQUAL(bs_hist_quantile(&e->reuse, 0.5), 2000);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_FREED], 0);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_RETAINED], 0);
+    CU_ASSERT_EQUAL(e.t->reuse.count, 1);
+    CU_ASSERT_EQUAL(e.t->reuse.max, 2000);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&e.t->reuse, 0.5), 2000);
     CU_ASSERT_EQUAL(nrows, 1);
     CU_ASSERT_EQUAL(rows[0].delete_ns, 1000);
     CU_ASSERT_EQUAL(rows[0].end_ns, 3000);
     /* 288 bytes held; 2 live entries of 18 bytes at the end. */
-    CU_ASSERT_EQUAL(e->all.bytes_held, 288);
-    CU_ASSERT_EQUAL(e->all.peak_held, 288);
-    CU_ASSERT_EQUAL(bs_empty_bytes(&e->all), 288 - 36);
-    CU_ASSERT_EQUAL(e->all.peak_empty, 288);
-    CU_ASSERT_EQUAL(e->all.tombstones, 0);
-    CU_ASSERT_EQUAL(e->all.live_buckets, 2);
+    CU_ASSERT_EQUAL(e.t->all.bytes_held, 288);
+    CU_ASSERT_EQUAL(e.t->all.peak_held, 288);
+    CU_ASSERT_EQUAL(bs_empty_bytes(&e.t->all), 288 - 36);
+    CU_ASSERT_EQUAL(e.t->all.peak_empty, 288);
+    CU_ASSERT_EQUAL(e.t->all.tombstones, 0);
+    CU_ASSERT_EQUAL(e.t->all.live_buckets, 2);
     /* empty bytes over time: 288*100 + 270*900 + 288*2000 + 270*2000 */
-    CU_ASSERT_DOUBLE_EQUAL(e->all.empty_byte_ns, 1387800.0, 0.5);
-    CU_ASSERT_DOUBLE_EQUAL(e->maps[0].g.empty_byte_ns, 1387800.0, 0.5);
-    bs_engine_free(e);
+    CU_ASSERT_DOUBLE_EQUAL(e.t->all.empty_byte_ns, 1387800.0, 0.5);
+    CU_ASSERT_DOUBLE_EQUAL(e.maps[0].g.empty_byte_ns, 1387800.0, 0.5);
+    done(e);
 }
 
 /* Delete at 1000 in the old array; growth evacuates it (the copy in the new
@@ -136,26 +159,26 @@ static void test_free_at_growth_end(void)
     FREE(t, 4000, A, 2 * BS, HMAP_MEM_ARRAY, HMAP_FREE_GROW_DONE);
     TH(t, 6000, N, 1, 0, 99, HMAP_TH_INSERT);
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 0);
-    CU_ASSERT_EQUAL(e->freed.max, 3000);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 0);
+    CU_ASSERT_EQUAL(e.t->freed.max, 3000);
     CU_ASSERT_EQUAL(nrows, 1);
     CU_ASSERT_EQUAL(rows[0].free_reason, HMAP_FREE_GROW_DONE);
-    CU_ASSERT_EQUAL(e->arrays_alloc, 2);
-    CU_ASSERT_EQUAL(e->arrays_freed, 1);
-    CU_ASSERT_EQUAL(e->narrays, 1);
-    CU_ASSERT_EQUAL(e->all.bytes_held, 4 * BS);
-    CU_ASSERT_EQUAL(e->all.peak_held, 6 * BS);
-    CU_ASSERT_EQUAL(e->all.live_slots, 2);
-    CU_ASSERT_EQUAL(e->maps[0].grows, 1);
-    CU_ASSERT_EQUAL(e->maps[0].evacuations, 2);
-    CU_ASSERT_EQUAL(e->maps[0].moved, 1);
-    CU_ASSERT_EQUAL(e->maps[0].growing, 0);
+    CU_ASSERT_EQUAL(e.t->arrays_alloc, 2);
+    CU_ASSERT_EQUAL(e.t->arrays_freed, 1);
+    CU_ASSERT_EQUAL(e.t->arrays_live, 1);
+    CU_ASSERT_EQUAL(e.t->all.bytes_held, 4 * BS);
+    CU_ASSERT_EQUAL(e.t->all.peak_held, 6 * BS);
+    CU_ASSERT_EQUAL(e.t->all.live_slots, 2);
+    CU_ASSERT_EQUAL(e.maps[0].grows, 1);
+    CU_ASSERT_EQUAL(e.maps[0].evacuations, 2);
+    CU_ASSERT_EQUAL(e.maps[0].moved, 1);
+    CU_ASSERT_EQUAL(e.maps[0].growing, 0);
     for (int i = 0; i < BS_UM_COUNT; i++)
-        CU_ASSERT_EQUAL(e->unmatched[i], 0);
-    bs_engine_free(e);
+        CU_ASSERT_EQUAL(e.t->unmatched[i], 0);
+    done(e);
 }
 
 /* The allocator hands A out again after the map is destroyed: the insert at
@@ -175,22 +198,22 @@ static void test_address_reuse_after_free(void)
     TH(t, 5000, A, 3, 77, 1, HMAP_TH_DELETE);
     TH(t, 9000, A + BS, 0, 0, 80, HMAP_TH_INSERT);
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 0);
-    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 1);
-    CU_ASSERT_EQUAL(e->freed.max, 1000);
-    CU_ASSERT_EQUAL(e->retained.max, 4000);
-    CU_ASSERT_EQUAL(e->nmaps, 2);
-    CU_ASSERT_EQUAL(e->maps[1].seq, 1);
-    CU_ASSERT_EQUAL(e->maps[0].outcome[BS_FREED], 1);
-    CU_ASSERT_EQUAL(e->maps[1].outcome[BS_RETAINED], 1);
-    CU_ASSERT_EQUAL(e->maps_created, 2);
-    CU_ASSERT_EQUAL(e->maps_destroyed, 1);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 0);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_UNKNOWN_MAP], 0);
-    bs_engine_free(e);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 2);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 0);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e.t->freed.max, 1000);
+    CU_ASSERT_EQUAL(e.t->retained.max, 4000);
+    CU_ASSERT_EQUAL(e.nmaps, 2);
+    CU_ASSERT_EQUAL(e.maps[1].seq, 1);
+    CU_ASSERT_EQUAL(e.maps[0].outcome[BS_FREED], 1);
+    CU_ASSERT_EQUAL(e.maps[1].outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e.t->maps_created, 2);
+    CU_ASSERT_EQUAL(e.t->maps_destroyed, 1);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_DOUBLE_ALLOC], 0);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_UNKNOWN_MAP], 0);
+    done(e);
 }
 
 /* Pointerful map: the evacuated overflow bucket O is freed at its chain's
@@ -230,23 +253,23 @@ static void test_evacuation(void)
     FREE(t, 5000, A, 2 * BS, HMAP_MEM_ARRAY, HMAP_FREE_GROW_DONE);
     TH(t, 6000, N + BS, 0, 0, 50, HMAP_TH_INSERT);
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 2);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 2);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_FREED], 2);
     CU_ASSERT_EQUAL(nrows, 2);
     CU_ASSERT_EQUAL(rows[0].bucket, O);
     CU_ASSERT_EQUAL(rows[0].end_ns - rows[0].delete_ns, 2000);
     CU_ASSERT_EQUAL(rows[0].free_reason, HMAP_FREE_EVACUATED);
     CU_ASSERT_EQUAL(rows[1].bucket, A);
     CU_ASSERT_EQUAL(rows[1].end_ns - rows[1].delete_ns, 3500);
-    CU_ASSERT_EQUAL(e->ovf_alloc, 1);
-    CU_ASSERT_EQUAL(e->ovf_freed, 1);
-    CU_ASSERT_EQUAL(e->all.ovf_buckets, 0);
-    CU_ASSERT_EQUAL(e->all.live_slots, 8);
-    CU_ASSERT_EQUAL(e->all.bytes_held, 4 * BS);
-    CU_ASSERT_EQUAL(e->all.peak_held, 7 * BS);
-    CU_ASSERT_EQUAL(e->maps[0].moved, 7);
-    bs_engine_free(e);
+    CU_ASSERT_EQUAL(e.t->ovf_alloc, 1);
+    CU_ASSERT_EQUAL(e.t->ovf_freed, 1);
+    CU_ASSERT_EQUAL(e.t->all.ovf_buckets, 0);
+    CU_ASSERT_EQUAL(e.t->all.live_slots, 8);
+    CU_ASSERT_EQUAL(e.t->all.bytes_held, 4 * BS);
+    CU_ASSERT_EQUAL(e.t->all.peak_held, 7 * BS);
+    CU_ASSERT_EQUAL(e.maps[0].moved, 7);
+    done(e);
 }
 
 /* clear: entries it removes are "cleared", not deletes; the pending delete in
@@ -271,17 +294,17 @@ static void test_clear(void)
     TH(t, 3000, A, 0, 0, 55, HMAP_TH_INSERT);
     TH(t, 3500, A, 1, 0, 56, HMAP_TH_INSERT);
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 1);
-    CU_ASSERT_EQUAL(e->cleared, 3);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
-    CU_ASSERT_EQUAL(e->reuse.max, 2500);
-    CU_ASSERT_EQUAL(e->outcome[BS_FREED], 0);
-    CU_ASSERT_EQUAL(e->all.tombstones, 0);
-    CU_ASSERT_EQUAL(e->all.live_slots, 2);
-    CU_ASSERT_EQUAL(e->ovf_freed, 1);
-    CU_ASSERT_EQUAL(e->all.bytes_held, 2 * BS);
-    bs_engine_free(e);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 1);
+    CU_ASSERT_EQUAL(e.t->cleared, 3);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e.t->reuse.max, 2500);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_FREED], 0);
+    CU_ASSERT_EQUAL(e.t->all.tombstones, 0);
+    CU_ASSERT_EQUAL(e.t->all.live_slots, 2);
+    CU_ASSERT_EQUAL(e.t->ovf_freed, 1);
+    CU_ASSERT_EQUAL(e.t->all.bytes_held, 2 * BS);
+    done(e);
 }
 
 /* Two deletes never resolved (censored at ages 4096 and 2048 ns), two reused
@@ -307,19 +330,19 @@ static void write_censored(int twin)
 static void test_censored(void)
 {
     write_censored(0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->deletes, 4);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 2);
-    CU_ASSERT_EQUAL(e->retained.count, 2);
-    CU_ASSERT_EQUAL(e->retained.max, 4096);
-    CU_ASSERT_EQUAL(bs_hist_quantile(&e->retained, 0.5), 2048);
-    CU_ASSERT_EQUAL(e->reuse.max, 1536);
-    CU_ASSERT_EQUAL(e->all.tombstones, 2);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->deletes, 4);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_RETAINED], 2);
+    CU_ASSERT_EQUAL(e.t->retained.count, 2);
+    CU_ASSERT_EQUAL(e.t->retained.max, 4096);
+    CU_ASSERT_EQUAL(bs_hist_quantile(&e.t->retained, 0.5), 2048);
+    CU_ASSERT_EQUAL(e.t->reuse.max, 1536);
+    CU_ASSERT_EQUAL(e.t->all.tombstones, 2);
     uint64_t km = 0;
-    CU_ASSERT_EQUAL(bs_km_median(&e->resolved, &e->retained, &km), 1);
+    CU_ASSERT_EQUAL(bs_km_median(&e.t->resolved, &e.t->retained, &km), 1);
     CU_ASSERT_EQUAL(km, 1536);
-    bs_engine_free(e);
+    done(e);
 }
 
 /* A lost record covering [1500, 1600] touches the delete at 1000 reused at
@@ -342,17 +365,17 @@ static void write_lost(int twin)
 static void test_lost(void)
 {
     write_lost(0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->lost_events, 5);
-    CU_ASSERT_EQUAL(e->lost_records, 1);
-    CU_ASSERT_EQUAL(e->nlost, 1);
-    CU_ASSERT_EQUAL(e->deletes, 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
-    CU_ASSERT_EQUAL(e->maybe_lost, 1);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->lost_events, 5);
+    CU_ASSERT_EQUAL(e.t->lost_records, 1);
+    CU_ASSERT_EQUAL(e.nlost, 1);
+    CU_ASSERT_EQUAL(e.t->deletes, 2);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(e.t->maybe_lost, 1);
     CU_ASSERT_EQUAL(nrows, 2);
     CU_ASSERT_EQUAL(rows[0].maybe_lost, 1);
     CU_ASSERT_EQUAL(rows[1].maybe_lost, 0);
-    bs_engine_free(e);
+    done(e);
 }
 
 /* Each class of unmatched event once; the delete whose allocation is
@@ -371,19 +394,19 @@ static void test_unmatched(void)
        .bytes = BS);
     TH(t, 700, A, 9, 0, 9, HMAP_TH_INSERT); /* slot 9 does not exist */
     CU_ASSERT_EQUAL(tb_close(t), 0);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_FREE_WITHOUT_ALLOC], 1);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_WRITE_UNKNOWN_BUCKET], 1);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 1);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_UNKNOWN_MAP], 1);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_BAD_FIELD], 1);
-    CU_ASSERT_EQUAL(e->deletes, 1);
-    CU_ASSERT_EQUAL(e->outcome[BS_UNRESOLVED], 1);
-    CU_ASSERT_EQUAL(e->all.bytes_held, 3 * BS);
-    CU_ASSERT_EQUAL(e->nmaps, 2);
-    CU_ASSERT_EQUAL(e->maps[1].implicit, 1);
-    CU_ASSERT_EQUAL(e->maps[1].bucket_size, BS);
-    bs_engine_free(e);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_FREE_WITHOUT_ALLOC], 1);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_WRITE_UNKNOWN_BUCKET], 1);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_DOUBLE_ALLOC], 1);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_UNKNOWN_MAP], 1);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_BAD_FIELD], 1);
+    CU_ASSERT_EQUAL(e.t->deletes, 1);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_UNRESOLVED], 1);
+    CU_ASSERT_EQUAL(e.t->all.bytes_held, 3 * BS);
+    CU_ASSERT_EQUAL(e.nmaps, 2);
+    CU_ASSERT_EQUAL(e.maps[1].implicit, 1);
+    CU_ASSERT_EQUAL(e.maps[1].bucket_size, BS);
+    done(e);
 }
 
 /* The bpftrace twin of a trace gives the same results as the native file,
@@ -392,26 +415,26 @@ static void test_unmatched(void)
 static void test_bpftrace_twin(void)
 {
     write_censored(1);
-    struct bs_engine *a = run_file(path_bin), *b = run_file(path_txt);
-    CU_ASSERT_EQUAL(a->events, b->events);
-    CU_ASSERT_EQUAL(a->deletes, b->deletes);
+    struct result a = run_file(path_bin), b = run_file(path_txt);
+    CU_ASSERT_EQUAL(a.t->events, b.t->events);
+    CU_ASSERT_EQUAL(a.t->deletes, b.t->deletes);
     for (int i = 0; i < BS_OUTCOMES; i++)
-        CU_ASSERT_EQUAL(a->outcome[i], b->outcome[i]);
-    CU_ASSERT_EQUAL(a->retained.max, b->retained.max);
-    CU_ASSERT_EQUAL(a->reuse.max, b->reuse.max);
-    CU_ASSERT_EQUAL(b->maps[0].bucket_size, BS);
-    CU_ASSERT_STRING_EQUAL(b->maps[0].type_name, "map[int64]int64");
-    CU_ASSERT_DOUBLE_EQUAL(a->all.empty_byte_ns, b->all.empty_byte_ns, 0.5);
-    bs_engine_free(a);
-    bs_engine_free(b);
+        CU_ASSERT_EQUAL(a.t->outcome[i], b.t->outcome[i]);
+    CU_ASSERT_EQUAL(a.t->retained.max, b.t->retained.max);
+    CU_ASSERT_EQUAL(a.t->reuse.max, b.t->reuse.max);
+    CU_ASSERT_EQUAL(b.maps[0].bucket_size, BS);
+    CU_ASSERT_STRING_EQUAL(b.maps[0].type_name, "map[int64]int64");
+    CU_ASSERT_DOUBLE_EQUAL(a.t->all.empty_byte_ns, b.t->all.empty_byte_ns, 0.5);
+    done(a);
+    done(b);
     write_lost(1);
     b = run_file(path_txt);
-    CU_ASSERT_EQUAL(b->lost_events, 5);
-    CU_ASSERT_EQUAL(b->nlost, 1);
-    CU_ASSERT_EQUAL(b->lost[0].first_ns, 1000);
-    CU_ASSERT_EQUAL(b->lost[0].last_ns, 2000);
-    CU_ASSERT_EQUAL(b->maybe_lost, 1);
-    bs_engine_free(b);
+    CU_ASSERT_EQUAL(b.t->lost_events, 5);
+    CU_ASSERT_EQUAL(b.nlost, 1);
+    CU_ASSERT_EQUAL(b.lost[0].first_ns, 1000);
+    CU_ASSERT_EQUAL(b.lost[0].last_ns, 2000);
+    CU_ASSERT_EQUAL(b.t->maybe_lost, 1);
+    done(b);
 }
 
 static void write_text(const char *s)
@@ -466,9 +489,9 @@ static void test_bpftrace_errors(void)
     write_text("HMEV 5 1 1 map_create map=0x10 key_size=8 val_size=8 bucket_size=144 pointerful=0 "
                "reclaim=0 hint=0 type_name=map[string] struct { a int }\n");
     CU_ASSERT_EQUAL(reader_error(path_txt, 0, err, sizeof(err)), 0);
-    struct bs_engine *e = run_file(path_txt);
-    CU_ASSERT_STRING_EQUAL(e->maps[0].type_name, "map[string] struct { a ");
-    bs_engine_free(e);
+    struct result e = run_file(path_txt);
+    CU_ASSERT_STRING_EQUAL(e.maps[0].type_name, "map[string] struct { a ");
+    done(e);
 }
 
 static void test_bpftrace_reorder(void)
@@ -481,12 +504,12 @@ static void test_bpftrace_reorder(void)
         "HMEV 300 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=1 new_th=9 cause=0\n"
         "HMEV 100 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=0 new_th=8 cause=0\n"
         "HMEV 200 1 1 tophash_write map=0x10 bucket=0x1000 slot=0 old_th=8 new_th=1 cause=1\n");
-    struct bs_engine *e = run_file(path_txt);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DELETE_NOT_LIVE], 0);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
-    CU_ASSERT_EQUAL(e->reuse.max, 100);
-    bs_engine_free(e);
+    struct result e = run_file(path_txt);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_DELETE_NOT_LIVE], 0);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e.t->reuse.max, 100);
+    done(e);
 }
 
 static void test_native_errors(void)
@@ -573,14 +596,15 @@ static void test_merge_two_processes(void)
         bs_engine_feed(e, h);
     }
     bs_engine_finish(e);
+    struct result res = results(e);
     CU_ASSERT(ordered);
-    CU_ASSERT_EQUAL(e->nmaps, 2);
-    CU_ASSERT_EQUAL(e->deletes, 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 2);
-    CU_ASSERT_EQUAL(e->reuse.max, 1990);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_DOUBLE_ALLOC], 0);
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
-    bs_engine_free(e);
+    CU_ASSERT_EQUAL(res.nmaps, 2);
+    CU_ASSERT_EQUAL(res.t->deletes, 2);
+    CU_ASSERT_EQUAL(res.t->outcome[BS_REUSED], 2);
+    CU_ASSERT_EQUAL(res.t->reuse.max, 1990);
+    CU_ASSERT_EQUAL(res.t->unmatched[BS_UM_DOUBLE_ALLOC], 0);
+    CU_ASSERT_EQUAL(res.t->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    done(res);
     bs_reader_close(r);
     unlink(p1);
     unlink(p2);
@@ -625,14 +649,14 @@ static void test_chunked_native_file(void)
         CU_ASSERT(ts[i - 1] <= ts[i]);
     CU_ASSERT_EQUAL(bucket2000[0], A); /* equal times: file order */
     CU_ASSERT_EQUAL(bucket2000[1], A + BS);
-    struct bs_engine *e = run();
-    CU_ASSERT_EQUAL(e->unmatched[BS_UM_OUT_OF_ORDER], 0);
-    CU_ASSERT_EQUAL(e->deletes, 2);
-    CU_ASSERT_EQUAL(e->outcome[BS_REUSED], 1);
-    CU_ASSERT_EQUAL(e->reuse.max, 1500);
-    CU_ASSERT_EQUAL(e->outcome[BS_RETAINED], 1);
-    CU_ASSERT_EQUAL(e->retained.max, 500);
-    bs_engine_free(e);
+    struct result e = run();
+    CU_ASSERT_EQUAL(e.t->unmatched[BS_UM_OUT_OF_ORDER], 0);
+    CU_ASSERT_EQUAL(e.t->deletes, 2);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_REUSED], 1);
+    CU_ASSERT_EQUAL(e.t->reuse.max, 1500);
+    CU_ASSERT_EQUAL(e.t->outcome[BS_RETAINED], 1);
+    CU_ASSERT_EQUAL(e.t->retained.max, 500);
+    done(e);
 }
 
 static void test_histogram(void)
