@@ -24,7 +24,8 @@
 
 #include "addr_table.h"
 
-/* Slots per bucket (Go's bucketCnt): the pending mask is one bit per slot. */
+/* Slots per bucket (Go's bucketCnt, docs/go-map-model.md §1; the schema
+ * carries slot indices only): the pending mask is one bit per slot. */
 #define BS_BUCKET_SLOTS 8
 
 struct bs_bstate {   /* one bucket of a live allocation */

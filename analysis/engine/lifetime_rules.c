@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lifetime_rules.c — what each event means for maps, allocations, slots and
- * pending deletes (definitions in lifetime.h; the Go map's tophash states in
- * docs/go-map-model.md).
+ * pending deletes (definitions in lifetime.h and docs/architecture.md; the Go
+ * map's tophash values in docs/go-map-model.md §1, delete in §7, growth and
+ * evacuation in §8).
  *
  * A slot is live while its tophash is a hash byte (>= HMAP_TOPHASH_MIN_LIVE).
  * A tophash write with cause delete leaves a pending delete on its slot; the

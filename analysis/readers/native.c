@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * read_native.c — reader for native trace files (hmap_native.h,
+ * native.c — reader for native trace files (hmap_native.h,
  * docs/native-format.md).
  *
  * Records are not globally time-ordered: the in-process recorder writes each
@@ -20,6 +20,7 @@
  * order (records that go back in time are counted as out_of_order).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,12 @@
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
 #define RUN_BUFFER (128u << 10) /* per merged run; a record is at most 64 KiB */
+/* Records are padded to this (HMAP_NATIVE_REC_SIZE rounds up to it). */
+#define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
+/* Bytes made available before a record is looked at: more than any record
+ * of this schema, so a known record needs no second fill. */
+#define READ_AHEAD 128
+_Static_assert(READ_AHEAD >= sizeof(struct bs_record), "read-ahead holds a whole record");
 
 struct run {
     uint64_t off, end, first_ts;
@@ -87,7 +94,7 @@ static uint16_t record_size(const struct native_reader *nr, const struct hmap_na
     uint16_t want = hmap_native_rec_size(h->id);
     if (!want) {
         /* An id from a newer writer: accept a sane size, refuse garbage. */
-        if (h->id > nr->writer_max_id || h->size < HDR_SIZE || h->size % 8) {
+        if (h->id > nr->writer_max_id || h->size < HDR_SIZE || h->size % REC_ALIGN) {
             snprintf(what, len, "corrupt record (unknown event id %u)", h->id);
             return 0;
         }
@@ -109,8 +116,8 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
     struct native_reader *nr = (struct native_reader *)r;
     struct bs_input *in = &nr->in;
     if (in->base + in->pos >= nr->limit) return 0;
-    if (in->end - in->pos < 128) {
-        long n = bs_input_fill(in, 128);
+    if (in->end - in->pos < READ_AHEAD) {
+        long n = bs_input_fill(in, READ_AHEAD);
         if (n < 0) return read_error(nr);
         if (n == 0) return 0;
         if ((size_t)n < HDR_SIZE) return stop_at(nr, in->base + in->pos, "truncated record header");
@@ -297,21 +304,22 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
 {
     long n = bs_input_fill(in, sizeof(struct hmap_native_file_header));
     if (n < (long)sizeof(struct hmap_native_file_header)) {
-        snprintf(err, errlen, "%s: truncated file header at offset 0 (%ld of 64 bytes)", path,
-                 n < 0 ? 0 : n);
+        snprintf(err, errlen, "%s: truncated file header at offset 0 (%ld of %zu bytes)", path,
+                 n < 0 ? 0 : n, sizeof(struct hmap_native_file_header));
         return NULL;
     }
     struct hmap_native_file_header fh;
     memcpy(&fh, in->buf, sizeof(fh));
     if (fh.version != HMAP_NATIVE_VERSION) {
         snprintf(err, errlen,
-                 "%s: unsupported native format version %u at offset 8 (this reader: %u)", path,
-                 fh.version, HMAP_NATIVE_VERSION);
+                 "%s: unsupported native format version %u at offset %zu (this reader: %u)", path,
+                 fh.version, offsetof(struct hmap_native_file_header, version),
+                 HMAP_NATIVE_VERSION);
         return NULL;
     }
-    if (fh.header_size < sizeof(fh) || fh.header_size % 8) {
-        snprintf(err, errlen, "%s: corrupt file header at offset 10 (header_size %u)", path,
-                 fh.header_size);
+    if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN) {
+        snprintf(err, errlen, "%s: corrupt file header at offset %zu (header_size %u)", path,
+                 offsetof(struct hmap_native_file_header, header_size), fh.header_size);
         return NULL;
     }
     n = bs_input_fill(in, fh.header_size);
