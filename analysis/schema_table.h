@@ -23,7 +23,16 @@ struct bs_field_desc {
     uint16_t size;   /* bytes (string: maxlen including the NUL) */
 };
 
-#define BS_MAX_FIELDS 12
+/* Fields of the event that has the most: the size of a union holding, per
+ * event, one char per field. */
+#define BS_COUNT_FIELD_(...) +1
+#define BS_FIELD_COUNT_(id, name, desc, fields) char name[0 fields];
+union bs_field_counts {
+    HMAP_EVENTS(BS_FIELD_COUNT_, BS_COUNT_FIELD_, BS_COUNT_FIELD_, BS_COUNT_FIELD_)
+};
+#undef BS_FIELD_COUNT_
+#undef BS_COUNT_FIELD_
+#define BS_MAX_FIELDS sizeof(union bs_field_counts)
 
 struct bs_event_desc {
     uint16_t id;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fuzz_reader.h"
+#include "csv_stream.h"
 #include "lifetime.h"
 #include "report.h"
 
@@ -38,18 +39,20 @@ int bs_fuzz_run(const uint8_t *data, size_t size, bs_fuzz_open_fn open)
         bs_engine_feed(e, h);
     bs_engine_finish(e);
     char *inputs[] = {"fuzz-input"};
-    struct bs_report rep = {.e = e,
-                            .inputs = inputs,
-                            .ninputs = 1,
-                            .kind = r->kind,
-                            .top = 5,
-                            .filter_pid = -1,
-                            .truncated = r->truncated,
-                            .truncated_at = r->truncated_at};
-    bs_report_text(null_out, &rep);
-    bs_report_json(null_out, &rep);
-    bs_report_csv_maps(null_out, &rep);
-    bs_report_svg(null_out, &rep);
+    struct bs_report_input rin = {.paths = inputs,
+                                  .n = 1,
+                                  .kind = r->kind,
+                                  .top = 5,
+                                  .filter_pid = -1,
+                                  .truncated = r->truncated,
+                                  .truncated_at = r->truncated_at};
+    struct bs_report_model m;
+    if (bs_report_model_build(&m, e, &rin) < 0) abort();
+    bs_report_text(null_out, &m);
+    bs_report_json(null_out, &m);
+    bs_report_csv_maps(null_out, &m);
+    bs_report_svg(null_out, &m);
+    bs_report_model_free(&m);
     bs_engine_free(e);
     bs_reader_close(r);
     return 0;

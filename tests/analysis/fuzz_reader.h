@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reader.h"
+#include "format.h"
 
 typedef struct bs_reader *(*bs_fuzz_open_fn)(const char *path, struct bs_input *in, char *err,
                                              size_t errlen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * addr_table.c — linear probing keyed by (pid, address).
  *

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * read_bpftrace.c — reader for bpftrace event lines.
+ * bpftrace.c — reader for bpftrace event lines.
  *
  *   HMEV <ts_ns> <pid> <tid> <event> <field>=<value> ...
  *
@@ -14,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "format.h"
 #include "schema_table.h"
 
 #define MAX_LINE 4096
+#define PREFIX_LEN (sizeof(BS_BPFTRACE_EVENT_PREFIX) - 1)
 
 struct bpftrace_reader {
     struct bs_reader r;
@@ -73,7 +75,7 @@ static const char *skip_spaces(const char *s, const char *end)
     return s;
 }
 
-/* One HMEV line (without "HMEV ", without the newline) into br->rec. */
+/* One HMEV line (without its prefix and newline) into br->rec. */
 static int parse_event(struct bpftrace_reader *br, const char *s, const char *end, uint64_t off)
 {
     uint64_t ts, pid, tid;
@@ -111,7 +113,7 @@ static int parse_event(struct bpftrace_reader *br, const char *s, const char *en
         }
         uint64_t v;
         if (parse_u64(&s, end, &v) < 0) return fail(br, off, "bad value for field", f->name);
-        if (f->size < 8 && v >> (8 * f->size))
+        if (f->size < sizeof(v) && v >> (8 * f->size))
             return fail(br, off, "value out of range for field", f->name);
         bs_field_store(br->rec.payload, f, v);
     }
@@ -179,8 +181,8 @@ static int bpftrace_next(struct bs_reader *r, const struct hmap_native_rec_heade
         r->bytes_done = in->base + in->pos;
         br->lineno++;
         size_t len = (size_t)(end - line);
-        if (len >= 5 && memcmp(line, "HMEV ", 5) == 0) {
-            if (parse_event(br, line + 5, end, off) < 0) return -1;
+        if (len >= PREFIX_LEN && memcmp(line, BS_BPFTRACE_EVENT_PREFIX, PREFIX_LEN) == 0) {
+            if (parse_event(br, line + PREFIX_LEN, end, off) < 0) return -1;
             uint64_t ts = br->rec.h.ts_ns;
             if (br->lost_pending) {
                 *rec = lost_record(br, ts);

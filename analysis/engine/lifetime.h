@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lifetime.h — the lifetime engine: rebuilds the life of every bucket from
  * one time-ordered stream of native records and classifies every delete.
+ * Callers hold an opaque handle; what the engine found is read through the
+ * result types below (docs/report.md says how each is reported).
  *
- * Definitions (architecture.md, "What delete-to-free latency means"): a
+ * Definitions (docs/architecture.md, "What delete-to-free latency means"): a
  * delete is a tophash_write with cause delete at t_d of slot i in bucket b.
  *   reused   — a later write in the same bucket generation makes slot i live
  *              again at t_r before b's memory is freed: latency t_r - t_d;
@@ -19,16 +22,21 @@
  * Memory: one record per live allocation, 8 bytes of state per bucket of a
  * live allocation that the trace has written to (in chunks of up to 4096),
  * 64 bytes per bucket that has pending deletes, one record per map seen.
+ *
+ * Inside (engine_impl.h): the allocation index (alloc_index.c), the rules of
+ * what each event means for slots and pending deletes (lifetime_rules.c), the
+ * lost-event spans (lost_spans.c) and the time series (timeseries.c).
  */
 #ifndef BS_LIFETIME_H
 #define BS_LIFETIME_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "addr_table.h"
 #include "hist.h"
 #include "hmap_native.h"
+
+struct bs_engine;
 
 enum bs_outcome { BS_REUSED, BS_FREED, BS_RETAINED, BS_UNRESOLVED, BS_OUTCOMES };
 extern const char *const bs_outcome_name[BS_OUTCOMES];
@@ -78,7 +86,7 @@ struct bs_map {
     uint32_t pid;
     uint64_t addr;
     uint32_t seq; /* nth map seen at this (pid, addr), from 0 */
-    char type_name[24];
+    char type_name[sizeof(((struct hmap_native_map_create *)0)->type_name)];
     uint8_t reclaim, pointerful, implicit, destroyed, growing, B;
     uint32_t key_size, val_size, bucket_size;
     uint64_t created_ns, destroyed_ns;
@@ -116,49 +124,52 @@ struct bs_sample {
     uint64_t t_ns, held, live, empty;
 };
 
-struct bs_engine {
-    struct bs_engine_opts opt;
+/* Everything the engine counted, over all maps.  Counts and histograms cover
+ * the window; the gauges in `all` are the state at the last event. */
+struct bs_engine_totals {
     uint64_t first_ns, last_ns, events;
-    int started, past_until;
-    /* maps */
-    struct bs_map *maps;
-    uint32_t nmaps, maps_cap;
-    struct bs_addr_table map_ix; /* (pid, map addr) -> current map */
-    /* allocations and buckets: slabs with free lists, found through tables */
-    struct bs_alloc *allocs;
-    uint32_t allocs_cap, alloc_free, nallocs_live;
-    struct bs_addr_table alloc_ix; /* (pid, start) -> alloc */
-    uint32_t *arrays;              /* live array allocs sorted by (pid, start) */
-    uint32_t narrays, arrays_cap;
-    uint32_t last_alloc;        /* one-entry lookup cache */
-    struct bs_pending *pending; /* pending-delete times, one block per bucket */
-    uint32_t pending_cap, pending_free, npending_live, peak_pending_live;
-    uint64_t nstates_live, peak_states_live; /* bucket states of live allocations */
-    uint64_t nchunks_live;                   /* entries of their chunk tables */
-    /* results */
     struct bs_gauges all;
     uint64_t maps_created, maps_destroyed, arrays_alloc, arrays_freed, ovf_alloc, ovf_freed;
+    uint32_t arrays_live, ovf_live; /* live allocations, set by bs_engine_finish */
     uint64_t deletes, outcome[BS_OUTCOMES], cleared, maybe_lost;
     struct bs_hist reuse, freed, retained, resolved; /* resolved = reuse + freed */
     uint64_t unmatched[BS_UM_COUNT];
     uint64_t lost_events, lost_records;
-    struct bs_lost_span *lost;
-    uint32_t nlost, lost_cap;
-    uint64_t next_tick;
-    struct bs_sample samples[BS_MAX_SAMPLES];
-    uint32_t nsamples;
-    uint64_t sample_tick, next_sample;
-    size_t peak_state_bytes;
+};
+
+/* What the analysis cost (--stats). */
+struct bs_engine_stats {
+    uint64_t events;
+    uint64_t peak_states_live; /* bucket states of live allocations, at most */
+    uint32_t peak_pending_live;
+    size_t peak_state_bytes; /* bs_engine_peak_state_bytes */
 };
 
 struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt);
 void bs_engine_free(struct bs_engine *e);
+/* The window, absolute trace time (until 0: none), when it is only known
+ * once the first record has been read. */
+void bs_engine_set_window(struct bs_engine *e, uint64_t since_ns, uint64_t until_ns);
 /* Apply one record (header + payload).  Records must come in time order;
- * one that goes back in time is counted and applied at the latest time. */
-void bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *rec);
+ * one that goes back in time is counted and applied at the latest time.
+ * Returns 1 once a record lies past the window's end (the rest of the trace
+ * changes nothing), else 0. */
+int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *rec);
 /* End of input: pending deletes become retained, aged to the last event (or
  * to the window's end). */
 void bs_engine_finish(struct bs_engine *e);
+
+/* Results: valid until bs_engine_free; final after bs_engine_finish. */
+const struct bs_engine_totals *bs_engine_totals(const struct bs_engine *e);
+/* Every map seen, in order of first sight; *n receives the count. */
+const struct bs_map *bs_engine_maps(const struct bs_engine *e, uint32_t *n);
+/* Time spans that lost events may have touched: sorted, disjoint. */
+const struct bs_lost_span *bs_engine_lost_spans(const struct bs_engine *e, uint32_t *n);
+/* Global gauges sampled at even spacing over the trace (at most
+ * BS_MAX_SAMPLES), for the SVG curves. */
+const struct bs_sample *bs_engine_samples(const struct bs_engine *e, uint32_t *n);
+struct bs_engine_stats bs_engine_stats(const struct bs_engine *e);
+
 /* Bytes the engine's state occupies now (tables, slabs). */
 size_t bs_engine_state_bytes(const struct bs_engine *e);
 /* Upper bound of the state at its largest: peak bucket states and pending

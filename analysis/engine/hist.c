@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hist.c — fixed-size latency histograms and the statistics drawn from them.
  */

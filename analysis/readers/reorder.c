@@ -1,69 +1,33 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * read_reorder.c — a bounded reorder window in front of a reader whose input
- * is only nearly time-ordered.
+ * reorder.c — a bounded reorder window in front of a reader whose input is
+ * only nearly time-ordered.
  *
  * bpftrace prints events from per-CPU buffers as it polls them, so a thread
  * that migrates between CPUs can have its events printed out of order, by at
- * most a few buffers' worth.  The window holds up to `window` records in a
- * heap and always returns the earliest (ties in input order); a record that
- * arrives later than one already returned still goes out, and the engine
- * counts it as out_of_order.  Memory is fixed: window * 128 bytes.
+ * most a few buffers' worth.  The window holds up to `window` records, keyed
+ * in the time heap by (time, arrival order), and always returns the earliest
+ * (ties in input order); a record that arrives later than one already
+ * returned still goes out, and the engine counts it as out_of_order.  Memory
+ * is fixed: window + 1 records.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
-
-struct held {
-    uint64_t ts, seq;
-    struct bs_record rec;
-};
+#include "format.h"
+#include "time_heap.h"
 
 struct reorder_reader {
     struct bs_reader r;
     struct bs_reader *in;
-    struct held *heap, out;
-    uint32_t n, window;
+    struct bs_record *slots; /* window + 1: the held records and the one returned */
+    uint32_t *free_slots;    /* stack of unused slots */
+    uint32_t nfree, window, out;
+    struct bs_time_heap heap;
     uint64_t seq;
     int in_done;
 };
-
-static int before(const struct held *a, const struct held *b)
-{
-    return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
-}
-
-static void swap(struct held *a, struct held *b)
-{
-    struct held t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void push(struct reorder_reader *rr, const struct hmap_native_rec_header *h)
-{
-    struct held *x = &rr->heap[rr->n];
-    x->ts = h->ts_ns;
-    x->seq = rr->seq++;
-    memcpy(&x->rec, h, h->size);
-    for (uint32_t i = rr->n++; i && before(&rr->heap[i], &rr->heap[(i - 1) / 2]); i = (i - 1) / 2)
-        swap(&rr->heap[i], &rr->heap[(i - 1) / 2]);
-}
-
-static void pop(struct reorder_reader *rr)
-{
-    rr->out = rr->heap[0];
-    rr->heap[0] = rr->heap[--rr->n];
-    for (uint32_t i = 0;;) {
-        uint32_t l = 2 * i + 1, m = i;
-        if (l < rr->n && before(&rr->heap[l], &rr->heap[m])) m = l;
-        if (l + 1 < rr->n && before(&rr->heap[l + 1], &rr->heap[m])) m = l + 1;
-        if (m == i) break;
-        swap(&rr->heap[i], &rr->heap[m]);
-        i = m;
-    }
-}
 
 static void copy_state(struct reorder_reader *rr)
 {
@@ -76,11 +40,18 @@ static void copy_state(struct reorder_reader *rr)
     r->discarded_packets = in->discarded_packets;
 }
 
+/* Every slot is either free, held in the heap, or rr->out (the record the
+ * caller may still be reading); out is released at the start of the next
+ * call, before the window refills. */
 static int reorder_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
 {
     struct reorder_reader *rr = (struct reorder_reader *)r;
     rr->in->allow_truncated = r->allow_truncated;
-    while (!rr->in_done && rr->n < rr->window) {
+    if (rr->out != UINT32_MAX) {
+        rr->free_slots[rr->nfree++] = rr->out;
+        rr->out = UINT32_MAX;
+    }
+    while (!rr->in_done && rr->heap.n < rr->window) {
         const struct hmap_native_rec_header *h;
         int st = rr->in->next(rr->in, &h);
         if (st < 0) {
@@ -96,12 +67,15 @@ static int reorder_next(struct bs_reader *r, const struct hmap_native_rec_header
                      h->size);
             return -1;
         }
-        push(rr, h);
+        uint32_t slot = rr->free_slots[--rr->nfree];
+        memcpy(&rr->slots[slot], h, h->size);
+        bs_time_heap_push(&rr->heap, h->ts_ns, rr->seq++, slot);
     }
     copy_state(rr);
-    if (!rr->n) return 0;
-    pop(rr);
-    *rec = &rr->out.rec.h;
+    if (!rr->heap.n) return 0;
+    rr->out = bs_time_heap_top(&rr->heap)->slot;
+    bs_time_heap_pop(&rr->heap);
+    *rec = &rr->slots[rr->out].h;
     return 1;
 }
 
@@ -109,22 +83,34 @@ static void reorder_close(struct bs_reader *r)
 {
     struct reorder_reader *rr = (struct reorder_reader *)r;
     bs_reader_close(rr->in);
-    free(rr->heap);
+    bs_time_heap_free(&rr->heap);
+    free(rr->slots);
+    free(rr->free_slots);
     free(rr);
 }
 
 struct bs_reader *bs_reorder_wrap(struct bs_reader *in, uint32_t window, char *err, size_t errlen)
 {
     struct reorder_reader *rr = calloc(1, sizeof(*rr));
-    if (rr) rr->heap = malloc((size_t)window * sizeof(*rr->heap));
-    if (!rr || !rr->heap) {
+    if (rr) {
+        rr->slots = malloc(((size_t)window + 1) * sizeof(*rr->slots));
+        rr->free_slots = malloc(((size_t)window + 1) * sizeof(*rr->free_slots));
+    }
+    if (!rr || !rr->slots || !rr->free_slots || bs_time_heap_init(&rr->heap, window) < 0) {
         snprintf(err, errlen, "%s: out of memory", in->path);
+        if (rr) {
+            free(rr->slots);
+            free(rr->free_slots);
+        }
         free(rr);
         bs_reader_close(in);
         return NULL;
     }
+    for (uint32_t i = 0; i <= window; i++)
+        rr->free_slots[rr->nfree++] = window - i; /* slot 0 on top: low addresses first */
     rr->in = in;
     rr->window = window;
+    rr->out = UINT32_MAX;
     rr->r.path = in->path;
     rr->r.kind = in->kind;
     rr->r.next = reorder_next;

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * read_native.c — reader for native trace files (hmap_native.h,
+ * native.c — reader for native trace files (hmap_native.h,
  * docs/native-format.md).
  *
  * Records are not globally time-ordered: the in-process recorder writes each
@@ -19,6 +20,7 @@
  * order (records that go back in time are counted as out_of_order).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +28,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reader.h"
+#include "format.h"
+#include "time_heap.h"
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
 #define RUN_BUFFER (128u << 10) /* per merged run; a record is at most 64 KiB */
+/* Records are padded to this (HMAP_NATIVE_REC_SIZE rounds up to it). */
+#define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
+/* Bytes made available before a record is looked at: more than any record
+ * of this schema, so a known record needs no second fill. */
+#define READ_AHEAD 128
+_Static_assert(READ_AHEAD >= sizeof(struct bs_record), "read-ahead holds a whole record");
 
 struct run {
     uint64_t off, end, first_ts;
 };
 
-struct cursor {            /* a run being merged */
-    uint64_t off, end, ts; /* next record, end of run, time of the next record */
-    uint8_t *buf;          /* file bytes [boff, boff + blen) */
+struct cursor {        /* a run being merged */
+    uint64_t off, end; /* next record, end of run */
+    uint8_t *buf;      /* file bytes [boff, boff + blen) */
     uint64_t boff;
     uint32_t blen, cap;
     uint16_t size; /* of the record at off, once returned */
@@ -51,9 +60,9 @@ struct native_reader {
     uint64_t limit; /* streaming stops here: end of the valid data */
     struct run *runs;
     uint32_t nruns, next_run;
-    struct cursor *heap;
-    uint32_t nheap;
-    int advance_top; /* the top cursor's record was returned: move it on first */
+    struct cursor *cursors;   /* one per run, in the order of runs */
+    struct bs_time_heap heap; /* started runs with records left */
+    int advance_top;          /* the top cursor's record was returned: move it on first */
 };
 
 /* End of valid data at `off`: an error, or with --allow-truncated a note for
@@ -85,7 +94,7 @@ static uint16_t record_size(const struct native_reader *nr, const struct hmap_na
     uint16_t want = hmap_native_rec_size(h->id);
     if (!want) {
         /* An id from a newer writer: accept a sane size, refuse garbage. */
-        if (h->id > nr->writer_max_id || h->size < HDR_SIZE || h->size % 8) {
+        if (h->id > nr->writer_max_id || h->size < HDR_SIZE || h->size % REC_ALIGN) {
             snprintf(what, len, "corrupt record (unknown event id %u)", h->id);
             return 0;
         }
@@ -107,8 +116,8 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
     struct native_reader *nr = (struct native_reader *)r;
     struct bs_input *in = &nr->in;
     if (in->base + in->pos >= nr->limit) return 0;
-    if (in->end - in->pos < 128) {
-        long n = bs_input_fill(in, 128);
+    if (in->end - in->pos < READ_AHEAD) {
+        long n = bs_input_fill(in, READ_AHEAD);
         if (n < 0) return read_error(nr);
         if (n == 0) return 0;
         if ((size_t)n < HDR_SIZE) return stop_at(nr, in->base + in->pos, "truncated record header");
@@ -171,11 +180,6 @@ static int build_index(struct native_reader *nr)
 
 /* ---- second pass, several runs: merge by time --------------------------------- */
 
-static int cur_before(const struct cursor *a, const struct cursor *b)
-{
-    return a->ts != b->ts ? a->ts < b->ts : a->off < b->off;
-}
-
 static int run_before(const struct run *a, const struct run *b)
 {
     return a->first_ts != b->first_ts ? a->first_ts < b->first_ts : a->off < b->off;
@@ -184,30 +188,6 @@ static int run_before(const struct run *a, const struct run *b)
 static int by_first_ts(const void *a, const void *b)
 {
     return run_before(a, b) ? -1 : run_before(b, a) ? 1 : 0;
-}
-
-static void sift_down(struct cursor *h, uint32_t n, uint32_t i)
-{
-    for (;;) {
-        uint32_t l = 2 * i + 1, m = i;
-        if (l < n && cur_before(&h[l], &h[m])) m = l;
-        if (l + 1 < n && cur_before(&h[l + 1], &h[m])) m = l + 1;
-        if (m == i) return;
-        struct cursor t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
-static void sift_up(struct cursor *h, uint32_t i)
-{
-    while (i && cur_before(&h[i], &h[(i - 1) / 2])) {
-        struct cursor t = h[i];
-        h[i] = h[(i - 1) / 2];
-        h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
 }
 
 /* The header of the cursor's next record, read into its buffer if needed
@@ -231,45 +211,49 @@ static const struct hmap_native_rec_header *peek(struct native_reader *nr, struc
     return (const void *)(c->buf + (c->off - c->boff));
 }
 
+/* The heap holds, keyed by (time, file offset) of its next record, every
+ * started run with records left; runs start in (first time, offset) order,
+ * each only once the merge reaches its first record, so a record never comes
+ * out before an earlier one of a run not yet started. */
 static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
 {
     struct native_reader *nr = (struct native_reader *)r;
+    struct bs_time_heap *heap = &nr->heap;
     if (nr->advance_top) { /* move past the record returned last time */
-        struct cursor *top = &nr->heap[0];
+        struct cursor *top = &nr->cursors[bs_time_heap_top(heap)->slot];
         nr->advance_top = 0;
         top->off += top->size;
         if (top->off < top->end) {
             const struct hmap_native_rec_header *h = peek(nr, top);
             if (!h) return -1;
-            top->ts = h->ts_ns;
-            sift_down(nr->heap, nr->nheap, 0);
+            bs_time_heap_replace_top(heap, h->ts_ns, top->off);
         } else {
             free(top->buf);
-            nr->heap[0] = nr->heap[--nr->nheap];
-            sift_down(nr->heap, nr->nheap, 0);
+            top->buf = NULL;
+            bs_time_heap_pop(heap);
         }
     }
     /* Start every run that could hold the smallest next record. */
     while (nr->next_run < nr->nruns) {
         const struct run *run = &nr->runs[nr->next_run];
-        struct cursor c = {.off = run->off, .end = run->end, .ts = run->first_ts};
-        if (nr->nheap && !cur_before(&c, &nr->heap[0])) break;
-        c.cap = c.end - c.off < RUN_BUFFER ? (uint32_t)(c.end - c.off) : RUN_BUFFER;
-        c.buf = malloc(c.cap);
-        if (!c.buf) {
+        struct bs_time_key first = {run->first_ts, run->off, nr->next_run};
+        if (heap->n && !bs_time_key_before(&first, bs_time_heap_top(heap))) break;
+        struct cursor *c = &nr->cursors[nr->next_run];
+        *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off};
+        c->cap = c->end - c->off < RUN_BUFFER ? (uint32_t)(c->end - c->off) : RUN_BUFFER;
+        c->buf = malloc(c->cap);
+        if (!c->buf) {
             snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
             return -1;
         }
-        c.boff = c.off;
-        c.blen = 0;
-        nr->heap[nr->nheap] = c;
-        sift_up(nr->heap, nr->nheap++);
+        bs_time_heap_push(heap, first.ts, first.tie, first.slot);
         nr->next_run++;
     }
-    if (!nr->nheap) return 0;
-    const struct hmap_native_rec_header *h = peek(nr, &nr->heap[0]);
+    if (!heap->n) return 0;
+    struct cursor *c = &nr->cursors[bs_time_heap_top(heap)->slot];
+    const struct hmap_native_rec_header *h = peek(nr, c);
     if (!h) return -1;
-    nr->heap[0].size = h->size;
+    c->size = h->size;
     r->bytes_done += h->size;
     nr->advance_top = 1;
     *rec = h;
@@ -293,8 +277,8 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
         return stream_next(r, rec);
     }
     qsort(nr->runs, nr->nruns, sizeof(*nr->runs), by_first_ts);
-    nr->heap = malloc(nr->nruns * sizeof(*nr->heap));
-    if (!nr->heap) {
+    nr->cursors = calloc(nr->nruns, sizeof(*nr->cursors));
+    if (!nr->cursors || bs_time_heap_init(&nr->heap, nr->nruns) < 0) {
         snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
         return -1;
     }
@@ -307,11 +291,12 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
 static void native_close(struct bs_reader *r)
 {
     struct native_reader *nr = (struct native_reader *)r;
-    for (uint32_t i = 0; i < nr->nheap; i++)
-        free(nr->heap[i].buf);
+    for (uint32_t i = 0; nr->cursors && i < nr->nruns; i++)
+        free(nr->cursors[i].buf);
     bs_input_close(&nr->in);
     free(nr->runs);
-    free(nr->heap);
+    free(nr->cursors);
+    bs_time_heap_free(&nr->heap);
     free(nr);
 }
 
@@ -319,21 +304,22 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
 {
     long n = bs_input_fill(in, sizeof(struct hmap_native_file_header));
     if (n < (long)sizeof(struct hmap_native_file_header)) {
-        snprintf(err, errlen, "%s: truncated file header at offset 0 (%ld of 64 bytes)", path,
-                 n < 0 ? 0 : n);
+        snprintf(err, errlen, "%s: truncated file header at offset 0 (%ld of %zu bytes)", path,
+                 n < 0 ? 0 : n, sizeof(struct hmap_native_file_header));
         return NULL;
     }
     struct hmap_native_file_header fh;
     memcpy(&fh, in->buf, sizeof(fh));
     if (fh.version != HMAP_NATIVE_VERSION) {
         snprintf(err, errlen,
-                 "%s: unsupported native format version %u at offset 8 (this reader: %u)", path,
-                 fh.version, HMAP_NATIVE_VERSION);
+                 "%s: unsupported native format version %u at offset %zu (this reader: %u)", path,
+                 fh.version, offsetof(struct hmap_native_file_header, version),
+                 HMAP_NATIVE_VERSION);
         return NULL;
     }
-    if (fh.header_size < sizeof(fh) || fh.header_size % 8) {
-        snprintf(err, errlen, "%s: corrupt file header at offset 10 (header_size %u)", path,
-                 fh.header_size);
+    if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN) {
+        snprintf(err, errlen, "%s: corrupt file header at offset %zu (header_size %u)", path,
+                 offsetof(struct hmap_native_file_header, header_size), fh.header_size);
         return NULL;
     }
     n = bs_input_fill(in, fh.header_size);

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * report_svg.c — a self-contained SVG: bytes held, bytes in live entries and
+ * svg.c — a self-contained SVG: bytes held, bytes in live entries and
  * empty-slot bytes over time (from the engine's evenly spaced samples), and
  * the delete->free log2 histogram.  No scripts, no external references.
+ * Formats the report model only.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -38,29 +40,29 @@ static const char *bytes_label(double v, char *buf, size_t len)
     return buf;
 }
 
-static void curve(FILE *out, const struct bs_engine *e, int which, const char *color,
+static void curve(FILE *out, const struct bs_report_model *m, int which, const char *color,
                   const char *name, double tmax, double ymax)
 {
     fprintf(out,
             "<polyline class=\"series\" id=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
             "points=\"",
             name, color);
-    for (uint32_t i = 0; i < e->nsamples; i++) {
-        const struct bs_sample *s = &e->samples[i];
+    for (uint32_t i = 0; i < m->nsamples; i++) {
+        const struct bs_sample *s = &m->samples[i];
         double v = which == 0 ? (double)s->held : which == 1 ? (double)s->live : (double)s->empty;
-        double x = PLOT_X + PLOT_W * ((double)(s->t_ns - e->first_ns) / 1e9) / tmax;
+        double x = PLOT_X + PLOT_W * ((double)(s->t_ns - m->first_ns_abs) / 1e9) / tmax;
         double y = CURVE_Y + CURVE_H - CURVE_H * v / ymax;
         fprintf(out, "%s%.1f,%.1f", i ? " " : "", x, y);
     }
     fprintf(out, "\"><title>%s</title></polyline>\n", name);
 }
 
-static void curves(FILE *out, const struct bs_engine *e)
+static void curves(FILE *out, const struct bs_report_model *m)
 {
-    double tmax = (double)(e->last_ns - e->first_ns) / 1e9, ymax = 0;
+    double tmax = (double)m->span_ns / 1e9, ymax = 0;
     if (tmax <= 0) tmax = 1e-9;
-    for (uint32_t i = 0; i < e->nsamples; i++)
-        if ((double)e->samples[i].held > ymax) ymax = (double)e->samples[i].held;
+    for (uint32_t i = 0; i < m->nsamples; i++)
+        if ((double)m->samples[i].held > ymax) ymax = (double)m->samples[i].held;
     double unit = 1; /* round steps in the unit the labels use */
     while (ymax / unit >= 1024 && unit < (double)(1ull << 40))
         unit *= 1024;
@@ -91,9 +93,9 @@ static void curves(FILE *out, const struct bs_engine *e)
             CURVE_Y, PLOT_X, CURVE_Y + CURVE_H);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
             CURVE_Y + CURVE_H, PLOT_X + PLOT_W, CURVE_Y + CURVE_H);
-    curve(out, e, 0, "#1f5fbf", "bytes_held", tmax, ymax);
-    curve(out, e, 1, "#2a9d3a", "bytes_live", tmax, ymax);
-    curve(out, e, 2, "#d62728", "empty_bytes", tmax, ymax);
+    curve(out, m, 0, "#1f5fbf", "bytes_held", tmax, ymax);
+    curve(out, m, 1, "#2a9d3a", "bytes_live", tmax, ymax);
+    curve(out, m, 2, "#d62728", "empty_bytes", tmax, ymax);
     static const char *names[] = {"bytes held", "bytes in live entries", "empty-slot bytes"};
     static const char *colors[] = {"#1f5fbf", "#2a9d3a", "#d62728"};
     for (int i = 0; i < 3; i++)
@@ -104,16 +106,17 @@ static void curves(FILE *out, const struct bs_engine *e)
                 names[i]);
 }
 
-static void histogram(FILE *out, const struct bs_engine *e)
+static void histogram(FILE *out, const struct bs_report_model *m)
 {
-    uint64_t slots[BS_LOG2_SLOTS], max = 0;
-    int n = bs_hist_log2(&e->freed, 1000, slots);
+    const uint64_t *slots = m->to_free.log2_usecs;
+    uint64_t max = 0;
+    int n = m->to_free.nlog2;
     for (int i = 0; i < n; i++)
         if (slots[i] > max) max = slots[i];
     fprintf(out,
             "<text x=\"%d\" y=\"%d\" class=\"h\">delete -&gt; free latency (%" PRIu64
             " deletes)</text>\n",
-            PLOT_X, HIST_Y - 20, e->freed.count);
+            PLOT_X, HIST_Y - 20, m->to_free.count);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
             HIST_Y + HIST_H, PLOT_X + PLOT_W, HIST_Y + HIST_H);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X, HIST_Y,
@@ -142,7 +145,7 @@ static void histogram(FILE *out, const struct bs_engine *e)
             PLOT_X + PLOT_W / 2, HIST_Y + HIST_H + 34);
 }
 
-int bs_report_svg(FILE *out, const struct bs_report *r)
+int bs_report_svg(FILE *out, const struct bs_report_model *m)
 {
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -153,8 +156,8 @@ int bs_report_svg(FILE *out, const struct bs_report *r)
             ".h{font-size:15px;font-weight:bold}.small{font-size:10px}</style>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, 660, W, 660);
-    curves(out, r->e);
-    histogram(out, r->e);
+    curves(out, m);
+    histogram(out, m);
     fprintf(out, "</svg>\n");
     return 0;
 }

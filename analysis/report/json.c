@@ -1,12 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * report_json.c — the machine-readable report, schema "bucketscope-report/1"
+ * json.c — the machine-readable report, schema "bucketscope-report/1"
  * (docs/report.md).  Integers are exact; times are ns; a new field may be
  * added within a schema version, a changed or removed one bumps it.
+ * Formats the report model only.
  */
 #include <inttypes.h>
-#include <stdlib.h>
 
 #include "report.h"
+
+/* Lost spans listed at most; the counts cover all of them. */
+#define MAX_LOST_SPANS 1000
 
 static void jstr(FILE *out, const char *s)
 {
@@ -23,24 +27,21 @@ static void jstr(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void latency(FILE *out, const char *name, const struct bs_hist *h, const char *tail)
+static void latency(FILE *out, const char *name, const struct bs_latency *l, const char *tail)
 {
-    uint64_t slots[BS_LOG2_SLOTS];
-    int n = bs_hist_log2(h, 1000, slots);
     fprintf(out,
             "    \"%s\": {\"count\": %" PRIu64 ", \"p50_ns\": %" PRIu64 ", \"p90_ns\": %" PRIu64
             ", \"p99_ns\": %" PRIu64 ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
             ", \"mean_ns\": %.0f, \"log2_usecs\": [",
-            name, h->count, bs_hist_quantile(h, 0.5), bs_hist_quantile(h, 0.9),
-            bs_hist_quantile(h, 0.99), bs_hist_quantile(h, 0.999), h->max,
-            h->count ? h->sum / (double)h->count : 0.0);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "%s%" PRIu64, i ? ", " : "", slots[i]);
+            name, l->count, l->p50, l->p90, l->p99, l->p999, l->max, l->mean);
+    for (int i = 0; i < l->nlog2; i++)
+        fprintf(out, "%s%" PRIu64, i ? ", " : "", l->log2_usecs[i]);
     fprintf(out, "]}%s\n", tail);
 }
 
-static void map_entry(FILE *out, const struct bs_map *m, const char *tail)
+static void map_entry(FILE *out, const struct bs_map_row *row, const char *tail)
 {
+    const struct bs_map *m = row->map;
     fprintf(out,
             "    {\"pid\": %u, \"addr\": \"0x%" PRIx64 "\", \"seq\": %u, \"type_name\": ", m->pid,
             m->addr, m->seq);
@@ -50,9 +51,9 @@ static void map_entry(FILE *out, const struct bs_map *m, const char *tail)
             "\"destroyed\": %s,\n     \"bytes_held_peak\": %" PRIu64
             ", \"bytes_held_final\": %" PRIu64 ", \"empty_bytes_peak\": %" PRIu64
             ", \"empty_bytes_final\": %" PRIu64 ", \"empty_byte_seconds\": %.6f,\n",
-            m->implicit ? "unknown" : bs_reclaim_name(m->reclaim), m->pointerful, m->bucket_size,
+            row->reclaim ? row->reclaim : "unknown", m->pointerful, m->bucket_size,
             m->implicit ? "true" : "false", m->destroyed ? "true" : "false", m->g.peak_held,
-            m->g.bytes_held, m->g.peak_empty, bs_empty_bytes(&m->g), m->g.empty_byte_ns / 1e9);
+            m->g.bytes_held, m->g.peak_empty, row->empty_bytes_final, row->empty_byte_seconds);
     fprintf(out,
             "     \"deletes\": %" PRIu64 ", \"reused\": %" PRIu64 ", \"freed\": %" PRIu64
             ", \"retained\": %" PRIu64 ", \"unresolved\": %" PRIu64 ", \"cleared\": %" PRIu64
@@ -65,33 +66,30 @@ static void map_entry(FILE *out, const struct bs_map *m, const char *tail)
             m->ovf_freed, m->grows, m->evacuations, m->moved, m->g.live_slots, m->B, tail);
 }
 
-void bs_report_json(FILE *out, const struct bs_report *r)
+void bs_report_json(FILE *out, const struct bs_report_model *m)
 {
-    const struct bs_engine *e = r->e;
-    uint32_t live_maps = 0;
-    for (uint32_t i = 0; i < e->nmaps; i++)
-        live_maps += !e->maps[i].destroyed;
+    const struct bs_report_input *in = &m->in;
     fprintf(out, "{\n  \"schema\": \"%s\",\n  \"inputs\": [", BS_JSON_SCHEMA);
-    for (int i = 0; i < r->ninputs; i++) {
+    for (int i = 0; i < in->n; i++) {
         fprintf(out, "%s{\"path\": ", i ? ", " : "");
-        jstr(out, r->inputs[i]);
-        fprintf(out, ", \"kind\": \"%s\"}", bs_input_kind_name[r->kind]);
+        jstr(out, in->paths[i]);
+        fprintf(out, ", \"kind\": \"%s\"}", bs_input_kind_name[in->kind]);
     }
     fprintf(out, "],\n  \"filters\": {\"pid\": ");
-    if (r->filter_pid >= 0)
-        fprintf(out, "%lld", r->filter_pid);
+    if (in->filter_pid >= 0)
+        fprintf(out, "%lld", in->filter_pid);
     else
         fprintf(out, "null");
-    if (r->filter_map_set)
-        fprintf(out, ", \"map\": \"0x%" PRIx64 "\"", r->filter_map);
+    if (in->filter_map_set)
+        fprintf(out, ", \"map\": \"0x%" PRIx64 "\"", in->filter_map);
     else
         fprintf(out, ", \"map\": null");
-    fprintf(out, ", \"since_ns\": %" PRIu64 ", \"until_ns\": %" PRIu64 "},\n", r->since_rel,
-            r->until_rel);
+    fprintf(out, ", \"since_ns\": %" PRIu64 ", \"until_ns\": %" PRIu64 "},\n", in->since_rel,
+            in->until_rel);
     fprintf(out,
             "  \"time\": {\"first_ns_abs\": %" PRIu64 ", \"last_ns_abs\": %" PRIu64
             ", \"span_ns\": %" PRIu64 ", \"events\": %" PRIu64 "},\n",
-            e->first_ns, e->last_ns, e->last_ns - e->first_ns, e->events);
+            m->first_ns_abs, m->last_ns_abs, m->span_ns, m->events);
     fprintf(out,
             "  \"summary\": {\"maps_created\": %" PRIu64 ", \"maps_destroyed\": %" PRIu64
             ", \"maps_live\": %u,\n    \"arrays_allocated\": %" PRIu64
@@ -101,46 +99,44 @@ void bs_report_json(FILE *out, const struct bs_report *r)
             "    \"bytes_held_peak\": %" PRIu64 ", \"bytes_held_final\": %" PRIu64
             ", \"empty_bytes_peak\": %" PRIu64 ", \"empty_bytes_final\": %" PRIu64
             ", \"empty_byte_seconds\": %.6f},\n",
-            e->maps_created, e->maps_destroyed, live_maps, e->arrays_alloc, e->arrays_freed,
-            e->narrays, e->ovf_alloc, e->ovf_freed, e->nallocs_live - e->narrays,
-            e->all.ovf_buckets, e->all.peak_held, e->all.bytes_held, e->all.peak_empty,
-            bs_empty_bytes(&e->all), e->all.empty_byte_ns / 1e9);
+            m->maps_created, m->maps_destroyed, m->maps_live, m->arrays_alloc, m->arrays_freed,
+            m->arrays_live, m->ovf_alloc, m->ovf_freed, m->ovf_live, m->ovf_linked_final,
+            m->bytes_held_peak, m->bytes_held_final, m->empty_bytes_peak, m->empty_bytes_final,
+            m->empty_byte_seconds);
     fprintf(out,
             "  \"deletes\": {\"total\": %" PRIu64 ", \"reused\": %" PRIu64 ", \"freed\": %" PRIu64
             ", \"retained\": %" PRIu64 ", \"unresolved\": %" PRIu64 ", \"cleared\": %" PRIu64 ",\n",
-            e->deletes, e->outcome[BS_REUSED], e->outcome[BS_FREED], e->outcome[BS_RETAINED],
-            e->outcome[BS_UNRESOLVED], e->cleared);
-    latency(out, "delete_to_free", &e->freed, ",");
-    latency(out, "delete_to_reuse", &e->reuse, ",");
-    latency(out, "retained_age", &e->retained, ",");
-    uint64_t km;
-    if (bs_km_median(&e->resolved, &e->retained, &km))
-        fprintf(out, "    \"km_median_ns\": %" PRIu64 "\n  },\n", km);
+            m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
+            m->outcome[BS_UNRESOLVED], m->cleared);
+    latency(out, "delete_to_free", &m->to_free, ",");
+    latency(out, "delete_to_reuse", &m->to_reuse, ",");
+    latency(out, "retained_age", &m->retained_age, ",");
+    if (m->km_reached)
+        fprintf(out, "    \"km_median_ns\": %" PRIu64 "\n  },\n", m->km_median);
     else
         fprintf(out, "    \"km_median_ns\": null\n  },\n");
     fprintf(out, "  \"maps\": [\n");
-    const struct bs_map **v = bs_sorted_maps(e);
-    for (uint32_t i = 0; v && i < e->nmaps; i++)
-        map_entry(out, v[i], i + 1 < e->nmaps ? "," : "");
-    free(v);
+    for (uint32_t i = 0; i < m->nmaps; i++)
+        map_entry(out, &m->maps[i], i + 1 < m->nmaps ? "," : "");
     fprintf(out,
             "  ],\n  \"data_quality\": {\"lost_events\": %" PRIu64 ", \"lost_records\": %" PRIu64
             ", \"lost_spans_ns_abs\": [",
-            e->lost_events, e->lost_records);
-    for (uint32_t i = 0; i < e->nlost && i < 1000; i++)
-        fprintf(out, "%s[%" PRIu64 ", %" PRIu64 "]", i ? ", " : "", e->lost[i].first_ns,
-                e->lost[i].last_ns);
-    fprintf(
-        out,
-        "],\n    \"deletes_maybe_affected_by_loss\": %" PRIu64 ", \"discarded_events\": %" PRIu64
-        ", \"discarded_packets\": %" PRIu64 ",\n    \"truncated\": %s, \"truncated_at\": ",
-        e->maybe_lost, r->discarded_events, r->discarded_packets, r->truncated ? "true" : "false");
-    if (r->truncated)
-        jstr(out, r->truncated_at);
+            m->lost_events, m->lost_records);
+    for (uint32_t i = 0; i < m->nlost && i < MAX_LOST_SPANS; i++)
+        fprintf(out, "%s[%" PRIu64 ", %" PRIu64 "]", i ? ", " : "", m->lost[i].first_ns,
+                m->lost[i].last_ns);
+    fprintf(out,
+            "],\n    \"deletes_maybe_affected_by_loss\": %" PRIu64
+            ", \"discarded_events\": %" PRIu64 ", \"discarded_packets\": %" PRIu64
+            ",\n    \"truncated\": %s, \"truncated_at\": ",
+            m->maybe_lost, in->discarded_events, in->discarded_packets,
+            in->truncated ? "true" : "false");
+    if (in->truncated)
+        jstr(out, in->truncated_at);
     else
         fprintf(out, "null");
     fprintf(out, ",\n    \"unmatched\": {");
     for (int i = 0; i < BS_UM_COUNT; i++)
-        fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", bs_unmatched_name[i], e->unmatched[i]);
+        fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", bs_unmatched_name[i], m->unmatched[i]);
     fprintf(out, "}}\n}\n");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * addr_table.h — open-addressing hash from (pid, address) to a 32-bit index.
  *

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * read_ctf.c — reader for LTTng CTF traces through libbabeltrace2.
+ * ctf.c — reader for LTTng CTF traces through libbabeltrace2.
  *
- * Graph (tracing-stack.md §6): one src.ctf.fs per directory holding a
+ * Graph (docs/tracing-stack.md §6): one src.ctf.fs per directory holding a
  * `metadata` file, all feeding one flt.utils.muxer (which orders events of
  * every stream and trace by their common clock), into a simple sink.  The
  * sink's consume callback only takes a batch of messages; next() hands them
@@ -20,10 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "format.h"
 #include "schema_table.h"
 
 #define MAX_CLASSES 512
+/* LTTng names an event <provider>:<event>; the provider is
+ * LTTNG_UST_TRACEPOINT_PROVIDER of hmap_lttng_tp.h. */
+#define PROVIDER_PREFIX "hmap:"
+#define PROVIDER_LEN (sizeof(PROVIDER_PREFIX) - 1)
 
 /* Per event class: what it becomes and where its fields are. */
 struct class_info {
@@ -145,8 +150,8 @@ static struct class_info *class_info(struct ctf_reader *cr, const bt_event_class
     memset(ci, 0, sizeof(*ci));
     ci->cls = cls;
     const char *name = bt_event_class_get_name(cls);
-    if (!name || strncmp(name, "hmap:", 5) != 0) return ci;
-    ci->ev = bs_event_by_name(name + 5, strlen(name + 5));
+    if (!name || strncmp(name, PROVIDER_PREFIX, PROVIDER_LEN) != 0) return ci;
+    ci->ev = bs_event_by_name(name + PROVIDER_LEN, strlen(name + PROVIDER_LEN));
     if (!ci->ev) return ci;
     const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(
         bt_event_class_borrow_stream_class_const(cls));
@@ -249,7 +254,7 @@ static int translate(struct ctf_reader *cr, const bt_message *msg)
             continue;
         }
         uint64_t v = int_value(f);
-        if (fd->size < 8 && v >> (8 * fd->size)) return -1;
+        if (fd->size < sizeof(v) && v >> (8 * fd->size)) return -1;
         bs_field_store(cr->rec.payload, fd, v);
     }
     cr->rec.h = (struct hmap_native_rec_header){

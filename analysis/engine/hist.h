@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hist.h — latency histograms: a bcc-style log2 view for display and a
  * fine log-linear one for percentiles.

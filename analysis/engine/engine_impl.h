@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine_impl.h — the engine behind the opaque handle of lifetime.h, shared
+ * by its files only: engine.c (life cycle and results), lifetime_rules.c
+ * (what each event means), alloc_index.c, lost_spans.c, timeseries.c.
+ */
+#ifndef BS_ENGINE_IMPL_H
+#define BS_ENGINE_IMPL_H
+
+#include "addr_table.h"
+#include "alloc_index.h"
+#include "lifetime.h"
+#include "lost_spans.h"
+#include "timeseries.h"
+
+struct bs_engine {
+    struct bs_engine_opts opt;
+    int started, past_until;
+    struct bs_engine_totals tot;
+    /* maps, kept for the report */
+    struct bs_map *maps;
+    uint32_t nmaps, maps_cap;
+    struct bs_addr_table map_ix; /* (pid, map addr) -> current map */
+    struct bs_alloc_index ix;
+    struct bs_lost_list lost;
+    struct bs_timeseries ts;
+    size_t peak_state_bytes;
+};
+
+/* lifetime_rules.c: the end of the trace at `end`: every delete still
+ * pending is retained, aged at end. */
+void bs_rules_retain_pending(struct bs_engine *e, uint64_t end);
+/* lifetime_rules.c: move a gauge's integral to t (only inside the window). */
+void bs_rules_advance(const struct bs_engine *e, struct bs_gauges *g, uint64_t t);
+
+#endif /* BS_ENGINE_IMPL_H */

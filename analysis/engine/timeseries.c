@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* timeseries.c — samples for the SVG curves and timeline ticks (timeseries.h). */
+#include "timeseries.h"
+
+void bs_timeseries_init(struct bs_timeseries *ts, uint64_t sample_tick_ns)
+{
+    ts->nsamples = 0;
+    ts->sample_tick = sample_tick_ns ? sample_tick_ns : 1000;
+    ts->next_sample = ts->next_tick = 0;
+}
+
+void bs_timeseries_start(struct bs_timeseries *ts, uint64_t t0, uint64_t tick_ns)
+{
+    ts->next_tick = t0 + tick_ns;
+    ts->next_sample = t0;
+}
+
+/* Keep at most BS_MAX_SAMPLES global samples: when full, drop every other one
+ * and double the tick, so the curve covers the whole trace at even spacing. */
+void bs_timeseries_sample(struct bs_timeseries *ts, uint64_t t, uint64_t t0,
+                          const struct bs_gauges *all, int force)
+{
+    if (!force && t < ts->next_sample) return;
+    if (ts->nsamples == BS_MAX_SAMPLES) {
+        for (uint32_t i = 0; i < BS_MAX_SAMPLES / 2; i++)
+            ts->samples[i] = ts->samples[2 * i + 1];
+        ts->nsamples = BS_MAX_SAMPLES / 2;
+        if (ts->sample_tick < UINT64_MAX / 4) ts->sample_tick *= 2;
+    }
+    ts->samples[ts->nsamples++] =
+        (struct bs_sample){t, all->bytes_held, all->live_bytes8 / 8, bs_empty_bytes(all)};
+    uint64_t base = t - (t - t0) % ts->sample_tick;
+    ts->next_sample = base > UINT64_MAX - ts->sample_tick ? UINT64_MAX : base + ts->sample_tick;
+}
+
+/* Timeline ticks up to t.  Nothing changes between two events, so across a
+ * gap of more than BS_MAX_TICK_GAP ticks only the first and the last tick
+ * are emitted: a stalled or bogus timestamp cannot flood the output. */
+#define BS_MAX_TICK_GAP 10000
+void bs_timeseries_ticks(struct bs_timeseries *ts, uint64_t t, struct bs_engine_opts *opt)
+{
+    uint64_t tick = opt->tick_ns;
+    if (t < ts->next_tick) return;
+    if ((t - ts->next_tick) / tick > BS_MAX_TICK_GAP) {
+        opt->on_tick(opt->ctx, ts->next_tick);
+        ts->next_tick += (t - ts->next_tick) / tick * tick;
+    }
+    while (t >= ts->next_tick) {
+        opt->on_tick(opt->ctx, ts->next_tick);
+        if (ts->next_tick > UINT64_MAX - tick) { /* the clock ran out: no more ticks */
+            opt->on_tick = NULL;
+            return;
+        }
+        ts->next_tick += tick;
+    }
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h — the command line of bucketscope-report, parsed (options.c).
+ * A usage error prints the message and the usage line and exits with 2.
+ */
+#ifndef BS_OPTIONS_H
+#define BS_OPTIONS_H
+
+#include <stdint.h>
+
+#define EXIT_USAGE 2
+
+struct bs_options {
+    const char *format; /* text, json or csv */
+    const char *csv_timeline, *csv_deletes, *svg;
+    uint64_t tick_ns;            /* timeline tick, default 1 ms */
+    uint64_t since_ns, until_ns; /* relative to the first record */
+    int have_until, allow_truncated, show_progress, show_stats;
+    int top;              /* rows of the per-map table */
+    long long filter_pid; /* -1: none */
+    int filter_map_set;
+    uint64_t filter_map;
+    char **traces; /* the TRACE arguments */
+    int ntraces;
+};
+
+extern const char bs_usage_line[];
+
+/* Fill o from argv; --help and --version print and exit 0. */
+void bs_parse_options(int argc, char **argv, struct bs_options *o);
+
+#endif /* BS_OPTIONS_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csv.c — the per-map table as CSV (--format csv), from the report model.
+ * The streaming CSV outputs are csv_stream.c.
+ */
+#include <inttypes.h>
+
+#include "report.h"
+
+/* type names come from the traced program: keep CSV cells unambiguous. */
+static void csv_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc((unsigned char)*s >= 0x20 ? *s : '?', out);
+    }
+    fputc('"', out);
+}
+
+void bs_report_csv_maps(FILE *out, const struct bs_report_model *rm)
+{
+    fprintf(out, "pid,map,seq,type_name,reclaim,bytes_held_peak,bytes_held_final,"
+                 "empty_bytes_peak,empty_bytes_final,empty_byte_seconds,deletes,reused,freed,"
+                 "retained,unresolved,cleared,arrays_allocated,arrays_freed,overflow_allocated,"
+                 "overflow_freed,grows\n");
+    for (uint32_t i = 0; i < rm->nmaps; i++) {
+        const struct bs_map_row *row = &rm->maps[i];
+        const struct bs_map *m = row->map;
+        fprintf(out, "%u,0x%" PRIx64 ",%u,", m->pid, m->addr, m->seq);
+        csv_str(out, m->type_name);
+        fprintf(out,
+                ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRIu64 "\n",
+                row->reclaim ? row->reclaim : "unknown", m->g.peak_held, m->g.bytes_held,
+                m->g.peak_empty, row->empty_bytes_final, row->empty_byte_seconds, m->deletes,
+                m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
+                m->outcome[BS_UNRESOLVED], m->cleared, m->arrays_alloc, m->arrays_freed,
+                m->ovf_alloc, m->ovf_freed, m->grows);
+    }
+}

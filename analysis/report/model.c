@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.c — the report model computed from the finished engine (model.h).
+ * The one place where report figures are derived: percentiles, histograms,
+ * the Kaplan-Meier median, live counts, the order of the per-map rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "model.h"
+
+static void latency(struct bs_latency *l, const struct bs_hist *h)
+{
+    l->count = h->count;
+    l->p50 = bs_hist_quantile(h, 0.50);
+    l->p90 = bs_hist_quantile(h, 0.90);
+    l->p99 = bs_hist_quantile(h, 0.99);
+    l->p999 = bs_hist_quantile(h, 0.999);
+    l->max = h->max;
+    l->mean = h->count ? h->sum / (double)h->count : 0.0;
+    l->nlog2 = bs_hist_log2(h, 1000, l->log2_usecs);
+}
+
+static int by_empty_retention(const void *a, const void *b)
+{
+    const struct bs_map *x = ((const struct bs_map_row *)a)->map,
+                        *y = ((const struct bs_map_row *)b)->map;
+    if (x->g.empty_byte_ns != y->g.empty_byte_ns)
+        return x->g.empty_byte_ns > y->g.empty_byte_ns ? -1 : 1;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Time relative to the first event (lost spans may start before it). */
+static uint64_t rel(const struct bs_report_model *m, uint64_t t)
+{
+    return t > m->first_ns_abs ? t - m->first_ns_abs : 0;
+}
+
+int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
+                          const struct bs_report_input *in)
+{
+    const struct bs_engine_totals *t = bs_engine_totals(e);
+    memset(m, 0, sizeof(*m));
+    m->in = *in;
+    m->first_ns_abs = t->first_ns;
+    m->last_ns_abs = t->last_ns;
+    m->span_ns = t->last_ns - t->first_ns;
+    m->events = t->events;
+
+    uint32_t n;
+    const struct bs_map *maps = bs_engine_maps(e, &n);
+    m->maps = malloc(((size_t)n + 1) * sizeof(*m->maps));
+    if (!m->maps) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bs_map *mp = &maps[i];
+        m->maps_live += !mp->destroyed;
+        m->maps[i] = (struct bs_map_row){mp, mp->implicit ? NULL : bs_reclaim_name(mp->reclaim),
+                                         bs_empty_bytes(&mp->g), mp->g.empty_byte_ns / 1e9};
+    }
+    qsort(m->maps, n, sizeof(*m->maps), by_empty_retention);
+    m->nmaps = n;
+
+    m->maps_created = t->maps_created;
+    m->maps_destroyed = t->maps_destroyed;
+    m->arrays_alloc = t->arrays_alloc;
+    m->arrays_freed = t->arrays_freed;
+    m->arrays_live = t->arrays_live;
+    m->ovf_alloc = t->ovf_alloc;
+    m->ovf_freed = t->ovf_freed;
+    m->ovf_live = t->ovf_live;
+    m->ovf_linked_final = t->all.ovf_buckets;
+    m->bytes_held_peak = t->all.peak_held;
+    m->bytes_held_final = t->all.bytes_held;
+    m->empty_bytes_peak = t->all.peak_empty;
+    m->empty_bytes_final = bs_empty_bytes(&t->all);
+    m->empty_byte_seconds = t->all.empty_byte_ns / 1e9;
+
+    m->deletes = t->deletes;
+    memcpy(m->outcome, t->outcome, sizeof(m->outcome));
+    m->cleared = t->cleared;
+    latency(&m->to_free, &t->freed);
+    latency(&m->to_reuse, &t->reuse);
+    latency(&m->retained_age, &t->retained);
+    m->km_reached = bs_km_median(&t->resolved, &t->retained, &m->km_median);
+    m->km_samples = t->resolved.count + t->retained.count;
+
+    m->lost_events = t->lost_events;
+    m->lost_records = t->lost_records;
+    m->maybe_lost = t->maybe_lost;
+    m->lost = bs_engine_lost_spans(e, &m->nlost);
+    if (m->nlost) {
+        m->lost_first_rel = rel(m, m->lost[0].first_ns);
+        m->lost_first_end_rel = rel(m, m->lost[0].last_ns);
+    }
+    memcpy(m->unmatched, t->unmatched, sizeof(m->unmatched));
+    for (int i = 0; i < BS_UM_COUNT; i++)
+        m->unmatched_total += t->unmatched[i];
+    m->samples = bs_engine_samples(e, &m->nsamples);
+    return 0;
+}
+
+void bs_report_model_free(struct bs_report_model *m)
+{
+    free(m->maps);
+    m->maps = NULL;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h — the report model: every figure any report prints, computed once
+ * from the finished engine (model.c).  The writers (text.c, json.c, csv.c,
+ * svg.c) only format it; docs/report.md defines each figure.
+ *
+ * Times are relative to the first event of the trace unless named *_abs.
+ */
+#ifndef BS_REPORT_MODEL_H
+#define BS_REPORT_MODEL_H
+
+#include <stdint.h>
+
+#include "hist.h"
+#include "lifetime.h"
+#include "reader.h"
+
+/* What the driver knows that the engine does not: the inputs and the
+ * options that shaped the analysis. */
+struct bs_report_input {
+    char *const *paths;
+    int n;
+    enum bs_input_kind kind;
+    uint64_t discarded_events, discarded_packets; /* reported by the trace (CTF) */
+    int truncated;
+    const char *truncated_at;
+    int top;              /* rows of the per-map table */
+    long long filter_pid; /* -1: none */
+    int filter_map_set;
+    uint64_t filter_map;
+    uint64_t since_rel, until_rel; /* 0: none */
+};
+
+/* One latency distribution. */
+struct bs_latency {
+    uint64_t count, p50, p90, p99, p999, max; /* ns; 0 when empty */
+    double mean;                              /* ns; 0 when empty */
+    uint64_t log2_usecs[BS_LOG2_SLOTS];       /* bcc log2 slots of the values in us */
+    int nlog2;                                /* slots used */
+};
+
+/* One map of the per-map tables. */
+struct bs_map_row {
+    const struct bs_map *map;
+    const char *reclaim; /* policy name; NULL if the map was never announced */
+    uint64_t empty_bytes_final;
+    double empty_byte_seconds;
+};
+
+struct bs_report_model {
+    struct bs_report_input in;
+    /* time */
+    uint64_t first_ns_abs, last_ns_abs, span_ns, events;
+    /* allocations and bytes */
+    uint64_t maps_created, maps_destroyed, arrays_alloc, arrays_freed, ovf_alloc, ovf_freed;
+    uint32_t maps_live, arrays_live, ovf_live;
+    int64_t ovf_linked_final; /* overflow buckets linked at end, preallocated included */
+    uint64_t bytes_held_peak, bytes_held_final, empty_bytes_peak, empty_bytes_final;
+    double empty_byte_seconds;
+    /* deletes */
+    uint64_t deletes, outcome[BS_OUTCOMES], cleared;
+    struct bs_latency to_free, to_reuse, retained_age;
+    int km_reached;      /* the Kaplan-Meier survival fell to 1/2 ... */
+    uint64_t km_median;  /* ... at this time to reuse or free */
+    uint64_t km_samples; /* resolved + retained deletes behind it */
+    /* per map, by empty byte-seconds descending (ties: pid, address, seq) */
+    struct bs_map_row *maps;
+    uint32_t nmaps;
+    /* data quality */
+    uint64_t lost_events, lost_records, maybe_lost;
+    const struct bs_lost_span *lost; /* absolute times */
+    uint32_t nlost;
+    uint64_t lost_first_rel, lost_first_end_rel; /* the first span, if any */
+    uint64_t unmatched[BS_UM_COUNT], unmatched_total;
+    /* curves: global gauges over time, absolute times */
+    const struct bs_sample *samples;
+    uint32_t nsamples;
+};
+
+/* Fill m from the finished engine e (which must outlive m) and the inputs.
+ * 0, or -1 when memory runs out. */
+int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
+                          const struct bs_report_input *in);
+void bs_report_model_free(struct bs_report_model *m);
+
+#endif /* BS_REPORT_MODEL_H */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h — the report writers.  Each formats the report model (model.h)
+ * and computes nothing of its own; none changes the engine.
+ */
+#ifndef BS_REPORT_H
+#define BS_REPORT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+#define BS_JSON_SCHEMA "bucketscope-report/1"
+
+void bs_report_text(FILE *out, const struct bs_report_model *m);
+void bs_report_json(FILE *out, const struct bs_report_model *m);
+void bs_report_csv_maps(FILE *out, const struct bs_report_model *m);
+int bs_report_svg(FILE *out, const struct bs_report_model *m);
+
+#endif /* BS_REPORT_H */

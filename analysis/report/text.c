@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * text.c — the terminal report: summary, latency histograms in the layout of
+ * libbpf-tools' print_log2_hist, per-map table, data quality.  Formats the
+ * report model only.
+ */
+#include <inttypes.h>
+
+#include "format.h"
+#include "report.h"
+
+static void percentiles(FILE *out, const struct bs_latency *l)
+{
+    char a[32], b[32], c[32], d[32], m[32];
+    if (!l->count) return;
+    fprintf(out, "  p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n",
+            bs_fmt_ns(l->p50, a, sizeof(a)), bs_fmt_ns(l->p90, b, sizeof(b)),
+            bs_fmt_ns(l->p99, c, sizeof(c)), bs_fmt_ns(l->p999, d, sizeof(d)),
+            bs_fmt_ns(l->max, m, sizeof(m)));
+}
+
+static void latency_section(FILE *out, const char *title, const struct bs_latency *l)
+{
+    fprintf(out, "\n%s: %" PRIu64 " deletes\n", title, l->count);
+    if (!l->count) return;
+    bs_print_log2_hist(out, l->log2_usecs, l->nlog2, "usecs");
+    percentiles(out, l);
+}
+
+static void summary(FILE *out, const struct bs_report_model *m)
+{
+    const struct bs_report_input *in = &m->in;
+    char a[32];
+    fprintf(out, "bucketscope report: %d %s input%s:", in->n, bs_input_kind_name[in->kind],
+            in->n == 1 ? "" : "s");
+    for (int i = 0; i < in->n; i++)
+        fprintf(out, " %s", in->paths[i]);
+    fprintf(out, "\n%" PRIu64 " events over %s", m->events, bs_fmt_ns(m->span_ns, a, sizeof(a)));
+    if (in->filter_pid >= 0) fprintf(out, ", pid %lld only", in->filter_pid);
+    if (in->filter_map_set) fprintf(out, ", map 0x%" PRIx64 " only", in->filter_map);
+    if (in->since_rel) fprintf(out, ", since +%s", bs_fmt_ns(in->since_rel, a, sizeof(a)));
+    if (in->until_rel) fprintf(out, ", until +%s", bs_fmt_ns(in->until_rel, a, sizeof(a)));
+    fprintf(out, "\n\n");
+    fprintf(out, "%-18s %12s %12s %12s\n", "", "allocated", "freed", "live at end");
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "maps", m->maps_created,
+            m->maps_destroyed, m->maps_live);
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "bucket arrays", m->arrays_alloc,
+            m->arrays_freed, m->arrays_live);
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "overflow buckets", m->ovf_alloc,
+            m->ovf_freed, m->ovf_live);
+    fprintf(out,
+            "  (overflow buckets: individually allocated ones; %" PRId64
+            " overflow buckets linked at end, preallocated included)\n\n",
+            m->ovf_linked_final);
+    fprintf(out, "%-18s %12s %12s\n", "", "peak", "final");
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "bytes held", m->bytes_held_peak,
+            m->bytes_held_final);
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "empty-slot bytes", m->empty_bytes_peak,
+            m->empty_bytes_final);
+    fprintf(out, "empty retention: %.6f byte-seconds\n", m->empty_byte_seconds);
+    fprintf(out,
+            "\ndeletes: %" PRIu64 "   reused %" PRIu64 "   freed %" PRIu64
+            "   retained (censored) %" PRIu64 "   unresolved %" PRIu64 "\n",
+            m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
+            m->outcome[BS_UNRESOLVED]);
+    fprintf(out, "entries removed by clear (not deletes): %" PRIu64 "\n", m->cleared);
+}
+
+static void censored(FILE *out, const struct bs_report_model *m)
+{
+    char a[32], b[32];
+    const struct bs_latency *age = &m->retained_age;
+    fprintf(out, "\nretained deletes (censored at trace end): %" PRIu64 "\n", age->count);
+    if (age->count)
+        fprintf(out, "  age at end: p50 %s   max %s\n", bs_fmt_ns(age->p50, a, sizeof(a)),
+                bs_fmt_ns(age->max, b, sizeof(b)));
+    if (m->km_reached)
+        fprintf(out, "Kaplan-Meier median time to reuse or free (censored included): %s\n",
+                bs_fmt_ns(m->km_median, a, sizeof(a)));
+    else if (m->km_samples)
+        fprintf(out, "Kaplan-Meier median time to reuse or free (censored included): not reached "
+                     "(over half of the deletes still retained)\n");
+}
+
+static void per_map(FILE *out, const struct bs_report_model *rm)
+{
+    uint32_t n = rm->nmaps < (uint32_t)rm->in.top ? rm->nmaps : (uint32_t)rm->in.top;
+    fprintf(out, "\ntop %u of %u maps by empty byte-seconds\n", n, rm->nmaps);
+    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %8s %8s\n", "PID", "MAP", "TYPE",
+            "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED", "FREED",
+            "RETAINED");
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bs_map_row *row = &rm->maps[i];
+        const struct bs_map *m = row->map;
+        char addr[24];
+        snprintf(addr, sizeof(addr), "0x%" PRIx64 "%s", m->addr, m->seq ? "'" : "");
+        fprintf(out,
+                "%-8u %-18s %-16.16s %-7s %12" PRIu64 " %12" PRIu64 " %14.6f %8" PRIu64 " %8" PRIu64
+                " %8" PRIu64 " %8" PRIu64 "\n",
+                m->pid, addr, m->type_name[0] ? m->type_name : "?",
+                row->reclaim ? row->reclaim : "?", m->g.peak_held, m->g.bytes_held,
+                row->empty_byte_seconds, m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED],
+                m->outcome[BS_RETAINED]);
+    }
+}
+
+static void data_quality(FILE *out, const struct bs_report_model *m)
+{
+    const struct bs_report_input *in = &m->in;
+    char a[32], b[32];
+    fprintf(out, "\ndata quality\n");
+    fprintf(out, "  lost events: %" PRIu64 " (%" PRIu64 " lost records, %u time spans)",
+            m->lost_events, m->lost_records, m->nlost);
+    if (m->nlost)
+        fprintf(out, "; first span +%s .. +%s", bs_fmt_ns(m->lost_first_rel, a, sizeof(a)),
+                bs_fmt_ns(m->lost_first_end_rel, b, sizeof(b)));
+    fprintf(out, "\n  deletes whose interval overlaps a lost span (may be wrong): %" PRIu64 "\n",
+            m->maybe_lost);
+    if (in->kind == BS_INPUT_CTF)
+        fprintf(out,
+                "  discarded events (reported by the trace): %" PRIu64
+                ", discarded packets: %" PRIu64 "\n",
+                in->discarded_events, in->discarded_packets);
+    fprintf(out, "  unmatched events: %" PRIu64 "\n", m->unmatched_total);
+    for (int i = 0; i < BS_UM_COUNT; i++)
+        if (m->unmatched[i])
+            fprintf(out, "    %-22s %10" PRIu64 "  %s\n", bs_unmatched_name[i], m->unmatched[i],
+                    bs_unmatched_desc[i]);
+    if (in->truncated)
+        fprintf(out, "  INPUT TRUNCATED (--allow-truncated): analysed up to %s\n",
+                in->truncated_at);
+}
+
+void bs_report_text(FILE *out, const struct bs_report_model *m)
+{
+    summary(out, m);
+    latency_section(out, "delete -> free latency", &m->to_free);
+    latency_section(out, "delete -> reuse latency", &m->to_reuse);
+    censored(out, m);
+    per_map(out, m);
+    data_quality(out, m);
+}
