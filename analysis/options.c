@@ -203,7 +203,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             printf("%s%s", bs_usage_line, help_text);
             exit(0);
         case O_VERSION:
-            printf("bucketscope-report 0.1 (%s)\n", BS_JSON_SCHEMA);
+            printf("bucketscope-report " BS_VERSION " (%s)\n", BS_JSON_SCHEMA);
             exit(0);
         default: {
             char msg[128];

@@ -326,7 +326,7 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
 
     struct hmap_native_file_header h = hmap_native_file_header_make(
-        "bucketscope-record " BS_VERSION_MAJOR_MINOR " bpf", pid, now_ns());
+        "bucketscope-record " BS_VERSION " bpf", pid, now_ns());
     if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
     r->bytes = sizeof(h);
     return 0;
