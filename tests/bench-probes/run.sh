@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh — probe-overhead benchmark (issue #3); not part of `make test`.
+# run.sh — probe-overhead benchmark (docs/tracing-stack.md §8); not part of `make test`.
 #
 #   tests/bench-probes/run.sh [BUILD_DIR] [REPS]        (root, for LTTng and bpftrace)
 #
@@ -46,7 +46,7 @@ pin=
 pin_note=unpinned
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then pin="taskset -c 1"; pin_note="pinned to CPU 1"; fi
 bare=$build/tests/bench-probes/bench_lttng_bare
-dump=$build/tests/probes/hmtrace_dump
+dump=$build/tests/lib/hmtrace_dump
 work=$(mktemp -d /tmp/hmap-bench.XXXXXX)
 recfile=/dev/shm/hmap-bench-$$.hmtrace # tmpfs: measure CPU cost, not the disk
 trap 'lttng destroy -a >/dev/null 2>&1 || true; [ -z "${sd_pid:-}" ] || kill "$sd_pid" 2>/dev/null || true; rm -rf "$work" "$recfile"' EXIT

@@ -34,7 +34,7 @@ build=$1 src=$2
 lib=$build/libmap/libhmap.so
 wl=$build/tests/probes/probes_workload
 wls=$build/tests/probes/probes_workload_static
-dump=$build/tests/probes/hmtrace_dump
+dump=$build/tests/lib/hmtrace_dump
 check=$build/tests/probes/hmtrace_check
 work=$(mktemp -d /tmp/hmap-equiv.XXXXXX)
 echo "work dir: $work"
