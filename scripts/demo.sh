@@ -76,47 +76,40 @@ try_bpf() {
 }
 
 # ---- 2. LTTng ------------------------------------------------------------------
-# Runs in its own mount namespace as root (tmpfs over /var/run/lttng and
-# /dev/shm), so the session daemon started here is private to the demo.
-lttng_session() { # out-dir churn ticks
-  local dir=$1 churn=$2 ticks=$3 rc
-  if [ "$(id -u)" = 0 ]; then
-    mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; } || return 1
-    mount -t tmpfs none /dev/shm || return 1
-    lttng-sessiond --daemonize --no-kernel >/dev/null 2>&1 || return 1
-    demo_spid=$(cat /var/run/lttng/lttng-sessiond.pid)
-  else
-    export LTTNG_HOME=$dir/lttng-home
-    mkdir -p "$LTTNG_HOME"
-    lttng-sessiond --daemonize >/dev/null 2>&1 || return 1
-    demo_spid=$(cat "$LTTNG_HOME/.lttng/lttng-sessiond.pid")
-  fi
+# scripts/lib/lttng_session.sh: as root, a root session daemon in its own
+# mount namespace (tmpfs over /var/run/lttng and /dev/shm), so the daemon
+# started here is private to the demo; otherwise a per-user daemon with a
+# fresh LTTNG_HOME.  Either way it is stopped by its pid when this ends.
+lttng_helper=$(realpath scripts/lib/lttng_session.sh)
+lttng_session() { # helper out-dir churn ticks
+  local helper=$1 dir=$2 churn=$3 ticks=$4 rc
+  . "$helper" || return 1
   # Global, not local: the EXIT trap runs after this function has returned.
-  trap 'kill "$demo_spid" 2>/dev/null' EXIT
+  trap lttng_daemon_stop EXIT
+  lttng_daemon_start >/dev/null 2>&1 || return 1
   rm -rf "$dir/lttng-trace"
-  lttng create demo --output="$dir/lttng-trace" >/dev/null &&
-    lttng enable-channel -u --subbuf-size=4M --num-subbuf=8 ch >/dev/null &&
-    lttng enable-event -u -c ch 'hmap:*' >/dev/null &&
-    lttng add-context -u -t vpid -t vtid >/dev/null &&
-    lttng start >/dev/null || return 1
+  lttng_session_start demo "$dir/lttng-trace" --subbuf-size=4M --num-subbuf=8 || return 1
   HMAP_LTTNG=1 LTTNG_UST_REGISTER_TIMEOUT=-1 "$churn" "$ticks" >"$dir/churn.out"
   rc=$?
-  lttng stop >/dev/null && lttng destroy >/dev/null || return 1
+  lttng_session_stop || return 1
   return $rc
 }
 
 try_lttng() {
-  if ! command -v lttng >/dev/null || ! command -v lttng-sessiond >/dev/null; then
-    say "LTTng skipped: lttng-tools is not installed"; return 1
+  local missing
+  if missing=$(. "$lttng_helper" && lttng_session_why_not); then
+    say "LTTng skipped: $missing (lttng-tools)"; return 1
   fi
   if [ -z "$(find "$BUILD" -name libhmap-lttng.so -print -quit)" ]; then
     say "LTTng skipped: the provider libhmap-lttng.so is not built"; return 1
   fi
   say "recording with an LTTng-UST session (hmap:* events) -> $out/lttng-trace"
+  # As root, in a private mount namespace; the helper refuses otherwise.
   local runner=(bash -c)
-  [ "$(id -u)" = 0 ] && runner=(unshare -m --propagation private bash -c)
-  if "${runner[@]}" "$(declare -f lttng_session); lttng_session \"\$@\"" _ "$out" "$(realpath "$churn")" "$TICKS" \
-       2>"$out/lttng.err" && [ -d "$out/lttng-trace" ]; then
+  [ "$(id -u)" = 0 ] && runner=(lttng_session_unshare bash -c)
+  if (. "$lttng_helper" && "${runner[@]}" "$(declare -f lttng_session); lttng_session \"\$@\"" _ \
+        "$lttng_helper" "$out" "$(realpath "$churn")" "$TICKS") 2>"$out/lttng.err" &&
+     [ -d "$out/lttng-trace" ]; then
     trace=$out/lttng-trace
     return 0
   fi

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh — probe-overhead benchmark (issue #3); not part of `make test`.
+# run.sh — probe-overhead benchmark (docs/tracing-stack.md §8); not part of `make test`.
 #
 #   tests/bench-probes/run.sh [BUILD_DIR] [REPS]        (root, for LTTng and bpftrace)
 #
@@ -29,6 +29,7 @@ none=${HMAP_BENCH_NONE_BUILD:-$build-none}
 ops=2000000
 lt_ops=1000000
 bt_ops=20000
+. "$src/scripts/lib/lttng_session.sh"
 
 if [ "${HMAP_BENCH_INNER:-}" != 1 ]; then
     [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (LTTng root daemon, bpftrace)" >&2; exit 1; }
@@ -37,8 +38,8 @@ if [ "${HMAP_BENCH_INNER:-}" != 1 ]; then
         -DBS_SKIP_DIRS="bpf;analysis;cli;examples;tests" >/dev/null
     cmake --build "$none" -j2 --target hmap >/dev/null
     cmake --build "$build" -j2 --target bench_probes bench_lttng_bare hmtrace_dump hmap_lttng >/dev/null
-    HMAP_BENCH_INNER=1 exec unshare -m --propagation private "$0" "$build" "$reps"
 fi
+lttng_session_enter_ns HMAP_BENCH_INNER "$0" "$build" "$reps"
 
 bench=$build/tests/bench-probes/bench_probes
 # The timed process runs on CPU 1 (daemons and tracers may use the other).
@@ -46,10 +47,10 @@ pin=
 pin_note=unpinned
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then pin="taskset -c 1"; pin_note="pinned to CPU 1"; fi
 bare=$build/tests/bench-probes/bench_lttng_bare
-dump=$build/tests/probes/hmtrace_dump
+dump=$build/tests/lib/hmtrace_dump
 work=$(mktemp -d /tmp/hmap-bench.XXXXXX)
 recfile=/dev/shm/hmap-bench-$$.hmtrace # tmpfs: measure CPU cost, not the disk
-trap 'lttng destroy -a >/dev/null 2>&1 || true; [ -z "${sd_pid:-}" ] || kill "$sd_pid" 2>/dev/null || true; rm -rf "$work" "$recfile"' EXIT
+trap 'lttng_daemon_stop; rm -rf "$work" "$recfile"' EXIT
 
 ns() { "$@" | awk '{ print $2 }'; }
 # stats FILE -> "median min max" of the numbers in FILE
@@ -98,16 +99,10 @@ epo=$(awk -v e="$events" -v o="$ops" 'BEGIN { printf "%.4f", e / o }')
 rm -f "$recfile"
 
 echo "LTTng session, $reps runs of $lt_ops ops and of $lt_ops bare events" >&2
-mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
-mount -t tmpfs none /dev/shm 2>/dev/null || true
-export LTTNG_HOME=/var/run/lttng LTTNG_UST_REGISTER_TIMEOUT=-1
-lttng-sessiond --daemonize --no-kernel
-sd_pid=$(cat /var/run/lttng/lttng-sessiond.pid)
-lttng create bench --output="$work/ctf" >/dev/null
-lttng enable-channel -u --subbuf-size=4M --num-subbuf=8 ch >/dev/null
-lttng enable-event -u -c ch 'hmap:*' >/dev/null
-lttng enable-event -u -c ch 'hmap_bench:*' >/dev/null
-lttng start >/dev/null
+export LTTNG_UST_REGISTER_TIMEOUT=-1
+lttng_daemon_start
+lttng_session_start bench "$work/ctf" --subbuf-size=4M --num-subbuf=8 \
+    --event='hmap:*' --event='hmap_bench:*' --no-ids
 : >"$work/lt"; : >"$work/bare"
 i=0
 while [ $i -lt "$reps" ]; do
@@ -115,10 +110,9 @@ while [ $i -lt "$reps" ]; do
     ns $pin "$bare" --events $lt_ops >>"$work/bare"
     i=$((i + 1))
 done
-lttng stop >/dev/null
+lttng_session_stop
+lttng_daemon_stop
 discarded=$(babeltrace2 "$work/ctf" -c sink.utils.dummy 2>&1 | grep -io 'discarded [0-9]* events\|[0-9]* discarded events' | head -1 || true)
-lttng destroy >/dev/null
-kill "$sd_pid"; sd_pid=
 
 echo "bpftrace attached, 3 runs of $bt_ops ops" >&2
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true

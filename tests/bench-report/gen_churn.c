@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hmap_native.h"
+#include "hmap_native_write.h"
 
 #define MAX_MAPS 1024
 #define NTHREADS 4
@@ -211,13 +212,8 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 1;
     }
-    struct hmap_native_file_header fh = {.magic = HMAP_NATIVE_MAGIC,
-                                         .version = HMAP_NATIVE_VERSION,
-                                         .header_size = sizeof(fh),
-                                         .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
-                                         .max_event_id = HMAP_EVENT_MAX_ID,
-                                         .pid = 777,
-                                         .producer = "gen_churn (bench)"};
+    /* A synthetic process 777 whose clock starts at 0. */
+    struct hmap_native_file_header fh = hmap_native_file_header_make("gen_churn (bench)", 777, 0);
     fwrite(&fh, sizeof(fh), 1, out);
     static struct map maps[MAX_MAPS];
     for (int i = 0; i < nmaps; i++) {

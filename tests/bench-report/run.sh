@@ -13,6 +13,7 @@
 #    by bucketscope-report; the ratio of their times is the CTF overhead.
 # Prints a markdown table.  Needs ~3 GB free in $TMPDIR (default /tmp).
 set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 nat=${2:-50000000} nctf=${3:-5000000}
 bin=$build/analysis/bucketscope-report
 gen=$build/tests/bench-report/bench_report_gen_churn
@@ -37,29 +38,26 @@ parse() { # stats file, label
 }
 parse "$work/native.stats" "native file (${size} MiB)"
 
-if [ "$(id -u)" != 0 ] || ! command -v lttng-sessiond >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then
+. "$src/scripts/lib/lttng_session.sh"
+if [ "$(id -u)" != 0 ] || lttng_session_why_not >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then
     echo "(CTF comparison skipped: needs root, lttng-tools and bench_report_replay)"
     exit 0
 fi
 "$gen" "$work/small.hmt" "$nctf" >/dev/null
 "$bin" --no-progress --stats "$work/small.hmt" >/dev/null 2>"$work/small.stats"
-# A private LTTng session daemon in its own mount namespace.
-BS_WORK=$work BS_BUILD=$build unshare -m --propagation private sh -c '
+# A private LTTng session daemon in its own mount namespace
+# (scripts/lib/lttng_session.sh); blocking channel: nothing discarded.
+BS_WORK=$work BS_BUILD=$build BS_LTTNG_SESSION=$src/scripts/lib/lttng_session.sh \
+    lttng_session_unshare sh -c '
     set -eu
-    mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
-    mount -t tmpfs none /dev/shm
-    export LTTNG_HOME=/var/run/lttng LTTNG_UST_ALLOW_BLOCKING=1 LTTNG_UST_REGISTER_TIMEOUT=-1
-    lttng-sessiond --daemonize --no-kernel
-    sd=$(cat /var/run/lttng/lttng-sessiond.pid)
-    lttng create bench --output="$BS_WORK/ctf" >/dev/null
-    lttng enable-channel -u --subbuf-size=4M --num-subbuf=8 --blocking-timeout=inf ch >/dev/null
-    lttng enable-event -u -c ch "hmap:*" >/dev/null
-    lttng add-context -u -t vpid -t vtid >/dev/null
-    lttng start >/dev/null
+    . "$BS_LTTNG_SESSION"
+    trap lttng_daemon_stop EXIT
+    export LTTNG_UST_ALLOW_BLOCKING=1 LTTNG_UST_REGISTER_TIMEOUT=-1
+    lttng_daemon_start
+    lttng_session_start bench "$BS_WORK/ctf" --subbuf-size=4M --num-subbuf=8 --blocking
     "$BS_BUILD/tests/bench-report/bench_report_replay" "$BS_WORK/small.hmt" >/dev/null
-    lttng stop >/dev/null
-    lttng destroy >/dev/null
-    kill "$sd"'
+    lttng_session_stop
+    lttng_daemon_stop'
 # CPU seconds (user + sys) of each: less disturbed than wall time by other load.
 /usr/bin/time -f "%U %S %e" -o "$work/bare.time" "$build/tests/bench-report/bench_report_bare_decode" "$work/ctf" >"$work/bare.txt"
 /usr/bin/time -f "%U %S %e" -o "$work/ctf.time" "$bin" --no-progress --stats "$work/ctf" >/dev/null 2>"$work/ctf.stats"

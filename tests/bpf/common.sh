@@ -5,6 +5,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIPPED: $*"; exit 77; }
+# A native trace as "<event> <field>=<value> ..." lines (tests/lib/hmtrace_dump.c,
+# --fields; --ts, --norm, --summary pass through).
+dump() { "$DUMP" --fields "$@"; }
 
 need_bpf() {
     [ "$(id -u)" = 0 ] || skip "not root: attaching BPF to uprobes needs root"

@@ -5,7 +5,7 @@
  * expose any packing error: full 64-bit words, u32 values with the top bit
  * set, u8 values above 127, a type name longer than its field.
  *
- *   synth_probes --expect N     print the lines hmtrace_dump must show for N rounds
+ *   synth_probes --expect N     print the lines `hmtrace_dump --fields` must show for N rounds
  *   synth_probes [--wait] N     fire N rounds of all ten events; with --wait,
  *                               print "ready" and fire only after SIGUSR1
  *

@@ -19,14 +19,14 @@ grep -q "$((ROUNDS * 10)) events, .* 0 lost" rec.log || fail "summary does not s
 [ -f fields.trace ] || fail "no output file"
 ls | grep -q '\.tmp\.' && fail "temporary file left behind"
 
-"$DUMP" fields.trace >got.txt || fail "dump failed"
+dump fields.trace >got.txt || fail "dump failed"
 "$SYNTH" --expect "$ROUNDS" >want.txt
 diff -u want.txt got.txt >diff.txt || { head -40 diff.txt; fail "recorded fields differ from fired fields"; }
-"$DUMP" --summary fields.trace | grep -qx "records=$((ROUNDS * 10)) events=$((ROUNDS * 10)) lost=0 lost_records=0" ||
-    fail "summary: $("$DUMP" --summary fields.trace)"
+dump --summary fields.trace | grep -qx "records=$((ROUNDS * 10)) events=$((ROUNDS * 10)) lost=0 lost_records=0" ||
+    fail "summary: $(dump --summary fields.trace)"
 
 # One process, one thread; timestamps non-decreasing and after the file's start.
-"$DUMP" --ts fields.trace | awk '
+dump --ts fields.trace | awk '
     NR == 1 { pid = $2; if ($2 != $3) bad = "tid != pid in a single-threaded program" }
     { if ($2 != pid) bad = "pid changes"; if ($1 < prev) bad = "timestamps go backwards"; prev = $1 }
     END { if (bad) { print bad; exit 1 } }' || fail "header fields implausible"

@@ -33,7 +33,7 @@ cat rec.log
 [ "$rc" = 3 ] || fail "exit $rc, want 3 (recorded with losses)"
 grep -q 'LOST [1-9][0-9]* (ring full [1-9]' rec.log || fail "summary does not report ring-full losses"
 [ -f loss.trace ] || fail "lossy recording left no file"
-sum=$("$DUMP" --summary loss.trace) || fail "lossy file does not parse"
+sum=$(dump --summary loss.trace) || fail "lossy file does not parse"
 echo "$sum"
 events=$(echo "$sum" | sed 's/.*events=\([0-9]*\).*/\1/')
 lost=$(echo "$sum" | sed 's/.*lost=\([0-9]*\).*/\1/')
@@ -44,6 +44,6 @@ lrecs=$(echo "$sum" | sed 's/.*lost_records=\([0-9]*\).*/\1/')
 grep -q "LOST $lost " rec.log || fail "printed loss differs from the file's ($lost)"
 # What was recorded is intact: the first events fired, in order.
 "$SYNTH" --expect "$ROUNDS" | head -n "$events" >want.txt
-"$DUMP" loss.trace | grep -v '^lost ' >got.txt
+dump loss.trace | grep -v '^lost ' >got.txt
 diff -u want.txt got.txt >/dev/null || { diff -u want.txt got.txt | head; fail "recorded events are not the first ones fired"; }
 echo "PASS: $lost of $((ROUNDS * 10)) lost, counted in $lrecs lost records"

@@ -18,7 +18,7 @@ start_recorder -l "$SYNTH" -p "$SP" -o synth.trace
 kill -USR1 "$SP"
 wait_for "$REC_PID" "$WAIT_SECS"
 [ "$WAIT_RC" = 0 ] || { cat "$WORK/rec.log"; fail "recorder exit $WAIT_RC"; }
-"$DUMP" synth.trace >got.txt || fail "dump failed"
+dump synth.trace >got.txt || fail "dump failed"
 "$SYNTH" --expect 20 >want.txt
 diff -u want.txt got.txt >/dev/null || { diff -u want.txt got.txt | head -20; fail "-p recording differs"; }
 
@@ -34,7 +34,7 @@ wait_for "$REC_PID" "$WAIT_SECS"
 cat "$WORK/rec.log"
 [ "$WAIT_RC" = 0 ] || fail "recorder exit $WAIT_RC"
 grep -q "len=$((N - N / 2))" work.out || fail "workload did not finish: $(cat work.out)"
-"$DUMP" work.trace >work.txt || fail "dump failed"
+dump work.trace >work.txt || fail "dump failed"
 awk -v n="$N" '
     $1 == "map_create" { creates++ }
     $1 == "map_destroy" { destroys++; split($3, c, "="); count = c[2] }
@@ -57,8 +57,8 @@ awk -v n="$N" '
 # The in-process recorder saw the same process from its start; the program
 # touches no map before the signal, so both recordings must be identical.
 wait "$WP"
-"$DUMP" --ts work.inproc | cut -d' ' -f2- >inproc.txt || fail "in-process trace does not parse"
-"$DUMP" --ts work.trace | cut -d' ' -f2- >bpf.txt
+dump --ts work.inproc | cut -d' ' -f2- >inproc.txt || fail "in-process trace does not parse"
+dump --ts work.trace | cut -d' ' -f2- >bpf.txt
 diff -u inproc.txt bpf.txt >/dev/null ||
     { diff -u inproc.txt bpf.txt | head -20; fail "-p recording differs from the in-process recording"; }
 
@@ -87,13 +87,13 @@ for attempt in 1 2 3 4 5; do
     kill "$BP"
     wait "$BP" 2>/dev/null
     cat busy.log
-    sum=$("$DUMP" --summary busy.trace) || fail "busy trace does not parse"
+    sum=$(dump --summary busy.trace) || fail "busy trace does not parse"
     if [ "$rc" = 3 ]; then
         lost=$(sed -n 's/.*LOST \([0-9]*\) .*/\1/p' busy.log)
         [ -n "$lost" ] || fail "exit 3 without a LOST count in the summary"
         echo "$sum" | grep -q "lost=$lost " || fail "summary says LOST $lost, the file holds: $sum"
         if grep -q 'attach window [1-9]' busy.log; then
-            "$DUMP" busy.trace | head -1 | grep -q '^lost count=[1-9]' || fail "no lost record first in the file"
+            dump busy.trace | head -1 | grep -q '^lost count=[1-9]' || fail "no lost record first in the file"
             seen=1
             break
         fi

@@ -47,7 +47,7 @@ use_private_lib
 N=3000
 "$RECORD" -l "$PLIB" -o ref.trace -- "${RUN_PRIVATE[@]}" "$PID_WORKLOAD" "$N" --now >/dev/null 2>rec.log ||
     { cat rec.log; fail "reference recording failed"; }
-"$DUMP" ref.trace | awk '{ n[$1]++ } END { for (e in n) print e, n[e] }' | sort >want.txt
+dump ref.trace | awk '{ n[$1]++ } END { for (e in n) print e, n[e] }' | sort >want.txt
 bpftrace_around count2.out "$SCRIPTS/count.bt" "$PLIB" "${RUN_PRIVATE[@]}" "$PID_WORKLOAD" "$N" --now
 sed -n 's/^@hits\[usdt:.*:hmap:\(.*\)\]: \([0-9]*\)$/\1 \2/p' count2.out | sort >got.txt
 diff -u want.txt got.txt || fail "count.bt counts differ from the recorded trace"

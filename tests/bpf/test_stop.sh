@@ -25,11 +25,11 @@ wait_for "$REC_PID" "$WAIT_SECS"
 stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 cat rec.log
 [ "$WAIT_RC" = 0 ] || fail "system-wide recorder exit $WAIT_RC after SIGINT"
-"$DUMP" wide.trace >wide.txt || fail "system-wide trace does not parse"
+dump wide.trace >wide.txt || fail "system-wide trace does not parse"
 creates=$(grep -c '^map_create ' wide.txt)
 inserts=$(grep -c '^tophash_write .* cause=0$' wide.txt)
 [ "$creates" = 1 ] && [ "$inserts" = "$N" ] || fail "system-wide: $creates map_create, $inserts inserts"
-"$DUMP" --ts wide.trace | awk '$2 == 0 { exit 1 }' || fail "a record has pid 0"
+dump --ts wide.trace | awk '$2 == 0 { exit 1 }' || fail "a record has pid 0"
 
 # --- -d ---
 # A -d 0.5 run is an attach, 0.5 s of recording and a stop, each of which
@@ -43,7 +43,7 @@ rc=$WAIT_RC
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" = 0 ] || { cat dur.log; fail "-d 0.5: exit $rc"; }
 [ "$ms" -lt "$limit_ms" ] || fail "-d 0.5 took $ms ms (attach took $attach_ms ms, stop $stop_ms ms)"
-"$DUMP" --summary dur.trace >/dev/null || fail "-d trace does not parse"
+dump --summary dur.trace >/dev/null || fail "-d trace does not parse"
 
 # --- launch mode, SIGTERM forwarded to the command ---
 # The sleep outlasts any delay before the SIGTERM: it must die of the signal.
@@ -53,6 +53,6 @@ wait_for "$REC_PID" "$WAIT_SECS"
 cat rec.log
 [ "$WAIT_RC" = 0 ] || fail "launch mode: exit $WAIT_RC after SIGTERM"
 grep -q 'sleep was killed by signal 15' rec.log || fail "SIGTERM was not passed to the command"
-"$DUMP" --summary term.trace >/dev/null || fail "launch-mode trace does not parse"
+dump --summary term.trace >/dev/null || fail "launch-mode trace does not parse"
 ls | grep -q '\.tmp\.' && fail "temporary file left behind"
 echo "PASS: clean stop on SIGINT, -d and command exit"

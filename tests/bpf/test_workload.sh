@@ -26,9 +26,9 @@ compare_same_run() {    # compare_same_run LABEL LIBPATH PROGRAM
     cat "$label.log"
     [ "$rc" = 0 ] || fail "$label: recorder exit $rc"
     grep -q ' 0 lost' "$label.log" || fail "$label: recorder reports losses"
-    "$DUMP" --summary "$label.inproc" | grep -q ' lost=0 ' || fail "$label: in-process recorder lost events"
-    "$DUMP" --ts "$label.bpf" | cut -d' ' -f2- >"$label.bpf.txt" || fail "$label: BPF trace does not parse"
-    "$DUMP" --ts "$label.inproc" | cut -d' ' -f2- >"$label.inproc.txt" || fail "$label: in-process trace does not parse"
+    dump --summary "$label.inproc" | grep -q ' lost=0 ' || fail "$label: in-process recorder lost events"
+    dump --ts "$label.bpf" | cut -d' ' -f2- >"$label.bpf.txt" || fail "$label: BPF trace does not parse"
+    dump --ts "$label.inproc" | cut -d' ' -f2- >"$label.inproc.txt" || fail "$label: in-process trace does not parse"
     local n
     n=$(wc -l <"$label.inproc.txt")
     [ "$n" -gt 1000 ] || fail "$label: only $n events in the in-process trace"
@@ -44,7 +44,7 @@ fi
 
 # A separate run: same sequence once addresses are normalized.
 "$RECORD" -l "$LIB" -o run2.bpf -- "$WORKLOAD" >/dev/null 2>run2.log || { cat run2.log; fail "second run failed"; }
-"$DUMP" --norm shared.inproc >a.txt
-"$DUMP" --norm run2.bpf >b.txt
+dump --norm shared.inproc >a.txt
+dump --norm run2.bpf >b.txt
 diff -u a.txt b.txt >/dev/null || { diff -u a.txt b.txt | head -20; fail "separate run differs after normalization"; }
 echo "PASS: BPF recording == in-process recording, zero lost"

@@ -16,33 +16,31 @@
 #
 # Isolation: the test re-executes itself in a private mount namespace with
 # tmpfs over /var/run/lttng and /dev/shm, so its root session daemon neither
-# sees nor disturbs a system one (tracing-stack.md §5.4).
+# sees nor disturbs a system one (docs/tracing-stack.md §5.4;
+# scripts/lib/lttng_session.sh).
 #
 # usage: equivalence.sh BUILD_DIR SOURCE_DIR
 set -eu
 skip() { echo "SKIPPED: $*"; exit 77; }
+build=$1 src=$2
+. "$src/scripts/lib/lttng_session.sh"
 
 if [ "${HMAP_EQ_INNER:-}" != 1 ]; then
     [ "$(id -u)" = 0 ] || skip "needs root (bpftrace, root lttng-sessiond in a private namespace)"
-    for t in bpftrace lttng lttng-sessiond babeltrace2 unshare; do
-        command -v $t >/dev/null || skip "$t not installed"
-    done
-    HMAP_EQ_INNER=1 exec unshare -m --propagation private "$0" "$@"
+    command -v bpftrace >/dev/null || skip "bpftrace not installed"
+    lttng_session_require babeltrace2
 fi
+lttng_session_enter_ns HMAP_EQ_INNER "$0" "$@"
 
-build=$1 src=$2
 lib=$build/libmap/libhmap.so
 wl=$build/tests/probes/probes_workload
 wls=$build/tests/probes/probes_workload_static
-dump=$build/tests/probes/hmtrace_dump
+dump=$build/tests/lib/hmtrace_dump
 check=$build/tests/probes/hmtrace_check
 work=$(mktemp -d /tmp/hmap-equiv.XXXXXX)
 echo "work dir: $work"
 
-mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
-mount -t tmpfs none /dev/shm
 [ -e /sys/kernel/tracing/uprobe_events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
-export LTTNG_HOME=/var/run/lttng
 
 # Waits below that end by themselves (bpftrace attaching, catching up) give
 # up only after this long: a loaded machine can take tens of seconds.
@@ -65,13 +63,10 @@ stop_bpftrace() {
     wait "$1" 2>/dev/null || true
 }
 
-bt_pid= sd_pid=
+bt_pid=
 cleanup() {
     [ -z "$bt_pid" ] || stop_bpftrace "$bt_pid"
-    if [ -n "$sd_pid" ]; then
-        lttng destroy -a >/dev/null 2>&1 || true
-        kill "$sd_pid" 2>/dev/null || true
-    fi
+    lttng_daemon_stop
 }
 trap cleanup EXIT
 
@@ -103,13 +98,8 @@ echo "bpftrace attached after $n warm-up runs"
 warm_lines=$(wc -l <"$work/bpftrace.out")
 
 # ---- LTTng session: root daemon, in this namespace only. ----
-lttng-sessiond --daemonize --no-kernel
-sd_pid=$(cat /var/run/lttng/lttng-sessiond.pid)
-lttng create equiv --output="$work/ctf" >/dev/null
-lttng enable-channel -u --subbuf-size=1M --num-subbuf=8 ch >/dev/null
-lttng enable-event -u -c ch 'hmap:*' >/dev/null
-lttng add-context -u -t vpid -t vtid >/dev/null
-lttng start >/dev/null
+lttng_daemon_start
+lttng_session_start equiv "$work/ctf" --subbuf-size=1M --num-subbuf=8
 
 # ---- The recorded run. ----
 # An app gives up waiting for the session daemon after 3 s by default and
@@ -126,9 +116,8 @@ provider=$build/libmap/libhmap-lttng.so
 env $reg LD_PRELOAD="$provider" HMAP_TRACE="$work/preload.hmtrace" "$wl" >/dev/null
 env $reg LD_PRELOAD="$provider" HMAP_TRACE="$work/static.hmtrace" "$wls" >/dev/null
 
-lttng stop >/dev/null
-lttng destroy >/dev/null
-kill "$sd_pid"; sd_pid=
+lttng_session_stop
+lttng_daemon_stop
 
 "$dump" "$work/run.hmtrace" >"$work/native.hmev"
 pid=$(awk '$1 == "HMEV" { print $3; exit }' "$work/native.hmev")

@@ -14,7 +14,7 @@ build=$1
 lib=$build/libmap/libhmap.so
 wl=$build/tests/probes/probes_workload
 wls=$build/tests/probes/probes_workload_static
-dump=$build/tests/probes/hmtrace_dump
+dump=$build/tests/lib/hmtrace_dump
 
 if [ "${HMAP_NOLT_INNER:-}" != 1 ]; then
     for f in "$lib" "$wls"; do

@@ -3,7 +3,7 @@
  * (hmap_trace.h), reading back the files it writes with the strict reader.
  */
 #define _GNU_SOURCE
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cunit_util.h"
 #include "hmap.h"
 #include "hmap_trace.h"
 #include "hmtrace_read.h"
@@ -243,24 +244,25 @@ static void test_lost_records(void)
     CU_ASSERT_EQUAL(s.total + s.lost, full.total);
 }
 
-int main(void)
+static void add_suites(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    CU_initialize_registry();
     CU_pSuite su = CU_add_suite("recorder", NULL, NULL);
     CU_add_test(su, "start, stop, errors, file contents", test_start_stop);
     CU_add_test(su, "same workload, same events", test_restart_same_events);
     CU_add_test(su, "threads: exit flush and stop flush", test_threads);
     CU_add_test(su, "lost records when the file cannot grow", test_lost_records);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
+}
+
+int main(int argc, char **argv)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    int status = cunit_main(argc, argv, "probes_recorder_test", add_suites);
+    /* The traces stay behind for a look only when a test failed. */
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (failed == 0 && system(cmd) != 0) return 1;
-    return failed ? 1 : 0;
+    if (status == 0 && system(cmd) != 0) return 1;
+    return status;
 }

@@ -3,25 +3,20 @@
  * becomes sparse, never below its hint, without thrashing, and survives
  * allocation failure mid-shrink.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cunit_util.h"
 #include "hmap.h"
-
-static hmap_stats stats(const hmap *m)
-{
-    hmap_stats s;
-    hmap_get_stats(m, &s);
-    return s;
-}
+#include "map_util.h"
 
 /* Writes that change nothing but drive an unfinished growth to its end. */
 static void finish_growth(hmap *m)
 {
     uint64_t absent = UINT64_MAX;
-    for (int i = 0; i < 1 << 22 && stats(m).growing; i++)
+    for (int i = 0; i < 1 << 22 && stats_of(m).growing; i++)
         hmap_delete(m, &absent);
 }
 
@@ -36,12 +31,12 @@ static void test_fill_then_empty(void)
         for (uint64_t k = 0; k < 1000000; k++)
             CU_ASSERT_EQUAL_FATAL(hmap_set(m, &k, &k), 0);
         finish_growth(m);
-        hmap_stats full = stats(m);
+        hmap_stats full = stats_of(m);
         CU_ASSERT_EQUAL(full.B, 18);
         for (uint64_t k = 1000; k < 1000000; k++)
             CU_ASSERT_FATAL(hmap_delete(m, &k));
         finish_growth(m);
-        hmap_stats small = stats(m);
+        hmap_stats small = stats_of(m);
         fprintf(stderr, "policy %d: full B=%u bytes=%lu; after B=%u bytes=%lu\n", pol, full.B,
                 (unsigned long)full.bytes_allocated, small.B, (unsigned long)small.bytes_allocated);
         CU_ASSERT_EQUAL(small.count, 1000);
@@ -68,14 +63,14 @@ static void test_hint_floor(void)
 {
     hmap_options o = {.seed = 9, .hint = 5000, .reclaim = HMAP_RECLAIM_SHRINK};
     hmap *m = hmap_new(&hmap_type_u64, &o);
-    uint8_t hintB = stats(m).B;
+    uint8_t hintB = stats_of(m).B;
     for (uint64_t k = 0; k < 20000; k++)
         hmap_set(m, &k, NULL);
     for (uint64_t k = 0; k < 20000; k++)
         hmap_delete(m, &k);
     finish_growth(m);
-    CU_ASSERT_EQUAL(stats(m).count, 0);
-    CU_ASSERT_EQUAL(stats(m).B, hintB);
+    CU_ASSERT_EQUAL(stats_of(m).count, 0);
+    CU_ASSERT_EQUAL(stats_of(m).B, hintB);
     hmap_free(m);
 }
 
@@ -88,13 +83,13 @@ static void test_no_thrash(void)
     for (uint64_t k = 0; k < 4096; k++)
         hmap_set(m, &k, NULL);
     finish_growth(m);
-    uint8_t B = stats(m).B; /* 10: 4096 > 13*2^9 */
+    uint8_t B = stats_of(m).B; /* 10: 4096 > 13*2^9 */
     /* Threshold for shrinking from B: count <= 13/8 * 2^B = 1664. */
     uint64_t lo = 13 * (1u << B) / 8;
     for (uint64_t k = lo + 10; k < 4096; k++)
         hmap_delete(m, &k);
     int growths = 0;
-    bool was = stats(m).growing;
+    bool was = stats_of(m).growing;
     uint64_t next = 1 << 20;
     for (int round = 0; round < 2000; round++) {
         /* 40 out, 40 in, straddling the threshold. */
@@ -106,12 +101,12 @@ static void test_no_thrash(void)
             hmap_delete(m, &k);
         for (uint64_t k = lo - 30; k < lo + 10; k++)
             hmap_set(m, &k, NULL);
-        bool now = stats(m).growing;
+        bool now = stats_of(m).growing;
         if (now && !was) growths++;
         was = now;
     }
     CU_ASSERT(growths <= 2);
-    CU_ASSERT(stats(m).B >= B - 1);
+    CU_ASSERT(stats_of(m).B >= B - 1);
     hmap_free(m);
 }
 
@@ -163,18 +158,17 @@ static void test_alloc_failure_during_shrink(void)
     }
 }
 
-int main(void)
+static void add_suites(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS) return 1;
     CU_pSuite s = CU_add_suite("reclaim SHRINK", NULL, NULL);
     CU_add_test(s, "1M then 1k: small B under SHRINK, B 18 kept under GO", test_fill_then_empty);
     CU_add_test(s, "never below the hint's B", test_hint_floor);
     CU_add_test(s, "churn around the threshold does not thrash", test_no_thrash);
     CU_add_test(s, "allocation failure during a shrink: map valid and complete",
                 test_alloc_failure_during_shrink);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    return cunit_main(argc, argv, "test_reclaim_shrink", add_suites);
 }

@@ -130,8 +130,8 @@ static void test_delete_through_iterator_key(void)
         CU_ASSERT_PTR_NULL(hmap_get(m, &copy));
     }
     if (missed)
-        UNIT_FAILF("%u of %u deletes through the iterator's key pointer missed", missed,
-                   missed + deleted);
+        FAILF("%u of %u deletes through the iterator's key pointer missed", missed,
+              missed + deleted);
     hmap_free(m);
 }
 

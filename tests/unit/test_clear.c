@@ -45,8 +45,7 @@ static void test_clear_during_growth(void)
         const uint8_t *b = bucket_at(m, m->buckets, i);
         for (int j = 0; j < 8; j++)
             if (b[j] != EMPTY_REST) {
-                UNIT_FAILF("bucket %llu slot %d tophash %u after clear", (unsigned long long)i, j,
-                           b[j]);
+                FAILF("bucket %llu slot %d tophash %u after clear", (unsigned long long)i, j, b[j]);
                 i = nalloc;
                 break;
             }

@@ -13,8 +13,8 @@ static void expect_tophash(const uint8_t *b, const char *want, const char *when)
     for (int i = 0; i < 8; i++) {
         bool ok = want[i] == 'L' ? b[i] >= MIN_TOP_HASH : b[i] == want[i] - '0';
         if (!ok) {
-            UNIT_FAILF("%s: tophash[%d] = %u, want %c (all: %u %u %u %u %u %u %u %u)", when, i,
-                       b[i], want[i], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+            FAILF("%s: tophash[%d] = %u, want %c (all: %u %u %u %u %u %u %u %u)", when, i, b[i],
+                  want[i], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
             return;
         }
     }

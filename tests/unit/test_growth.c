@@ -46,22 +46,21 @@ static bool matches(const hmap *m, const bool *want, uint64_t mark, uint64_t n, 
 {
     if (mark == n) {
         if (m->oldbuckets) {
-            UNIT_FAILF("%s: mark reached %llu but the old array is still there", what,
-                       (unsigned long long)n);
+            FAILF("%s: mark reached %llu but the old array is still there", what,
+                  (unsigned long long)n);
             return false;
         }
         return true;
     }
     if (!m->oldbuckets || m->nevacuate != mark) {
-        UNIT_FAILF("%s: nevacuate %llu (growing %d), model %llu", what,
-                   (unsigned long long)m->nevacuate, m->oldbuckets != NULL,
-                   (unsigned long long)mark);
+        FAILF("%s: nevacuate %llu (growing %d), model %llu", what, (unsigned long long)m->nevacuate,
+              m->oldbuckets != NULL, (unsigned long long)mark);
         return false;
     }
     for (uint64_t i = 0; i < n; i++)
         if (old_evacuated(m, i) != want[i]) {
-            UNIT_FAILF("%s: old bucket %llu evacuated=%d, model %d", what, (unsigned long long)i,
-                       old_evacuated(m, i), want[i]);
+            FAILF("%s: old bucket %llu evacuated=%d, model %d", what, (unsigned long long)i,
+                  old_evacuated(m, i), want[i]);
             return false;
         }
     return true;
@@ -172,7 +171,7 @@ static void test_mark_jump_observation(void)
             return;
         }
     }
-    UNIT_FAILF("no seed below 5000 reproduces the 27th-insert mark 1 -> 2 -> 4 sequence");
+    FAILF("no seed below 5000 reproduces the 27th-insert mark 1 -> 2 -> 4 sequence");
 }
 
 /* §6.3 second trigger and §8.1: churn that leaves 2^B overflow buckets

@@ -64,14 +64,14 @@ static bool it_step(model *md, checked_iter *ci)
     memcpy(&k, kp, 8);
     memcpy(&v, vp, 8);
     if (k >= NKEYS || !md->present[k]) {
-        UNIT_FAILF("iterator returned key %llu, which is not in the map", (unsigned long long)k);
+        FAILF("iterator returned key %llu, which is not in the map", (unsigned long long)k);
         return true;
     }
     if (v != md->val[k])
-        UNIT_FAILF("iterator returned key %llu with value %llu, current is %llu",
-                   (unsigned long long)k, (unsigned long long)v, (unsigned long long)md->val[k]);
+        FAILF("iterator returned key %llu with value %llu, current is %llu", (unsigned long long)k,
+              (unsigned long long)v, (unsigned long long)md->val[k]);
     if (md->born[k] < ci->started && ci->returned[k]++)
-        UNIT_FAILF("iterator returned key %llu twice", (unsigned long long)k);
+        FAILF("iterator returned key %llu twice", (unsigned long long)k);
     return true;
 }
 
@@ -81,7 +81,7 @@ static void it_check_complete(const model *md, const checked_iter *ci, const cha
     unsigned missed = 0;
     for (uint64_t k = 0; k < NKEYS; k++)
         if (md->present[k] && md->born[k] < ci->started && ci->returned[k] != 1) missed++;
-    if (missed) UNIT_FAILF("%s: %u entries present throughout were not returned", name, missed);
+    if (missed) FAILF("%s: %u entries present throughout were not returned", name, missed);
 }
 
 /* §9.3: iterators started before and during a doubling growth, advancing

@@ -54,11 +54,11 @@ static void expect_fatal(misuse_fn fn, const char *want, const char *what)
     snprintf(line, sizeof line, "fatal error: %s\n", want);
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
         fprintf(stderr, "\n    child stderr: %s", msg);
-        UNIT_FAILF("%s: child was not aborted (status 0x%x)", what, status);
+        FAILF("%s: child was not aborted (status 0x%x)", what, status);
     }
     if (strncmp(msg, line, strlen(line)) != 0) {
         fprintf(stderr, "\n    child stderr: %s", msg);
-        UNIT_FAILF("%s: stderr does not start with \"%s\"", what, want);
+        FAILF("%s: stderr does not start with \"%s\"", what, want);
     }
 }
 

@@ -118,9 +118,9 @@ static void check_overflow_release(bool str, bool iterate)
     CU_ASSERT_TRUE(old_evacuated(m, P));
     bool freed_at_evacuation = !live(ovf);
     if (freed_at_evacuation != (str && !iterate))
-        UNIT_FAILF("%s map%s: old overflow bucket %s at its chain's evacuation",
-                   str ? "pointerful" : "pointer-free", iterate ? " (iterated)" : "",
-                   freed_at_evacuation ? "freed" : "not freed");
+        FAILF("%s map%s: old overflow bucket %s at its chain's evacuation",
+              str ? "pointerful" : "pointer-free", iterate ? " (iterated)" : "",
+              freed_at_evacuation ? "freed" : "not freed");
 
     /* Deletes of absent keys finish the growth: now it is gone in all cases. */
     for (uint64_t q = 100000; m->oldbuckets; q++) {

@@ -26,8 +26,8 @@ static void test_B_after_every_insert(void)
         uint8_t before = m->B;
         CU_ASSERT_FATAL(set_u64(m, n * 0x9e3779b97f4a7c15ull, n));
         if (m->B != expected_B(n)) {
-            UNIT_FAILF("after %llu inserts B = %u, Go's rule gives %u", (unsigned long long)n, m->B,
-                       expected_B(n));
+            FAILF("after %llu inserts B = %u, Go's rule gives %u", (unsigned long long)n, m->B,
+                  expected_B(n));
             break;
         }
         if (m->B != before) {
@@ -86,7 +86,7 @@ static void test_hint_to_B(void)
         for (size_t h = table[i].lo; h <= table[i].hi; h++) {
             hmap *m = new_u64_map(1, h);
             hmap_stats s = stats_of(m);
-            if (s.B != table[i].B) UNIT_FAILF("hint %zu: B %u, want %u", h, s.B, table[i].B);
+            if (s.B != table[i].B) FAILF("hint %zu: B %u, want %u", h, s.B, table[i].B);
             CU_ASSERT_EQUAL(s.buckets, (uint64_t)1 << table[i].B);
             /* B = 0 allocates no bucket until the first insert. */
             CU_ASSERT_EQUAL(m->buckets == NULL, table[i].B == 0);
@@ -95,7 +95,7 @@ static void test_hint_to_B(void)
     }
     for (size_t h = 105; h <= 2000000; h = h * 3 / 2 + 1) {
         hmap *m = new_u64_map(1, h);
-        if (m->B != expected_B(h)) UNIT_FAILF("hint %zu: B %u, want %u", h, m->B, expected_B(h));
+        if (m->B != expected_B(h)) FAILF("hint %zu: B %u, want %u", h, m->B, expected_B(h));
         hmap_free(m);
     }
     hmap *m = new_u64_map(1, SIZE_MAX);
@@ -123,8 +123,8 @@ static void test_prealloc_tail(void)
         CU_ASSERT_EQUAL(s.B, want[i].B);
         if (want[i].B == 0) set_u64(m, 1, 1), s = stats_of(m); /* the first bucket appears */
         if (s.prealloc_total != want[i].prealloc)
-            UNIT_FAILF("B = %u: %llu preallocated overflow buckets, want %llu", want[i].B,
-                       (unsigned long long)s.prealloc_total, (unsigned long long)want[i].prealloc);
+            FAILF("B = %u: %llu preallocated overflow buckets, want %llu", want[i].B,
+                  (unsigned long long)s.prealloc_total, (unsigned long long)want[i].prealloc);
         CU_ASSERT_EQUAL(s.prealloc_free, s.prealloc_total);
         hmap_free(m);
     }
@@ -183,7 +183,7 @@ static void test_noverflow_sampling(void)
     CU_ASSERT_FALSE(s.growing);
     CU_ASSERT_EQUAL(s.overflow_buckets, WANT);
     if (s.noverflow < 870 || s.noverflow > 1130)
-        UNIT_FAILF("B = 16: %u of %d overflow buckets counted, want about half", s.noverflow, WANT);
+        FAILF("B = 16: %u of %d overflow buckets counted, want about half", s.noverflow, WANT);
     hmap_free(m);
 }
 

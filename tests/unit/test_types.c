@@ -14,7 +14,7 @@ static void expect_einval(const hmap_type *t, const hmap_options *o, const char 
     errno = 0;
     hmap *m = hmap_new(t, o);
     if (m || errno != EINVAL)
-        UNIT_FAILF("%s: hmap_new gave %p errno %d, want NULL/EINVAL", what, (void *)m, errno);
+        FAILF("%s: hmap_new gave %p errno %d, want NULL/EINVAL", what, (void *)m, errno);
     hmap_free(m);
 }
 
@@ -384,8 +384,8 @@ static void test_nan_iteration_during_growth(void)
             }
         }
         if (seen != nans)
-            UNIT_FAILF("seed %llu: %u NaN keys returned, %u in the map", (unsigned long long)seed,
-                       seen, nans);
+            FAILF("seed %llu: %u NaN keys returned, %u in the map", (unsigned long long)seed, seen,
+                  nans);
         hmap_free(m);
     }
 }

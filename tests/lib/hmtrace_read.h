@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * hmtrace_read.h — a strict reader of native trace files (hmap_native.h),
- * shared by the test tools.  Every malformed input is reported on stderr as
- * "FILE: offset N: what" and ends the read; nothing is guessed.
+ * hmtrace_read.h — the strict reader of native trace files (hmap_native.h,
+ * docs/native-format.md) that every test tool uses.  Every malformed input
+ * is reported on stderr as "FILE: offset N: what" and ends the read;
+ * nothing is guessed.
  */
 #ifndef HMTRACE_READ_H
 #define HMTRACE_READ_H

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmtrace_read.c — see hmtrace_read.h.  Checks, in order: magic, version,
- * header size, then for every record that the size matches the id's fixed
- * size (hmap_native_rec_size) and that the file does not end inside it.
+ * header size, clock; then for every record that its id is known, that the
+ * size matches the id's fixed size (hmap_native_rec_size), that the
+ * reserved word is zero, that the file does not end inside it, and for a
+ * lost record that it counts something over a span that does not run
+ * backwards (docs/native-format.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -23,12 +27,21 @@ const char *hmtrace_event_name(uint16_t id)
     }
 }
 
+/* Whatever a tool printed before the error comes out before the message. */
+static int malformed(const char *path, uint64_t off, const char *what)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: offset %llu: %s\n", path, (unsigned long long)off, what);
+    return -1;
+}
+
 int hmtrace_open(struct hmtrace *t, const char *path)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
     t->f = fopen(path, "rb");
     if (!t->f) {
+        fflush(stdout);
         fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
         return -1;
     }
@@ -42,14 +55,16 @@ int hmtrace_open(struct hmtrace *t, const char *path)
         bad = "unsupported version";
     else if (t->fh.header_size < sizeof t->fh)
         bad = "header_size smaller than 64";
+    else if (t->fh.clock != HMAP_NATIVE_CLOCK_MONOTONIC)
+        bad = "unknown clock";
     if (bad) {
-        fprintf(stderr, "%s: offset 0: %s\n", path, bad);
+        malformed(path, 0, bad);
         hmtrace_close(t);
         return -1;
     }
     /* A newer writer may have a longer header: skip what we do not know. */
     if (fseek(t->f, t->fh.header_size, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: offset 0: cannot skip the header\n", path);
+        malformed(path, 0, "cannot skip the header");
         hmtrace_close(t);
         return -1;
     }
@@ -61,27 +76,32 @@ int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r)
 {
     size_t n = fread(&r->h, 1, sizeof r->h, t->f);
     if (n == 0 && feof(t->f)) return 0;
-    if (n != sizeof r->h) {
-        fprintf(stderr, "%s: offset %llu: file ends inside a record header\n", t->path,
-                (unsigned long long)t->off);
-        return -1;
-    }
+    if (n != sizeof r->h) return malformed(t->path, t->off, "file ends inside a record header");
     uint16_t want = hmap_native_rec_size(r->h.id);
     if (want == 0) {
-        fprintf(stderr, "%s: offset %llu: unknown event id %u\n", t->path,
-                (unsigned long long)t->off, r->h.id);
-        return -1;
+        char what[48];
+        snprintf(what, sizeof what, "unknown event id %u", r->h.id);
+        return malformed(t->path, t->off, what);
     }
     if (r->h.size != want) {
-        fprintf(stderr, "%s: offset %llu: record of id %u has size %u, expected %u\n", t->path,
-                (unsigned long long)t->off, r->h.id, r->h.size, want);
-        return -1;
+        char what[80];
+        snprintf(what, sizeof what, "record of id %u has size %u, expected %u", r->h.id, r->h.size,
+                 want);
+        return malformed(t->path, t->off, what);
     }
+    if (r->h.reserved != 0) return malformed(t->path, t->off, "reserved field is not zero");
     size_t body = want - sizeof r->h;
     if (body > sizeof r->payload || fread(r->payload, 1, body, t->f) != body) {
-        fprintf(stderr, "%s: offset %llu: file ends inside a %s record\n", t->path,
-                (unsigned long long)t->off, hmtrace_event_name(r->h.id));
-        return -1;
+        char what[80];
+        snprintf(what, sizeof what, "file ends inside a %s record", hmtrace_event_name(r->h.id));
+        return malformed(t->path, t->off, what);
+    }
+    if (r->h.id == HMAP_NATIVE_LOST_ID) {
+        struct hmap_native_lost l;
+        memcpy(&l, r->payload, sizeof l);
+        if (l.count == 0) return malformed(t->path, t->off, "lost record with count 0");
+        if (l.first_ns > l.last_ns)
+            return malformed(t->path, t->off, "lost record with first_ns > last_ns");
     }
     t->off += want;
     return 1;
