@@ -14,6 +14,21 @@ const char *const bs_outcome_name[BS_OUTCOMES] = {"reused", "freed", "retained",
 const char *const bs_unmatched_name[BS_UM_COUNT] = {BS_UNMATCHED(BS_UM_NAME_)};
 const char *const bs_unmatched_desc[BS_UM_COUNT] = {BS_UNMATCHED(BS_UM_DESC_)};
 
+/* The classification of free reasons (docs/report.md, "Definitions"): one
+ * line per value of the schema's free_reason enumeration
+ * (schema/hmap_events.h).  A reason added to the schema without a line here
+ * does not compile (BS_CLASS_<reason> undeclared). */
+#define BS_CLASS_HMAP_FREE_GROW_DONE BS_FREE_RUNNING /* old array after a growth */
+#define BS_CLASS_HMAP_FREE_EVACUATED BS_FREE_RUNNING /* old chain dropped at evacuation */
+#define BS_CLASS_HMAP_FREE_UNLINK BS_FREE_RUNNING    /* overflow bucket emptied by deletes */
+#define BS_CLASS_HMAP_FREE_SHRINK BS_FREE_RUNNING    /* old array after a shrinking growth */
+#define BS_CLASS_HMAP_FREE_CLEAR BS_FREE_TEARDOWN    /* hmap_clear */
+#define BS_CLASS_HMAP_FREE_DESTROY BS_FREE_TEARDOWN  /* hmap_free */
+#define BS_FREE_CLASS_ITEM_(sym, val, str) [sym] = BS_CLASS_##sym,
+const uint8_t bs_free_class_of[BS_FREE_REASONS] = {HMAP_ENUM_FREE_REASON(BS_FREE_CLASS_ITEM_)};
+#undef BS_FREE_CLASS_ITEM_
+const char *const bs_free_class_name[BS_FREE_CLASSES] = {"while_running", "teardown"};
+
 struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt)
 {
     struct bs_engine *e = calloc(1, sizeof(*e));
@@ -32,6 +47,8 @@ void bs_engine_free(struct bs_engine *e)
     bs_hist_free(&e->tot.freed);
     bs_hist_free(&e->tot.retained);
     bs_hist_free(&e->tot.resolved);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        bs_hist_free(&e->tot.freed_class[c]);
     bs_addr_table_free(&e->map_ix);
     bs_alloc_index_free(&e->ix);
     free(e->maps);
@@ -58,6 +75,12 @@ void bs_engine_finish(struct bs_engine *e)
     e->tot.last_ns = end;
     e->tot.arrays_live = e->ix.narrays;
     e->tot.ovf_live = e->ix.nallocs_live - e->ix.narrays;
+    /* The freed deletes were added by class only (one histogram update per
+     * delete, as before); all of them together are the merge of the two. */
+    for (int c = 0; c < BS_FREE_CLASSES; c++) {
+        bs_hist_merge(&e->tot.freed, &e->tot.freed_class[c]);
+        bs_hist_seal(&e->tot.freed_class[c]);
+    }
     bs_hist_seal(&e->tot.reuse);
     bs_hist_seal(&e->tot.freed);
     bs_hist_seal(&e->tot.retained);
@@ -101,9 +124,12 @@ size_t bs_engine_state_bytes(const struct bs_engine *e)
 
 static size_t hist_bytes(const struct bs_engine *e)
 {
-    const struct bs_hist *h[] = {&e->tot.reuse, &e->tot.freed, &e->tot.retained, &e->tot.resolved};
+    const struct bs_hist *h[] = {&e->tot.reuse,    &e->tot.freed,
+                                 &e->tot.retained, &e->tot.resolved,
+                                 &e->tot.freed_class[BS_FREE_RUNNING],
+                                 &e->tot.freed_class[BS_FREE_TEARDOWN]};
     size_t n = 0;
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
         n += sizeof(*h[i]) + (size_t)h[i]->exact_cap * sizeof(uint64_t);
     return n;
 }

@@ -200,3 +200,36 @@ void bs_hist_free(struct bs_hist *h)
     free(h->exact);
     h->exact = NULL;
 }
+
+void bs_hist_merge(struct bs_hist *dst, const struct bs_hist *src)
+{
+    if (!src->count) return;
+    if (!dst->inexact) {
+        if (src->inexact || dst->count + src->count > BS_EXACT_MAX) {
+            dst->inexact = 1; /* bs_hist_add would have dropped them too */
+            free(dst->exact);
+            dst->exact = NULL;
+        } else {
+            uint64_t need = dst->count + src->count;
+            if (need > dst->exact_cap) {
+                uint64_t *n = realloc(dst->exact, need * sizeof(*n));
+                if (!n) {
+                    dst->inexact = 1;
+                    free(dst->exact);
+                    dst->exact = NULL;
+                    goto fine;
+                }
+                dst->exact = n;
+                dst->exact_cap = (uint32_t)need;
+            }
+            memcpy(dst->exact + dst->count, src->exact, src->count * sizeof(*src->exact));
+            dst->sealed = 0;
+        }
+    }
+fine:
+    for (unsigned i = 0; i < BS_FINE_SLOTS; i++)
+        dst->fine[i] += src->fine[i];
+    dst->count += src->count;
+    dst->sum += src->sum;
+    if (src->max > dst->max) dst->max = src->max;
+}

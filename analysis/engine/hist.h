@@ -37,6 +37,9 @@ void bs_hist_add(struct bs_hist *h, uint64_t v);
  * histogram when it still holds exact samples. */
 void bs_hist_seal(struct bs_hist *h);
 void bs_hist_free(struct bs_hist *h);
+/* Add every sample of src to dst, as if added one by one (the exact samples
+ * are kept while the sum of the counts allows it); src is unchanged. */
+void bs_hist_merge(struct bs_hist *dst, const struct bs_hist *src);
 /* 1 if the statistics are exact (every sample kept). */
 static inline int bs_hist_exact(const struct bs_hist *h)
 {

@@ -41,6 +41,23 @@ struct bs_engine;
 enum bs_outcome { BS_REUSED, BS_FREED, BS_RETAINED, BS_UNRESOLVED, BS_OUTCOMES };
 extern const char *const bs_outcome_name[BS_OUTCOMES];
 
+/* A freed delete by the class of its bucket_free reason (docs/report.md,
+ * "Definitions"): memory given back while the program runs (a growth or
+ * shrink completed, an old chain evacuated, an emptied overflow bucket
+ * unlinked) or only at teardown (the map cleared or freed).  The one table
+ * is bs_free_class_of (engine.c), written against the schema's free_reason
+ * enumeration; a reason outside the schema (counted as bad_field) is
+ * classed as teardown, so that reclaim while running is never overstated. */
+enum bs_free_class { BS_FREE_RUNNING, BS_FREE_TEARDOWN, BS_FREE_CLASSES };
+extern const char *const bs_free_class_name[BS_FREE_CLASSES]; /* "while_running", "teardown" */
+#define BS_FREE_REASONS HMAP_ENUM_COUNT(free_reason)
+extern const uint8_t bs_free_class_of[BS_FREE_REASONS];
+static inline enum bs_free_class bs_free_class(int reason)
+{
+    return (unsigned)reason < BS_FREE_REASONS ? (enum bs_free_class)bs_free_class_of[reason]
+                                              : BS_FREE_TEARDOWN;
+}
+
 /* Events that do not fit the model, counted by class, never dropped silently. */
 #define BS_UNMATCHED(X)                                                                            \
     X(FREE_WITHOUT_ALLOC, "free_without_alloc", "bucket_free of memory never allocated")           \
@@ -93,6 +110,7 @@ struct bs_map {
     struct bs_gauges g;
     uint64_t arrays_alloc, arrays_freed, ovf_alloc, ovf_freed, grows, evacuations, moved;
     uint64_t deletes, outcome[BS_OUTCOMES], cleared;
+    uint64_t freed_class[BS_FREE_CLASSES]; /* outcome[BS_FREED] by class */
     double reuse_sum_ns, free_sum_ns;
 };
 
@@ -132,7 +150,11 @@ struct bs_engine_totals {
     uint64_t maps_created, maps_destroyed, arrays_alloc, arrays_freed, ovf_alloc, ovf_freed;
     uint32_t arrays_live, ovf_live; /* live allocations, set by bs_engine_finish */
     uint64_t deletes, outcome[BS_OUTCOMES], cleared, maybe_lost;
-    struct bs_hist reuse, freed, retained, resolved; /* resolved = reuse + freed */
+    /* freed = freed_class[RUNNING] + freed_class[TEARDOWN], merged by
+     * bs_engine_finish; resolved = reuse + freed */
+    struct bs_hist reuse, freed, retained, resolved;
+    struct bs_hist freed_class[BS_FREE_CLASSES];
+    uint64_t freed_reason[BS_FREE_REASONS]; /* freed deletes by bucket_free reason */
     uint64_t unmatched[BS_UM_COUNT];
     uint64_t lost_events, lost_records;
 };

@@ -122,11 +122,15 @@ static void resolve(struct bs_engine *e, struct bs_alloc *a, struct bs_bstate *b
         bs_hist_add(&tot->resolved, lat);
         m->reuse_sum_ns += (double)lat;
         break;
-    case BS_FREED:
-        bs_hist_add(&tot->freed, lat);
+    case BS_FREED: { /* by class of the free reason; tot->freed is their merge at the end */
+        enum bs_free_class c = bs_free_class(free_reason);
+        bs_hist_add(&tot->freed_class[c], lat);
         bs_hist_add(&tot->resolved, lat);
+        if ((unsigned)free_reason < BS_FREE_REASONS) tot->freed_reason[free_reason]++;
+        m->freed_class[c]++;
         m->free_sum_ns += (double)lat;
         break;
+    }
     case BS_RETAINED:
         bs_hist_add(&tot->retained, lat);
         break;

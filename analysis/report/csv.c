@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * csv.c — the per-map table as CSV (--format csv), from the report model.
+ * csv.c — the per-map table as CSV (--format csv), from the report model;
+ * new columns are appended (docs/report.md, "Options").
  * The streaming CSV outputs are csv_stream.c.
  */
 #include <inttypes.h>
@@ -23,7 +24,7 @@ void bs_report_csv_maps(FILE *out, const struct bs_report_model *rm)
     fprintf(out, "pid,map,seq,type_name,reclaim,bytes_held_peak,bytes_held_final,"
                  "empty_bytes_peak,empty_bytes_final,empty_byte_seconds,deletes,reused,freed,"
                  "retained,unresolved,cleared,arrays_allocated,arrays_freed,overflow_allocated,"
-                 "overflow_freed,grows\n");
+                 "overflow_freed,grows,freed_while_running,freed_at_teardown\n");
     for (uint32_t i = 0; i < rm->nmaps; i++) {
         const struct bs_map_row *row = &rm->maps[i];
         const struct bs_map *m = row->map;
@@ -32,11 +33,12 @@ void bs_report_csv_maps(FILE *out, const struct bs_report_model *rm)
         fprintf(out,
                 ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%" PRIu64 ",%" PRIu64 "\n",
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
                 row->reclaim ? row->reclaim : "unknown", m->g.peak_held, m->g.bytes_held,
                 m->g.peak_empty, row->empty_bytes_final, row->empty_byte_seconds, m->deletes,
                 m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
                 m->outcome[BS_UNRESOLVED], m->cleared, m->arrays_alloc, m->arrays_freed,
-                m->ovf_alloc, m->ovf_freed, m->grows);
+                m->ovf_alloc, m->ovf_freed, m->grows, m->freed_class[BS_FREE_RUNNING],
+                m->freed_class[BS_FREE_TEARDOWN]);
     }
 }

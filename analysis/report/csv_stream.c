@@ -36,7 +36,7 @@ void bs_csv_timeline_tick(void *ctx, uint64_t tick_ns)
 void bs_csv_deletes_header(FILE *out)
 {
     fprintf(out, "pid,map,seq,bucket,slot,delete_ns,outcome,end_ns,latency_ns,free_reason,"
-                 "maybe_lost\n");
+                 "maybe_lost,free_class\n");
 }
 
 void bs_csv_delete_row(void *ctx, const struct bs_delete_row *row)
@@ -47,8 +47,9 @@ void bs_csv_delete_row(void *ctx, const struct bs_delete_row *row)
     const char *reason =
         row->free_reason >= 0 ? bs_enum_name("free_reason", (unsigned)row->free_reason) : "";
     fprintf(cs->deletes,
-            "%u,0x%" PRIx64 ",%u,0x%" PRIx64 ",%u,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%d\n",
+            "%u,0x%" PRIx64 ",%u,0x%" PRIx64 ",%u,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%d,%s\n",
             row->map->pid, row->map->addr, row->map->seq, row->bucket, row->slot,
             row->delete_ns - t0, bs_outcome_name[row->outcome], row->end_ns - t0,
-            row->end_ns - row->delete_ns, reason ? reason : "?", row->maybe_lost);
+            row->end_ns - row->delete_ns, reason ? reason : "?", row->maybe_lost,
+            row->outcome == BS_FREED ? bs_free_class_name[bs_free_class(row->free_reason)] : "");
 }

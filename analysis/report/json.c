@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * json.c — the machine-readable report, schema "bucketscope-report/1"
- * (docs/report.md).  Integers are exact; times are ns; a new field may be
+ * json.c — the machine-readable report, schema BS_JSON_SCHEMA (report.h;
+ * field by field in docs/report.md, "JSON schema").  Integers are exact; times are ns; a new field may be
  * added within a schema version, a changed or removed one bumps it.
  * Formats the report model only.
  */
@@ -60,10 +60,33 @@ static void map_entry(FILE *out, const struct bs_map_row *row, const char *tail)
             ",\n     \"arrays_allocated\": %" PRIu64 ", \"arrays_freed\": %" PRIu64
             ", \"overflow_allocated\": %" PRIu64 ", \"overflow_freed\": %" PRIu64
             ", \"grows\": %" PRIu64 ", \"evacuations\": %" PRIu64 ", \"entries_moved\": %" PRIu64
-            ", \"live_entries_final\": %" PRId64 ", \"B_final\": %u}%s\n",
+            ", \"live_entries_final\": %" PRId64 ", \"B_final\": %u,\n"
+            "     \"freed_while_running\": %" PRIu64 ", \"freed_at_teardown\": %" PRIu64 "}%s\n",
             m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
             m->outcome[BS_UNRESOLVED], m->cleared, m->arrays_alloc, m->arrays_freed, m->ovf_alloc,
-            m->ovf_freed, m->grows, m->evacuations, m->moved, m->g.live_slots, m->B, tail);
+            m->ovf_freed, m->grows, m->evacuations, m->moved, m->g.live_slots, m->B,
+            m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN], tail);
+}
+
+/* "name": ["reason", ...] for one class of free reasons. */
+static void class_reasons(FILE *out, const struct bs_free_class_row *c, const char *tail)
+{
+    fprintf(out, "\"%s\": [", c->name);
+    for (unsigned r = 0; r < BS_FREE_REASONS && c->reason[r]; r++)
+        fprintf(out, "%s\"%s\"", r ? ", " : "", c->reason[r]);
+    fprintf(out, "]%s", tail);
+}
+
+static void policy_entry(FILE *out, const struct bs_policy_row *p, const char *tail)
+{
+    fprintf(out,
+            "    {\"reclaim\": \"%s\", \"maps\": %u, \"deletes\": %" PRIu64
+            ", \"freed_while_running\": %" PRIu64 ", \"freed_at_teardown\": %" PRIu64
+            ", \"reused\": %" PRIu64 ", \"retained\": %" PRIu64 ", \"unresolved\": %" PRIu64
+            "}%s\n",
+            p->reclaim, p->maps, p->deletes, p->freed_class[BS_FREE_RUNNING],
+            p->freed_class[BS_FREE_TEARDOWN], p->outcome[BS_REUSED], p->outcome[BS_RETAINED],
+            p->outcome[BS_UNRESOLVED], tail);
 }
 
 void bs_report_json(FILE *out, const struct bs_report_model *m)
@@ -108,6 +131,15 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
             ", \"retained\": %" PRIu64 ", \"unresolved\": %" PRIu64 ", \"cleared\": %" PRIu64 ",\n",
             m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
             m->outcome[BS_UNRESOLVED], m->cleared);
+    fprintf(out,
+            "    \"freed_while_running\": %" PRIu64 ", \"freed_at_teardown\": %" PRIu64
+            ",\n    \"freed_by_reason\": {",
+            m->free_class[BS_FREE_RUNNING].freed, m->free_class[BS_FREE_TEARDOWN].freed);
+    for (unsigned r = 0; r < BS_FREE_REASONS; r++)
+        fprintf(out, "%s\"%s\": %" PRIu64, r ? ", " : "", m->reason_name[r], m->freed_reason[r]);
+    fprintf(out, "},\n");
+    latency(out, "delete_to_free_while_running", &m->free_class[BS_FREE_RUNNING].to_free, ",");
+    latency(out, "delete_to_free_at_teardown", &m->free_class[BS_FREE_TEARDOWN].to_free, ",");
     latency(out, "delete_to_free", &m->to_free, ",");
     latency(out, "delete_to_reuse", &m->to_reuse, ",");
     latency(out, "retained_age", &m->retained_age, ",");
@@ -115,6 +147,13 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
         fprintf(out, "    \"km_median_ns\": %" PRIu64 "\n  },\n", m->km_median);
     else
         fprintf(out, "    \"km_median_ns\": null\n  },\n");
+    fprintf(out, "  \"free_classes\": {");
+    class_reasons(out, &m->free_class[BS_FREE_RUNNING], ", ");
+    class_reasons(out, &m->free_class[BS_FREE_TEARDOWN], "},\n");
+    fprintf(out, "  \"policies\": [\n");
+    for (uint32_t i = 0; i < m->npolicies; i++)
+        policy_entry(out, &m->policies[i], i + 1 < m->npolicies ? "," : "");
+    fprintf(out, "  ],\n");
     fprintf(out, "  \"maps\": [\n");
     for (uint32_t i = 0; i < m->nmaps; i++)
         map_entry(out, &m->maps[i], i + 1 < m->nmaps ? "," : "");

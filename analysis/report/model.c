@@ -9,6 +9,7 @@
 
 #include "format.h"
 #include "model.h"
+#include "schema_table.h"
 
 static void latency(struct bs_latency *l, const struct bs_hist *h)
 {
@@ -20,6 +21,57 @@ static void latency(struct bs_latency *l, const struct bs_hist *h)
     l->max = h->max;
     l->mean = h->count ? h->sum / (double)h->count : 0.0;
     l->nlog2 = bs_hist_log2(h, 1000, l->log2_usecs);
+}
+
+/* Freed deletes by class, the classes' reasons named from the engine's one
+ * table (bs_free_class_of), and the counts by reason. */
+static void free_classes(struct bs_report_model *m, const struct bs_engine_totals *t)
+{
+    for (int c = 0; c < BS_FREE_CLASSES; c++) {
+        struct bs_free_class_row *row = &m->free_class[c];
+        row->name = bs_free_class_name[c];
+        row->freed = t->freed_class[c].count;
+        latency(&row->to_free, &t->freed_class[c]);
+        row->reasons[0] = 0;
+        int n = 0;
+        for (unsigned r = 0; r < BS_FREE_REASONS; r++) {
+            if (bs_free_class_of[r] != c) continue;
+            const char *name = bs_enum_name("free_reason", r);
+            if (!name) name = "?";
+            row->reason[n++] = name;
+            size_t len = strlen(row->reasons);
+            snprintf(row->reasons + len, sizeof(row->reasons) - len, "%s%s",
+                     len ? ", " : "", name);
+        }
+    }
+    for (unsigned r = 0; r < BS_FREE_REASONS; r++) {
+        m->reason_name[r] = bs_enum_name("free_reason", r);
+        m->freed_reason[r] = t->freed_reason[r];
+    }
+}
+
+/* Maps summed by reclaim policy; a map never announced, or with a policy
+ * outside the schema, counts as "unknown". */
+static void policies(struct bs_report_model *m, const struct bs_map *maps, uint32_t n)
+{
+    enum { UNKNOWN = HMAP_ENUM_COUNT(reclaim) };
+    struct bs_policy_row all[UNKNOWN + 1];
+    memset(all, 0, sizeof(all));
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bs_map *mp = &maps[i];
+        struct bs_policy_row *p = &all[mp->implicit || mp->reclaim >= UNKNOWN ? UNKNOWN : mp->reclaim];
+        p->maps++;
+        p->deletes += mp->deletes;
+        for (int o = 0; o < BS_OUTCOMES; o++)
+            p->outcome[o] += mp->outcome[o];
+        for (int c = 0; c < BS_FREE_CLASSES; c++)
+            p->freed_class[c] += mp->freed_class[c];
+    }
+    for (unsigned r = 0; r <= UNKNOWN; r++) {
+        if (!all[r].maps) continue;
+        all[r].reclaim = r == UNKNOWN ? "unknown" : bs_reclaim_name(r);
+        m->policies[m->npolicies++] = all[r];
+    }
 }
 
 static int by_empty_retention(const void *a, const void *b)
@@ -62,6 +114,7 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     }
     qsort(m->maps, n, sizeof(*m->maps), by_empty_retention);
     m->nmaps = n;
+    policies(m, maps, n);
 
     m->maps_created = t->maps_created;
     m->maps_destroyed = t->maps_destroyed;
@@ -84,6 +137,7 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     latency(&m->to_free, &t->freed);
     latency(&m->to_reuse, &t->reuse);
     latency(&m->retained_age, &t->retained);
+    free_classes(m, t);
     m->km_reached = bs_km_median(&t->resolved, &t->retained, &m->km_median);
     m->km_samples = t->resolved.count + t->retained.count;
 

@@ -39,6 +39,22 @@ struct bs_latency {
     int nlog2;                                /* slots used */
 };
 
+/* One class of freed deletes (lifetime.h, enum bs_free_class). */
+struct bs_free_class_row {
+    const char *name;    /* bs_free_class_name: "while_running", "teardown" */
+    char reasons[BS_FREE_REASONS * 24];  /* its free reasons in schema order, ", "-separated */
+    const char *reason[BS_FREE_REASONS]; /* the same, one by one; NULL after the last */
+    uint64_t freed;      /* deletes freed by a reason of this class */
+    struct bs_latency to_free;
+};
+
+/* The maps of one reclaim policy, together (the answer lines). */
+struct bs_policy_row {
+    const char *reclaim; /* schema name; "unknown" for maps never announced */
+    uint32_t maps;
+    uint64_t deletes, outcome[BS_OUTCOMES], freed_class[BS_FREE_CLASSES];
+};
+
 /* One map of the per-map tables. */
 struct bs_map_row {
     const struct bs_map *map;
@@ -59,7 +75,14 @@ struct bs_report_model {
     double empty_byte_seconds;
     /* deletes */
     uint64_t deletes, outcome[BS_OUTCOMES], cleared;
-    struct bs_latency to_free, to_reuse, retained_age;
+    struct bs_latency to_free, to_reuse, retained_age; /* to_free: both classes */
+    struct bs_free_class_row free_class[BS_FREE_CLASSES];
+    const char *reason_name[BS_FREE_REASONS]; /* schema names of the free reasons */
+    uint64_t freed_reason[BS_FREE_REASONS];   /* freed deletes by reason */
+    /* per reclaim policy, in schema order, then the unannounced maps; only
+     * policies with at least one map */
+    struct bs_policy_row policies[HMAP_ENUM_COUNT(reclaim) + 1];
+    uint32_t npolicies;
     int km_reached;      /* the Kaplan-Meier survival fell to 1/2 ... */
     uint64_t km_median;  /* ... at this time to reuse or free */
     uint64_t km_samples; /* resolved + retained deletes behind it */

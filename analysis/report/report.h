@@ -10,7 +10,8 @@
 
 #include "model.h"
 
-#define BS_JSON_SCHEMA "bucketscope-report/1"
+/* The JSON schema version, here only (docs/report.md, "JSON schema"). */
+#define BS_JSON_SCHEMA "bucketscope-report/2"
 
 void bs_report_text(FILE *out, const struct bs_report_model *m);
 void bs_report_json(FILE *out, const struct bs_report_model *m);

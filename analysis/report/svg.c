@@ -2,7 +2,7 @@
 /*
  * svg.c — a self-contained SVG: bytes held, bytes in live entries and
  * empty-slot bytes over time (from the engine's evenly spaced samples), and
- * the delete->free log2 histogram.  No scripts, no external references.
+ * the delete->free log2 histograms, one per class of free reason.  No scripts, no external references.
  * Formats the report model only.
  */
 #include <inttypes.h>
@@ -17,6 +17,8 @@
 #define CURVE_H 260
 #define HIST_Y 420
 #define HIST_H 180
+#define HIST_STEP 280 /* from one histogram to the next */
+#define H (HIST_Y + BS_FREE_CLASSES * HIST_STEP - 40)
 
 /* A round step giving about n ticks up to max: 1, 2 or 5 times 10^k. */
 static double nice_step(double max, int n)
@@ -106,43 +108,62 @@ static void curves(FILE *out, const struct bs_report_model *m)
                 names[i]);
 }
 
-static void histogram(FILE *out, const struct bs_report_model *m)
+/* One delete -> free histogram per class of free reason, reclaim while
+ * running above teardown, on the same slots and count scale so that their
+ * bars compare (docs/report.md, "Options", --svg). */
+static void histogram(FILE *out, const struct bs_report_model *m, int c, int y0, uint64_t max,
+                      int n)
 {
-    const uint64_t *slots = m->to_free.log2_usecs;
-    uint64_t max = 0;
-    int n = m->to_free.nlog2;
-    for (int i = 0; i < n; i++)
-        if (slots[i] > max) max = slots[i];
+    static const char *const id[BS_FREE_CLASSES] = {"reclaim_histogram", "teardown_histogram"};
+    static const char *const title[BS_FREE_CLASSES] = {"freed while running",
+                                                       "freed at teardown"};
+    const struct bs_free_class_row *row = &m->free_class[c];
+    const uint64_t *slots = row->to_free.log2_usecs;
     fprintf(out,
-            "<text x=\"%d\" y=\"%d\" class=\"h\">delete -&gt; free latency (%" PRIu64
-            " deletes)</text>\n",
-            PLOT_X, HIST_Y - 20, m->to_free.count);
+            "<text x=\"%d\" y=\"%d\" class=\"h\">delete -&gt; free latency, %s (%s): %" PRIu64
+            " deletes</text>\n",
+            PLOT_X, y0 - 20, title[c], row->reasons, row->freed);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X,
-            HIST_Y + HIST_H, PLOT_X + PLOT_W, HIST_Y + HIST_H);
-    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X, HIST_Y,
-            PLOT_X, HIST_Y + HIST_H);
+            y0 + HIST_H, PLOT_X + PLOT_W, y0 + HIST_H);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", PLOT_X, y0,
+            PLOT_X, y0 + HIST_H);
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%" PRIu64 "</text>\n", PLOT_X - 6,
-            HIST_Y + 4, max);
+            y0 + 4, max);
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", PLOT_X - 6,
-            HIST_Y + HIST_H + 4);
-    fprintf(out, "<g id=\"free_histogram\">\n");
+            y0 + HIST_H + 4);
+    fprintf(out, "<g id=\"%s\">\n", id[c]);
     double bw = n ? (double)PLOT_W / n : PLOT_W;
     for (int i = 0; i < n; i++) {
         unsigned long long low = (1ULL << (i + 1)) >> 1, high = (1ULL << (i + 1)) - 1;
         if (low == high) low -= 1;
-        double h = max ? (double)HIST_H * (double)slots[i] / (double)max : 0;
+        uint64_t v = i < row->to_free.nlog2 ? slots[i] : 0;
+        double h = max ? (double)HIST_H * (double)v / (double)max : 0;
         double x = PLOT_X + bw * i;
         fprintf(out,
-                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+                "<rect class=\"bar %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
                 "<title>%llu-%llu us: %" PRIu64 "</title></rect>"
                 "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"small\">%llu</text>\n",
-                x + 1, HIST_Y + HIST_H - h, bw - 2, h, low, high, slots[i], x + bw / 2,
-                HIST_Y + HIST_H + 14, low);
+                bs_free_class_name[c], x + 1, y0 + HIST_H - h, bw - 2, h, low, high, v, x + bw / 2,
+                y0 + HIST_H + 14, low);
     }
     fprintf(out,
             "</g>\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">latency, usecs (log2 "
             "buckets, lower bound)</text>\n",
-            PLOT_X + PLOT_W / 2, HIST_Y + HIST_H + 34);
+            PLOT_X + PLOT_W / 2, y0 + HIST_H + 34);
+}
+
+static void histograms(FILE *out, const struct bs_report_model *m)
+{
+    uint64_t max = 0;
+    int n = 0;
+    for (int c = 0; c < BS_FREE_CLASSES; c++) {
+        const struct bs_latency *l = &m->free_class[c].to_free;
+        if (l->nlog2 > n) n = l->nlog2;
+        for (int i = 0; i < l->nlog2; i++)
+            if (l->log2_usecs[i] > max) max = l->log2_usecs[i];
+    }
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        histogram(out, m, c, HIST_Y + c * HIST_STEP, max, n);
 }
 
 int bs_report_svg(FILE *out, const struct bs_report_model *m)
@@ -155,9 +176,9 @@ int bs_report_svg(FILE *out, const struct bs_report_model *m)
             "<style>.axis{stroke:#333}.grid{stroke:#ddd}.bar{fill:#d62728}"
             ".h{font-size:15px;font-weight:bold}.small{font-size:10px}</style>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            W, 660, W, 660);
+            W, H, W, H);
     curves(out, m);
-    histogram(out, m);
+    histograms(out, m);
     fprintf(out, "</svg>\n");
     return 0;
 }

@@ -4,6 +4,7 @@
  * libbpf-tools' print_log2_hist, per-map table, data quality.  Formats the
  * report model only.
  */
+#include <ctype.h>
 #include <inttypes.h>
 
 #include "format.h"
@@ -19,12 +20,50 @@ static void percentiles(FILE *out, const struct bs_latency *l)
             bs_fmt_ns(l->max, m, sizeof(m)));
 }
 
-static void latency_section(FILE *out, const char *title, const struct bs_latency *l)
+static void latency_section(FILE *out, const char *title, const char *detail,
+                            const struct bs_latency *l)
 {
-    fprintf(out, "\n%s: %" PRIu64 " deletes\n", title, l->count);
+    fprintf(out, "\n%s%s: %" PRIu64 " deletes\n", title, detail, l->count);
     if (!l->count) return;
     bs_print_log2_hist(out, l->log2_usecs, l->nlog2, "usecs");
     percentiles(out, l);
+}
+
+/* The answer first: per reclaim policy, how many deleted slots had their
+ * memory given back while the program ran, and how many only at teardown
+ * (docs/report.md, "Terminal report"). */
+static void answer(FILE *out, const struct bs_report_model *m)
+{
+    const struct bs_free_class_row *run = &m->free_class[BS_FREE_RUNNING],
+                                   *end = &m->free_class[BS_FREE_TEARDOWN];
+    if (!m->npolicies) fprintf(out, "no maps in the trace\n");
+    for (uint32_t i = 0; i < m->npolicies; i++) {
+        const struct bs_policy_row *p = &m->policies[i];
+        char name[24];
+        size_t k = 0;
+        for (; p->reclaim[k] && k + 1 < sizeof(name); k++)
+            name[k] = (char)toupper((unsigned char)p->reclaim[k]);
+        name[k] = 0;
+        fprintf(out,
+                "%s maps (%u): %" PRIu64 " of %" PRIu64
+                " deleted slots given back while running (%s); %" PRIu64
+                " freed at teardown (%s), %" PRIu64 " reused, %" PRIu64
+                " retained at trace end, %" PRIu64 " unresolved\n",
+                name, p->maps, p->freed_class[BS_FREE_RUNNING], p->deletes, run->reasons,
+                p->freed_class[BS_FREE_TEARDOWN], end->reasons, p->outcome[BS_REUSED],
+                p->outcome[BS_RETAINED], p->outcome[BS_UNRESOLVED]);
+    }
+}
+
+/* "freed while running N (grow_done n, ...)" for one class. */
+static void class_counts(FILE *out, const struct bs_report_model *m, int c, const char *label)
+{
+    const struct bs_free_class_row *row = &m->free_class[c];
+    fprintf(out, "%s %" PRIu64 " (", label, row->freed);
+    for (unsigned r = 0, n = 0; r < BS_FREE_REASONS; r++)
+        if (bs_free_class_of[r] == c)
+            fprintf(out, "%s%s %" PRIu64, n++ ? ", " : "", m->reason_name[r], m->freed_reason[r]);
+    fputc(')', out);
 }
 
 static void summary(FILE *out, const struct bs_report_model *m)
@@ -41,6 +80,8 @@ static void summary(FILE *out, const struct bs_report_model *m)
     if (in->since_rel) fprintf(out, ", since +%s", bs_fmt_ns(in->since_rel, a, sizeof(a)));
     if (in->until_rel) fprintf(out, ", until +%s", bs_fmt_ns(in->until_rel, a, sizeof(a)));
     fprintf(out, "\n\n");
+    answer(out, m);
+    fprintf(out, "\n");
     fprintf(out, "%-18s %12s %12s %12s\n", "", "allocated", "freed", "live at end");
     fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "maps", m->maps_created,
             m->maps_destroyed, m->maps_live);
@@ -63,6 +104,9 @@ static void summary(FILE *out, const struct bs_report_model *m)
             "   retained (censored) %" PRIu64 "   unresolved %" PRIu64 "\n",
             m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
             m->outcome[BS_UNRESOLVED]);
+    class_counts(out, m, BS_FREE_RUNNING, "  freed while running");
+    class_counts(out, m, BS_FREE_TEARDOWN, ";  freed at teardown");
+    fputc('\n', out);
     fprintf(out, "entries removed by clear (not deletes): %" PRIu64 "\n", m->cleared);
 }
 
@@ -86,9 +130,9 @@ static void per_map(FILE *out, const struct bs_report_model *rm)
 {
     uint32_t n = rm->nmaps < (uint32_t)rm->in.top ? rm->nmaps : (uint32_t)rm->in.top;
     fprintf(out, "\ntop %u of %u maps by empty byte-seconds\n", n, rm->nmaps);
-    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %8s %8s\n", "PID", "MAP", "TYPE",
-            "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED", "FREED",
-            "RETAINED");
+    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %9s %8s %8s\n", "PID", "MAP", "TYPE",
+            "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED", "FREED-RUN",
+            "TEARDOWN", "RETAINED");
     for (uint32_t i = 0; i < n; i++) {
         const struct bs_map_row *row = &rm->maps[i];
         const struct bs_map *m = row->map;
@@ -96,10 +140,11 @@ static void per_map(FILE *out, const struct bs_report_model *rm)
         snprintf(addr, sizeof(addr), "0x%" PRIx64 "%s", m->addr, m->seq ? "'" : "");
         fprintf(out,
                 "%-8u %-18s %-16.16s %-7s %12" PRIu64 " %12" PRIu64 " %14.6f %8" PRIu64 " %8" PRIu64
-                " %8" PRIu64 " %8" PRIu64 "\n",
+                " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
                 m->pid, addr, m->type_name[0] ? m->type_name : "?",
                 row->reclaim ? row->reclaim : "?", m->g.peak_held, m->g.bytes_held,
-                row->empty_byte_seconds, m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED],
+                row->empty_byte_seconds, m->deletes, m->outcome[BS_REUSED],
+                m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN],
                 m->outcome[BS_RETAINED]);
     }
 }
@@ -134,8 +179,14 @@ static void data_quality(FILE *out, const struct bs_report_model *m)
 void bs_report_text(FILE *out, const struct bs_report_model *m)
 {
     summary(out, m);
-    latency_section(out, "delete -> free latency", &m->to_free);
-    latency_section(out, "delete -> reuse latency", &m->to_reuse);
+    char detail[BS_FREE_CLASSES][sizeof(m->free_class[0].reasons) + 32];
+    snprintf(detail[BS_FREE_RUNNING], sizeof(detail[0]), ", freed while running (%s)",
+             m->free_class[BS_FREE_RUNNING].reasons);
+    snprintf(detail[BS_FREE_TEARDOWN], sizeof(detail[0]), ", freed at teardown (%s)",
+             m->free_class[BS_FREE_TEARDOWN].reasons);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        latency_section(out, "delete -> free latency", detail[c], &m->free_class[c].to_free);
+    latency_section(out, "delete -> reuse latency", "", &m->to_reuse);
     censored(out, m);
     per_map(out, m);
     data_quality(out, m);

@@ -43,10 +43,13 @@ if diff <(strip bt.json) <(strip stdin.json) > /dev/null; then ok "stdin = file"
 command -v xmllint >/dev/null || fail "xmllint not installed (package libxml2-utils, scripts/deps.sh installs it)"
 "$BIN" --no-progress --svg report.svg golden.hmt > /dev/null || fail "svg: exit $?"
 if xmllint --noout report.svg; then ok "svg well-formed"; else fail "svg not well-formed XML"; fi
-for id in bytes_held bytes_live empty_bytes free_histogram; do
+for id in bytes_held bytes_live empty_bytes reclaim_histogram teardown_histogram; do
   grep -q "id=\"$id\"" report.svg && ok "svg has $id" || fail "svg lacks series $id"
 done
-[ "$(grep -o '<rect class="bar"' report.svg | wc -l)" -ge 5 ] && ok "svg histogram bars" || fail "svg histogram has too few bars"
+[ "$(grep -o '<rect class="bar while_running"' report.svg | wc -l)" -ge 5 ] && ok "svg histogram bars" || fail "svg histogram has too few bars"
+# the golden trace frees 6 deletes while running and 2 at teardown (destroy)
+grep -q 'freed while running (grow_done, evacuated, unlink, shrink): 6 deletes' report.svg &&
+  grep -q 'freed at teardown (clear, destroy): 2 deletes' report.svg && ok "svg histograms by class" || fail "svg histogram titles"
 
 # --- filters ------------------------------------------------------------------
 json_num() { grep -o "\"$2\": [0-9]*" "$1" | head -1 | awk '{print $2}'; }

@@ -279,6 +279,46 @@ static void write_unmatched(int twin)
     CU_ASSERT_EQUAL(tb_close(t), 0);
 }
 
+/* One overflow bucket per free reason of the schema, r = 0..5 in schema
+ * order (grow_done, evacuated, unlink, clear, destroy, shrink): bucket
+ * O + r*4096 gets an entry at 100 + r, deleted at 1000 + 100r, and is freed
+ * with reason r at 10000 + 1000r, so the delete's latency is 9000 + 900r.
+ * While running (grow_done, evacuated, unlink, shrink): 9000, 9900, 10800,
+ * 13500 -> 4 deletes, p50 9900, max 13500.  Teardown (clear, destroy):
+ * 11700, 12600 -> 2 deletes, p50 11700, max 12600. */
+static void write_free_reasons(int twin)
+{
+    struct tb *t = start(twin);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    for (int r = 0; r < HMAP_ENUM_COUNT(free_reason); r++) {
+        uint64_t o = O + (uint64_t)r * 4096;
+        TB(t, 50 + r, overflow_alloc, .map = M, .addr = o, .parent = A,
+           .source = HMAP_OVF_ALLOCATOR, .bytes = BS);
+        TH(t, 100 + r, o, 0, 0, 90, HMAP_TH_INSERT);
+    }
+    for (int r = 0; r < HMAP_ENUM_COUNT(free_reason); r++)
+        TH(t, 1000 + 100 * r, O + (uint64_t)r * 4096, 0, 90, 1, HMAP_TH_DELETE);
+    for (int r = 0; r < HMAP_ENUM_COUNT(free_reason); r++)
+        FREE(t, 10000 + 1000 * r, O + (uint64_t)r * 4096, BS, HMAP_MEM_OVERFLOW, r);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+/* A bucket_free whose reason is outside the schema: bad_field, and its
+ * delete counts as teardown, never as reclaim while running. */
+static void write_free_reason_unknown(int twin)
+{
+    struct tb *t = start(twin);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TB(t, 50, overflow_alloc, .map = M, .addr = O, .parent = A, .source = HMAP_OVF_ALLOCATOR,
+       .bytes = BS);
+    TH(t, 100, O, 0, 0, 90, HMAP_TH_INSERT);
+    TH(t, 1000, O, 0, 90, 1, HMAP_TH_DELETE);
+    FREE(t, 2000, O, BS, HMAP_MEM_OVERFLOW, 200);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
 static void write_text(const char *s)
 {
     FILE *f = fopen(path_txt, "w");
@@ -312,6 +352,17 @@ static void write_reordered_text(int twin)
     X(REUSE_MAX, r->t->reuse.max)                                                                  \
     X(REUSE_P50, bs_hist_quantile(&r->t->reuse, 0.5))                                              \
     X(FREED_MAX, r->t->freed.max)                                                                  \
+    X(FREED_COUNT, r->t->freed.count)                                                              \
+    X(FREED_P50, bs_hist_quantile(&r->t->freed, 0.5))                                              \
+    X(RUNNING_COUNT, r->t->freed_class[BS_FREE_RUNNING].count)                                     \
+    X(RUNNING_MAX, r->t->freed_class[BS_FREE_RUNNING].max)                                         \
+    X(RUNNING_P50, bs_hist_quantile(&r->t->freed_class[BS_FREE_RUNNING], 0.5))                     \
+    X(TEARDOWN_COUNT, r->t->freed_class[BS_FREE_TEARDOWN].count)                                   \
+    X(TEARDOWN_MAX, r->t->freed_class[BS_FREE_TEARDOWN].max)                                       \
+    X(TEARDOWN_P50, bs_hist_quantile(&r->t->freed_class[BS_FREE_TEARDOWN], 0.5))                   \
+    X(FREED_REASON, r->t->freed_reason[i])                                                         \
+    X(MAP_FREED_RUNNING, r->maps[i].freed_class[BS_FREE_RUNNING])                                  \
+    X(MAP_FREED_TEARDOWN, r->maps[i].freed_class[BS_FREE_TEARDOWN])                                \
     X(RETAINED_COUNT, r->t->retained.count)                                                        \
     X(RETAINED_MAX, r->t->retained.max)                                                            \
     X(RETAINED_P50, bs_hist_quantile(&r->t->retained, 0.5))                                        \
@@ -355,6 +406,7 @@ static void write_reordered_text(int twin)
     X(ROW_LATENCY, rows[i].end_ns - rows[i].delete_ns)                                             \
     X(ROW_BUCKET, rows[i].bucket)                                                                  \
     X(ROW_FREE_REASON, rows[i].free_reason)                                                        \
+    X(ROW_FREE_CLASS, bs_free_class(rows[i].free_reason))                                          \
     X(ROW_MAYBE_LOST, rows[i].maybe_lost)
 
 enum figure {
@@ -438,6 +490,9 @@ static const struct scenario scenarios[] = {
      .clean = 1,
      .checks = {EQ(DELETES, 0, 1), EQ(OUTCOME, BS_FREED, 1), EQ(OUTCOME, BS_REUSED, 0),
                 EQ(FREED_MAX, 0, 3000), EQ(ROWS, 0, 1), EQ(ROW_FREE_REASON, 0, HMAP_FREE_GROW_DONE),
+                /* grow_done gives memory back while the program runs */
+                EQ(RUNNING_COUNT, 0, 1), EQ(RUNNING_MAX, 0, 3000), EQ(TEARDOWN_COUNT, 0, 0),
+                EQ(MAP_FREED_RUNNING, 0, 1),
                 EQ(ARRAYS_ALLOC, 0, 2), EQ(ARRAYS_FREED, 0, 1), EQ(ARRAYS_LIVE, 0, 1),
                 EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 6 * BS), EQ(LIVE_SLOTS, 0, 2),
                 EQ(MAP_GROWS, 0, 1), EQ(MAP_EVACUATIONS, 0, 2), EQ(MAP_MOVED, 0, 1),
@@ -448,14 +503,21 @@ static const struct scenario scenarios[] = {
                 EQ(OUTCOME, BS_RETAINED, 1), EQ(FREED_MAX, 0, 1000), EQ(RETAINED_MAX, 0, 4000),
                 EQ(NMAPS, 0, 2), EQ(MAP_SEQ, 1, 1), EQ(MAP0_FREED, 0, 1), EQ(MAP1_RETAINED, 0, 1),
                 EQ(MAPS_CREATED, 0, 2), EQ(MAPS_DESTROYED, 0, 1),
-                EQ(UNMATCHED, BS_UM_DOUBLE_ALLOC, 0), EQ(UNMATCHED, BS_UM_UNKNOWN_MAP, 0)}},
+                EQ(UNMATCHED, BS_UM_DOUBLE_ALLOC, 0), EQ(UNMATCHED, BS_UM_UNKNOWN_MAP, 0),
+                /* freed by destroy: teardown, not reclaim while running */
+                EQ(TEARDOWN_COUNT, 0, 1), EQ(TEARDOWN_MAX, 0, 1000), EQ(RUNNING_COUNT, 0, 0),
+                EQ(MAP_FREED_TEARDOWN, 0, 1), EQ(MAP_FREED_RUNNING, 0, 0),
+                EQ(ROW_FREE_CLASS, 0, BS_FREE_TEARDOWN)}},
     {.name = "evacuation frees overflow chain",
      .write = write_evacuation,
      .checks = {EQ(DELETES, 0, 2), EQ(OUTCOME, BS_FREED, 2), EQ(ROWS, 0, 2), EQ(ROW_BUCKET, 0, O),
                 EQ(ROW_LATENCY, 0, 2000), EQ(ROW_FREE_REASON, 0, HMAP_FREE_EVACUATED),
                 EQ(ROW_BUCKET, 1, A), EQ(ROW_LATENCY, 1, 3500), EQ(OVF_ALLOC, 0, 1),
                 EQ(OVF_FREED, 0, 1), EQ(OVF_BUCKETS, 0, 0), EQ(LIVE_SLOTS, 0, 8),
-                EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 7 * BS), EQ(MAP_MOVED, 0, 7)}},
+                EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 7 * BS), EQ(MAP_MOVED, 0, 7),
+                /* evacuated and grow_done: both while running */
+                EQ(RUNNING_COUNT, 0, 2), EQ(TEARDOWN_COUNT, 0, 0),
+                EQ(FREED_REASON, HMAP_FREE_EVACUATED, 1), EQ(FREED_REASON, HMAP_FREE_GROW_DONE, 1)}},
     {.name = "clear",
      .write = write_clear,
      .checks = {EQ(DELETES, 0, 1), EQ(CLEARED, 0, 3), EQ(OUTCOME, BS_REUSED, 1),
@@ -479,6 +541,27 @@ static const struct scenario scenarios[] = {
                 EQ(UNMATCHED, BS_UM_UNKNOWN_MAP, 1), EQ(UNMATCHED, BS_UM_BAD_FIELD, 1),
                 EQ(DELETES, 0, 1), EQ(OUTCOME, BS_UNRESOLVED, 1), EQ(BYTES_HELD, 0, 3 * BS),
                 EQ(NMAPS, 0, 2), EQ(MAP_IMPLICIT, 1, 1), EQ(MAP_BUCKET_SIZE, 1, BS)}},
+    {.name = "free reasons by class",
+     .write = write_free_reasons,
+     .clean = 1,
+     .checks = {EQ(DELETES, 0, 6), EQ(OUTCOME, BS_FREED, 6), EQ(FREED_COUNT, 0, 6),
+                EQ(FREED_MAX, 0, 13500), EQ(FREED_P50, 0, 10800), EQ(RUNNING_COUNT, 0, 4),
+                EQ(RUNNING_P50, 0, 9900), EQ(RUNNING_MAX, 0, 13500), EQ(TEARDOWN_COUNT, 0, 2),
+                EQ(TEARDOWN_P50, 0, 11700), EQ(TEARDOWN_MAX, 0, 12600),
+                EQ(MAP_FREED_RUNNING, 0, 4), EQ(MAP_FREED_TEARDOWN, 0, 2),
+                EQ(FREED_REASON, HMAP_FREE_CLEAR, 1), EQ(FREED_REASON, HMAP_FREE_SHRINK, 1),
+                EQ(ROWS, 0, 6), EQ(ROW_FREE_CLASS, HMAP_FREE_GROW_DONE, BS_FREE_RUNNING),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_EVACUATED, BS_FREE_RUNNING),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_UNLINK, BS_FREE_RUNNING),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_CLEAR, BS_FREE_TEARDOWN),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_DESTROY, BS_FREE_TEARDOWN),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_SHRINK, BS_FREE_RUNNING),
+                EQ(ROW_FREE_REASON, 5, HMAP_FREE_SHRINK), EQ(ROW_LATENCY, 5, 13500)}},
+    {.name = "free reason outside the schema",
+     .write = write_free_reason_unknown,
+     .checks = {EQ(UNMATCHED, BS_UM_BAD_FIELD, 1), EQ(OUTCOME, BS_FREED, 1),
+                EQ(TEARDOWN_COUNT, 0, 1), EQ(RUNNING_COUNT, 0, 0), EQ(MAP_FREED_TEARDOWN, 0, 1),
+                EQ(ROW_FREE_CLASS, 0, BS_FREE_TEARDOWN)}},
     {.name = "bpftrace reorder window",
      .write = write_reordered_text,
      .text = 1,
@@ -520,9 +603,11 @@ SCENARIO_TEST(5)
 SCENARIO_TEST(6)
 SCENARIO_TEST(7)
 SCENARIO_TEST(8)
-static void (*const scenario_test[])(void) = {scenario_0, scenario_1, scenario_2,
-                                              scenario_3, scenario_4, scenario_5,
-                                              scenario_6, scenario_7, scenario_8};
+SCENARIO_TEST(9)
+SCENARIO_TEST(10)
+static void (*const scenario_test[])(void) = {scenario_0, scenario_1, scenario_2, scenario_3,
+                                              scenario_4, scenario_5, scenario_6, scenario_7,
+                                              scenario_8, scenario_9, scenario_10};
 _Static_assert(sizeof(scenario_test) / sizeof(scenario_test[0]) == NSCENARIOS,
                "one test function per scenario");
 
@@ -788,6 +873,36 @@ static void test_histogram(void)
     CU_ASSERT(p50 <= truth && truth - p50 <= truth / 128);
     CU_ASSERT_EQUAL(big.max, (BS_EXACT_MAX + 1000ull) * 10);
     bs_hist_free(&big);
+
+    /* A merge is the same histogram as adding every sample to one: exact
+     * while the counts together allow it, the fine one past that. */
+    static struct bs_hist a, b, one, merged;
+    for (uint64_t v = 1; v <= 3000; v++) {
+        bs_hist_add(v % 3 ? &a : &b, v * 7);
+        bs_hist_add(&one, v * 7);
+    }
+    bs_hist_merge(&merged, &a);
+    bs_hist_merge(&merged, &b);
+    bs_hist_seal(&merged);
+    bs_hist_seal(&one);
+    CU_ASSERT(bs_hist_exact(&merged));
+    CU_ASSERT_EQUAL(merged.count, 3000);
+    CU_ASSERT_EQUAL(merged.max, one.max);
+    CU_ASSERT_DOUBLE_EQUAL(merged.sum, one.sum, 0);
+    CU_ASSERT_EQUAL(memcmp(merged.fine, one.fine, sizeof(one.fine)), 0);
+    for (double q = 0.001; q <= 1.0; q += 0.0999)
+        CU_ASSERT_EQUAL(bs_hist_quantile(&merged, q), bs_hist_quantile(&one, q));
+    for (uint64_t v = 3001; v <= BS_EXACT_MAX; v++) /* a alone stays exact ... */
+        bs_hist_add(&a, v * 7);
+    bs_hist_merge(&merged, &a); /* ... but not merged with the 3000 already there */
+    bs_hist_seal(&merged);
+    CU_ASSERT(bs_hist_exact(&a));
+    CU_ASSERT(!bs_hist_exact(&merged));
+    CU_ASSERT_EQUAL(merged.count, 3000 + a.count);
+    bs_hist_free(&a);
+    bs_hist_free(&b);
+    bs_hist_free(&one);
+    bs_hist_free(&merged);
 }
 
 int main(void)
