@@ -5,52 +5,37 @@
 # the same bucketscope report from both traces, timing fields excepted
 # (the two recorders take their timestamps from different clocks).
 #
-# Isolation as in tests/probes/equivalence.sh: a private mount namespace with
-# tmpfs over /var/run/lttng and /dev/shm for a root session daemon.
+# Isolation: scripts/lib/lttng_session.sh (a private mount namespace with
+# tmpfs over /var/run/lttng and /dev/shm for a root session daemon).
 #
 # usage: ctf_vs_native.sh BUCKETSCOPE_REPORT BUILD_DIR
 set -eu
 skip() { echo "SKIPPED: $*"; exit 77; }
 report=$1 build=$2
 wl=$build/tests/probes/probes_workload
+. "$(dirname "$0")/../../scripts/lib/lttng_session.sh"
 
 if [ "${BS_CTF_INNER:-}" != 1 ]; then
-    [ "$(id -u)" = 0 ] || skip "needs root (root lttng-sessiond in a private mount namespace)"
-    for t in lttng lttng-sessiond unshare; do
-        command -v $t >/dev/null || skip "$t not installed"
-    done
+    lttng_session_require
     [ -x "$wl" ] || skip "tests/probes workload not built ($wl)"
     ls "$build"/libmap/libhmap-lttng.so* >/dev/null 2>&1 || skip "LTTng provider not built (HMAP_PROBES without lttng)"
-    BS_CTF_INNER=1 exec unshare -m --propagation private "$0" "$@"
 fi
+lttng_session_enter_ns BS_CTF_INNER "$0" "$@"
 
 work=$(mktemp -d /tmp/bs-ctf.XXXXXX)
-mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
-mount -t tmpfs none /dev/shm
-export LTTNG_HOME=/var/run/lttng
-sd_pid=
 cleanup() {
-    if [ -n "$sd_pid" ]; then
-        lttng destroy -a >/dev/null 2>&1 || true
-        kill "$sd_pid" 2>/dev/null || true
-    fi
+    lttng_daemon_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-lttng-sessiond --daemonize --no-kernel
-sd_pid=$(cat /var/run/lttng/lttng-sessiond.pid)
-lttng create bs --output="$work/ctf" >/dev/null
-lttng enable-channel -u --subbuf-size=1M --num-subbuf=8 ch >/dev/null
-lttng enable-event -u -c ch 'hmap:*' >/dev/null
-lttng add-context -u -t vpid -t vtid >/dev/null
-lttng start >/dev/null
+lttng_daemon_start
+lttng_session_start bs "$work/ctf" --subbuf-size=1M --num-subbuf=8
 # Wait for the session daemon however loaded the machine is: an app that
 # gives up registering (default 3 s) would miss its first events.
 LTTNG_UST_REGISTER_TIMEOUT=-1 HMAP_LTTNG=1 HMAP_TRACE="$work/run.hmtrace" "$wl" >/dev/null
-lttng stop >/dev/null
-lttng destroy >/dev/null
-kill "$sd_pid"; sd_pid=
+lttng_session_stop
+lttng_daemon_stop
 
 "$report" --no-progress --format json "$work/run.hmtrace" >"$work/native.json"
 "$report" --no-progress --format json "$work/ctf" >"$work/ctf.json"
