@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "csv_stream.h"
+#include "report/format.h" /* bs_fmt_ns (readers/ has a format.h too) */
 #include "lifetime.h"
 #include "options.h"
 #include "reader.h"
@@ -95,18 +96,39 @@ static int filtered_out(const struct bs_options *o, const struct hmap_native_rec
            record_map(h) != o->filter_map;
 }
 
+/* What the filters and the window let through, for the "nothing selected"
+ * check (docs/report.md, "Exit status"). */
+struct selection {
+    uint64_t events;   /* event records read (lost records not counted) */
+    uint64_t matching; /* of those, kept by --pid / --map */
+    uint64_t selected; /* of those, inside [--since, --until] */
+    uint64_t first_ns, last_ns; /* first and last event record read */
+    uint64_t last_match_ns;     /* last one kept by --pid / --map */
+};
+
 /* Feed every record of rd to e; the window is relative to the first record
  * read, filtered or not.  0, or -1 with the reader's message printed. */
-static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o)
+static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
+                      struct selection *sel)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0;
-    uint64_t nrec = 0;
+    uint64_t nrec = 0, since_abs = 0, until_abs = 0;
     while ((st = rd->next(rd, &h)) == 1) {
         if (!have_first) {
             have_first = 1;
-            bs_engine_set_window(e, h->ts_ns + o->since_ns,
-                                 o->have_until ? h->ts_ns + o->until_ns : 0);
+            since_abs = h->ts_ns + o->since_ns;
+            until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
+            bs_engine_set_window(e, since_abs, until_abs);
+        }
+        if (h->id != HMAP_NATIVE_LOST_ID) {
+            if (!sel->events++) sel->first_ns = h->ts_ns;
+            sel->last_ns = h->ts_ns;
+            if (!filtered_out(o, h)) {
+                sel->matching++;
+                sel->last_match_ns = h->ts_ns;
+                sel->selected += h->ts_ns >= since_abs && (!until_abs || h->ts_ns <= until_abs);
+            }
         }
         if (filtered_out(o, h)) continue;
         if (bs_engine_feed(e, h)) break;
@@ -119,6 +141,37 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
     }
     bs_engine_finish(e);
     return 0;
+}
+
+/* One line on stderr when there is nothing to report; 1 if so. */
+static int say_if_nothing(const struct bs_options *o, const struct selection *sel)
+{
+    char a[32], b[32], c[32], what[160] = "";
+    const char *trace = o->ntraces == 1 ? o->traces[0] : "the traces";
+    if (!sel->events) {
+        fprintf(stderr, "bucketscope-report: %s holds no hmap event: nothing to report\n", trace);
+        return 1;
+    }
+    if (sel->selected) return 0;
+    if (o->filter_pid >= 0)
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), " --pid %lld",
+                 (long long)o->filter_pid);
+    if (o->filter_map_set)
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), " --map 0x%" PRIx64,
+                 o->filter_map);
+    if (!sel->matching)
+        fprintf(stderr,
+                "bucketscope-report: nothing selected: no event of %s matches%s (%" PRIu64
+                " events read)\n",
+                trace, what, sel->events);
+    else
+        fprintf(stderr,
+                "bucketscope-report: nothing selected: the window --since %s%s%s holds no "
+                "event%s%s (the last one is at +%s)\n",
+                bs_fmt_ns(o->since_ns, a, sizeof(a)), o->have_until ? " --until " : "",
+                o->have_until ? bs_fmt_ns(o->until_ns, b, sizeof(b)) : "", *what ? " of" : "",
+                what, bs_fmt_ns(sel->last_match_ns - sel->first_ns, c, sizeof(c)));
+    return 1;
 }
 
 /* --stats: what the analysis cost, for the benchmark (docs/report.md). */
@@ -199,7 +252,8 @@ int main(int argc, char **argv)
     cs.e = e;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (!e || run_engine(e, rd, &o) < 0) {
+    struct selection sel = {0};
+    if (!e || run_engine(e, rd, &o, &sel) < 0) {
         bs_engine_free(e);
         bs_reader_close(rd);
         return 1;
@@ -222,5 +276,6 @@ int main(int argc, char **argv)
     bs_engine_free(e);
     bs_reader_close(rd);
     if (fflush(stdout) != 0) rc = 1;
+    if (rc == 0 && say_if_nothing(&o, &sel)) rc = EXIT_NOTHING;
     return rc;
 }

@@ -66,7 +66,9 @@ static const char help_text[] =
     "                      first bad offset (the report says so)\n"
     "  --no-progress       no progress line on stderr (default: shown on a terminal)\n"
     "  --stats             print the analyzer's own memory and speed on stderr\n"
-    "Exit status: 0 ok, 1 unreadable input, 2 usage error.\n";
+    "Exit status: 0 ok, 1 unreadable input, 2 usage error, 3 nothing to report: the\n"
+    "trace holds no event, or --pid/--map/--since/--until select none (one line on\n"
+    "stderr says which; the empty report is still written).\n";
 
 _Noreturn static void usage_error(const char *msg)
 {

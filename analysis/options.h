@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define EXIT_USAGE 2
+/* The input holds no event, or --pid/--map/--since/--until select none
+ * (docs/report.md, "Exit status"); the (empty) report is still written. */
+#define EXIT_NOTHING 3
 
 struct bs_options {
     const char *format; /* text, json or csv */

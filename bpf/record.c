@@ -40,6 +40,7 @@
 #include <bpf/libbpf.h>
 
 #include "hmap_native_write.h"
+#include "libpath.h"
 #include "record.h"
 #include "record.skel.h"
 
@@ -51,6 +52,7 @@ enum {
     EXIT_FAIL = 1,  /* could not record: no output file left behind */
     EXIT_USAGE = 2, /* bad command line */
     EXIT_LOSSY = 3, /* file written, but events were lost (counted in it) */
+    EXIT_EMPTY = 4, /* file written (valid), but no probe fired: nothing recorded */
 };
 
 /* Every probe of the schema, as (event id, probe name). */
@@ -94,13 +96,6 @@ struct recording {
 static volatile sig_atomic_t stop_signal; /* last SIGINT/SIGTERM received */
 static volatile sig_atomic_t signal_count;
 
-/* The default library: the one built next to this tool, else the installed one. */
-static const char *default_lib(void)
-{
-    if (access(BS_DEFAULT_LIB, R_OK) == 0) return BS_DEFAULT_LIB;
-    return BS_INSTALLED_LIB;
-}
-
 static void usage(FILE *f)
 {
     fprintf(
@@ -108,7 +103,10 @@ static void usage(FILE *f)
         "usage: " PROG
         " [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n"
         "Record every hmap:* USDT probe of LIB into a native trace file.\n"
-        "  -l, --lib PATH       binary or shared library with the probes (default: %s)\n"
+        "  -l, --lib PATH       binary or shared library with the probes (default: with -p,\n"
+        "                       the libhmap.so PID has mapped, or its executable if it holds\n"
+        "                       the probes; with CMD, CMD if it holds them, else the\n"
+        "                       libhmap.so its dynamic linker loads; system-wide: required)\n"
         "  -o, --output FILE    trace file to write (default: bucketscope.hmtrace)\n"
         "  -p, --pid PID        record only this running process\n"
         "  -- CMD [ARG...]      run CMD and record it from its first instruction\n"
@@ -117,8 +115,8 @@ static void usage(FILE *f)
         "  -d, --duration S     stop after S seconds\n"
         "  -v, --verbose        print libbpf's log\n"
         "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
-        "1 could not record (no file written), 2 usage, 3 written but events were lost.\n",
-        default_lib());
+        "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
+        "4 written but no probe fired (an empty, valid trace).\n");
 }
 
 static void die_usage(const char *fmt, ...)
@@ -209,7 +207,9 @@ static void parse_options(int argc, char **argv, struct options *o)
     if (optind < argc) o->cmd = &argv[optind];
     if (o->cmd && o->pid) die_usage("-p and a command are exclusive");
     if (!*o->output) die_usage("-o needs a file name");
-    if (!o->lib) o->lib = default_lib();
+    if (!o->lib && !o->cmd && !o->pid)
+        die_usage("system-wide recording needs -l LIB: the library (or static program) whose "
+                  "probes every process shares");
 }
 
 static bool verbose_libbpf;
@@ -481,22 +481,30 @@ static bool process_gone(pid_t pid)
     return paren && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* A warning, not an error: the process may still load the library later. */
-static void warn_if_not_mapped(pid_t pid, const char *lib)
+/* Whether pid has lib mapped now (false if it cannot be told). */
+static bool is_mapped(pid_t pid, const char *lib)
 {
     char path[64], line[PATH_MAX + 256];
     bool found = false;
     snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f) return;
+    if (!f) return false;
     while (!found && fgets(line, sizeof(line), f))
         found = strstr(line, lib) != NULL;
     fclose(f);
+    return found;
+}
+
+/* A warning, not an error: the process may still load the library later. */
+static bool warn_if_not_mapped(pid_t pid, const char *lib)
+{
+    bool found = is_mapped(pid, lib);
     if (!found)
         fprintf(stderr,
                 PROG ": warning: process %d has not mapped %s (yet); nothing is "
                      "recorded until it does\n",
                 (int)pid, lib);
+    return found;
 }
 
 /* ---- the steps of a recording ------------------------------------------- */
@@ -513,6 +521,8 @@ struct session {
     bool linked; /* links[] are attached */
     struct child ch;
     char lib[PATH_MAX]; /* o.lib, resolved */
+    char *lib_found;    /* o.lib when found from the target (no -l) */
+    bool mapped;        /* -p: the process had mapped lib at some check */
     pid_t target;       /* the command's pid, -p's, or 0 (system-wide) */
     uint64_t start_ns;
     bool child_exited;
@@ -537,16 +547,28 @@ static int load_program(struct session *s)
     return 0;
 }
 
-/* The library and the -p process exist (checked after the privilege). */
+/* The -p process exists and the library is known (checked after the
+ * privilege): -l, or found from the target (libpath.c, docs/record.md
+ * "Which library"). */
 static int check_library_and_pid(struct session *s)
 {
+    char found[PATH_MAX], why[PATH_MAX + 256];
+    if (s->o.pid && kill(s->o.pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, PROG ": no process %d\n", (int)s->o.pid);
+        return -1;
+    }
+    if (!s->o.lib) {
+        int rc = s->o.pid ? bs_lib_for_pid(s->o.pid, found, sizeof(found), why, sizeof(why))
+                          : bs_lib_for_cmd(s->o.cmd[0], found, sizeof(found), why, sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, PROG ": %s\n", why);
+            return -1;
+        }
+        s->o.lib = s->lib_found = strdup(found);
+    }
     /* libbpf needs a path with a '/' to not search the loader path. */
     if (!realpath(s->o.lib, s->lib)) {
         fprintf(stderr, PROG ": cannot use library %s: %s\n", s->o.lib, strerror(errno));
-        return -1;
-    }
-    if (s->o.pid && kill(s->o.pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, PROG ": no process %d\n", (int)s->o.pid);
         return -1;
     }
     return 0;
@@ -574,7 +596,7 @@ static int attach(struct session *s)
 {
     if (attach_all(s->skel, s->lib, s->target > 0 ? s->target : -1, s->links) != 0) return -1;
     s->linked = true;
-    if (s->o.pid) warn_if_not_mapped(s->o.pid, s->lib);
+    if (s->o.pid) s->mapped = warn_if_not_mapped(s->o.pid, s->lib);
 
     s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, &s->r, NULL);
     if (!s->rb) {
@@ -633,6 +655,7 @@ static int record_loop(struct session *s)
             s->child_exited = true;
             return 0;
         }
+        if (o->pid && !s->mapped) s->mapped = is_mapped(o->pid, s->lib);
         if (o->pid && process_gone(o->pid)) return 0;
         if (deadline && now_ns() >= deadline) return 0;
         /* With a command, the first signal is passed on and recording goes on
@@ -671,8 +694,9 @@ static int finish(struct session *s)
     return EXIT_OK;
 }
 
-/* The summary line, then how the command ended if that was not well.
- * Returns EXIT_OK, or EXIT_LOSSY when events were lost. */
+/* The summary line (naming the library whose probes were recorded), then
+ * how the command ended if that was not well.  Returns EXIT_OK, EXIT_LOSSY
+ * when events were lost, or EXIT_EMPTY when no probe fired at all. */
 static int report(const struct session *s)
 {
     const struct recording *r = &s->r;
@@ -681,18 +705,30 @@ static int report(const struct session *s)
     double secs = (now_ns() - s->start_ns) / 1e9;
     int status;
     if (lost == 0) {
-        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s -> %s\n",
-                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, s->o.output);
-        status = EXIT_OK;
+        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s -> %s (probes of %s)\n",
+                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, s->o.output,
+                s->lib);
+        status = r->events ? EXIT_OK : EXIT_EMPTY;
     } else {
         fprintf(stderr,
                 PROG ": %llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
-                     "attach window %llu), %.2f s -> %s (incomplete trace%s)\n",
+                     "attach window %llu), %.2f s -> %s (probes of %s; incomplete trace%s)\n",
                 (unsigned long long)r->events, (unsigned long long)r->bytes,
                 (unsigned long long)lost, (unsigned long long)l->ring_full,
                 (unsigned long long)l->recursion, (unsigned long long)l->unarmed, secs, s->o.output,
-                l->ring_full ? "; a larger -b may help" : "");
+                s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
+    }
+    if (status == EXIT_EMPTY) {
+        char who[64];
+        if (s->o.pid) snprintf(who, sizeof(who), "process %d", (int)s->o.pid);
+        fprintf(stderr,
+                PROG ": no hmap probe fired in %s during the recording (did %s use that "
+                     "libhmap?)\n",
+                s->lib, s->o.cmd ? s->o.cmd[0] : s->o.pid ? who : "any process");
+        if (s->o.pid && !s->mapped)
+            fprintf(stderr, PROG ": warning: process %d never mapped %s while recorded\n",
+                    (int)s->o.pid, s->lib);
     }
     int cs = s->child_status;
     if (s->child_exited && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0)) {
@@ -723,6 +759,7 @@ static void cleanup(struct session *s, int status)
     if (status == EXIT_FAIL) discard_output(&s->r);
     ring_buffer__free(s->rb);
     record__destroy(s->skel);
+    free(s->lib_found);
 }
 
 /* ---- main ----------------------------------------------------------------- */

@@ -49,6 +49,7 @@ struct ctf_reader {
     struct bs_record rec;
     char **dirs;
     int ndirs;
+    int warned_no_vpid;
 };
 
 /* ---- trace discovery ----------------------------------------------------- */
@@ -157,6 +158,16 @@ static struct class_info *class_info(struct ctf_reader *cr, const bt_event_class
         bt_event_class_borrow_stream_class_const(cls));
     ci->vpid = member_index(ctx, "vpid");
     ci->vtid = member_index(ctx, "vtid");
+    /* Without the vpid context every event has pid 0: say so once, on
+     * stderr (the README's LTTng recipe adds it; docs/report.md, Inputs). */
+    if (ci->vpid < 0 && !cr->warned_no_vpid) {
+        cr->warned_no_vpid = 1;
+        fprintf(stderr,
+                "bucketscope-report: warning: %s: the LTTng trace has no vpid context, so every "
+                "event has pid 0 and --pid cannot select; record with `lttng add-context -u -t "
+                "vpid -t vtid`\n",
+                cr->r.path);
+    }
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
     for (unsigned i = 0; i < ci->ev->nfields; i++)
         ci->member[i] = member_index(payload, ci->ev->fields[i].name);

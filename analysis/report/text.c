@@ -74,7 +74,10 @@ static void summary(FILE *out, const struct bs_report_model *m)
             in->n == 1 ? "" : "s");
     for (int i = 0; i < in->n; i++)
         fprintf(out, " %s", in->paths[i]);
-    fprintf(out, "\n%" PRIu64 " events over %s", m->events, bs_fmt_ns(m->span_ns, a, sizeof(a)));
+    /* The window's own length: from --since (relative to the first event)
+     * to its end (--until, or the last event), not from the first event. */
+    uint64_t window_ns = m->span_ns > in->since_rel ? m->span_ns - in->since_rel : 0;
+    fprintf(out, "\n%" PRIu64 " events over %s", m->events, bs_fmt_ns(window_ns, a, sizeof(a)));
     if (in->filter_pid >= 0) fprintf(out, ", pid %lld only", in->filter_pid);
     if (in->filter_map_set) fprintf(out, ", map 0x%" PRIx64 " only", in->filter_map);
     if (in->since_rel) fprintf(out, ", since +%s", bs_fmt_ns(in->since_rel, a, sizeof(a)));
