@@ -31,7 +31,7 @@ nothing "--map 0xdead" 'nothing selected: no event of golden.hmt matches --map 0
 nothing "--pid 999999" 'nothing selected: no event of golden.hmt matches --pid 999999' --pid 999999 golden.hmt
 nothing "--since past the end" 'nothing selected: the window --since 10.000 s holds no event' --since 10s golden.hmt
 nothing "--since past the end, json" 'nothing selected' --format json --since 10s golden.hmt
-grep -q '"schema": "bucketscope-report/1"' out.txt && ok "the empty JSON report is still written" ||
+grep -q '"schema": "bucketscope-report/[0-9]*"' out.txt && ok "the empty JSON report is still written" ||
     fail "no JSON report written"
 # The first 64 bytes of a native trace are its file header: a valid trace
 # with no record at all.

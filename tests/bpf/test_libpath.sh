@@ -26,7 +26,7 @@ cat cmd.log
 [ "$rc" = 0 ] || fail "launch mode without -l: exit $rc, want 0"
 grep -q "recording 10 probes of $PLIB " cmd.log || fail "launch mode did not attach to $PLIB"
 grep -q " 0 lost, .* -> cmd.trace (probes of $PLIB)" cmd.log || fail "summary does not name $PLIB"
-inserts=$("$DUMP" cmd.trace | grep -c '^tophash_write .* cause=0$')
+inserts=$(dump cmd.trace | grep -c '^tophash_write .* cause=0$')
 [ "$inserts" = "$N" ] || fail "launch mode recorded $inserts inserts, want $N"
 
 # --- launch mode, static program ---
@@ -37,7 +37,7 @@ if [ -n "${WORKLOAD_STATIC:-}" ] && [ -x "$WORKLOAD_STATIC" ]; then
     cat static.log
     [ "$rc" = 0 ] || fail "static program without -l: exit $rc, want 0"
     grep -q "(probes of $WORK/bin/static_workload)" static.log || fail "static: summary does not name the program"
-    n=$("$DUMP" static.trace | grep -c '^map_create ')
+    n=$(dump static.trace | grep -c '^map_create ')
     [ "$n" -gt 0 ] || fail "static: no map_create recorded"
 fi
 
@@ -51,7 +51,7 @@ wait_for "$REC_PID" "$WAIT_SECS"
 cat rec.log
 [ "$WAIT_RC" = 0 ] || fail "-p without -l: exit $WAIT_RC, want 0"
 grep -q "(probes of $PLIB)" rec.log || fail "-p: summary does not name $PLIB"
-inserts=$("$DUMP" pid.trace | grep -c '^tophash_write .* cause=0$')
+inserts=$(dump pid.trace | grep -c '^tophash_write .* cause=0$')
 [ "$inserts" = "$N" ] || fail "-p recorded $inserts inserts, want $N"
 
 # --- a wrapper that does not link libhmap ---
