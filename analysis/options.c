@@ -47,7 +47,7 @@ static const char help_text[] =
     "times bucket_size/8; empty retention = empty-slot bytes integrated over time.\n"
     "\n"
     "Options:\n"
-    "  --format F          text (default), json (schema bucketscope-report/1) or csv\n"
+    "  --format F          text (default), json (schema " BS_JSON_SCHEMA ") or csv\n"
     "                      (one row per map)\n"
     "  --csv-timeline FILE one row per map per tick: B, count, tombstones, live and empty\n"
     "                      buckets, bytes, empty bytes, overflow buckets, growing\n"

@@ -12,7 +12,7 @@
  *   lttng     LTTng-UST tracepoint hmap:<event> (libmap/lttng/hmap_lttng_tp.h; the probe
  *             provider is the separate libhmap-lttng.so)
  *   recorder  the in-process recorder writing a native trace file
- *             (libmap/src/trace_recorder.c, HMAP_TRACE=FILE or hmap_trace_start())
+ *             (libmap/probes/recorder.c, HMAP_TRACE=FILE or hmap_trace_start())
  *
  * The invariant this header keeps: while nobody listens, a probe site costs
  * one load (the event's gate word) and one not-taken branch (plus LTTng's

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hmap_recorder.h — libhmap-internal side of the in-process recorder
- * (libmap/src/trace_recorder.c; public API in libmap/include/hmap_trace.h).
+ * (libmap/probes/recorder.c; public API in libmap/include/hmap_trace.h).
  *
  * hmap_rec_active is nonzero while a native trace file is open; HMAP_TP
  * reads it (relaxed) on every probe site, then calls hmap_rec_emit_<event>

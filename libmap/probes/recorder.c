@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_recorder.c — the in-process recorder: libhmap writes its own events
+ * recorder.c — the in-process recorder: libhmap writes its own events
  * to a native trace file (hmap_native.h, docs/native-format.md), without
  * root, daemon or kernel help.
  *
