@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The two commands of the README, and a few helpers.  Everything is CMake
 # underneath; this file only sequences: install what is missing, configure,
 # build, run.

@@ -17,7 +17,7 @@
 
 #include "record.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* GPL-compatible for the kernel; LICENSE */
 
 /* Set by the loader before load. */
 const volatile uint64_t wake_bytes = RECORD_DEFAULT_RING_BYTES / 4;

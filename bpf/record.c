@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * record.c — `bucketscope record`: record every hmap:* USDT probe of a binary
  * or shared library into a native trace file (schema/hmap_native.h).

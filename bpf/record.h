@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * record.h — what the BPF side (record.bpf.c) and the loader (record.c) of
  * `bucketscope record` share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bucketscope — the command users type.  It only dispatches, git-style:
  * `bucketscope record ...` runs bucketscope-record (bpf/), `bucketscope

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arena_allocator.c — libhmap with an arena allocator plugged in through
  * hmap_options.allocator.  The arena hands out memory by bumping a pointer

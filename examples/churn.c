@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * churn.c — a map of constant size under high-frequency churn: every tick
  * deletes the 5000 oldest keys and inserts 5000 new ones, for a fixed number

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clear_vs_new.c — emptying a map with hmap_clear (Go 1.21's clear(m), or
  * the Go 1.19 range-delete idiom) versus dropping it and making a new one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * concurrent_writes.c — two threads writing to one map without a lock.
  * Like Go, libhmap detects this on a best-effort basis (a "writing" flag

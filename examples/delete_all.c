@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delete_all.c — the question bucketscope started from: insert 1M uint64
  * keys, delete them all, and look at what the map still holds; then insert

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delete_lookup.c — delete a key, then look it up: the value is gone and the
  * lookup reports the key absent, yet the bucket that held it is still

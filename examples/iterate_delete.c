@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * iterate_delete.c — writing to a map while ranging over it, and what Go's
  * rules guarantee (docs/go-map-model.md §9.3):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policies.c — example 7: the same workload under the three reclaim
  * policies, GO (Go 1.19 exactly), EAGER (emptied overflow buckets freed at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs one example (EXE) for its ctest: it must exit 0 and every regular
 # expression EXPECT0, EXPECT1, ... must match one line of its standard
 # output.  The output is echoed so a failure shows what the example said.

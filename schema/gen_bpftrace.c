@@ -62,6 +62,7 @@ static void print_arg(int i, int is_str)
 int main(void)
 {
     printf("#!/usr/bin/env bpftrace\n"
+           "// SPDX-License-Identifier: MIT\n"
            "/*\n"
            " * events.bt -- every libhmap USDT probe as one text line (bucketscope).\n"
            " * GENERATED from schema/hmap_events.h by schema/gen_bpftrace.c;\n"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make bench`: libhmap against the Go 1.19 map and Abseil's flat_hash_map on
 # the same keys, in one run, merged into one Markdown table.
 #

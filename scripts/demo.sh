@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make demo`: trace the churn example (examples/churn.c: a map of 100000
 # keys, 5000 deletes + 5000 inserts per tick) for real and show when the
 # memory of deleted keys was reused or freed.

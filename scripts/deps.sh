@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages bucketscope needs, only those missing.
 # Run as root (make demo / make test call it).
 set -euo pipefail

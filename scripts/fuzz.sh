@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fuzz.sh [seconds] — the longer fuzz run: builds build-fuzz (clang,
 # -DHMAP_FUZZ=ON) if needed, then runs the map fuzzer for `seconds`
 # (default 600) on its corpus (kept in build-fuzz/tests/fuzz/corpus, so each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The reclaim-policy comparison (docs/reclaim.md): each workload
 # under GO, EAGER and SHRINK, recorded by the in-process recorder and read
 # back with bucketscope report -- the numbers come from the trace, not from

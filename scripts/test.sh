@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every test suite after `make test` has built build/, build-asan/ and
 # build-fuzz/.  Prints one closing line "N passed, N failed".
 set -uo pipefail

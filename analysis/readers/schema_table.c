@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema_table.c — the schema of hmap_events.h turned into a lookup table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema_table.h — the event schema as data, for readers that find events and
  * fields by name (bpftrace lines, CTF traces) and fill native records.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap.h — libhmap: the classic Go (1.19) runtime map, in C.
  *

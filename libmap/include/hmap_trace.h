@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmap_trace.h — the in-process recorder: libhmap writes its own events to a
  * native trace file (format: docs/native-format.md), no root, no daemon.

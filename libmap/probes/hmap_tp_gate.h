@@ -14,10 +14,10 @@
  * and no provider is loaded, a probe site is one load and one branch.  The
  * kernel writes only the low 16 bits, libhmap only the high 16 (atomically).
  *
- * Rules for the semaphore half, each learned from a failure (docs/
- * docs/tracing-stack.md §2.1): in section .probes (a file-backed page the kernel
- * can update), defined exactly once (gates.c), volatile (loops
- * re-read it), hidden (one PC-relative load, never a GOT indirection).
+ * Rules for the semaphore half, each learned from a failure
+ * (docs/tracing-stack.md §2.1): in section .probes (a file-backed page the
+ * kernel can update), defined exactly once (gates.c), volatile (loops re-read
+ * it), hidden (one PC-relative load, never a GOT indirection).
  */
 #ifndef HMAP_TP_GATE_H
 #define HMAP_TP_GATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * access.c — lookup, assign and delete (docs/go-map-model.md §6, §7, §11).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * alloc.c — every byte the map holds comes from its allocator through here.
  *

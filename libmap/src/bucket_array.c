@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bucket_array.c — bucket arrays and overflow buckets
  * (docs/go-map-model.md §5.2 makeBucketArray, §5.3 newoverflow, §6.4 noverflow).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clear.c — hmap_clear with Go 1.21 clear(m) semantics (docs/go-map-model.md
  * §10.2–10.3): every tophash of every reachable bucket (current and old

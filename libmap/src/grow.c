@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * grow.c — incremental growth: hashGrow, growWork, evacuate and
  * advanceEvacuationMark (docs/go-map-model.md §8).

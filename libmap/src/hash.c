@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hash.c — the exported entry points of the keyed hash (hash_inline.h).
  */

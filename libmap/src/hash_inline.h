@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hash_inline.h — the keyed hash, inline so that the fast paths of
  * access.c and grow.c compile it into their loops (a call per key cost

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h — the map's private layout, shared by the libmap/src files and
  * by white-box tests.  Names follow the Go runtime (runtime/map.go) so that

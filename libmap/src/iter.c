@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * iter.c — Go's map iteration (docs/go-map-model.md §9).
  *

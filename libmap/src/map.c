@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * map.c — creating and destroying maps, and Go's misuse detection (the
  * fatal error).  Seeds and the writer-side PRNG are seed.c's.

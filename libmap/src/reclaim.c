@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reclaim.c — HMAP_RECLAIM_EAGER: give overflow memory back as soon as
  * deletes empty it, which Go never does (golang/go#20135).

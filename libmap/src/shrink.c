@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shrink.c — HMAP_RECLAIM_SHRINK: EAGER plus an incremental shrinking
  * growth, B -> B-1, that Go does not have (golang/go#20135, #54454).

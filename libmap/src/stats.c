@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats.c — hmap_get_stats: a full walk of everything the map holds.  O(size
  * of the map); meant for tests, examples and occasional monitoring.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * types.c — built-in type descriptors and the checks every descriptor must
  * pass before a map is made from it.

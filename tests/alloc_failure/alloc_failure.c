@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * alloc_failure.c — allocation failure injected at every allocation a
  * workload makes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Command-line behaviour of bucketscope-report on the synthetic golden trace:
 # golden outputs (text, JSON, CSV, timeline, deletes), the bpftrace twin and
 # stdin giving the same answers, the SVG being well-formed with its series,

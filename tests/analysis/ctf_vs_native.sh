@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ctf_vs_native.sh — one run of the deterministic workload (tests/probes/
 # workload.c), recorded at the same time by the in-process recorder
 # (HMAP_TRACE=FILE, native format) and by a real LTTng session (CTF), gives

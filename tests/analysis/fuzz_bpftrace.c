@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_bpftrace.c — libFuzzer target: the bpftrace-line reader behind a small
  * reorder window (as bucketscope-report uses it), and all below. */
 #include "fuzz_reader.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_native.c — libFuzzer target: the native trace reader (and all below). */
 #include "fuzz_reader.h"
 

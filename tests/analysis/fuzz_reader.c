@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_reader.c — see fuzz_reader.h.  The input goes through a memfd so the
  * reader's real read(2) path runs, with a tiny initial buffer so records and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_reader.h — shared body of the libFuzzer targets: run bytes through a
  * reader, the lifetime engine and every report writer, as the tool would.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_golden.c — writes the synthetic trace behind the golden-output tests
  * (and the fuzzers' seed corpus): three maps exercising growth with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_builder.c — see trace_builder.h.  Events are kept in memory and
  * written at tb_close() in time order (stable: equal times keep the order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_builder.h — writes hand-built traces for the analyzer's tests: a
  * native file from the packed schema structs of hmap_native.h, and, next to

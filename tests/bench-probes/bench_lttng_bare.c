@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_lttng_bare.c — ns per bare LTTng-UST event (bench_lttng_tp.h) in a
  * tight loop, the same way lttng-ust users write it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_lttng_tp.h — one bare LTTng-UST event with the payload of
  * hmap:tophash_write (two hex addresses, four bytes), provider hmap_bench:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_probes.c — cost of the probes on an insert/delete churn workload.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh — probe-overhead benchmark (docs/tracing-stack.md §8); not part of `make test`.
 #
 #   tests/bench-probes/run.sh [BUILD_DIR] [REPS]        (root, for LTTng and bpftrace)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * churn.c — the traced program of the recorder benchmark: THREADS threads,
  * each with its own u64 -> u64 map of fixed seed, doing OPS insert+delete

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh — benchmark of `bucketscope record` (not part of make test).
 #
 #   sudo bash tests/bench-record/run.sh [BUILD_DIR] [OPS] [REPS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bare_decode.c — the baseline for the analyzer's CTF path: libbabeltrace2
  * decoding every field of every event of a CTF trace and doing nothing else

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_churn.c — writes a large native trace of a realistic churn workload,
  * synthesized from the schema (no libhmap): the analyzer's benchmark input.
  *
- * Model (go-map-model.md, simplified): MAPS maps (default 64) of 8-byte keys and values
+ * Model (docs/go-map-model.md, simplified): MAPS maps (default 64) of 8-byte keys and values
  * (144-byte buckets), each filled to ~80 % of 6.5 entries per bucket, then
  * steady churn: delete a random entry (with emptyRest folding), insert a new
  * one at the first empty slot of a random chain, taking an overflow bucket

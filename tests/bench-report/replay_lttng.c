@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay_lttng.c — fires the hmap LTTng-UST tracepoints for every record of
  * a native trace, so that the analyzer benchmark can compare the same events

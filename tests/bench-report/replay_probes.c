@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay_probes.c — the hmap LTTng-UST probes, built into bench_report_replay
  * (the same generated event definitions as libhmap-lttng.so). */
 #define LTTNG_UST_TRACEPOINT_CREATE_PROBES

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh — benchmark of bucketscope-report (not part of make test).
 #
 #   tests/bench-report/run.sh BUILD_DIR [NATIVE_EVENTS] [CTF_EVENTS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stages.c — where bucketscope-report's time goes on a native trace: the
  * reader alone (index + time merge), then reader + lifetime engine, each

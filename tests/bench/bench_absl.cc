@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_absl.cc — Abseil absl::flat_hash_map side of `make bench`, the
  * Swiss-table anchor.  Same keys, workloads and output lines as

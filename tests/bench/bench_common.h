@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_common.h — what the three benchmark programs (libhmap in C, Abseil in
  * C++, Go) must agree on so their numbers can sit in one table: the keys, the

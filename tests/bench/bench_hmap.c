@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_hmap.c — libhmap side of `make bench`: the GO reclaim policy with
  * every probe backend compiled in and nobody listening (the production

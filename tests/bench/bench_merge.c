@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_merge.c — merges the lines printed by bench_hmap, bench_go and
  * bench_absl (format in bench_common.h) into one Markdown report: a time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh — shared by the bpf/ test scripts: skip checks, a scratch
 # directory, and helpers.  Sourced, not run.
 set -u
@@ -22,7 +23,7 @@ need_bpftrace() {
 }
 
 # bpftrace wants tracefs at /sys/kernel/tracing for a clean detach
-# (tracing-stack.md §3): mount it in a private mount namespace, so the test
+# (docs/tracing-stack.md §3): mount it in a private mount namespace, so the test
 # changes nothing outside.
 run_bpftrace() {
     unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$@"

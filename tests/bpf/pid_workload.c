@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pid_workload.c — a libhmap program for the attach-by-pid test: it maps
  * libhmap, prints "ready", waits for SIGUSR1 (sent once the recorder says it

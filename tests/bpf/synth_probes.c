@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * synth_probes.c — a program with the same USDT probes as libhmap (provider
  * hmap, one probe per schema event, same names, arity and argument widths,

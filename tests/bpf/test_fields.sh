@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Every field of every event arrives intact: synth_probes fires the ten hmap:*
 # probes with values chosen to expose width, order and sign errors (64-bit
 # words, u32 and u8 values with the top bit set, an over-long type name), and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A deliberately tiny ring buffer (one page, ~60 records) that cannot keep
 # up: the losses are counted, written into the file as lost records, printed
 # in the summary, and signalled by exit status 3; the file still parses and

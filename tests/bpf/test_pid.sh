@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Attach by -p to a process that is already running and has mapped libhmap:
 # every event after the attach is recorded.  bpf_pid_workload prints "ready",
 # waits for SIGUSR1 (sent once the recorder says it is recording), runs N

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The bpftrace scripts print what their header comments promise:
 # - count.bt: one @hits line per probe with the exact number of hits;
 # - d2f_hist.bt: a log2 histogram with one sample per freed block that held

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The recorder stops cleanly, flushing everything, on each of its stop
 # conditions, and the file is complete each time:
 # - system-wide (no -p, no command) until SIGINT: a libhmap program started

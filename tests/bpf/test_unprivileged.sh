@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Without privilege the recorder refuses with one clear line naming what is
 # missing, exits non-zero, and leaves no file (complete-looking or temporary).
 # Privilege is checked before anything else, so the refusal is the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Nonsensical command lines are refused with a usage line and exit 2, before
 # anything is loaded or written (needs no privilege).
 . "$(dirname "$0")/common.sh"

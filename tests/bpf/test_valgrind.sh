@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bucketscope-record is valgrind-clean on a real recording (launch mode,
 # attach, ring buffer, lost-record bookkeeping, rename) and on a refused run:
 # no invalid access, no use of uninitialised memory, no leak.  valgrind.supp

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The deterministic workload of the probe tests (tests/probes/workload.c:
 # fixed seed; inserts, deletes, doubling and same-size growth, clear,
 # destroy), recorded by `bucketscope-record -- workload`, yields exactly the

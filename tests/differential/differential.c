@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * differential.c — random operation sequences against libhmap and the
  * reference model, over every test type (typeset.h), with several live
@@ -45,7 +46,7 @@ static uint64_t rng_below(uint64_t *s, uint64_t n)
 
 /* Workload profiles: key space, weights of set/delete/get/iterate, and for
  * steady profiles a target size: sets and deletes then keep the map at that
- * size with ever new keys (Go issue 16070's churn), just under the load
+ * size with ever new keys (golang/go#16070's churn), just under the load
  * factor, which piles up overflow buckets until a same-size growth. */
 typedef struct profile {
     const char *name;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failalloc.c — counting, failing, checking allocator (failalloc.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failalloc.h — an hmap_allocator that counts allocations, can fail the
  * k-th one, and keeps a ledger of live blocks so that every free is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c — lockstep execution of map and reference model (harness.h).
  *

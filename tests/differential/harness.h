@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h — drive one map and the reference model with the same
  * operations and check, after every step, that the map behaves as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * invariants.c — structural consistency of a map (invariants.h).
  */

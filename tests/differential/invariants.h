@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * invariants.h — white-box check of the map's structure (internal.h), the
  * C counterpart of the consistency checks in Go's runtime map tests:

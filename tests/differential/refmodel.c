@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * refmodel.c — reference table for the differential tests (see refmodel.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * refmodel.h — the reference the map is compared with: a deliberately plain
  * table from a key id (uint64_t) to what the test last stored for it.

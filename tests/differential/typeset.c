@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * typeset.c — key and value encodings of the test types (see typeset.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * typeset.h — the key/value types the differential tests run over, and the
  * mapping from a key id / value seed (what the reference model stores) to

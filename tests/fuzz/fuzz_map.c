@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_map.c — libFuzzer target: operation sequences decoded from the input
  * run against libhmap and the reference model in lockstep (the harness of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the build into a temporary prefix, then builds a consumer against
 # it twice: with find_package(hmap) (shared and static) and with pkg-config.
 #   install_test.sh BUILD_DIR SOURCE_DIR [LIBDIR [CC]]

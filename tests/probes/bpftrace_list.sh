@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bpftrace_list.sh GEN_BPFTRACE FILE... — `bpftrace -l 'usdt:FILE:hmap:*'`
 # lists every event of the schema, for libhmap.so and for a program linked
 # with libhmap.a.

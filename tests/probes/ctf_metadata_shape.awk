@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ctf_metadata_shape.awk — the hmap:* events of an LTTng trace's CTF metadata
 # (babeltrace2 --output-format=ctf-metadata TRACE_DIR) as the lines that
 # schema_enums prints:

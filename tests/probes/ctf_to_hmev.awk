@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ctf_to_hmev.awk — babeltrace2 text output of an hmap:* LTTng trace, run
 # with --clock-seconds and the vpid/vtid contexts, turned into the bpftrace
 # event line format (docs/bpftrace-format.md):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # equivalence.sh — the three recorders see the same events.
 #
 # ONE run of tests/probes/workload.c is recorded at the same time by
@@ -77,7 +78,7 @@ trap cleanup EXIT
 # so a loaded machine that starves bpftrace for a whole run loses nothing.
 BPFTRACE_PERF_RB_PAGES=512 bpftrace "$src/bpf/scripts/events.bt" "$lib" >"$work/bpftrace.out" 2>"$work/bpftrace.err" &
 bt_pid=$!
-# The semaphore flips slightly before the probe is linked (tracing-stack.md
+# The semaphore flips slightly before the probe is linked (docs/tracing-stack.md
 # §2.2), so "attached" is proven, not assumed: run the workload until
 # bpftrace has printed all ten events of one warm-up run.
 n=0 end=$(($(date +%s) + WAIT_SECS))

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # events_bt_current.sh GEN_BPFTRACE EVENTS_BT — the checked-in bpftrace
 # script is exactly what the schema generates (regenerate it otherwise).
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hmtrace_check.c — invariants of a recorded event stream (native file):
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # no_lttng.sh — libhmap does not depend on LTTng-UST:
 #   - `readelf -d` shows no NEEDED liblttng-ust* in libhmap.so, nor in a
 #     program linked with libhmap.a;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # recorder_env.sh BUILD_DIR — HMAP_TRACE in the environment:
 #   - HMAP_TRACE=FILE records the whole run (checked with hmtrace_check
 #     against the lengths the workload prints);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recorder_test.c — the in-process recorder through its public API
  * (hmap_trace.h), reading back the files it writes with the strict reader.

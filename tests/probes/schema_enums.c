@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema_enums.c — the LTTng-visible shape of the schema, one fact per line:
  *     fields <event> <field> <field> ...      (schema order)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # usdt_notes.sh FILE... — every hmap USDT probe is in FILE's ELF notes, with
 # a non-zero semaphore address and register/immediate-only argument specs
 # (libbpf 1.1 rejects memory operands such as 8@16(%rsp) or 8@x(%rip)).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * workload.c — one deterministic map workload that exercises every probe.
  *

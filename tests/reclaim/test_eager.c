@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_eager.c — HMAP_RECLAIM_EAGER against HMAP_RECLAIM_GO: what deletes
  * give back, when, and what a live iterator postpones.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shrink.c — HMAP_RECLAIM_SHRINK: the map returns to a small B when it
  * becomes sparse, never below its hint, without thrashing, and survives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — runs the rule tests: all suites, or the one named by argv[1]
  * (ctest runs one suite per test so a failure names its rule family).

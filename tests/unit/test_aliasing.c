@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_aliasing.c — writes whose key or value argument points into the map
  * itself: hmap_set(m, &k2, hmap_get(m, &k1)), the C spelling of Go's

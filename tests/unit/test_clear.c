@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_clear.c — hmap_clear, Go 1.21 clear(m) (go-map-model.md §10.2-10.3).
+ * test_clear.c — hmap_clear, Go 1.21 clear(m) (docs/go-map-model.md §10.2-10.3).
  */
 #include <string.h>
 
@@ -64,7 +65,7 @@ static void test_clear_during_growth(void)
     hmap_free(m);
 }
 
-/* §10.3 (Go issue 59411): an iterator running when the map is cleared
+/* §10.3 (golang/go#59411): an iterator running when the map is cleared
  * stops seeing entries; clearing an empty map does nothing (no reseed). */
 static void test_clear_with_running_iterator(void)
 {

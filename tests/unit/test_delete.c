@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_delete.c — delete (go-map-model.md §7): tombstones, emptyRest
+ * test_delete.c — delete (docs/go-map-model.md §7): tombstones, emptyRest
  * folding across overflow buckets, what a deleted slot keeps, slot reuse,
  * reseed when the map empties.
  */
@@ -170,7 +171,7 @@ static void test_deleted_slot_contents(void)
     hmap_free(m);
 }
 
-/* §7 step 7 (Go issue 25237): the seed changes when a delete empties the
+/* §7 step 7 (golang/go#25237): the seed changes when a delete empties the
  * map; a delete on an empty map changes nothing. */
 static void test_reseed_at_empty(void)
 {

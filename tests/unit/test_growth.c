@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_growth.c — incremental growth (go-map-model.md §6.3, §8): both
+ * test_growth.c — incremental growth (docs/go-map-model.md §6.3, §8): both
  * triggers, growWork's exact progress per write, the evacuation mark, the
  * end of a growth, and what never drives it (lookups, deletes on an empty
  * map).

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_iteration.c — Go's iteration guarantees (go-map-model.md §9) and the
+ * test_iteration.c — Go's iteration guarantees (docs/go-map-model.md §9) and the
  * memory an iterator keeps alive (§10.4).
  */
 #include <pthread.h>

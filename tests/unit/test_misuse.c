@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_misuse.c — Go's best-effort concurrent-use detection (go-map-model.md
+ * test_misuse.c — Go's best-effort concurrent-use detection (docs/go-map-model.md
  * §10.1).  Each case runs in a forked child with the hashWriting flag set
  * behind the map's back (as a concurrent writer would leave it); the child
  * must die by abort() after printing Go's exact message.

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_release.c — when bucket memory goes back to the allocator
- * (go-map-model.md §8.5, §12): the question bucketscope exists to answer.
+ * (docs/go-map-model.md §8.5, §12): the question bucketscope exists to answer.
  *
  * An allocator with a ledger of live blocks lets each test ask "is this
  * overflow bucket freed yet?" at every step.

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_sizing.c — how big the bucket array is (go-map-model.md §5, §6.3):
+ * test_sizing.c — how big the bucket array is (docs/go-map-model.md §5, §6.3):
  * B from a size hint, B after every insert, the preallocated overflow tail.
  */
 #include <string.h>

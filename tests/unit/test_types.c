@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test_types.c — type descriptors and options (go-map-model.md §1, §11):
+ * test_types.c — type descriptors and options (docs/go-map-model.md §1, §11):
  * what is refused, indirect keys and values, string key update, generic
  * keys with their own equality, and non-reflexive (NaN-like) keys.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unit.c — white-box helpers of the rule tests (unit.h).
  */

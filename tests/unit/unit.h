@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unit.h — white-box helpers of the rule tests (one CUnit suite per file,
  * one test per rule of docs/go-map-model.md).  The helpers every CUnit

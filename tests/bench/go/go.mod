@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 module bucketscope/bench
 
 go 1.19

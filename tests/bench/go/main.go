@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go 1.19 side of `make bench`: the built-in map with the same keys,
 // workloads and output lines as bench_hmap.c and bench_absl.cc (see
 // ../bench_common.h, which this file mirrors).

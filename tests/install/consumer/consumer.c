@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Uses the installed header and library the way the README shows. */
 #include <hmap.h>
 #include <stdio.h>
