@@ -95,25 +95,30 @@ wait_for() {
     WAIT_RC=$?
 }
 
-# Run a bpftrace script system-wide around one command: start it, wait for
-# its header line (printed by BEGIN, after every probe is attached), run the
-# command, then stop bpftrace with SIGINT so it prints its maps.  (bpftrace
-# -c cannot attach to a shared library's probes: it resolves them before the
-# command has mapped the library.)  Usage: bpftrace_around OUT SCRIPT LIB CMD...
-bpftrace_around() {
-    local out=$1 script=$2 lib=$3 bt
-    shift 3
-    # Not through run_bpftrace: $! must be bpftrace itself (unshare and sh exec it).
-    unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$script" "$lib" >"$out" 2>"$out.err" &
+# Run a tracer system-wide around one command: start it, wait for its
+# header line (bpftrace prints "Hit Ctrl-C to end" after every probe is
+# attached), run the command (its stderr kept in OUT.cmd), then stop the
+# tracer with SIGINT so it prints its maps.  (bpftrace -c cannot attach to a
+# shared library's probes: it resolves them before the command has mapped
+# the library.)  The tracer runs in a private mount namespace with tracefs
+# mounted, for a clean detach (docs/tracing-stack.md §3).
+# Usage: tracer_around OUT TRACER... -- CMD...
+tracer_around() {
+    local out=$1 bt tracer=()
+    shift
+    while [ "$1" != -- ]; do tracer+=("$1"); shift; done
+    shift
+    # Not through run_bpftrace: $! must be the tracer itself (unshare and sh exec it).
+    unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh "${tracer[@]}" >"$out" 2>"$out.err" &
     bt=$!
     local end=$((SECONDS + WAIT_SECS))
     while ! grep -q 'Hit Ctrl-C to end' "$out"; do
         kill -0 "$bt" 2>/dev/null || grep -q 'Hit Ctrl-C to end' "$out" ||
-            { cat "$out.err" >&2; fail "bpftrace $script exited early"; }
-        [ "$SECONDS" -lt "$end" ] || fail "bpftrace $script did not start within $WAIT_SECS s"
+            { cat "$out.err" >&2; fail "${tracer[*]} exited early"; }
+        [ "$SECONDS" -lt "$end" ] || fail "${tracer[*]} did not start within $WAIT_SECS s"
         sleep 0.05
     done
-    "$@" >/dev/null || fail "command failed under bpftrace: $*"
+    "$@" >/dev/null 2>"$out.cmd" || { cat "$out.cmd" >&2; fail "command failed under the tracer: $*"; }
     # bpftrace 0.17 sometimes misses a SIGINT (one that lands while it is not
     # in epoll_wait): it then goes on polling, forever, so the signal has to
     # be repeated until it exits.  But once it has stopped tracing, bpftrace
@@ -123,18 +128,33 @@ bpftrace_around() {
     # keeps its handler to the end, so the repeats are SIGTERMs: harmless
     # whenever they land.
     kill -INT "$bt" 2>/dev/null
-    local last=$SECONDS end=$((SECONDS + WAIT_SECS))
+    local last=$SECONDS
+    end=$((SECONDS + WAIT_SECS))
     while kill -0 "$bt" 2>/dev/null; do
         if [ $((SECONDS - last)) -ge 3 ]; then
             kill -TERM "$bt" 2>/dev/null
             last=$SECONDS
         fi
         [ "$SECONDS" -lt "$end" ] ||
-            { kill -9 "$bt"; fail "bpftrace $script did not exit within $WAIT_SECS s of SIGINT"; }
+            { kill -9 "$bt"; fail "${tracer[*]} did not exit within $WAIT_SECS s of SIGINT"; }
         sleep 0.1
     done
     wait_for "$bt" "$WAIT_SECS"
-    [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "bpftrace $script exit $WAIT_RC"; }
+    [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "${tracer[*]} exit $WAIT_RC"; }
+}
+
+# The same with a bpftrace script.  Usage: bpftrace_around OUT SCRIPT LIB CMD...
+bpftrace_around() {
+    local out=$1 script=$2 lib=$3
+    shift 3
+    tracer_around "$out" bpftrace "$script" "$lib" -- "$@"
+}
+
+# Sum of a bpftrace histogram's counts.  Rows are "[lo, hi) N |@@|" and,
+# for the values 0 and 1 (latencies under 2 us, which a fast machine gives),
+# "[0] N |@@|": the count is the first field after the closing bracket.
+hist_samples() {
+    sed -n 's/^\[[^])]*[])][[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" | awk '{ n += $1 } END { print n + 0 }'
 }
 
 # A private copy of libhmap for system-wide tracing: uprobes are per file, so

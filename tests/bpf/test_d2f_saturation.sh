@@ -19,42 +19,6 @@ cd "$WORK"
 use_private_lib
 N=100000
 
-# bpftrace_around (common.sh), but the tracer is any command: TRACER... --.
-# Usage: tracer_around OUT TRACER... -- CMD...
-tracer_around() {
-    local out=$1 bt tracer=()
-    shift
-    while [ "$1" != -- ]; do tracer+=("$1"); shift; done
-    shift
-    unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh "${tracer[@]}" >"$out" 2>"$out.err" &
-    bt=$!
-    local end=$((SECONDS + WAIT_SECS))
-    while ! grep -q 'Hit Ctrl-C to end' "$out"; do
-        kill -0 "$bt" 2>/dev/null || grep -q 'Hit Ctrl-C to end' "$out" ||
-            { cat "$out.err" >&2; fail "${tracer[*]} exited early"; }
-        [ "$SECONDS" -lt "$end" ] || fail "${tracer[*]} did not start within $WAIT_SECS s"
-        sleep 0.05
-    done
-    "$@" >/dev/null 2>"$out.cmd" || { cat "$out.cmd"; fail "command failed under the tracer: $*"; }
-    # As in bpftrace_around: SIGINT, then SIGTERMs until it exits.
-    kill -INT "$bt" 2>/dev/null
-    local last=$SECONDS
-    end=$((SECONDS + WAIT_SECS))
-    while kill -0 "$bt" 2>/dev/null; do
-        if [ $((SECONDS - last)) -ge 3 ]; then
-            kill -TERM "$bt" 2>/dev/null
-            last=$SECONDS
-        fi
-        [ "$SECONDS" -lt "$end" ] || { kill -9 "$bt"; fail "tracer did not exit within $WAIT_SECS s of SIGINT"; }
-        sleep 0.1
-    done
-    wait_for "$bt" "$WAIT_SECS"
-    [ "$WAIT_RC" = 0 ] || { cat "$out.err" >&2; fail "${tracer[*]} exit $WAIT_RC"; }
-}
-hist_samples() {
-    sed -n 's/^\[[^])]*[])][[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" | awk '{ n += $1 } END { print n + 0 }'
-}
-
 # --- run directly: the shebang sizes the maps; same run recorded ---
 # A 64 MiB ring holds the whole run (~7 events of ~50 bytes per block), so
 # the recording loses nothing however slowly the recorder is scheduled.

@@ -21,12 +21,6 @@ for ev in map_create map_destroy bucket_array_alloc overflow_alloc tophash_write
         { cat count.out; fail "count.bt: $ev not counted $ROUNDS times"; }
 done
 
-# Sum of a bpftrace histogram's counts.  Rows are "[lo, hi) N |@@|" and,
-# for the values 0 and 1 (latencies under 2 us, which a fast machine gives),
-# "[0] N |@@|": the count is the first field after the closing bracket.
-hist_samples() {
-    sed -n 's/^\[[^])]*[])][[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" | awk '{ n += $1 } END { print n + 0 }'
-}
 # Checked on both row shapes, so the counter cannot pass by reading one kind.
 printf '@x:\n[0]  4 |@@@@ |\n[1]  5 |@@@@@|\n[4, 8)  1 |@ |\n[1K, 2K)  2 |@@ |\n' >hist.sample
 [ "$(hist_samples hist.sample)" = 12 ] || fail "hist_samples miscounts bpftrace rows: $(hist_samples hist.sample)"
