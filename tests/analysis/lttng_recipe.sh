@@ -6,9 +6,10 @@
 # -t vtid` makes the report warn, in one stderr line, that the PID column is
 # 0 and --pid cannot work (docs/report.md, "Inputs").
 #
-# Isolation copied from tests/analysis/ctf_vs_native.sh (and
-# tests/probes/equivalence.sh): a private mount namespace with tmpfs over
-# /var/run/lttng and /dev/shm for a root session daemon of this test only.
+# Isolation: scripts/lib/lttng_session.sh (a private mount namespace with
+# tmpfs over /var/run/lttng and /dev/shm for a root session daemon of this
+# test only).  The sessions themselves are made with the recipe's own lttng
+# commands, since those are what is under test.
 #
 # usage: lttng_recipe.sh BUCKETSCOPE_REPORT BUILD_DIR
 set -eu
@@ -16,32 +17,22 @@ skip() { echo "SKIPPED: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 report=$1 build=$2
 wl=$build/tests/bpf/bpf_pid_workload
+. "$(dirname "$0")/../../scripts/lib/lttng_session.sh"
 
 if [ "${BS_RECIPE_INNER:-}" != 1 ]; then
-    [ "$(id -u)" = 0 ] || skip "needs root (root lttng-sessiond in a private mount namespace)"
-    for t in lttng lttng-sessiond unshare; do
-        command -v $t >/dev/null || skip "$t not installed"
-    done
+    lttng_session_require
     [ -x "$wl" ] || skip "bpf_pid_workload not built ($wl)"
     ls "$build"/libmap/libhmap-lttng.so* >/dev/null 2>&1 || skip "LTTng provider not built (HMAP_PROBES without lttng)"
-    BS_RECIPE_INNER=1 exec unshare -m --propagation private "$0" "$@"
 fi
+lttng_session_enter_ns BS_RECIPE_INNER "$0" "$@"
 
 work=$(mktemp -d /tmp/bs-recipe.XXXXXX)
-mount -t tmpfs none /var/run/lttng 2>/dev/null || { mkdir -p /var/run/lttng && mount -t tmpfs none /var/run/lttng; }
-mount -t tmpfs none /dev/shm
-export LTTNG_HOME=/var/run/lttng
-sd_pid=
 cleanup() {
-    if [ -n "$sd_pid" ]; then
-        lttng destroy -a >/dev/null 2>&1 || true
-        kill "$sd_pid" 2>/dev/null || true
-    fi
+    lttng_daemon_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
-lttng-sessiond --daemonize --no-kernel
-sd_pid=$(cat /var/run/lttng/lttng-sessiond.pid)
+lttng_daemon_start
 
 N=2000
 # record NAME CONTEXT(yes|no): the README recipe, with or without add-context.
