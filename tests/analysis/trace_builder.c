@@ -13,6 +13,7 @@
 
 #include "schema_table.h"
 #include "trace_builder.h"
+#include "hmap_native_write.h"
 
 struct entry {
     uint64_t ts, seq;
@@ -124,12 +125,8 @@ static void write_text(FILE *f, const struct entry *e)
 
 int tb_close(struct tb *t)
 {
-    struct hmap_native_file_header fh = {.magic = HMAP_NATIVE_MAGIC,
-                                         .version = HMAP_NATIVE_VERSION,
-                                         .header_size = sizeof(fh),
-                                         .clock = HMAP_NATIVE_CLOCK_MONOTONIC,
-                                         .max_event_id = HMAP_EVENT_MAX_ID,
-                                         .producer = "trace_builder (tests)"};
+    /* The header every producer writes (schema/hmap_native_write.h). */
+    struct hmap_native_file_header fh = hmap_native_file_header_make("trace_builder (tests)", 0, 0);
     fwrite(&fh, sizeof(fh), 1, t->bin);
     if (t->text) fprintf(t->text, "Attaching 10 probes...\n");
     if (!t->keep_order) qsort(t->v, t->n, sizeof(*t->v), by_time);
