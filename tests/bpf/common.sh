@@ -150,11 +150,16 @@ bpftrace_around() {
     tracer_around "$out" bpftrace "$script" "$lib" -- "$@"
 }
 
-# Sum of a bpftrace histogram's counts.  Rows are "[lo, hi) N |@@|" and,
-# for the values 0 and 1 (latencies under 2 us, which a fast machine gives),
-# "[0] N |@@|": the count is the first field after the closing bracket.
+# Sum of the counts of the LAST histogram bpftrace printed in FILE (scripts
+# with an interval probe print theirs every few seconds, and how many times
+# depends on how long the run took).  Rows are "[lo, hi) N |@@|" and, for
+# the values 0 and 1 (latencies under 2 us, which a fast machine gives),
+# "[0] N |@@|": the count is the first field after the closing bracket.  A
+# map header ("@name:" alone on its line) starts a new histogram.
 hist_samples() {
-    sed -n 's/^\[[^])]*[])][[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" | awk '{ n += $1 } END { print n + 0 }'
+    awk '/^@[A-Za-z0-9_]*:[[:space:]]*$/ { n = 0; next }
+         /^\[/ { sub(/^\[[^])]*[])][[:space:]]*/, ""); n += $1 + 0 }
+         END { print n + 0 }' "$1"
 }
 
 # A private copy of libhmap for system-wide tracing: uprobes are per file, so

@@ -22,7 +22,8 @@ for ev in map_create map_destroy bucket_array_alloc overflow_alloc tophash_write
 done
 
 # Checked on both row shapes, so the counter cannot pass by reading one kind.
-printf '@x:\n[0]  4 |@@@@ |\n[1]  5 |@@@@@|\n[4, 8)  1 |@ |\n[1K, 2K)  2 |@@ |\n' >hist.sample
+# Printed twice (an interval probe, then END): only the last one counts.
+printf '@x: \n[0]  1 |@ |\n\n@x: \n[0]  4 |@@@@ |\n[1]  5 |@@@@@|\n[4, 8)  1 |@ |\n[1K, 2K)  2 |@@ |\n\n@n: 3\n' >hist.sample
 [ "$(hist_samples hist.sample)" = 12 ] || fail "hist_samples miscounts bpftrace rows: $(hist_samples hist.sample)"
 
 # --- d2f_hist.bt, synthetic: rounds k%3==1 delete in block addr_k, then free it ---
