@@ -26,31 +26,43 @@ uint64_t bs_hist_lower(unsigned idx)
     return (uint64_t)(idx - 128 * shift) << shift;
 }
 
+/* From here on the fine histogram only: quantiles become approximate. */
+static void drop_exact(struct bs_hist *h)
+{
+    h->inexact = 1;
+    free(h->exact);
+    h->exact = NULL;
+}
+
+/* Room for `need` exact samples (the array at least doubles, so adding one
+ * at a time stays amortised O(1)).  Keeps: when memory runs out the samples
+ * are dropped, never half kept; returns whether there is room. */
+static inline int reserve_exact(struct bs_hist *h, uint64_t need)
+{
+    if (need <= h->exact_cap) return 1;
+    uint64_t cap = h->exact_cap ? 2 * (uint64_t)h->exact_cap : 1024;
+    if (cap < need) cap = need;
+    if (cap > BS_EXACT_MAX) cap = BS_EXACT_MAX;
+    uint64_t *n = realloc(h->exact, cap * sizeof(*n));
+    if (!n) {
+        drop_exact(h);
+        return 0;
+    }
+    h->exact = n;
+    h->exact_cap = (uint32_t)cap;
+    return 1;
+}
+
 void bs_hist_add(struct bs_hist *h, uint64_t v)
 {
     if (!h->inexact) {
         if (h->count == BS_EXACT_MAX) {
-            h->inexact = 1; /* from here on, the fine histogram only */
-            free(h->exact);
-            h->exact = NULL;
-        } else {
-            if (h->count == h->exact_cap) {
-                uint32_t cap = h->exact_cap ? h->exact_cap * 2 : 1024;
-                uint64_t *n = realloc(h->exact, cap * sizeof(*n));
-                if (!n) {
-                    h->inexact = 1;
-                    free(h->exact);
-                    h->exact = NULL;
-                    goto fine;
-                }
-                h->exact = n;
-                h->exact_cap = cap;
-            }
+            drop_exact(h);
+        } else if (reserve_exact(h, h->count + 1)) {
             h->exact[h->count] = v;
             h->sealed = 0;
         }
     }
-fine:
     h->fine[bs_hist_index(v)]++;
     h->count++;
     h->sum += (double)v;
@@ -206,27 +218,12 @@ void bs_hist_merge(struct bs_hist *dst, const struct bs_hist *src)
     if (!src->count) return;
     if (!dst->inexact) {
         if (src->inexact || dst->count + src->count > BS_EXACT_MAX) {
-            dst->inexact = 1; /* bs_hist_add would have dropped them too */
-            free(dst->exact);
-            dst->exact = NULL;
-        } else {
-            uint64_t need = dst->count + src->count;
-            if (need > dst->exact_cap) {
-                uint64_t *n = realloc(dst->exact, need * sizeof(*n));
-                if (!n) {
-                    dst->inexact = 1;
-                    free(dst->exact);
-                    dst->exact = NULL;
-                    goto fine;
-                }
-                dst->exact = n;
-                dst->exact_cap = (uint32_t)need;
-            }
+            drop_exact(dst); /* bs_hist_add would have dropped them too */
+        } else if (reserve_exact(dst, dst->count + src->count)) {
             memcpy(dst->exact + dst->count, src->exact, src->count * sizeof(*src->exact));
             dst->sealed = 0;
         }
     }
-fine:
     for (unsigned i = 0; i < BS_FINE_SLOTS; i++)
         dst->fine[i] += src->fine[i];
     dst->count += src->count;
