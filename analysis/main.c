@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "csv_stream.h"
-#include "report/format.h" /* bs_fmt_ns (readers/ has a format.h too) */
+#include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
 #include "options.h"
 #include "reader.h"

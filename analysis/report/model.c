@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "spell.h"
 #include "model.h"
 #include "schema_table.h"
 

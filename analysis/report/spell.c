@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* format.c — times and schema names as the writers print them (format.h). */
+/* spell.c — times and schema names as the writers print them (spell.h). */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "format.h"
+#include "spell.h"
 #include "schema_table.h"
 
 const char *bs_fmt_ns(uint64_t ns, char *buf, size_t len)

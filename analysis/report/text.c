@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
-#include "format.h"
+#include "spell.h"
 #include "report.h"
 
 static void percentiles(FILE *out, const struct bs_latency *l)
