@@ -44,7 +44,8 @@
     X(HMAP_TH_EMPTY_REST, 2, "empty_rest") /* emptyOne -> emptyRest folding */                     \
     X(HMAP_TH_EVAC_MARK, 3, "evac_mark")   /* old slot -> evacuatedX/Y/Empty */                    \
     X(HMAP_TH_EVAC_COPY, 4, "evac_copy")   /* entry copied into a new bucket */                    \
-    X(HMAP_TH_CLEAR, 5, "clear")           /* hmap_clear set the slot to emptyRest */
+    X(HMAP_TH_CLEAR, 5, "clear")           /* hmap_clear set the slot to emptyRest */         \
+    X(HMAP_TH_STATE, 6, "state")           /* the slot as it was when a tracer attached */
 
 /* What a block of bucket memory is. */
 #define HMAP_ENUM_MEM_KIND(X)                                                                      \
@@ -83,6 +84,32 @@
     X(HMAP_RECLAIM_EAGER_ID, 1, "eager")                                                           \
     X(HMAP_RECLAIM_SHRINK_ID, 2, "shrink")
 
+/* Which half of an entry a separately allocated object holds (a key or a
+ * value over 128 bytes lives outside the bucket, as in Go). */
+#define HMAP_ENUM_INDIRECT_KIND(X)                                                                 \
+    X(HMAP_INDIRECT_KEY, 0, "key")                                                                 \
+    X(HMAP_INDIRECT_VALUE, 1, "value")
+
+/* Why a separately allocated key or value went back to the allocator. */
+#define HMAP_ENUM_OBJ_FREE_REASON(X)                                                               \
+    X(HMAP_OBJ_DELETE, 0, "delete")   /* its entry was deleted */                                  \
+    X(HMAP_OBJ_CLEAR, 1, "clear")     /* hmap_clear */                                             \
+    X(HMAP_OBJ_DESTROY, 2, "destroy") /* hmap_free */                                              \
+    X(HMAP_OBJ_UNUSED, 3, "unused")   /* an insert that failed later gave it back */
+
+/* How the state of a map was had when a tracer attached. */
+#define HMAP_ENUM_STATE_STATUS(X)                                                                  \
+    X(HMAP_STATE_OK, 0, "ok")     /* complete: every block, slot and object above */               \
+    X(HMAP_STATE_BUSY, 1, "busy") /* a writer held the map: it dumps itself at its next write */   \
+    X(HMAP_STATE_UNSAFE, 2, "unsafe") /* no safe way to read it (membarrier unavailable) */
+
+/* What started a state dump. */
+#define HMAP_ENUM_STATE_TRIGGER(X)                                                                 \
+    X(HMAP_STATE_BY_RECORDER, 0, "recorder") /* hmap_trace_start */                               \
+    X(HMAP_STATE_BY_USDT, 1, "usdt")         /* a uprobe attached to hmap:statedump_done */        \
+    X(HMAP_STATE_BY_LTTNG, 2, "lttng")       /* an LTTng session enabled hmap:statedump_done */    \
+    X(HMAP_STATE_BY_WRITER, 3, "writer")     /* a map busy at the dump, at its next write */
+
 /* All enumerations, for generators that need every one: EN(enum, list) */
 #define HMAP_ENUMS(EN)                                                                             \
     EN(th_cause, HMAP_ENUM_TH_CAUSE)                                                               \
@@ -91,7 +118,11 @@
     EN(free_reason, HMAP_ENUM_FREE_REASON)                                                         \
     EN(grow_kind, HMAP_ENUM_GROW_KIND)                                                             \
     EN(unlink_cause, HMAP_ENUM_UNLINK_CAUSE)                                                       \
-    EN(reclaim, HMAP_ENUM_RECLAIM)
+    EN(reclaim, HMAP_ENUM_RECLAIM)                                                                 \
+    EN(indirect_kind, HMAP_ENUM_INDIRECT_KIND)                                                     \
+    EN(obj_free_reason, HMAP_ENUM_OBJ_FREE_REASON)                                                 \
+    EN(state_status, HMAP_ENUM_STATE_STATUS)                                                       \
+    EN(state_trigger, HMAP_ENUM_STATE_TRIGGER)
 
 /* C enums generated from the lists above. */
 #define HMAP_ENUM_ITEM_(sym, val, str) sym = val,
@@ -102,6 +133,10 @@ enum hmap_free_reason { HMAP_ENUM_FREE_REASON(HMAP_ENUM_ITEM_) };
 enum hmap_grow_kind { HMAP_ENUM_GROW_KIND(HMAP_ENUM_ITEM_) };
 enum hmap_unlink_cause { HMAP_ENUM_UNLINK_CAUSE(HMAP_ENUM_ITEM_) };
 enum hmap_reclaim_id { HMAP_ENUM_RECLAIM(HMAP_ENUM_ITEM_) };
+enum hmap_indirect_kind { HMAP_ENUM_INDIRECT_KIND(HMAP_ENUM_ITEM_) };
+enum hmap_obj_free_reason { HMAP_ENUM_OBJ_FREE_REASON(HMAP_ENUM_ITEM_) };
+enum hmap_state_status { HMAP_ENUM_STATE_STATUS(HMAP_ENUM_ITEM_) };
+enum hmap_state_trigger { HMAP_ENUM_STATE_TRIGGER(HMAP_ENUM_ITEM_) };
 #undef HMAP_ENUM_ITEM_
 
 /* ---- Tophash byte values ---------------------------------------------- */
@@ -191,7 +226,44 @@ enum hmap_tophash { HMAP_ENUM_TOPHASH(HMAP_ENUM_ITEM_) HMAP_TOPHASH_MIN_LIVE };
        F(ptr, addr, "block address")                                                            \
        F(u64, bytes, "block size in bytes")                                                     \
        E(u8, kind, mem_kind, "bucket array or overflow bucket")                                 \
-       E(u8, reason, free_reason, "why"))
+       E(u8, reason, free_reason, "why"))                                                        \
+    EV(11, map_info, "who a map is: follows every map_create",                                  \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, site, "return address of the hmap_new call that created it")                      \
+       F(u64, site_off, "site minus the load address of the object holding it")                 \
+       S(object, 96, "path of the ELF object holding site (empty if unknown)")                  \
+       S(name, 32, "hmap_options.name, empty when none was given"))                             \
+    EV(12, indirect_alloc, "a key or value over 128 bytes got its own allocation",              \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "the object")                                                               \
+       F(u32, bytes, "object size in bytes")                                                    \
+       E(u8, kind, indirect_kind, "key or value"))                                              \
+    EV(13, indirect_free, "a separately allocated key or value went back to the allocator",     \
+       F(ptr, map, "map address")                                                               \
+       F(ptr, addr, "the object")                                                               \
+       F(u32, bytes, "object size in bytes")                                                    \
+       E(u8, kind, indirect_kind, "key or value")                                               \
+       E(u8, reason, obj_free_reason, "why"))                                                   \
+    EV(14, state_begin, "the state of a map that existed before the tracer attached follows",   \
+       F(ptr, map, "map address")                                                               \
+       F(u64, count, "live entries")                                                            \
+       F(u8, B, "B of the current array")                                                       \
+       F(u8, flags, "Go's flags byte (8 same-size growth, 16 shrink)")                          \
+       F(ptr, old_addr, "old array while growing, else 0")                                      \
+       F(u64, nevacuate, "evacuation mark while growing")                                       \
+       F(u32, noverflow, "Go's overflow counter")                                               \
+       E(u8, trigger, state_trigger, "what started the dump"))                                  \
+    EV(15, state_end, "end of a map's state: what was dumped since its state_begin",            \
+       F(ptr, map, "map address")                                                               \
+       F(u64, blocks, "bucket arrays and allocator overflow buckets dumped")                    \
+       F(u64, slots, "live slots dumped")                                                       \
+       F(u64, objects, "separately allocated keys and values dumped")                           \
+       E(u8, status, state_status, "complete, or why not"))                                     \
+    EV(16, statedump_done, "every map that existed was dumped (or said why not)",               \
+       F(u32, maps, "maps whose state was dumped")                                              \
+       F(u32, deferred, "maps busy at the time: each dumps itself at its next write")           \
+       F(u32, unsafe, "maps whose state could not be had safely")                               \
+       E(u8, trigger, state_trigger, "what started the dump"))
 // clang-format on
 
 /* Event ids as an enum: HMAP_EV_map_create, ... */

@@ -37,7 +37,7 @@
 #define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
 /* Bytes made available before a record is looked at: more than any record
  * of this schema, so a known record needs no second fill. */
-#define READ_AHEAD 128
+#define READ_AHEAD 256
 _Static_assert(READ_AHEAD >= sizeof(struct bs_record), "read-ahead holds a whole record");
 
 struct run {
