@@ -44,7 +44,7 @@
     X(HMAP_TH_EMPTY_REST, 2, "empty_rest") /* emptyOne -> emptyRest folding */                     \
     X(HMAP_TH_EVAC_MARK, 3, "evac_mark")   /* old slot -> evacuatedX/Y/Empty */                    \
     X(HMAP_TH_EVAC_COPY, 4, "evac_copy")   /* entry copied into a new bucket */                    \
-    X(HMAP_TH_CLEAR, 5, "clear")           /* hmap_clear set the slot to emptyRest */         \
+    X(HMAP_TH_CLEAR, 5, "clear")           /* hmap_clear set the slot to emptyRest */              \
     X(HMAP_TH_STATE, 6, "state")           /* the slot as it was when a tracer attached */
 
 /* What a block of bucket memory is. */
@@ -105,7 +105,7 @@
 
 /* What started a state dump. */
 #define HMAP_ENUM_STATE_TRIGGER(X)                                                                 \
-    X(HMAP_STATE_BY_RECORDER, 0, "recorder") /* hmap_trace_start */                               \
+    X(HMAP_STATE_BY_RECORDER, 0, "recorder") /* hmap_trace_start */                                \
     X(HMAP_STATE_BY_USDT, 1, "usdt")         /* a uprobe attached to hmap:statedump_done */        \
     X(HMAP_STATE_BY_LTTNG, 2, "lttng")       /* an LTTng session enabled hmap:statedump_done */    \
     X(HMAP_STATE_BY_WRITER, 3, "writer")     /* a map busy at the dump, at its next write */
@@ -284,7 +284,10 @@ enum hmap_event_id { HMAP_EVENTS(HMAP_EV_ID_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HM
  */
 #define HMAP_COUNT_EV_(id, name, desc, fields) +1
 #define HMAP_SUM_EV_(id, name, desc, fields) +(id)
-enum { HMAP_EVENT_MAX_ID = 0 HMAP_EVENTS(HMAP_COUNT_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_) };
+enum {
+    HMAP_EVENT_MAX_ID =
+        0 HMAP_EVENTS(HMAP_COUNT_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+};
 _Static_assert((0 HMAP_EVENTS(HMAP_SUM_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)) ==
                    HMAP_EVENT_MAX_ID * (HMAP_EVENT_MAX_ID + 1) / 2,
                "event ids must be 1..HMAP_EVENT_MAX_ID without gaps");
@@ -309,11 +312,11 @@ HMAP_ENUMS(HMAP_ENUM_SUM_CHECK_)
 /* Never called: compiling it is the distinctness check. */
 #define HMAP_CASE_EV_(id, name, desc, fields)                                                      \
     case id: {                                                                                     \
-        _Static_assert((id) >= 1, #name ": event ids start at 1");                                \
+        _Static_assert((id) >= 1, #name ": event ids start at 1");                                 \
     } break;
 #define HMAP_CASE_ITEM_(sym, val, str)                                                             \
     case val: {                                                                                    \
-        _Static_assert((val) >= 0, #sym ": enumeration values start at 0");                       \
+        _Static_assert((val) >= 0, #sym ": enumeration values start at 0");                        \
     } break;
 #define HMAP_SWITCH_ENUM_(name, list)                                                              \
     switch (v) {                                                                                   \
