@@ -9,6 +9,7 @@ pkgs=(
   systemtap-sdt-dev                                                # USDT probes (sys/sdt.h)
   liblttng-ust-dev lttng-tools                                     # LTTng-UST provider, sessiond
   babeltrace2 libbabeltrace2-dev                                   # CTF reading
+  libdw-dev                                                        # report: creation sites (libdwfl)
   libbpf-dev bpftool libelf-dev zlib1g-dev bpftrace                # BPF recorder, scripts
   linux-libc-dev                                                   # UAPI headers for BPF
   golang-1.19 libabsl-dev                                          # benchmark anchors
