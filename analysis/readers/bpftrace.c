@@ -4,8 +4,9 @@
  *
  *   HMEV <ts_ns> <pid> <tid> <event> <field>=<value> ...
  *
- * Fields come in schema order, as decimal integers or 0x hex; the only string
- * field (map_create.type_name) is last and takes the rest of the line.  Other
+ * Fields come in schema order, as decimal integers or 0x hex; a string field
+ * takes the rest of the line when it is last, and otherwise ends at the first
+ * " <next field>=" (map_info's object path, then its name).  Other
  * lines are bpftrace chatter and are ignored, except "Lost N events", which
  * becomes a lost record spanning the time between the events around it.
  */
@@ -75,6 +76,16 @@ static const char *skip_spaces(const char *s, const char *end)
     return s;
 }
 
+/* Where a string field that is not last ends: at the first " <next>=",
+ * or NULL when the next field is missing. */
+static const char *next_field_at(const char *s, const char *end, const char *next)
+{
+    size_t nl = strlen(next);
+    for (const char *p = s; p + nl + 2 <= end; p++)
+        if (p[0] == ' ' && memcmp(p + 1, next, nl) == 0 && p[1 + nl] == '=') return p;
+    return NULL;
+}
+
 /* One HMEV line (without its prefix and newline) into br->rec. */
 static int parse_event(struct bpftrace_reader *br, const char *s, const char *end, uint64_t off)
 {
@@ -104,11 +115,14 @@ static int parse_event(struct bpftrace_reader *br, const char *s, const char *en
             return fail(br, off, "expected field", f->name);
         s += nl + 1;
         if (f->kind == BS_FIELD_STRING) {
-            size_t len = (size_t)(end - s);
-            if (len > 0 && end[-1] == '\r') len--;
+            const char *stop = end;
+            if (i + 1 < ev->nfields) stop = next_field_at(s, end, ev->fields[i + 1].name);
+            if (!stop) return fail(br, off, "expected field", ev->fields[i + 1].name);
+            size_t len = (size_t)(stop - s);
+            if (len > 0 && stop == end && end[-1] == '\r') len--;
             if (len > (size_t)f->size - 1) len = (size_t)f->size - 1;
             memcpy(br->rec.payload + f->offset, s, len);
-            s = end;
+            s = stop;
             continue;
         }
         uint64_t v;

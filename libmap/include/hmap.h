@@ -117,6 +117,8 @@ typedef struct hmap_options {
     uint64_t seed;                   /* 0: random from getrandom(); else fixed (tests) */
     const hmap_allocator *allocator; /* NULL: calloc/free; copied, must outlive the map */
     hmap_reclaim reclaim;            /* unimplemented policies are refused (EINVAL) */
+    const char *name; /* a label for this map in traces (map_info), copied, truncated to
+                         31 bytes; NULL: none.  Never key or value bytes. */
 } hmap_options;
 
 /* ---- Operations --------------------------------------------------------- */
@@ -194,6 +196,12 @@ typedef struct hmap_stats {
                                   (+16 shrinking, not Go's) */
     uint32_t bucket_size;      /* bytes per bucket */
     uint64_t seed;             /* current hash seed (changes when the map empties) */
+    /* The same memory as traces count it (bucket_array_alloc, overflow_alloc,
+     * indirect_alloc: usable bytes, without the map header and the 16-byte
+     * block headers that bytes_allocated includes). */
+    uint64_t bucket_bytes;     /* bucket arrays and allocator overflow buckets (with retained) */
+    uint64_t indirect_bytes;   /* keys and values over 128 bytes, allocated one by one */
+    uint64_t indirect_objects; /* how many such objects */
 } hmap_stats;
 
 void hmap_get_stats(const hmap *m, hmap_stats *out);

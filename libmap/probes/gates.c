@@ -19,3 +19,5 @@ void hmap_tp_gates_set(uint16_t bit, int on)
         __atomic_fetch_and(&HMAP_TP_GATE(name).f.slow, (uint16_t)~bit, __ATOMIC_SEQ_CST);
     HMAP_EVENTS_SEQ(HMAP_TP_GATE_SET_)
 }
+
+void (*hmap_tp_statedump_hook)(uint8_t trigger);

@@ -46,4 +46,14 @@ HMAP_EVENTS_SEQ(HMAP_TP_GATE_DECLARE_)
 /* Set (on != 0) or clear one HMAP_GATE_* bit in every event's gate. */
 __attribute__((visibility("hidden"))) void hmap_tp_gates_set(uint16_t bit, int on);
 
+/* State at attach (docs/statedump.md).  The map core installs the pass
+ * (libmap/src/statedump.c); a backend that starts listening to a running
+ * process calls it with the schema's state_trigger. */
+extern void (*hmap_tp_statedump_hook)(uint8_t trigger) __attribute__((visibility("hidden")));
+/* Start, once per process, the agent that watches for tracers attaching
+ * (statedump_agent.c); called by the core when a map is created. */
+__attribute__((visibility("hidden"))) void hmap_tp_agent_ensure(void);
+/* LTTng: is hmap:statedump_done enabled (lttng_sites.c)?  0 without LTTng. */
+__attribute__((visibility("hidden"))) int hmap_tp_lttng_statedump_enabled(void);
+
 #endif /* HMAP_TP_GATE_H */

@@ -93,3 +93,8 @@ __attribute__((constructor)) static void hmap_lttng_autoload(void)
             " could not be loaded (%s); continuing without LTTng events\n",
             why);
 }
+
+int hmap_tp_lttng_statedump_enabled(void)
+{
+    return CMM_LOAD_SHARED(lttng_ust_tracepoint_hmap___statedump_done.state) != 0;
+}

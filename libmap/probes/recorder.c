@@ -321,6 +321,9 @@ HMAP_API int hmap_trace_start(const char *path)
     rec_set_gates(1);
 out:
     pthread_mutex_unlock(&rec_lock);
+    /* Maps that exist already go into the trace first (docs/statedump.md);
+     * outside rec_lock, which the dump's own records take when they flush. */
+    if (!err && hmap_tp_statedump_hook) hmap_tp_statedump_hook(HMAP_STATE_BY_RECORDER);
     return err;
 }
 

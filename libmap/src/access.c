@@ -241,8 +241,8 @@ static ALWAYS_INLINE void update_in_place(hmap *m, uint8_t *b, unsigned i, const
 static ALWAYS_INLINE void free_indirect_objects(hmap *m, void *kobj, void *vobj)
 {
     /* Keeps: the objects were never reachable from the map. */
-    if (kobj) hmap__blk_free_now(m, kobj);
-    if (vobj) hmap__blk_free_now(m, vobj);
+    if (kobj) hmap__indirect_unused(m, kobj);
+    if (vobj) hmap__indirect_unused(m, vobj);
 }
 
 /* §6.2 step 9: the out-of-line objects of keys/values over 128 bytes. */
@@ -251,9 +251,9 @@ static ALWAYS_INLINE int alloc_indirect_objects(hmap *m, void **kobj, void **vob
     /* Keeps: on -ENOMEM nothing stays allocated and the map is unchanged. */
     *kobj = NULL;
     *vobj = NULL;
-    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, m->type.key_size, kobj) < 0)
+    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, BLK_INDIRECT_KEY, kobj) < 0)
         return -ENOMEM;
-    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, m->type.val_size, vobj) < 0) {
+    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, BLK_INDIRECT_VAL, vobj) < 0) {
         free_indirect_objects(m, *kobj, NULL);
         return -ENOMEM;
     }
@@ -361,7 +361,7 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
     if (m->indirect_key) {
-        hmap__blk_release(m, key_of(m, b, i), 0);
+        hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DELETE);
         memset(ks, 0, sizeof(void *));
     } else if (kind == HMAP_KIND_STR) {
         memset(ks, 0, sizeof(const char *)); /* faststr: the pointer, not the length */
@@ -369,7 +369,7 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
         memset(ks, 0, m->type.key_size);
     }
     if (m->indirect_val) {
-        hmap__blk_release(m, val_of(m, b, i), 0);
+        hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_DELETE);
         memset(vs, 0, sizeof(void *));
     } else {
         zero_slot(vs, m->type.val_size);

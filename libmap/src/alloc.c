@@ -45,7 +45,10 @@ static void free_block(hmap *m, blk *h, uint8_t reason)
 {
     size_t size = hdr_size(h);
     void *p = (uint8_t *)h + BLK_HDR;
-    if (h->kind != BLK_INDIRECT) HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
+    if (!blk_is_indirect(h->kind))
+        HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
+    else
+        HMAP_TP(indirect_free, m, p, (uint32_t)size, (uint8_t)(h->kind - BLK_INDIRECT), reason);
     atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
     m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
 }
@@ -86,11 +89,22 @@ void hmap__retired_flush(hmap *m)
     }
 }
 
-/* A separately allocated key or value (> 128 bytes), zeroed. */
-int hmap__indirect_alloc(hmap *m, size_t size, void **out)
+/* A separately allocated key or value (> 128 bytes), zeroed; kind is
+ * BLK_INDIRECT_KEY or BLK_INDIRECT_VAL. */
+int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out)
 {
-    *out = hmap__blk_alloc(m, size, BLK_INDIRECT);
-    return *out ? 0 : -1;
+    uint32_t size = kind == BLK_INDIRECT_KEY ? m->type.key_size : m->type.val_size;
+    *out = hmap__blk_alloc(m, size, kind);
+    if (!*out) return -1;
+    HMAP_TP(indirect_alloc, m, *out, size, (uint8_t)(kind - BLK_INDIRECT));
+    return 0;
+}
+
+/* The object was announced (indirect_alloc) but never reachable from the
+ * map: free it now, saying why. */
+void hmap__indirect_unused(hmap *m, void *p)
+{
+    free_block(m, hdr_of(p), HMAP_OBJ_UNUSED);
 }
 
 /* Default allocator: calloc/free (16-byte alignment is all the map asks).

@@ -17,8 +17,8 @@ static void empty_chain(hmap *m, uint8_t *b, bool owns)
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             if (b[i] == EMPTY_REST) continue;
             if (owns && b[i] >= MIN_TOP_HASH) {
-                if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), 0);
-                if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), 0);
+                if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_CLEAR);
+                if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_CLEAR);
             }
             th_write(m, b, i, EMPTY_REST, HMAP_TH_CLEAR);
         }

@@ -62,14 +62,29 @@ typedef struct blk {
 #define BLK_HDR ((size_t)sizeof(blk))
 _Static_assert(sizeof(blk) == 16, "block header is 16 bytes");
 
-enum { BLK_ARRAY = HMAP_MEM_ARRAY, BLK_OVERFLOW = HMAP_MEM_OVERFLOW, BLK_INDIRECT = 7 };
+/* Block kinds: bucket memory (the schema's mem_kind) or a separately
+ * allocated key or value (BLK_INDIRECT + the schema's indirect_kind). */
+enum {
+    BLK_ARRAY = HMAP_MEM_ARRAY,
+    BLK_OVERFLOW = HMAP_MEM_OVERFLOW,
+    BLK_INDIRECT = 8,
+    BLK_INDIRECT_KEY = BLK_INDIRECT + HMAP_INDIRECT_KEY,
+    BLK_INDIRECT_VAL = BLK_INDIRECT + HMAP_INDIRECT_VALUE,
+};
+static inline bool blk_is_indirect(uint8_t kind)
+{
+    return kind >= BLK_INDIRECT;
+}
 
 /* ---- The map header ------------------------------------------------------ */
 struct hmap {
-    uint64_t count;         /* live entries; len(m) */
-    _Atomic uint8_t flags;  /* F_*; readers OR iterator bits in concurrently */
-    uint8_t B;              /* log2 of buckets in the current array */
-    uint16_t noverflow;     /* approximate overflow buckets of the current array */
+    uint64_t count;        /* live entries; len(m) */
+    _Atomic uint8_t flags; /* F_*; readers OR iterator bits in concurrently */
+    uint8_t B;             /* log2 of buckets in the current array */
+    uint16_t noverflow;    /* approximate overflow buckets of the current array */
+    /* A tracer asked for this map's state (statedump.c): the next writer
+     * dumps it before its first change, unless the dumper did it first. */
+    _Atomic uint8_t dump_pending;
     uint8_t *buckets;       /* 2^B buckets (+ preallocated tail); NULL until first insert */
     uint8_t *oldbuckets;    /* previous array while growing, else NULL */
     uint64_t nevacuate;     /* old buckets below this index are evacuated */
@@ -107,6 +122,13 @@ struct hmap {
     _Atomic uint64_t bytes_allocated;
     _Atomic uint32_t live_iters;
     _Atomic(blk *) retired;
+
+    /* Who the map is, for traces (map_info): hmap_options.name and the
+     * return address of the hmap_new call. */
+    char name[32];
+    const void *site;
+    /* The registry of live maps, for state dumps (statedump.c). */
+    struct hmap *reg_prev, *reg_next;
 };
 
 /* ---- Small helpers ------------------------------------------------------- */
@@ -333,17 +355,28 @@ _Noreturn void hmap_fatal(const char *msg);
 
 /* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing;
  * at the end check it is still set and clear it. */
+void hmap__statedump_self(hmap *m);
 static ALWAYS_INLINE void write_begin(hmap *m)
 {
     uint8_t f = flags_load(m);
     if (UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     flags_store(m, f ^ F_HASH_WRITING);
+#if HMAP_PROBES_ANY
+    /* The writer's half of the state-dump handshake (statedump.c): the
+     * store of hashWriting above, then this load, in program order; the
+     * dumper's membarrier() supplies the fence both sides need.  A pending
+     * dump is done here, before the write changes anything. */
+    atomic_signal_fence(memory_order_seq_cst);
+    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_relaxed)))
+        hmap__statedump_self(m);
+#endif
 }
 static ALWAYS_INLINE void write_end(hmap *m)
 {
     uint8_t f = flags_load(m);
     if (UNLIKELY(!(f & F_HASH_WRITING))) hmap_fatal("concurrent map writes");
-    flags_store(m, f & ~F_HASH_WRITING);
+    /* Release: a dumper that sees hashWriting clear sees the whole write. */
+    atomic_store_explicit(&m->flags, f & ~F_HASH_WRITING, memory_order_release);
 }
 
 /* memcpy with the common slot sizes spelled out, so that the compiler emits
@@ -400,7 +433,15 @@ void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
 void hmap__blk_release(hmap *m, void *p, uint8_t reason);
 void hmap__blk_free_now(hmap *m, void *p);
 void hmap__retired_flush(hmap *m);
-int hmap__indirect_alloc(hmap *m, size_t size, void **out);
+int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out);
+/* Give back an indirect object that an insert obtained but did not use. */
+void hmap__indirect_unused(hmap *m, void *p);
+
+/* statedump.c: the registry of live maps, and who a map is (map_create and
+ * map_info, at creation and in every state dump). */
+void hmap__registry_add(hmap *m);
+void hmap__registry_remove(hmap *m);
+void hmap__tp_identity(hmap *m);
 
 /* bucket_array.c */
 int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf,

@@ -3,10 +3,13 @@
  * map.c — creating and destroying maps, and Go's misuse detection (the
  * fatal error).  Seeds and the writer-side PRNG are seed.c's.
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -32,7 +35,43 @@ static uint8_t b_for_hint(uint64_t hint, uint32_t bucketsize)
     return B;
 }
 
-HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
+/* Where site lies: the ELF object's path and site's offset from its load
+ * address, so that the analyzer can symbolize it from the file (docs/
+ * statedump.md, "Names and creation sites").  Only evaluated when a tracer
+ * listens to map_info. */
+static uint64_t site_offset(const void *site)
+{
+    Dl_info info;
+    return site && dladdr(site, &info) && info.dli_fbase
+               ? (uint64_t)((uintptr_t)site - (uintptr_t)info.dli_fbase)
+               : 0;
+}
+static const char *site_object(const void *site)
+{
+    Dl_info info;
+    if (!site || !dladdr(site, &info) || !info.dli_fname) return "";
+    if (info.dli_fname[0] == '/') return info.dli_fname;
+    /* The main program is named as it was invoked (relative, or empty):
+     * the kernel knows its real path. */
+    static __thread char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return info.dli_fname;
+    exe[n] = 0;
+    return exe;
+}
+
+/* map_create and map_info: who the map is, at its creation and in every
+ * state dump. */
+void hmap__tp_identity(hmap *m)
+{
+    HMAP_TP(map_create, m, m->type.key_size, m->type.val_size, m->bucketsize,
+            (uint8_t)m->pointerful, (uint8_t)m->reclaim,
+            (uint32_t)(m->hint > UINT32_MAX ? UINT32_MAX : m->hint), m->type.name);
+    HMAP_TP(map_info, m, m->site, site_offset(m->site), site_object(m->site), m->name);
+}
+
+/* noinline: the return address is the caller's, never a caller's caller. */
+HMAP_API __attribute__((noinline)) hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
 {
     hmap_options o = {0};
     if (opts) o = *opts;
@@ -67,6 +106,8 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
     m->reflexive = !(type->flags & HMAP_TYPE_NONREFLEXIVE);
     m->reclaim = o.reclaim;
     m->hint = o.hint;
+    m->site = __builtin_extract_return_addr(__builtin_return_address(0));
+    if (o.name) snprintf(m->name, sizeof m->name, "%s", o.name);
 
     if (o.seed) {
         m->fixed_seed = true;
@@ -83,9 +124,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
         hmap__set_seed(m, r[0]);
     }
 
-    HMAP_TP(map_create, m, type->key_size, type->val_size, m->bucketsize, (uint8_t)m->pointerful,
-            (uint8_t)m->reclaim, (uint32_t)(o.hint > UINT32_MAX ? UINT32_MAX : o.hint),
-            m->type.name);
+    hmap__tp_identity(m);
 
     m->B = b_for_hint(o.hint, m->bucketsize);
     m->min_B = m->B;
@@ -96,6 +135,7 @@ HMAP_API hmap *hmap_new(const hmap_type *type, const hmap_options *opts)
         errno = ENOMEM;
         return NULL;
     }
+    hmap__registry_add(m);
     return m;
 }
 
@@ -104,8 +144,8 @@ static void free_indirect_live(hmap *m, uint8_t *b)
 {
     for (unsigned i = 0; i < BUCKET_CNT; i++) {
         if (b[i] < MIN_TOP_HASH) continue;
-        if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), 0);
-        if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), 0);
+        if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DESTROY);
+        if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_DESTROY);
     }
 }
 
@@ -133,6 +173,7 @@ void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc
 HMAP_API void hmap_free(hmap *m)
 {
     if (!m) return;
+    hmap__registry_remove(m);
     HMAP_TP(map_destroy, m, m->count, (uint64_t)atomic_load(&m->bytes_allocated));
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);

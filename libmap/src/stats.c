@@ -53,6 +53,21 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
     }
     slots_buckets += individual;
     out->empty_slots = slots_buckets * BUCKET_CNT - m->count;
-    for (blk *h = atomic_load(&((hmap *)m)->retired); h; h = h->next_retired)
+    out->bucket_bytes = slots_buckets * m->bucketsize;
+    /* Every live entry owns its objects once, wherever it lives (current or
+     * unevacuated old chain; an evacuated slot is a mark, not an owner). */
+    uint32_t per_entry = (m->indirect_key ? 1 : 0) + (m->indirect_val ? 1 : 0);
+    out->indirect_objects = m->count * per_entry;
+    out->indirect_bytes = m->count * ((m->indirect_key ? m->type.key_size : 0) +
+                                      (m->indirect_val ? m->type.val_size : 0));
+    for (blk *h = atomic_load(&((hmap *)m)->retired); h; h = h->next_retired) {
+        uint64_t size = (uint64_t)h->size | ((uint64_t)h->size_high << 32);
         out->retained_blocks++;
+        if (blk_is_indirect(h->kind)) {
+            out->indirect_objects++;
+            out->indirect_bytes += size;
+        } else {
+            out->bucket_bytes += size;
+        }
+    }
 }

@@ -30,8 +30,10 @@ function fail(why) { printf("ctf_to_hmev: line %d: %s: %s\n", NR, why, $0) > "/d
         if (substr(rest, 1, 1) == "(") {            # ( "label" : container = N )
             if (!match(rest, /container = [0-9]+ \)/)) fail("bad enumeration")
             val = substr(rest, RSTART + 12, RLENGTH - 14); rest = substr(rest, RSTART + RLENGTH)
-        } else if (substr(rest, 1, 1) == "\"") {    # the string field is the last one
-            val = substr(rest, 2, length(rest) - 2); rest = ""
+        } else if (substr(rest, 1, 1) == "\"") {    # a string: up to '", ' or the end
+            p = index(rest, "\", ")
+            if (p) { val = substr(rest, 2, p - 2); rest = substr(rest, p + 1) }
+            else { val = substr(rest, 2, length(rest) - 2); rest = "" }
         } else {
             p = index(rest, ", ")
             if (p) { val = substr(rest, 1, p - 1); rest = substr(rest, p) } else { val = rest; rest = "" }

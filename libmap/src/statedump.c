@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * statedump.c — what already exists when a tracer attaches: the registry
+ * of live maps and the state dump (docs/statedump.md).
+ *
+ * A tracer that starts on a running process sees only what happens from
+ * then on; without the maps' state, every write to an existing bucket is
+ * "unknown" and idle maps, which hold exactly the retained memory users
+ * look for, are invisible.  So, as LTTng-UST's statedump does for loaded
+ * objects, libhmap emits each live map's state as ordinary schema events
+ * bracketed by state_begin/state_end, and ends a pass with statedump_done.
+ *
+ * Go's single-writer rule holds for the dump too: no map is read while a
+ * writer changes it.  The handshake is an asymmetric Dekker:
+ *   writer (write_begin, every write):  store hashWriting; load dump_pending
+ *   dumper (rare):  store dump_pending; membarrier(); load hashWriting
+ * The membarrier() runs a full fence on every thread of the process, so
+ * writers pay no fence: either the dumper sees hashWriting set (the map is
+ * busy: its writer will see dump_pending at its next write_begin and dump
+ * the map itself, before changing anything), or the writer sees
+ * dump_pending (and takes dump_lock, which the dumper holds while it reads
+ * an idle map).  Both check dump_pending again under dump_lock, so each
+ * pending dump is done exactly once.  Without membarrier() no idle map can
+ * be read safely: their brackets say "unsafe", and busy ones still dump
+ * themselves.
+ *
+ * Locks: reg_lock guards the registry and is held for a whole pass, so no
+ * map is freed while it may be read; dump_lock is held while one map is
+ * dumped.  A writer only ever takes dump_lock, so a pass never waits for a
+ * thread that waits for it.
+ */
+#define _GNU_SOURCE
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#if HMAP_PROBES_ANY
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+static hmap *reg_head; /* under reg_lock */
+
+/* What one dump saw, for its state_end. */
+struct dump_count {
+    uint64_t blocks, slots, objects;
+};
+
+/* The slots of bucket b: every byte that is not emptyRest as a tophash
+ * write from emptyRest (cause state), and the objects of live slots. */
+static void dump_bucket(hmap *m, uint8_t *b, struct dump_count *c)
+{
+    for (unsigned i = 0; i < BUCKET_CNT; i++) {
+        uint8_t th = b[i];
+        if (th == EMPTY_REST) continue;
+        HMAP_TP(tophash_write, m, b, (uint8_t)i, EMPTY_REST, th, HMAP_TH_STATE);
+        if (th < MIN_TOP_HASH) continue;
+        c->slots++;
+        if (m->indirect_key) {
+            HMAP_TP(indirect_alloc, m, key_of(m, b, i), m->type.key_size, HMAP_INDIRECT_KEY);
+            c->objects++;
+        }
+        if (m->indirect_val) {
+            HMAP_TP(indirect_alloc, m, val_of(m, b, i), m->type.val_size, HMAP_INDIRECT_VALUE);
+            c->objects++;
+        }
+    }
+}
+
+/* One array as it would have been announced (bucket_array_alloc), then each
+ * chain in order: overflow buckets as linked behind their predecessor. */
+static void dump_array(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc, struct dump_count *c)
+{
+    uint64_t n = bucket_shift(B);
+    HMAP_TP(bucket_array_alloc, m, arr, B, n, (uint32_t)(nalloc - n),
+            (uint64_t)nalloc * m->bucketsize);
+    c->blocks++;
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *prev = bucket_at(m, arr, i);
+        dump_bucket(m, prev, c);
+        for (uint8_t *o = overflow_of(m, prev); o; prev = o, o = overflow_of(m, o)) {
+            bool pre = in_block(o, arr, nalloc, m->bucketsize);
+            HMAP_TP(overflow_alloc, m, o, prev, pre ? HMAP_OVF_PREALLOC : HMAP_OVF_ALLOCATOR,
+                    m->bucketsize);
+            if (!pre) c->blocks++;
+            dump_bucket(m, o, c);
+        }
+    }
+}
+
+/* The whole state of m, which nobody writes meanwhile.  Blocks retired for
+ * open iterators are not listed: readers may free them concurrently. */
+static void dump_map(hmap *m, uint8_t trigger)
+{
+    struct dump_count c = {0};
+    uint8_t flags = flags_load(m) & (uint8_t)~F_HASH_WRITING;
+    HMAP_TP(state_begin, m, m->count, m->B, flags, m->oldbuckets, m->nevacuate, m->noverflow,
+            trigger);
+    hmap__tp_identity(m);
+    if (m->oldbuckets)
+        dump_array(m, m->oldbuckets, (uint8_t)__builtin_ctzll(noldbuckets(m)), m->old_nalloc, &c);
+    if (m->buckets) dump_array(m, m->buckets, m->B, m->nalloc, &c);
+    HMAP_TP(state_end, m, c.blocks, c.slots, c.objects, HMAP_STATE_OK);
+}
+
+/* A bracket with nothing in it: the map's state was not had, and why. */
+static void dump_none(hmap *m, uint8_t trigger, uint8_t status)
+{
+    HMAP_TP(state_begin, m, m->count, m->B, 0, NULL, 0, 0, trigger);
+    HMAP_TP(state_end, m, 0, 0, 0, status);
+}
+
+/* Called by write_begin when a dump is pending: the writer owns the map, and
+ * has changed nothing yet. */
+void hmap__statedump_self(hmap *m)
+{
+    pthread_mutex_lock(&dump_lock);
+    if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
+        dump_map(m, HMAP_STATE_BY_WRITER);
+        atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&dump_lock);
+}
+
+/* Dump m now if no writer holds it.  1: done (by us or by its writer). */
+static int dump_if_idle(hmap *m, uint8_t trigger)
+{
+    int done = 1;
+    pthread_mutex_lock(&dump_lock);
+    if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
+        if (atomic_load_explicit(&m->flags, memory_order_acquire) & F_HASH_WRITING) {
+            done = 0;
+        } else {
+            dump_map(m, trigger);
+            atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&dump_lock);
+    return done;
+}
+
+/* The process-wide fence of the handshake; 0 if the kernel has none. */
+static int fence_all_threads(void)
+{
+    static int registered; /* under reg_lock: 1 yes, -1 refused */
+    if (!registered)
+        registered =
+            syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : -1;
+    if (registered > 0 && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return 1;
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0;
+}
+
+/* How long a pass waits for busy maps (their writers usually dump them at
+ * their next write, microseconds later) before it leaves them pending. */
+#define BUSY_RETRIES 50
+#define BUSY_WAIT_NS 1000000
+
+/* One pass: every live map's state, then statedump_done. */
+static void statedump_all(uint8_t trigger)
+{
+    uint32_t maps = 0, deferred = 0, unsafe = 0;
+    pthread_mutex_lock(&reg_lock);
+    if (!reg_head && trigger == HMAP_STATE_BY_RECORDER) {
+        /* A trace started before any map (HMAP_TRACE): nothing to say. */
+        pthread_mutex_unlock(&reg_lock);
+        return;
+    }
+    for (hmap *m = reg_head; m; m = m->reg_next)
+        atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
+    int fenced = fence_all_threads();
+    for (hmap *m = reg_head; m; m = m->reg_next) {
+        maps++;
+        if (!fenced) {
+            /* Writers still see dump_pending (without the fence, later). */
+            dump_none(m, trigger, HMAP_STATE_UNSAFE);
+            unsafe++;
+        } else if (!dump_if_idle(m, trigger)) {
+            deferred++;
+        }
+    }
+    for (int r = 0; fenced && deferred && r < BUSY_RETRIES; r++) {
+        struct timespec ts = {0, BUSY_WAIT_NS};
+        nanosleep(&ts, NULL);
+        deferred = 0;
+        for (hmap *m = reg_head; m; m = m->reg_next)
+            if (!dump_if_idle(m, trigger)) deferred++;
+    }
+    /* Still busy: say so; each dumps itself at its next write. */
+    for (hmap *m = reg_head; fenced && deferred && m; m = m->reg_next)
+        if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
+            dump_none(m, trigger, HMAP_STATE_BUSY);
+    HMAP_TP(statedump_done, maps - deferred - unsafe, deferred, unsafe, trigger);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+void hmap__registry_add(hmap *m)
+{
+    pthread_mutex_lock(&reg_lock);
+    m->reg_prev = NULL;
+    m->reg_next = reg_head;
+    if (reg_head) reg_head->reg_prev = m;
+    reg_head = m;
+    pthread_mutex_unlock(&reg_lock);
+    hmap_tp_agent_ensure();
+}
+
+/* The probe backends start passes (the recorder at hmap_trace_start, the
+ * agent when a tracer attaches) through this hook: they sit below the map
+ * core and cannot call it by name. */
+__attribute__((constructor)) static void statedump_hook_install(void)
+{
+    hmap_tp_statedump_hook = statedump_all;
+}
+
+/* Before m's memory goes: a dump still pending is done by its owner (the
+ * caller), so that the trace knows what the destroy events free. */
+void hmap__registry_remove(hmap *m)
+{
+    if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) hmap__statedump_self(m);
+    pthread_mutex_lock(&reg_lock);
+    if (m->reg_prev)
+        m->reg_prev->reg_next = m->reg_next;
+    else if (reg_head == m)
+        reg_head = m->reg_next;
+    if (m->reg_next) m->reg_next->reg_prev = m->reg_prev;
+    m->reg_prev = m->reg_next = NULL;
+    pthread_mutex_unlock(&reg_lock);
+}
+
+#else /* no probe backend: nothing can attach, nothing to register */
+
+void hmap__statedump_self(hmap *m)
+{
+    (void)m;
+}
+void hmap__registry_add(hmap *m)
+{
+    (void)m;
+}
+void hmap__registry_remove(hmap *m)
+{
+    (void)m;
+}
+
+#endif
