@@ -24,7 +24,7 @@ PATH="$WORK/bin:$PATH" LD_LIBRARY_PATH="$WORK/lib" \
 rc=$?
 cat cmd.log
 [ "$rc" = 0 ] || fail "launch mode without -l: exit $rc, want 0"
-grep -q "recording 10 probes of $PLIB " cmd.log || fail "launch mode did not attach to $PLIB"
+grep -q "recording $PER_ROUND probes of $PLIB " cmd.log || fail "launch mode did not attach to $PLIB"
 grep -q " 0 lost, .* -> cmd.trace (probes of $PLIB)" cmd.log || fail "summary does not name $PLIB"
 inserts=$(dump cmd.trace | grep -c '^tophash_write .* cause=0$')
 [ "$inserts" = "$N" ] || fail "launch mode recorded $inserts inserts, want $N"
