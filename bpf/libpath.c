@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +137,70 @@ int bs_lib_for_pid(pid_t pid, char *out, size_t outsz, char *why, size_t whysz)
         "LIB (the library or program holding the probes)",
         (int)pid);
     return -1;
+}
+
+/* "start-end perms offset MAJ:MIN inode path": the start address and the file's id. */
+static bool parse_maps_line(const char *line, unsigned long *start, struct bs_file_id *id)
+{
+    unsigned long long ino;
+    if (sscanf(line, "%lx-%*x %*s %*s %x:%x %llu", start, &id->major, &id->minor, &ino) != 4)
+        return false;
+    id->ino = ino;
+    return true;
+}
+
+/*
+ * stat() is not enough: on overlayfs (a container's root, say) stat() gives
+ * the overlay's device while /proc/PID/maps gives the device of the layer's
+ * file that is really mapped (and uprobes are set on that file too).  So the
+ * file is mapped here once and its id read back from /proc/self/maps: the
+ * kernel's own view, whatever the filesystem.  stat() only if that fails.
+ */
+int bs_file_id(const char *path, struct bs_file_id *id)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    *id = (struct bs_file_id){major(st.st_dev), minor(st.st_dev), (uint64_t)st.st_ino};
+    void *p = st.st_size > 0 ? mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED) return 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[PATH_MAX + 256];
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long start;
+        struct bs_file_id m;
+        if (parse_maps_line(line, &start, &m) && start == (unsigned long)p) {
+            *id = m;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    munmap(p, 1);
+    return 0;
+}
+
+int bs_pid_maps_file(pid_t pid, const struct bs_file_id *id)
+{
+    char path[64], line[PATH_MAX + 256];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long start;
+        struct bs_file_id m;
+        found = parse_maps_line(line, &start, &m) && m.ino == id->ino && m.major == id->major &&
+                m.minor == id->minor && m.ino != 0;
+    }
+    fclose(f);
+    return found;
 }
 
 /* cmd through PATH, as execvp() will find it. */

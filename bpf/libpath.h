@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* True if the ELF file at path has a .note.stapsdt note of provider hmap. */
@@ -27,5 +28,24 @@ int bs_lib_for_pid(pid_t pid, char *out, size_t outsz, char *why, size_t whysz);
  * 0 with the path in out; -1 with a one-line reason in why.
  */
 int bs_lib_for_cmd(const char *cmd, char *out, size_t outsz, char *why, size_t whysz);
+
+/*
+ * Which file a path names, as the kernel identifies a mapped file in
+ * /proc/PID/maps: device (major, minor) and inode.  Comparing these, not path
+ * text, tells whether a process maps a file whatever path it reached it by
+ * (a symlink, /proc/PID/root, a bind mount), and that it does not when the
+ * file at a path was replaced since it was mapped.
+ */
+struct bs_file_id {
+    unsigned major, minor;
+    uint64_t ino;
+};
+
+/* 0 with the id of path in id, -1 with errno set. */
+int bs_file_id(const char *path, struct bs_file_id *id);
+
+/* 1 if /proc/PID/maps has a mapping of the file id, 0 if not, -1 if the
+ * maps cannot be read (the process is gone, or no permission). */
+int bs_pid_maps_file(pid_t pid, const struct bs_file_id *id);
 
 #endif

@@ -18,6 +18,10 @@
  * the new image maps the library), then the child is released.  So no event of
  * the command is lost to the attach race and no other process pays for a trap.
  * Descendants of the command are not traced; use the system-wide mode for them.
+ *
+ * hmap:statedump_done is attached last, after arming: attaching it is what
+ * asks a running libhmap for the state of its existing maps (docs/record.md,
+ * "State at attach"), so the dump must find the recording already on.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -66,6 +70,14 @@ static const struct probe {
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
+/* The probe whose attach makes libhmap dump the state of its maps, and how
+ * long -p waits for that dump's statedump_done (docs/record.md, "State at
+ * attach"): libhmap's agent polls every 100 ms, so 2 s leaves a loaded
+ * machine plenty of time, and a process that does not dump costs 2 s at
+ * most before it is said so (the recording goes on meanwhile). */
+#define TRIGGER_ID HMAP_EV_statedump_done
+#define STATE_WAIT_NS (2 * 1000000000ull)
+
 struct options {
     const char *lib;    /* binary or shared library holding the probes */
     const char *output; /* final file name */
@@ -91,6 +103,9 @@ struct recording {
     uint32_t rec_pid; /* pid written into lost records: the target, or 0 */
     bool write_failed;
     struct loss_state loss;
+    /* -p: the target's statedump_done, taken while state_window is open. */
+    bool state_window, state_seen;
+    struct hmap_native_statedump_done state;
 };
 
 static volatile sig_atomic_t stop_signal; /* last SIGINT/SIGTERM received */
@@ -99,24 +114,23 @@ static volatile sig_atomic_t signal_count;
 static void usage(FILE *f)
 {
     fprintf(
-        f,
-        "usage: " PROG
-        " [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n"
-        "Record every hmap:* USDT probe of LIB into a native trace file.\n"
-        "  -l, --lib PATH       binary or shared library with the probes (default: with -p,\n"
-        "                       the libhmap.so PID has mapped, or its executable if it holds\n"
-        "                       the probes; with CMD, CMD if it holds them, else the\n"
-        "                       libhmap.so its dynamic linker loads; system-wide: required)\n"
-        "  -o, --output FILE    trace file to write (default: bucketscope.hmtrace)\n"
-        "  -p, --pid PID        record only this running process\n"
-        "  -- CMD [ARG...]      run CMD and record it from its first instruction\n"
-        "                       (without -p or CMD: every process that maps LIB)\n"
-        "  -b, --ring-size N    BPF ring buffer bytes, power of two, K/M suffix (default: 4M)\n"
-        "  -d, --duration S     stop after S seconds\n"
-        "  -v, --verbose        print libbpf's log\n"
-        "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
-        "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
-        "4 written but no probe fired (an empty, valid trace).\n");
+        f, "usage: " PROG
+           " [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n"
+           "Record every hmap:* USDT probe of LIB into a native trace file.\n"
+           "  -l, --lib PATH       binary or shared library with the probes (default: with -p,\n"
+           "                       the libhmap.so PID has mapped, or its executable if it holds\n"
+           "                       the probes; with CMD, CMD if it holds them, else the\n"
+           "                       libhmap.so its dynamic linker loads; system-wide: required)\n"
+           "  -o, --output FILE    trace file to write (default: bucketscope.hmtrace)\n"
+           "  -p, --pid PID        record only this running process\n"
+           "  -- CMD [ARG...]      run CMD and record it from its first instruction\n"
+           "                       (without -p or CMD: every process that maps LIB)\n"
+           "  -b, --ring-size N    BPF ring buffer bytes, power of two, K/M suffix (default: 4M)\n"
+           "  -d, --duration S     stop S seconds after the probes are attached\n"
+           "  -v, --verbose        print libbpf's log\n"
+           "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
+           "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
+           "4 written but no probe fired (an empty, valid trace).\n");
 }
 
 static void die_usage(const char *fmt, ...)
@@ -325,8 +339,8 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     }
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
 
-    struct hmap_native_file_header h = hmap_native_file_header_make(
-        "bucketscope-record " BS_VERSION " bpf", pid, now_ns());
+    struct hmap_native_file_header h =
+        hmap_native_file_header_make("bucketscope-record " BS_VERSION " bpf", pid, now_ns());
     if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
     r->bytes = sizeof(h);
     return 0;
@@ -351,6 +365,10 @@ static int on_record(void *ctx, void *data, size_t size)
         return -EINVAL;
     }
     if (fwrite(data, size, 1, r->out) != 1) r->write_failed = true;
+    if (h->id == TRIGGER_ID && r->state_window && !r->state_seen) {
+        memcpy(&r->state, (const char *)data + sizeof(*h), sizeof(r->state));
+        r->state_seen = true;
+    }
     r->events++;
     r->bytes += size;
     return 0;
@@ -437,33 +455,55 @@ static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepab
 
 /* ---- attaching ------------------------------------------------------------ */
 
-/* Attach the handler to every probe; on failure destroys what was attached. */
-static int attach_all(struct record *skel, const char *lib, pid_t pid, struct bpf_link **links)
+/* Attach the handler to probe i; prints why not and returns -errno on failure. */
+static int attach_one(struct record *skel, const char *lib, pid_t pid, size_t i,
+                      struct bpf_link **link)
+{
+    LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = probes[i].id);
+    *link =
+        bpf_program__attach_usdt(skel->progs.record_event, pid, lib, "hmap", probes[i].name, &opts);
+    if (*link) return 0;
+    int err = -errno;
+    if (err == -ENOENT)
+        fprintf(stderr,
+                PROG ": cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
+                     "built with USDT probes?)\n",
+                lib, probes[i].name);
+    else if (err == -ESRCH)
+        fprintf(stderr, PROG ": cannot attach: process %d is gone\n", (int)pid);
+    else {
+        char what[PATH_MAX + 64];
+        snprintf(what, sizeof(what), "attach to hmap:%s in %s", probes[i].name, lib);
+        explain_failure(what, err);
+    }
+    return err;
+}
+
+/* Attach the handler to every probe but the trigger (links[] of the trigger
+ * stays NULL); on failure destroys what was attached. */
+static int attach_all_but_trigger(struct record *skel, const char *lib, pid_t pid,
+                                  struct bpf_link **links)
 {
     for (size_t i = 0; i < NPROBES; i++) {
-        LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = probes[i].id);
-        links[i] = bpf_program__attach_usdt(skel->progs.record_event, pid, lib, "hmap",
-                                            probes[i].name, &opts);
-        if (!links[i]) {
-            int err = -errno;
-            if (err == -ENOENT)
-                fprintf(stderr,
-                        PROG ": cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
-                             "built with USDT probes?)\n",
-                        lib, probes[i].name);
-            else if (err == -ESRCH)
-                fprintf(stderr, PROG ": cannot attach: process %d is gone\n", (int)pid);
-            else {
-                char what[PATH_MAX + 64];
-                snprintf(what, sizeof(what), "attach to hmap:%s in %s", probes[i].name, lib);
-                explain_failure(what, err);
-            }
-            while (i--)
+        if (probes[i].id == TRIGGER_ID) continue;
+        int err = attach_one(skel, lib, pid, i, &links[i]);
+        if (err) {
+            while (i--) {
                 bpf_link__destroy(links[i]);
+                links[i] = NULL;
+            }
             return err;
         }
     }
     return 0;
+}
+
+static size_t trigger_index(void)
+{
+    size_t i = 0;
+    while (probes[i].id != TRIGGER_ID)
+        i++;
+    return i;
 }
 
 /* True once pid has exited, also while it is an unreaped zombie. */
@@ -481,24 +521,22 @@ static bool process_gone(pid_t pid)
     return paren && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* Whether pid has lib mapped now (false if it cannot be told). */
-static bool is_mapped(pid_t pid, const char *lib)
+/*
+ * Whether pid has lib mapped now (false if it cannot be told).  By file id,
+ * not path text: the process may reach the library by another path than ours
+ * (a symlinked directory, /proc/PID/root, a bind mount), and a library
+ * replaced on disk since the process mapped it is another file, whose
+ * uprobes that process never hits.
+ */
+static bool is_mapped(pid_t pid, const struct bs_file_id *lib)
 {
-    char path[64], line[PATH_MAX + 256];
-    bool found = false;
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, lib) != NULL;
-    fclose(f);
-    return found;
+    return bs_pid_maps_file(pid, lib) == 1;
 }
 
 /* A warning, not an error: the process may still load the library later. */
-static bool warn_if_not_mapped(pid_t pid, const char *lib)
+static bool warn_if_not_mapped(pid_t pid, const struct bs_file_id *id, const char *lib)
 {
-    bool found = is_mapped(pid, lib);
+    bool found = is_mapped(pid, id);
     if (!found)
         fprintf(stderr,
                 PROG ": warning: process %d has not mapped %s (yet); nothing is "
@@ -520,11 +558,16 @@ struct session {
     struct bpf_link *links[NPROBES];
     bool linked; /* links[] are attached */
     struct child ch;
-    char lib[PATH_MAX]; /* o.lib, resolved */
-    char *lib_found;    /* o.lib when found from the target (no -l) */
-    bool mapped;        /* -p: the process had mapped lib at some check */
-    pid_t target;       /* the command's pid, -p's, or 0 (system-wide) */
-    uint64_t start_ns;
+    char lib[PATH_MAX];       /* o.lib, resolved */
+    struct bs_file_id lib_id; /* which file that is (is_mapped) */
+    char *lib_found;          /* o.lib when found from the target (no -l) */
+    bool mapped;              /* -p: the process had mapped lib at some check */
+    uint64_t next_map_check;  /* -p, until mapped: when to look at its maps again */
+    pid_t target;             /* the command's pid, -p's, or 0 (system-wide) */
+    uint64_t start_ns;        /* the recording's clock: loss records start here */
+    uint64_t armed_ns;        /* the program armed: -d counts from here */
+    uint64_t state_wait_end;  /* -p: until when the state dump is waited for, 0 when done */
+    uint64_t stopped_ns;      /* when the recording was stopped (finish) */
     bool child_exited;
     int child_status;
 };
@@ -567,7 +610,7 @@ static int check_library_and_pid(struct session *s)
         s->o.lib = s->lib_found = strdup(found);
     }
     /* libbpf needs a path with a '/' to not search the loader path. */
-    if (!realpath(s->o.lib, s->lib)) {
+    if (!realpath(s->o.lib, s->lib) || bs_file_id(s->lib, &s->lib_id) != 0) {
         fprintf(stderr, PROG ": cannot use library %s: %s\n", s->o.lib, strerror(errno));
         return -1;
     }
@@ -591,12 +634,13 @@ static int start_target(struct session *s)
     return 0;
 }
 
-/* Every probe attached, and the ring buffer reader ready. */
+/* Every probe but the trigger attached, and the ring buffer reader ready. */
 static int attach(struct session *s)
 {
-    if (attach_all(s->skel, s->lib, s->target > 0 ? s->target : -1, s->links) != 0) return -1;
+    if (attach_all_but_trigger(s->skel, s->lib, s->target > 0 ? s->target : -1, s->links) != 0)
+        return -1;
     s->linked = true;
-    if (s->o.pid) s->mapped = warn_if_not_mapped(s->o.pid, s->lib);
+    if (s->o.pid) s->mapped = warn_if_not_mapped(s->o.pid, &s->lib_id, s->lib);
 
     s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, &s->r, NULL);
     if (!s->rb) {
@@ -606,14 +650,33 @@ static int attach(struct session *s)
     return 0;
 }
 
-/* Arm the program, write what the attach window lost, then let the held
- * command run. */
+/*
+ * Arm the program, write what the attach window lost, attach the trigger,
+ * then let the held command run.
+ *
+ * The order is the point.  Attaching hmap:statedump_done raises its USDT
+ * semaphore, which libhmap's agent thread polls: it then emits the state of
+ * every existing map (state_begin ... state_end per map, then
+ * statedump_done).  Were the trigger attached with the others, the dump
+ * could start while later probes are still being attached and the program
+ * unarmed, and its events would be dropped as attach-window losses: the very
+ * state the recording needs to make sense of maps created before it.  So
+ * every other probe is attached and the program armed first; the dump can
+ * only begin once everything it fires is recorded.
+ */
 static int arm_and_release(struct session *s)
 {
     s->skel->bss->armed = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    s->armed_ns = now_ns();
     /* Hits during the attach go into the file before any recorded event. */
     sync_losses(&s->r, s->skel, s->start_ns);
+    /* -p: only a dump that finishes after this counts as the state at attach. */
+    if (s->o.pid) s->r.state_window = true;
+    size_t t = trigger_index();
+    if (attach_one(s->skel, s->lib, s->target > 0 ? s->target : -1, t, &s->links[t]) != 0)
+        return -1;
+    if (s->o.pid) s->state_wait_end = now_ns() + STATE_WAIT_NS;
     if (s->o.cmd) {
         int err = release_child(&s->ch);
         if (err) {
@@ -631,12 +694,57 @@ static int arm_and_release(struct session *s)
     return 0;
 }
 
+/*
+ * -p: the state at attach is settled once the target's statedump_done has
+ * been read, or the wait is over (at the latest, STATE_WAIT_NS after the
+ * trigger was attached; earlier when the recording ends first).  Without a
+ * dump, one warning; the recording goes on either way.
+ */
+static void settle_state(struct session *s)
+{
+    if (!s->state_wait_end) return;
+    /* Once stopped, the time waited ends at the stop, not after the detach
+     * (which can take seconds): a dump drained after it still counts. */
+    uint64_t now = s->stopped_ns ? s->stopped_ns : now_ns();
+    if (s->r.state_seen) {
+        s->state_wait_end = 0;
+    } else if (s->stopped_ns || now >= s->state_wait_end) {
+        uint64_t waited =
+            now < s->state_wait_end ? now - (s->state_wait_end - STATE_WAIT_NS) : STATE_WAIT_NS;
+        fprintf(stderr,
+                PROG ": warning: process %d dumped no state within %.3g s (libhmap without "
+                     "state dump, or HMAP_STATEDUMP=0): maps idle during the recording are "
+                     "missing and the report will count their events as unmatched\n",
+                (int)s->o.pid, waited / 1e9);
+        s->state_wait_end = 0;
+    }
+    /* A dump arriving after the wait is recorded like any event, but it is
+     * not the state at attach the summary reports. */
+    if (!s->state_wait_end) s->r.state_window = false;
+}
+
+/* -p, until the library is seen mapped: is it now?  A recorded event proves
+ * it; otherwise /proc/PID/maps is read, at most every 100 ms (it can be long,
+ * and the answer only matters for the end-of-run warning). */
+static void check_mapped(struct session *s)
+{
+    if (s->mapped || !s->o.pid) return;
+    if (s->r.events) {
+        s->mapped = true;
+        return;
+    }
+    uint64_t now = now_ns();
+    if (now < s->next_map_check) return;
+    s->next_map_check = now + 100 * 1000000ull;
+    s->mapped = is_mapped(s->o.pid, &s->lib_id);
+}
+
 /* Drain the ring buffer until the command exits, the process is gone, the
- * duration is over or a signal says stop. */
+ * duration (counted from the arming) is over or a signal says stop. */
 static int record_loop(struct session *s)
 {
     const struct options *o = &s->o;
-    uint64_t deadline = o->duration_s > 0 ? s->start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
+    uint64_t deadline = o->duration_s > 0 ? s->armed_ns + (uint64_t)(o->duration_s * 1e9) : 0;
     int forwarded = 0;
     for (;;) {
         int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
@@ -650,12 +758,13 @@ static int record_loop(struct session *s)
             fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
             return -1;
         }
+        settle_state(s);
         if (o->cmd && !s->child_exited &&
             waitpid(s->ch.pid, &s->child_status, WNOHANG) == s->ch.pid) {
             s->child_exited = true;
             return 0;
         }
-        if (o->pid && !s->mapped) s->mapped = is_mapped(o->pid, s->lib);
+        check_mapped(s);
         if (o->pid && process_gone(o->pid)) return 0;
         if (deadline && now_ns() >= deadline) return 0;
         /* With a command, the first signal is passed on and recording goes on
@@ -673,12 +782,15 @@ static int record_loop(struct session *s)
  * -1 if the file could not be completed. */
 static int finish(struct session *s)
 {
+    s->stopped_ns = now_ns();
     /* Detach first, so nothing can arrive after the final drain. */
     for (size_t i = 0; i < NPROBES; i++)
         bpf_link__destroy(s->links[i]);
     s->linked = false;
     ring_buffer__consume(s->rb);
     sync_losses(&s->r, s->skel, s->start_ns);
+    check_mapped(s);
+    settle_state(s);
     if (fflush(s->r.out) != 0 || s->r.write_failed || fsync(fileno(s->r.out)) != 0) {
         fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
         return -1;
@@ -703,20 +815,27 @@ static int report(const struct session *s)
     const struct loss_state *l = &r->loss;
     uint64_t lost = l->ring_full + l->unarmed + l->recursion;
     double secs = (now_ns() - s->start_ns) / 1e9;
+    char state[128] = "";
     int status;
+    /* -p: what the target said of the maps it had when the recorder came. */
+    if (s->o.pid && r->state_seen)
+        snprintf(state, sizeof(state), ", state at attach: %u map%s (%u deferred, %u unsafe)",
+                 r->state.maps, r->state.maps == 1 ? "" : "s", r->state.deferred, r->state.unsafe);
+    else if (s->o.pid)
+        snprintf(state, sizeof(state), ", state at attach: none");
     if (lost == 0) {
-        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s -> %s (probes of %s)\n",
-                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, s->o.output,
-                s->lib);
+        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
+                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state,
+                s->o.output, s->lib);
         status = r->events ? EXIT_OK : EXIT_EMPTY;
     } else {
         fprintf(stderr,
                 PROG ": %llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
-                     "attach window %llu), %.2f s -> %s (probes of %s; incomplete trace%s)\n",
+                     "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
                 (unsigned long long)r->events, (unsigned long long)r->bytes,
                 (unsigned long long)lost, (unsigned long long)l->ring_full,
-                (unsigned long long)l->recursion, (unsigned long long)l->unarmed, secs, s->o.output,
-                s->lib, l->ring_full ? "; a larger -b may help" : "");
+                (unsigned long long)l->recursion, (unsigned long long)l->unarmed, secs, state,
+                s->o.output, s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
     if (status == EXIT_EMPTY) {
@@ -725,7 +844,10 @@ static int report(const struct session *s)
         fprintf(stderr,
                 PROG ": no hmap probe fired in %s during the recording (did %s use that "
                      "libhmap?)\n",
-                s->lib, s->o.cmd ? s->o.cmd[0] : s->o.pid ? who : "any process");
+                s->lib,
+                s->o.cmd   ? s->o.cmd[0]
+                : s->o.pid ? who
+                           : "any process");
         if (s->o.pid && !s->mapped)
             fprintf(stderr, PROG ": warning: process %d never mapped %s while recorded\n",
                     (int)s->o.pid, s->lib);

@@ -29,6 +29,10 @@ run_bpftrace() {
     unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace "$@"' sh "$@"
 }
 
+# How many events a synth_probes round fires: one per schema event
+# (HMAP_EVENT_MAX_ID), which is also how many probes the recorder attaches.
+PER_ROUND=$("$SYNTH" --events-per-round) || fail "$SYNTH --events-per-round failed"
+
 # Under /tmp, not $TMPDIR: test_unprivileged.sh runs programs from here as
 # uid 65534, so every directory above WORK must be one anybody can enter.
 # mktemp makes the name unique to this run (tests of two clones may run at

@@ -6,6 +6,8 @@
 #   LD_LIBRARY_PATH: that copy is recorded, and the summary names it;
 # - `-- CMD` that links libhmap statically: CMD itself;
 # - `-p PID` of a process that mapped the private copy: that copy;
+# - `-l` naming that copy through a symlinked directory or a hard link: no
+#   "has not mapped" warning (compared by device and inode), all recorded;
 # - `-- sh -c ...`, `-p` of a process without libhmap: exit 1, one line
 #   saying to pass -l, no file;
 # - system-wide without -l: a usage error (exit 2), no file.
@@ -24,7 +26,7 @@ PATH="$WORK/bin:$PATH" LD_LIBRARY_PATH="$WORK/lib" \
 rc=$?
 cat cmd.log
 [ "$rc" = 0 ] || fail "launch mode without -l: exit $rc, want 0"
-grep -q "recording 10 probes of $PLIB " cmd.log || fail "launch mode did not attach to $PLIB"
+grep -q "recording $PER_ROUND probes of $PLIB " cmd.log || fail "launch mode did not attach to $PLIB"
 grep -q " 0 lost, .* -> cmd.trace (probes of $PLIB)" cmd.log || fail "summary does not name $PLIB"
 inserts=$(dump cmd.trace | grep -c '^tophash_write .* cause=0$')
 [ "$inserts" = "$N" ] || fail "launch mode recorded $inserts inserts, want $N"
@@ -53,6 +55,30 @@ cat rec.log
 grep -q "(probes of $PLIB)" rec.log || fail "-p: summary does not name $PLIB"
 inserts=$(dump pid.trace | grep -c '^tophash_write .* cause=0$')
 [ "$inserts" = "$N" ] || fail "-p recorded $inserts inserts, want $N"
+
+# --- -l naming the mapped library by another path ---
+# Whether the process has mapped the library is told by (device, inode), not
+# by the path text in /proc/PID/maps: through a symlinked directory, and
+# through a hard link (a path the process never used, as a bind mount or
+# /proc/PID/root would give), there must be no "has not mapped" warning, and
+# uprobes (set per file) record everything.
+ln -s "$WORK/lib" "$WORK/symlinked"
+mkdir "$WORK/hard"
+ln "$PLIB" "$WORK/hard/$(basename "$PLIB")"
+for via in symlinked hard; do
+    alias=$WORK/$via/$(basename "$PLIB")
+    "${RUN_PRIVATE[@]}" "$PID_WORKLOAD" "$N" >"$via.out" &
+    WP=$!
+    wait_ready "$via.out" "$WP"
+    start_recorder -l "$alias" -p "$WP" -o "$via.trace"
+    kill -USR1 "$WP"
+    wait_for "$REC_PID" "$WAIT_SECS"
+    cat rec.log
+    [ "$WAIT_RC" = 0 ] || fail "-l $alias: exit $WAIT_RC, want 0"
+    grep -q 'has not mapped\|never mapped' rec.log && fail "-l $alias: warned that the process has not mapped it"
+    inserts=$(dump "$via.trace" | grep -c '^tophash_write .* cause=0$')
+    [ "$inserts" = "$N" ] || fail "-l $alias recorded $inserts inserts, want $N"
+done
 
 # --- a wrapper that does not link libhmap ---
 "$RECORD" -o sh.trace -- sh -c "exec $PID_WORKLOAD 10 --now" >/dev/null 2>sh.log

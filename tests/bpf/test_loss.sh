@@ -6,13 +6,13 @@
 # recorded + lost events add up to exactly what was fired.
 #
 # To make the overflow certain rather than a race with the consumer, the
-# recorder is stopped (SIGSTOP) while the command fires its 30 000 events,
+# recorder is stopped (SIGSTOP) while the command fires its 3000 rounds,
 # then continued; it must then drain, account and finish normally.
 . "$(dirname "$0")/common.sh"
 need_bpf
 cd "$WORK"
 
-ROUNDS=3000   # 30 000 events
+ROUNDS=3000   # 3000 * PER_ROUND events
 start_recorder -l "$SYNTH" -b 4K -o loss.trace -- "$SYNTH" --wait "$ROUNDS" >synth.out
 # The command must be waiting for its signal (a SIGUSR1 before that kills it).
 wait_ready synth.out "$REC_PID"
@@ -41,10 +41,10 @@ lost=$(echo "$sum" | sed 's/.*lost=\([0-9]*\).*/\1/')
 lrecs=$(echo "$sum" | sed 's/.*lost_records=\([0-9]*\).*/\1/')
 [ "$lrecs" -ge 1 ] || fail "no lost record in the file"
 [ "$events" -ge 1 ] && [ "$events" -lt 200 ] || fail "$events events recorded through a one-page ring"
-[ $((events + lost)) = $((ROUNDS * 10)) ] || fail "events $events + lost $lost != fired $((ROUNDS * 10))"
+[ $((events + lost)) = $((ROUNDS * PER_ROUND)) ] || fail "events $events + lost $lost != fired $((ROUNDS * PER_ROUND))"
 grep -q "LOST $lost " rec.log || fail "printed loss differs from the file's ($lost)"
 # What was recorded is intact: the first events fired, in order.
 "$SYNTH" --expect "$ROUNDS" | head -n "$events" >want.txt
 dump loss.trace | grep -v '^lost ' >got.txt
 diff -u want.txt got.txt >/dev/null || { diff -u want.txt got.txt | head; fail "recorded events are not the first ones fired"; }
-echo "PASS: $lost of $((ROUNDS * 10)) lost, counted in $lrecs lost records"
+echo "PASS: $lost of $((ROUNDS * PER_ROUND)) lost, counted in $lrecs lost records"
