@@ -14,7 +14,7 @@ pkgs=(
   linux-libc-dev                                                   # UAPI headers for BPF
   golang-1.19 libabsl-dev                                          # benchmark anchors
   util-linux binutils                                              # setpriv, unshare, readelf
-  libxml2-utils time                                               # xmllint (report SVG check), /usr/bin/time (bench)
+  libxml2-utils time jq                                            # xmllint (SVG check), /usr/bin/time (bench), jq (JSON checks)
   stress-ng                                                        # load for scripts/test-anywhere.sh
 )
 missing=()
