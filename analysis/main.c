@@ -21,6 +21,7 @@
 #include "reader.h"
 #include "report.h"
 #include "schema_table.h"
+#include "site.h"
 
 static FILE *open_out(const char *path)
 {
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bucketscope-report: warning: input truncated, analysed up to %s\n",
                 rd->truncated_at);
     bs_report_model_free(&model);
+    bs_site_cache_free();
     bs_engine_free(e);
     bs_reader_close(rd);
     if (fflush(stdout) != 0) rc = 1;
