@@ -865,6 +865,20 @@ static void (*const scenario_test[])(void) = {scenario_0,  scenario_1,  scenario
 _Static_assert(sizeof(scenario_test) / sizeof(scenario_test[0]) == NSCENARIOS,
                "one test function per scenario");
 
+/* map_info's strings reach the map whole (the 152-byte payload is the
+ * largest of the schema), and its site and object with them. */
+static void test_map_info(void)
+{
+    write_state_dump(0);
+    struct result r = run();
+    CU_ASSERT_EQUAL_FATAL(r.nmaps, 1);
+    CU_ASSERT_STRING_EQUAL(r.maps[0].name, "sessions");
+    CU_ASSERT_STRING_EQUAL(r.maps[0].object, "/usr/bin/app");
+    CU_ASSERT_STRING_EQUAL(r.maps[0].type_name, "map[int64]big");
+    CU_ASSERT_EQUAL(r.maps[0].site, 0x401234);
+    done(r);
+}
+
 /* ---- readers and histograms ---------------------------------------------------- */
 
 /* The bpftrace twin of a trace gives the same results as the native file,
@@ -1174,6 +1188,7 @@ int main(void)
     CU_add_test(s, "merge two processes", test_merge_two_processes);
     CU_add_test(s, "chunked native file merged by time", test_chunked_native_file);
     CU_add_test(s, "histograms", test_histogram);
+    CU_add_test(s, "map_info names a map", test_map_info);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
