@@ -153,7 +153,7 @@ static inline uint64_t bs_empty_bytes(const struct bs_gauges *g)
     return bucket > live ? bucket - live : 0;
 }
 
-/* What a state dump said about a map (docs/report.md, "Attach").  status
+/* What a state dump said about a map (docs/report.md, "Definitions", attach).  status
  * is BS_NO_STATE until a bracket ends (or when none ever did). */
 #define BS_NO_STATE 0xff
 struct bs_map_state {
@@ -244,7 +244,7 @@ struct bs_engine_totals {
     /* indirect objects and bytes given back, over all maps */
     struct bs_objects obj;
     struct bs_reclaimed reclaimed;
-    /* State dumps (docs/report.md, "Attach"): not counted above as activity
+    /* State dumps (docs/report.md, "Definitions", attach): not counted above as activity
      * (maps_created, arrays_alloc, ovf_alloc, obj.alloc exclude them) and
      * not windowed: they are the state the trace starts from. */
     uint8_t have_state;

@@ -681,7 +681,7 @@ static struct bs_map *on_indirect_free(struct bs_engine *e, const struct hmap_na
 /* ---- state dumps ------------------------------------------------------------------ */
 
 /* A map is known when the trace showed its map_create or a complete dump
- * of it: a later dump of it says nothing new (docs/report.md, "Attach"). */
+ * of it: a later dump of it says nothing new (docs/report.md, "Definitions", attach). */
 static int state_known(const struct bs_map *m)
 {
     return !m->destroyed && (!m->implicit || m->st.attached);

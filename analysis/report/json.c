@@ -134,7 +134,7 @@ static void map_entry(FILE *out, const struct bs_map_row *row, const char *const
     fprintf(out, "}%s\n", tail);
 }
 
-/* "attach": what the state dumps said (docs/report.md, "Attach"). */
+/* "attach": what the state dumps said (docs/report.md, "Definitions", attach). */
 static void attach(FILE *out, const struct bs_report_model *m)
 {
     fprintf(out, "  \"attach\": {\"state\": %s, \"first_ns\": ", m->have_state ? "true" : "false");

@@ -86,7 +86,7 @@ struct bs_report_model {
     struct bs_objects obj; /* indirect objects: allocated, freed by reason, at attach */
     const char *obj_reason_name[BS_OBJ_REASONS];
     struct bs_reclaimed reclaimed; /* bytes given back, split */
-    /* attach (state dumps): docs/report.md, "Attach and creation site" */
+    /* attach (state dumps): docs/report.md, "Definitions", attach */
     int have_state;
     uint64_t state_rel; /* first state_begin, relative */
     uint64_t maps_attached, arrays_attach, ovf_attach;

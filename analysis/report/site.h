@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * site.h — a map's creation site (event map_info: object, site_off) as the
- * report prints it (docs/report.md, "Attach and creation site").
+ * report prints it (docs/report.md, "Terminal report", item 1).
  *
  * This is the stand-in that names a site by its object and offset only; the
  * symbolizing implementation (function and source line from the object's

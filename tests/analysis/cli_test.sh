@@ -97,6 +97,9 @@ grep -qF '"maps_attached": 1' dsince.json && grep -qF '"bucket_bytes_final": 288
   && ok "--since keeps the dumped state" || fail "--since on a dump"
 "$BIN" --no-progress --format json --until 2500ns dump.hmt > duntil.json || fail "--until in a dump: exit $?"
 grep -qF '"state": true' duntil.json && ok "--until inside the dump" || fail "--until inside the dump"
+"$BIN" --no-progress --svg dump.svg dump.hmt > /dev/null || fail "dump svg: exit $?"
+xmllint --noout dump.svg && grep -q 'id="attach_marker"' dump.svg && grep -q 'id="indirect_bytes"' dump.svg \
+  && ok "svg: attach marker and indirect curve" || fail "svg: attach marker or indirect curve"
 
 # --- errors: file and offset named, exit 1 -------------------------------------
 head -c 1000 golden.hmt > cut.hmt
