@@ -20,6 +20,8 @@
 #include "options.h"
 #include "reader.h"
 #include "report.h"
+#include "schema_table.h"
+#include "site.h"
 
 static FILE *open_out(const char *path)
 {
@@ -79,29 +81,35 @@ static void progress(const struct bs_reader *r, uint64_t events, int done)
         fprintf(stderr, "\rbucketscope-report: %.1fM events", (double)events / 1e6);
 }
 
-/* First payload field of every event is the map address. */
-static uint64_t record_map(const struct hmap_native_rec_header *h)
+/* The map a record names: 1 with *map set when its event's first field is
+ * the map (schema/hmap_events.h), 0 for an event of no map (statedump_done
+ * ends a dump pass of the whole process) or an unknown one. */
+static int record_map(const struct hmap_native_rec_header *h, uint64_t *map)
 {
-    uint64_t m;
-    memcpy(&m, h + 1, sizeof(m));
-    return m;
+    const struct bs_event_desc *ev = bs_event_by_id(h->id);
+    if (!ev || !ev->nfields || strcmp(ev->fields[0].name, "map") != 0 ||
+        ev->fields[0].kind != BS_FIELD_PTR || h->size < sizeof(*h) + sizeof(*map))
+        return 0;
+    memcpy(map, h + 1, sizeof(*map));
+    return 1;
 }
 
-/* 1 if --pid / --map leave the record out (lost records always count). */
+/* 1 if --pid / --map leave the record out (lost records always count, and
+ * --map keeps the records of no map: they are about every map). */
 static int filtered_out(const struct bs_options *o, const struct hmap_native_rec_header *h)
 {
+    uint64_t map;
     if (h->id == HMAP_NATIVE_LOST_ID) return 0;
     if (o->filter_pid >= 0 && h->pid != (uint64_t)o->filter_pid) return 1;
-    return o->filter_map_set && h->size >= sizeof(*h) + sizeof(uint64_t) &&
-           record_map(h) != o->filter_map;
+    return o->filter_map_set && record_map(h, &map) && map != o->filter_map;
 }
 
 /* What the filters and the window let through, for the "nothing selected"
  * check (docs/report.md, "Exit status"). */
 struct selection {
-    uint64_t events;   /* event records read (lost records not counted) */
-    uint64_t matching; /* of those, kept by --pid / --map */
-    uint64_t selected; /* of those, inside [--since, --until] */
+    uint64_t events;            /* event records read (lost records not counted) */
+    uint64_t matching;          /* of those, kept by --pid / --map */
+    uint64_t selected;          /* of those, inside [--since, --until] */
     uint64_t first_ns, last_ns; /* first and last event record read */
     uint64_t last_match_ns;     /* last one kept by --pid / --map */
 };
@@ -169,8 +177,8 @@ static int say_if_nothing(const struct bs_options *o, const struct selection *se
                 "bucketscope-report: nothing selected: the window --since %s%s%s holds no "
                 "event%s%s (the last one is at +%s)\n",
                 bs_fmt_ns(o->since_ns, a, sizeof(a)), o->have_until ? " --until " : "",
-                o->have_until ? bs_fmt_ns(o->until_ns, b, sizeof(b)) : "", *what ? " of" : "",
-                what, bs_fmt_ns(sel->last_match_ns - sel->first_ns, c, sizeof(c)));
+                o->have_until ? bs_fmt_ns(o->until_ns, b, sizeof(b)) : "", *what ? " of" : "", what,
+                bs_fmt_ns(sel->last_match_ns - sel->first_ns, c, sizeof(c)));
     return 1;
 }
 
@@ -273,6 +281,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bucketscope-report: warning: input truncated, analysed up to %s\n",
                 rd->truncated_at);
     bs_report_model_free(&model);
+    bs_site_cache_free();
     bs_engine_free(e);
     bs_reader_close(rd);
     if (fflush(stdout) != 0) rc = 1;

@@ -57,6 +57,8 @@ struct bs_alloc {
     uint32_t ovf_linked;   /* array: linked preallocated overflow buckets; overflow: 0/1 */
     uint32_t next_free;
     uint8_t kind, in_use;
+    uint8_t pre;     /* taken while its map's state was unknown, not yet listed by a dump */
+    uint8_t adopted; /* known before its map's dump listed it: the dump's slots are not applied */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct bs_alloc) == 128, "two cache lines per allocation record");
 

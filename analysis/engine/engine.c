@@ -29,12 +29,25 @@ const uint8_t bs_free_class_of[BS_FREE_REASONS] = {HMAP_ENUM_FREE_REASON(BS_FREE
 #undef BS_FREE_CLASS_ITEM_
 const char *const bs_free_class_name[BS_FREE_CLASSES] = {"while_running", "teardown"};
 
+/* The classification of indirect-object free reasons (docs/report.md,
+ * "Definitions"), one line per value of the schema's obj_free_reason: a
+ * reason added there does not compile until it is classed here. */
+#define BS_OBJ_CLASS_HMAP_OBJ_DELETE BS_OBJ_RUNNING   /* its entry was deleted */
+#define BS_OBJ_CLASS_HMAP_OBJ_CLEAR BS_OBJ_TEARDOWN   /* hmap_clear */
+#define BS_OBJ_CLASS_HMAP_OBJ_DESTROY BS_OBJ_TEARDOWN /* hmap_free */
+#define BS_OBJ_CLASS_HMAP_OBJ_UNUSED BS_OBJ_UNUSED    /* a failed insert gave it back */
+#define BS_OBJ_CLASS_ITEM_(sym, val, str) [sym] = BS_OBJ_CLASS_##sym,
+const uint8_t bs_obj_class_of[BS_OBJ_REASONS] = {HMAP_ENUM_OBJ_FREE_REASON(BS_OBJ_CLASS_ITEM_)};
+#undef BS_OBJ_CLASS_ITEM_
+
 struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt)
 {
     struct bs_engine *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
     e->opt = *opt;
     bs_addr_table_init(&e->map_ix);
+    bs_addr_table_init(&e->objects);
+    e->dump = BS_NONE;
     bs_alloc_index_init(&e->ix);
     bs_timeseries_init(&e->ts, opt->sample_tick_ns);
     return e;
@@ -50,6 +63,7 @@ void bs_engine_free(struct bs_engine *e)
     for (int c = 0; c < BS_FREE_CLASSES; c++)
         bs_hist_free(&e->tot.freed_class[c]);
     bs_addr_table_free(&e->map_ix);
+    bs_addr_table_free(&e->objects);
     bs_alloc_index_free(&e->ix);
     free(e->maps);
     free(e->lost.span);
@@ -118,14 +132,17 @@ struct bs_engine_stats bs_engine_stats(const struct bs_engine *e)
 
 size_t bs_engine_state_bytes(const struct bs_engine *e)
 {
-    return bs_addr_table_bytes(&e->map_ix) + (size_t)e->maps_cap * sizeof(struct bs_map) +
-           bs_alloc_index_bytes(&e->ix) + (size_t)e->lost.cap * sizeof(struct bs_lost_span);
+    return bs_addr_table_bytes(&e->map_ix) + bs_addr_table_bytes(&e->objects) +
+           (size_t)e->maps_cap * sizeof(struct bs_map) + bs_alloc_index_bytes(&e->ix) +
+           (size_t)e->lost.cap * sizeof(struct bs_lost_span);
 }
 
 static size_t hist_bytes(const struct bs_engine *e)
 {
-    const struct bs_hist *h[] = {&e->tot.reuse,    &e->tot.freed,
-                                 &e->tot.retained, &e->tot.resolved,
+    const struct bs_hist *h[] = {&e->tot.reuse,
+                                 &e->tot.freed,
+                                 &e->tot.retained,
+                                 &e->tot.resolved,
                                  &e->tot.freed_class[BS_FREE_RUNNING],
                                  &e->tot.freed_class[BS_FREE_TEARDOWN]};
     size_t n = 0;
@@ -136,7 +153,7 @@ static size_t hist_bytes(const struct bs_engine *e)
 
 size_t bs_engine_peak_state_bytes(const struct bs_engine *e)
 {
-    return bs_addr_table_bytes(&e->map_ix) + (size_t)e->maps_cap * sizeof(struct bs_map) +
-           bs_alloc_index_peak_bytes(&e->ix) + hist_bytes(e) +
-           (size_t)e->lost.cap * sizeof(struct bs_lost_span);
+    return bs_addr_table_bytes(&e->map_ix) + bs_addr_table_bytes(&e->objects) +
+           (size_t)e->maps_cap * sizeof(struct bs_map) + bs_alloc_index_peak_bytes(&e->ix) +
+           hist_bytes(e) + (size_t)e->lost.cap * sizeof(struct bs_lost_span);
 }

@@ -25,6 +25,12 @@ struct bs_engine {
     struct bs_lost_list lost;
     struct bs_timeseries ts;
     size_t peak_state_bytes;
+    /* live indirect objects: (pid, addr) -> map index << 1 | kind (their size
+     * is the map's obj_size[kind]), 16 bytes a slot */
+    struct bs_addr_table objects;
+    /* state dumps: brackets open (of any map), and the map whose bracket the
+     * record being applied belongs to (BS_NONE: not a dump record) */
+    uint32_t brackets_open, dump;
 };
 
 /* lifetime_rules.c: the end of the trace at `end`: every delete still

@@ -21,7 +21,11 @@
  *
  * Memory: one record per live allocation, 8 bytes of state per bucket of a
  * live allocation that the trace has written to (in chunks of up to 4096),
- * 64 bytes per bucket that has pending deletes, one record per map seen.
+ * 64 bytes per bucket that has pending deletes, one record per map seen, and
+ * one 16-byte hash slot per live indirect object (a key or value over 128
+ * bytes in its own allocation: its map and kind in 32 bits, its size being
+ * the map's key or value size), at most 4/3 x 2 of them with the table's
+ * growth: under 43 bytes per object, 1 M live objects in under 43 MiB.
  *
  * Inside (engine_impl.h): the allocation index (alloc_index.c), the rules of
  * what each event means for slots and pending deletes (lifetime_rules.c), the
@@ -71,7 +75,9 @@ static inline enum bs_free_class bs_free_class(int reason)
     X(DELETE_NOT_LIVE, "delete_not_live", "delete of a slot whose old tophash is not live")        \
     X(DELETE_PENDING, "delete_pending", "delete of a slot that already had a pending delete")      \
     X(OUT_OF_ORDER, "out_of_order", "timestamp earlier than the previous event")                   \
-    X(UNKNOWN_EVENT, "unknown_event", "record id newer than this analyzer")
+    X(UNKNOWN_EVENT, "unknown_event", "record id newer than this analyzer")                        \
+    X(FREE_UNKNOWN_OBJECT, "free_unknown_object", "indirect_free of an object never allocated")    \
+    X(UNLISTED_ALLOC, "unlisted_alloc", "allocation seen before a map's state dump, not in it")
 enum bs_unmatched_class {
 #define BS_UM_ENUM_(sym, name, desc) BS_UM_##sym,
     BS_UNMATCHED(BS_UM_ENUM_)
@@ -81,23 +87,86 @@ enum bs_unmatched_class {
 extern const char *const bs_unmatched_name[BS_UM_COUNT];
 extern const char *const bs_unmatched_desc[BS_UM_COUNT];
 
+/* How a separately allocated key or value went back (docs/report.md,
+ * "Definitions"): reason delete while running, clear and destroy at
+ * teardown (the classes of bucket memory), unused -- taken and given back by
+ * one failed insert -- neither.  One table, bs_obj_class_of (engine.c),
+ * written against the schema's obj_free_reason enumeration; a reason outside
+ * the schema (bad_field) is teardown, as for buckets. */
+enum bs_obj_class {
+    BS_OBJ_RUNNING = BS_FREE_RUNNING,
+    BS_OBJ_TEARDOWN = BS_FREE_TEARDOWN,
+    BS_OBJ_UNUSED,
+    BS_OBJ_CLASSES
+};
+#define BS_OBJ_REASONS HMAP_ENUM_COUNT(obj_free_reason)
+extern const uint8_t bs_obj_class_of[BS_OBJ_REASONS];
+static inline enum bs_obj_class bs_obj_class(int reason)
+{
+    return (unsigned)reason < BS_OBJ_REASONS ? (enum bs_obj_class)bs_obj_class_of[reason]
+                                             : BS_OBJ_TEARDOWN;
+}
+
+/* Bytes given back to the allocator inside the window, split as every
+ * report splits them: bucket memory (by bs_free_class of its bucket_free
+ * reason) and indirect objects (by bs_obj_class), the objects of failed
+ * inserts apart. */
+struct bs_reclaimed {
+    uint64_t bucket[BS_FREE_CLASSES];
+    uint64_t indirect[BS_FREE_CLASSES];
+    uint64_t indirect_unused;
+};
+
+/* Indirect objects of one map (or of all): counts inside the window. */
+struct bs_objects {
+    uint64_t alloc, alloc_bytes;    /* indirect_alloc in the trace */
+    uint64_t freed[BS_OBJ_REASONS]; /* indirect_free by reason */
+    uint64_t attach, attach_bytes;  /* listed by a state dump */
+};
+
 /* Gauges of one map (or of all maps together). */
 struct bs_gauges {
-    uint64_t bytes_held;  /* live allocations */
-    uint64_t live_bytes8; /* live slots * bucket_size (8x bytes held by live entries) */
+    uint64_t bytes_held;    /* live allocations: bucket memory + indirect objects */
+    uint64_t indirect_held; /* of which indirect objects */
+    int64_t objects;        /* live indirect objects */
+    uint64_t live_bytes8;   /* live slots * bucket_size (8x bytes held by live entries) */
     int64_t live_slots;
     int64_t tombstones; /* slots at emptyOne */
     int64_t in_use_buckets, live_buckets, ovf_buckets;
     uint64_t peak_held, peak_empty;
-    double empty_byte_ns; /* integral of empty bytes over time */
-    uint64_t last_ns;     /* time the integral was advanced to */
+    uint64_t peak_bucket, peak_indirect; /* peaks of bucket bytes and of indirect_held */
+    double empty_byte_ns;                /* integral of empty bytes over time */
+    uint64_t last_ns;                    /* time the integral was advanced to */
 };
 
+/* Bucket memory held: bytes held but the indirect objects. */
+static inline uint64_t bs_bucket_bytes(const struct bs_gauges *g)
+{
+    return g->bytes_held - g->indirect_held;
+}
+
+/* Empty-slot bytes are bucket memory that holds no entry; an indirect
+ * object always holds one, so it is never empty. */
 static inline uint64_t bs_empty_bytes(const struct bs_gauges *g)
 {
-    uint64_t live = g->live_bytes8 / 8;
-    return g->bytes_held > live ? g->bytes_held - live : 0;
+    uint64_t live = g->live_bytes8 / 8, bucket = bs_bucket_bytes(g);
+    return bucket > live ? bucket - live : 0;
 }
+
+/* What a state dump said about a map (docs/report.md, "Definitions", attach).  status
+ * is BS_NO_STATE until a bracket ends (or when none ever did). */
+#define BS_NO_STATE 0xff
+struct bs_map_state {
+    uint8_t attached;   /* a complete (status ok) bracket gave its state */
+    uint8_t status;     /* of its last bracket not ignored: enum hmap_state_status */
+    uint8_t trigger;    /* of that bracket: enum hmap_state_trigger */
+    uint8_t in_bracket; /* between its state_begin and state_end */
+    uint8_t skip;       /* in a redundant bracket: its events are ignored */
+    uint8_t created;    /* its bracket held its map_create */
+    uint64_t ns;        /* state_begin of that bracket */
+    uint64_t bucket_bytes, indirect_bytes; /* held at its state_end */
+    uint64_t arrays, ovf, objects;         /* allocations listed by its dump ("at attach") */
+};
 
 struct bs_map {
     uint32_t pid;
@@ -112,6 +181,21 @@ struct bs_map {
     uint64_t deletes, outcome[BS_OUTCOMES], cleared;
     uint64_t freed_class[BS_FREE_CLASSES]; /* outcome[BS_FREED] by class */
     double reuse_sum_ns, free_sum_ns;
+    /* who it is (map_info): label, creation site and the object holding it */
+    uint8_t has_info;
+    char name[sizeof(((struct hmap_native_map_info *)0)->name)];
+    char object[sizeof(((struct hmap_native_map_info *)0)->object)];
+    uint64_t site, site_off;
+    uint32_t obj_size[HMAP_ENUM_COUNT(indirect_kind)]; /* bytes of an indirect key, value */
+    struct bs_objects obj;
+    struct bs_reclaimed reclaimed;
+    struct bs_map_state st;
+    /* Unmatched events counted for it while its state was unknown (seen
+     * before its first state dump); moved to before_state by that dump. */
+    uint64_t pre_unmatched[BS_UM_COUNT];
+    uint64_t before_state;
+    uint32_t pre_allocs;     /* allocations taken while its state was unknown */
+    uint8_t counted_created; /* counted in maps_created */
 };
 
 struct bs_lost_span {
@@ -139,7 +223,7 @@ struct bs_engine_opts {
 
 #define BS_MAX_SAMPLES 1024
 struct bs_sample {
-    uint64_t t_ns, held, live, empty;
+    uint64_t t_ns, held, live, empty, indirect; /* held includes indirect */
 };
 
 /* Everything the engine counted, over all maps.  Counts and histograms cover
@@ -157,6 +241,21 @@ struct bs_engine_totals {
     uint64_t freed_reason[BS_FREE_REASONS]; /* freed deletes by bucket_free reason */
     uint64_t unmatched[BS_UM_COUNT];
     uint64_t lost_events, lost_records;
+    /* indirect objects and bytes given back, over all maps */
+    struct bs_objects obj;
+    struct bs_reclaimed reclaimed;
+    /* State dumps (docs/report.md, "Definitions", attach): not counted above as activity
+     * (maps_created, arrays_alloc, ovf_alloc, obj.alloc exclude them) and
+     * not windowed: they are the state the trace starts from. */
+    uint8_t have_state;
+    uint64_t state_ns; /* first state_begin: the attach time */
+    uint64_t maps_attached, arrays_attach, ovf_attach;
+    uint64_t brackets[HMAP_ENUM_COUNT(state_status)]; /* brackets not ignored, by status */
+    uint64_t redundant_dumps;                         /* brackets of maps already known, ignored */
+    uint64_t before_state; /* unmatched events of maps before their state was known */
+    /* statedump_done records, summed over the dump passes */
+    uint64_t dump_passes, dump_maps, dump_deferred, dump_unsafe;
+    uint8_t dump_trigger; /* of the last pass */
 };
 
 /* What the analysis cost (--stats). */

@@ -27,8 +27,8 @@ void bs_timeseries_sample(struct bs_timeseries *ts, uint64_t t, uint64_t t0,
         ts->nsamples = BS_MAX_SAMPLES / 2;
         if (ts->sample_tick < UINT64_MAX / 4) ts->sample_tick *= 2;
     }
-    ts->samples[ts->nsamples++] =
-        (struct bs_sample){t, all->bytes_held, all->live_bytes8 / 8, bs_empty_bytes(all)};
+    ts->samples[ts->nsamples++] = (struct bs_sample){t, all->bytes_held, all->live_bytes8 / 8,
+                                                     bs_empty_bytes(all), all->indirect_held};
     uint64_t base = t - (t - t0) % ts->sample_tick;
     ts->next_sample = base > UINT64_MAX - ts->sample_tick ? UINT64_MAX : base + ts->sample_tick;
 }

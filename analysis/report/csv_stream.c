@@ -8,7 +8,7 @@
 void bs_csv_timeline_header(FILE *out)
 {
     fprintf(out, "t_ns,pid,map,seq,B,count,tombstones,live_buckets,empty_buckets,bytes_held,"
-                 "empty_bytes,overflow_buckets,growing\n");
+                 "empty_bytes,overflow_buckets,growing,indirect_bytes,indirect_objects\n");
 }
 
 /* Rows for every map alive at the tick: the state just before the first
@@ -26,10 +26,11 @@ void bs_csv_timeline_tick(void *ctx, uint64_t tick_ns)
         int64_t empty_buckets = m->g.in_use_buckets - m->g.live_buckets;
         fprintf(cs->timeline,
                 "%" PRIu64 ",%u,0x%" PRIx64 ",%u,%u,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-                ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%u\n",
+                ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%u,%" PRIu64 ",%" PRId64 "\n",
                 tick_ns - t0, m->pid, m->addr, m->seq, m->B, m->g.live_slots, m->g.tombstones,
                 m->g.live_buckets, empty_buckets < 0 ? 0 : empty_buckets, m->g.bytes_held,
-                bs_empty_bytes(&m->g), m->g.ovf_buckets, m->growing);
+                bs_empty_bytes(&m->g), m->g.ovf_buckets, m->growing, m->g.indirect_held,
+                m->g.objects);
     }
 }
 
@@ -47,7 +48,8 @@ void bs_csv_delete_row(void *ctx, const struct bs_delete_row *row)
     const char *reason =
         row->free_reason >= 0 ? bs_enum_name("free_reason", (unsigned)row->free_reason) : "";
     fprintf(cs->deletes,
-            "%u,0x%" PRIx64 ",%u,0x%" PRIx64 ",%u,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%s,%d,%s\n",
+            "%u,0x%" PRIx64 ",%u,0x%" PRIx64 ",%u,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64
+            ",%s,%d,%s\n",
             row->map->pid, row->map->addr, row->map->seq, row->bucket, row->slot,
             row->delete_ns - t0, bs_outcome_name[row->outcome], row->end_ns - t0,
             row->end_ns - row->delete_ns, reason ? reason : "?", row->maybe_lost,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * json.c — the machine-readable report, schema BS_JSON_SCHEMA (report.h;
- * field by field in docs/report.md, "JSON schema").  Integers are exact; times are ns; a new field may be
- * added within a schema version, a changed or removed one bumps it.
- * Formats the report model only.
+ * field by field in docs/report.md, "JSON schema").  Integers are exact; times are ns; a new field
+ * may be added within a schema version, a changed or removed one bumps it. Formats the report model
+ * only.
  */
 #include <inttypes.h>
 
@@ -39,7 +39,68 @@ static void latency(FILE *out, const char *name, const struct bs_latency *l, con
     fprintf(out, "]}%s\n", tail);
 }
 
-static void map_entry(FILE *out, const struct bs_map_row *row, const char *tail)
+/* "reclaimed_bytes": bytes given back, buckets and indirect objects by class. */
+static void reclaimed(FILE *out, const struct bs_reclaimed *r)
+{
+    fprintf(out,
+            "\"reclaimed_bytes\": {\"buckets\": {\"while_running\": %" PRIu64
+            ", \"teardown\": %" PRIu64 "}, \"indirect\": {\"while_running\": %" PRIu64
+            ", \"teardown\": %" PRIu64 ", \"unused\": %" PRIu64 "}}",
+            r->bucket[BS_FREE_RUNNING], r->bucket[BS_FREE_TEARDOWN], r->indirect[BS_FREE_RUNNING],
+            r->indirect[BS_FREE_TEARDOWN], r->indirect_unused);
+}
+
+/* "indirect_objects": allocated, freed by reason, listed at attach, live. */
+static void objects(FILE *out, const struct bs_objects *o, int64_t live,
+                    const char *const *reason_name)
+{
+    fprintf(out,
+            "\"indirect_objects\": {\"allocated\": %" PRIu64 ", \"allocated_bytes\": %" PRIu64
+            ", \"at_attach\": %" PRIu64 ", \"at_attach_bytes\": %" PRIu64 ", \"live\": %" PRId64
+            ", \"freed_by_reason\": {",
+            o->alloc, o->alloc_bytes, o->attach, o->attach_bytes, live);
+    for (unsigned r = 0; r < BS_OBJ_REASONS; r++)
+        fprintf(out, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_name[r], o->freed[r]);
+    fprintf(out, "}}");
+}
+
+/* A map's site and state dump: "name", "site" (null without map_info),
+ * "attached" (null without a bracket). */
+static void map_who(FILE *out, const struct bs_map_row *row)
+{
+    const struct bs_map *m = row->map;
+    fprintf(out, "     \"name\": ");
+    jstr(out, m->name);
+    if (m->has_info) {
+        fprintf(out, ", \"site\": {\"object\": ");
+        jstr(out, m->object);
+        fprintf(out, ", \"offset\": \"0x%" PRIx64 "\", \"where\": ", m->site_off);
+        jstr(out, row->where);
+        fprintf(out, ", \"symbolized\": %s}", row->symbolized ? "true" : "false");
+    } else {
+        fprintf(out, ", \"site\": null");
+    }
+    if (row->state_status)
+        fprintf(out,
+                ",\n     \"attached\": {\"ok\": %s, \"ns\": %" PRIu64
+                ", \"trigger\": \"%s\", \"status\": \"%s\", \"bucket_bytes\": %" PRIu64
+                ", \"indirect_bytes\": %" PRIu64 ", \"arrays\": %" PRIu64 ", \"overflow\": %" PRIu64
+                ", \"objects\": %" PRIu64 "},\n",
+                m->st.attached ? "true" : "false", row->state_rel, row->state_trigger,
+                row->state_status, m->st.bucket_bytes, m->st.indirect_bytes, m->st.arrays,
+                m->st.ovf, m->obj.attach);
+    else
+        fprintf(out, ", \"attached\": null,\n");
+    fprintf(out,
+            "     \"bucket_bytes_peak\": %" PRIu64 ", \"bucket_bytes_final\": %" PRIu64
+            ", \"indirect_bytes_peak\": %" PRIu64 ", \"indirect_bytes_final\": %" PRIu64
+            ", \"before_state\": %" PRIu64 ",\n     ",
+            m->g.peak_bucket, bs_bucket_bytes(&m->g), m->g.peak_indirect, m->g.indirect_held,
+            m->before_state);
+}
+
+static void map_entry(FILE *out, const struct bs_map_row *row, const char *const *obj_reason,
+                      const char *tail)
 {
     const struct bs_map *m = row->map;
     fprintf(out,
@@ -61,11 +122,38 @@ static void map_entry(FILE *out, const struct bs_map_row *row, const char *tail)
             ", \"overflow_allocated\": %" PRIu64 ", \"overflow_freed\": %" PRIu64
             ", \"grows\": %" PRIu64 ", \"evacuations\": %" PRIu64 ", \"entries_moved\": %" PRIu64
             ", \"live_entries_final\": %" PRId64 ", \"B_final\": %u,\n"
-            "     \"freed_while_running\": %" PRIu64 ", \"freed_at_teardown\": %" PRIu64 "}%s\n",
+            "     \"freed_while_running\": %" PRIu64 ", \"freed_at_teardown\": %" PRIu64 ",\n",
             m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
             m->outcome[BS_UNRESOLVED], m->cleared, m->arrays_alloc, m->arrays_freed, m->ovf_alloc,
             m->ovf_freed, m->grows, m->evacuations, m->moved, m->g.live_slots, m->B,
-            m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN], tail);
+            m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN]);
+    map_who(out, row);
+    reclaimed(out, &m->reclaimed);
+    fprintf(out, ",\n     ");
+    objects(out, &m->obj, m->g.objects, obj_reason);
+    fprintf(out, "}%s\n", tail);
+}
+
+/* "attach": what the state dumps said (docs/report.md, "Definitions", attach). */
+static void attach(FILE *out, const struct bs_report_model *m)
+{
+    fprintf(out, "  \"attach\": {\"state\": %s, \"first_ns\": ", m->have_state ? "true" : "false");
+    if (m->have_state)
+        fprintf(out, "%" PRIu64, m->state_rel);
+    else
+        fprintf(out, "null");
+    fprintf(out,
+            ", \"maps_attached\": %" PRIu64 ", \"brackets\": {\"ok\": %" PRIu64
+            ", \"busy\": %" PRIu64 ", \"unsafe\": %" PRIu64 "}, \"maps_state_unknown\": %u,\n"
+            "    \"arrays_at_attach\": %" PRIu64 ", \"overflow_at_attach\": %" PRIu64
+            ", \"bucket_bytes\": %" PRIu64 ", \"indirect_bytes\": %" PRIu64
+            ",\n    \"before_state\": %" PRIu64 ", \"redundant_dumps\": %" PRIu64
+            ",\n    \"statedump_done\": {\"passes\": %" PRIu64 ", \"maps\": %" PRIu64
+            ", \"deferred\": %" PRIu64 ", \"unsafe\": %" PRIu64 "}},\n",
+            m->maps_attached, m->brackets[HMAP_STATE_OK], m->brackets[HMAP_STATE_BUSY],
+            m->brackets[HMAP_STATE_UNSAFE], m->maps_not_dumped, m->arrays_attach, m->ovf_attach,
+            m->attach_bucket_bytes, m->attach_indirect_bytes, m->before_state, m->redundant_dumps,
+            m->dump_passes, m->dump_maps, m->dump_deferred, m->dump_unsafe);
 }
 
 /* "name": ["reason", ...] for one class of free reasons. */
@@ -121,11 +209,19 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
             ", \"overflow_live\": %u, \"overflow_linked_final\": %" PRId64 ",\n"
             "    \"bytes_held_peak\": %" PRIu64 ", \"bytes_held_final\": %" PRIu64
             ", \"empty_bytes_peak\": %" PRIu64 ", \"empty_bytes_final\": %" PRIu64
-            ", \"empty_byte_seconds\": %.6f},\n",
+            ", \"empty_byte_seconds\": %.6f,\n    \"bucket_bytes_peak\": %" PRIu64
+            ", \"bucket_bytes_final\": %" PRIu64 ", \"indirect_bytes_peak\": %" PRIu64
+            ", \"indirect_bytes_final\": %" PRIu64 ", \"maps_attached\": %" PRIu64 ",\n    ",
             m->maps_created, m->maps_destroyed, m->maps_live, m->arrays_alloc, m->arrays_freed,
             m->arrays_live, m->ovf_alloc, m->ovf_freed, m->ovf_live, m->ovf_linked_final,
             m->bytes_held_peak, m->bytes_held_final, m->empty_bytes_peak, m->empty_bytes_final,
-            m->empty_byte_seconds);
+            m->empty_byte_seconds, m->bucket_bytes_peak, m->bucket_bytes_final,
+            m->indirect_bytes_peak, m->indirect_bytes_final, m->maps_attached);
+    reclaimed(out, &m->reclaimed);
+    fprintf(out, ",\n    ");
+    objects(out, &m->obj, m->objects_live, m->obj_reason_name);
+    fprintf(out, "},\n");
+    attach(out, m);
     fprintf(out,
             "  \"deletes\": {\"total\": %" PRIu64 ", \"reused\": %" PRIu64 ", \"freed\": %" PRIu64
             ", \"retained\": %" PRIu64 ", \"unresolved\": %" PRIu64 ", \"cleared\": %" PRIu64 ",\n",
@@ -156,7 +252,7 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
     fprintf(out, "  ],\n");
     fprintf(out, "  \"maps\": [\n");
     for (uint32_t i = 0; i < m->nmaps; i++)
-        map_entry(out, &m->maps[i], i + 1 < m->nmaps ? "," : "");
+        map_entry(out, &m->maps[i], m->obj_reason_name, i + 1 < m->nmaps ? "," : "");
     fprintf(out,
             "  ],\n  \"data_quality\": {\"lost_events\": %" PRIu64 ", \"lost_records\": %" PRIu64
             ", \"lost_spans_ns_abs\": [",
@@ -167,8 +263,8 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
     fprintf(out,
             "],\n    \"deletes_maybe_affected_by_loss\": %" PRIu64
             ", \"discarded_events\": %" PRIu64 ", \"discarded_packets\": %" PRIu64
-            ",\n    \"truncated\": %s, \"truncated_at\": ",
-            m->maybe_lost, in->discarded_events, in->discarded_packets,
+            ", \"before_state\": %" PRIu64 ",\n    \"truncated\": %s, \"truncated_at\": ",
+            m->maybe_lost, in->discarded_events, in->discarded_packets, m->before_state,
             in->truncated ? "true" : "false");
     if (in->truncated)
         jstr(out, in->truncated_at);

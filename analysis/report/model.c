@@ -10,6 +10,7 @@
 #include "spell.h"
 #include "model.h"
 #include "schema_table.h"
+#include "site.h"
 
 static void latency(struct bs_latency *l, const struct bs_hist *h)
 {
@@ -40,8 +41,7 @@ static void free_classes(struct bs_report_model *m, const struct bs_engine_total
             if (!name) name = "?";
             row->reason[n++] = name;
             size_t len = strlen(row->reasons);
-            snprintf(row->reasons + len, sizeof(row->reasons) - len, "%s%s",
-                     len ? ", " : "", name);
+            snprintf(row->reasons + len, sizeof(row->reasons) - len, "%s%s", len ? ", " : "", name);
         }
     }
     for (unsigned r = 0; r < BS_FREE_REASONS; r++) {
@@ -59,7 +59,8 @@ static void policies(struct bs_report_model *m, const struct bs_map *maps, uint3
     memset(all, 0, sizeof(all));
     for (uint32_t i = 0; i < n; i++) {
         const struct bs_map *mp = &maps[i];
-        struct bs_policy_row *p = &all[mp->implicit || mp->reclaim >= UNKNOWN ? UNKNOWN : mp->reclaim];
+        struct bs_policy_row *p =
+            &all[mp->implicit || mp->reclaim >= UNKNOWN ? UNKNOWN : mp->reclaim];
         p->maps++;
         p->deletes += mp->deletes;
         for (int o = 0; o < BS_OUTCOMES; o++)
@@ -91,6 +92,70 @@ static uint64_t rel(const struct bs_report_model *m, uint64_t t)
     return t > m->first_ns_abs ? t - m->first_ns_abs : 0;
 }
 
+/* A map's row: its figures, its site named, its dump's status spelt. */
+static struct bs_map_row map_row(const struct bs_report_model *m, const struct bs_map *mp)
+{
+    struct bs_map_row row;
+    memset(&row, 0, sizeof(row));
+    row.map = mp;
+    row.reclaim = mp->implicit ? NULL : bs_reclaim_name(mp->reclaim);
+    row.empty_bytes_final = bs_empty_bytes(&mp->g);
+    row.empty_byte_seconds = mp->g.empty_byte_ns / 1e9;
+    if (mp->has_info)
+        row.symbolized =
+            bs_site_describe(mp->object, mp->site_off, row.where, sizeof(row.where)) == 0;
+    if (mp->st.status != BS_NO_STATE) {
+        row.state_status = bs_enum_or("state_status", mp->st.status, "?");
+        row.state_trigger = bs_enum_or("state_trigger", mp->st.trigger, "?");
+        row.state_rel = mp->st.ns > m->first_ns_abs ? mp->st.ns - m->first_ns_abs : 0;
+    }
+    return row;
+}
+
+/* What the state dumps said, over all maps: attach time and counts from
+ * the engine, the bytes held at attach summed over the attached maps, and
+ * the maps whose last bracket left their state unknown. */
+static void attach(struct bs_report_model *m, const struct bs_engine_totals *t,
+                   const struct bs_map *maps, uint32_t n)
+{
+    m->have_state = t->have_state;
+    m->state_rel = t->have_state && t->state_ns > t->first_ns ? t->state_ns - t->first_ns : 0;
+    m->maps_attached = t->maps_attached;
+    m->arrays_attach = t->arrays_attach;
+    m->ovf_attach = t->ovf_attach;
+    memcpy(m->brackets, t->brackets, sizeof(m->brackets));
+    m->redundant_dumps = t->redundant_dumps;
+    m->before_state = t->before_state;
+    m->dump_passes = t->dump_passes;
+    m->dump_maps = t->dump_maps;
+    m->dump_deferred = t->dump_deferred;
+    m->dump_unsafe = t->dump_unsafe;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct bs_map *mp = &maps[i];
+        if (mp->st.attached) {
+            m->attach_bucket_bytes += mp->st.bucket_bytes;
+            m->attach_indirect_bytes += mp->st.indirect_bytes;
+        } else if (mp->st.status != BS_NO_STATE) {
+            m->maps_not_dumped++;
+        }
+    }
+}
+
+/* Bytes held split into buckets and indirect objects, the objects' counts
+ * and the bytes given back. */
+static void held_split(struct bs_report_model *m, const struct bs_engine_totals *t)
+{
+    m->bucket_bytes_peak = t->all.peak_bucket;
+    m->bucket_bytes_final = bs_bucket_bytes(&t->all);
+    m->indirect_bytes_peak = t->all.peak_indirect;
+    m->indirect_bytes_final = t->all.indirect_held;
+    m->objects_live = t->all.objects;
+    m->obj = t->obj;
+    m->reclaimed = t->reclaimed;
+    for (unsigned r = 0; r < BS_OBJ_REASONS; r++)
+        m->obj_reason_name[r] = bs_enum_or("obj_free_reason", r, "?");
+}
+
 int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
                           const struct bs_report_input *in)
 {
@@ -109,8 +174,7 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     for (uint32_t i = 0; i < n; i++) {
         const struct bs_map *mp = &maps[i];
         m->maps_live += !mp->destroyed;
-        m->maps[i] = (struct bs_map_row){mp, mp->implicit ? NULL : bs_reclaim_name(mp->reclaim),
-                                         bs_empty_bytes(&mp->g), mp->g.empty_byte_ns / 1e9};
+        m->maps[i] = map_row(m, mp);
     }
     qsort(m->maps, n, sizeof(*m->maps), by_empty_retention);
     m->nmaps = n;
@@ -130,6 +194,8 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     m->empty_bytes_peak = t->all.peak_empty;
     m->empty_bytes_final = bs_empty_bytes(&t->all);
     m->empty_byte_seconds = t->all.empty_byte_ns / 1e9;
+    held_split(m, t);
+    attach(m, t, maps, n);
 
     m->deletes = t->deletes;
     memcpy(m->outcome, t->outcome, sizeof(m->outcome));

@@ -41,10 +41,10 @@ struct bs_latency {
 
 /* One class of freed deletes (lifetime.h, enum bs_free_class). */
 struct bs_free_class_row {
-    const char *name;    /* bs_free_class_name: "while_running", "teardown" */
+    const char *name;                    /* bs_free_class_name: "while_running", "teardown" */
     char reasons[BS_FREE_REASONS * 24];  /* its free reasons in schema order, ", "-separated */
     const char *reason[BS_FREE_REASONS]; /* the same, one by one; NULL after the last */
-    uint64_t freed;      /* deletes freed by a reason of this class */
+    uint64_t freed;                      /* deletes freed by a reason of this class */
     struct bs_latency to_free;
 };
 
@@ -61,6 +61,13 @@ struct bs_map_row {
     const char *reclaim; /* policy name; NULL if the map was never announced */
     uint64_t empty_bytes_final;
     double empty_byte_seconds;
+    /* creation site through bs_site_describe (site.h); "" without map_info */
+    char where[192];
+    int symbolized;
+    /* its state dump: names of the last bracket's status and trigger (NULL
+     * when it had none), time relative to the first event */
+    const char *state_status, *state_trigger;
+    uint64_t state_rel;
 };
 
 struct bs_report_model {
@@ -73,6 +80,21 @@ struct bs_report_model {
     int64_t ovf_linked_final; /* overflow buckets linked at end, preallocated included */
     uint64_t bytes_held_peak, bytes_held_final, empty_bytes_peak, empty_bytes_final;
     double empty_byte_seconds;
+    /* bytes held split: bucket memory and indirect objects */
+    uint64_t bucket_bytes_peak, bucket_bytes_final, indirect_bytes_peak, indirect_bytes_final;
+    int64_t objects_live;
+    struct bs_objects obj; /* indirect objects: allocated, freed by reason, at attach */
+    const char *obj_reason_name[BS_OBJ_REASONS];
+    struct bs_reclaimed reclaimed; /* bytes given back, split */
+    /* attach (state dumps): docs/report.md, "Definitions", attach */
+    int have_state;
+    uint64_t state_rel; /* first state_begin, relative */
+    uint64_t maps_attached, arrays_attach, ovf_attach;
+    uint64_t brackets[HMAP_ENUM_COUNT(state_status)];
+    uint64_t redundant_dumps, before_state;
+    uint64_t attach_bucket_bytes, attach_indirect_bytes; /* over the attached maps */
+    uint64_t dump_passes, dump_maps, dump_deferred, dump_unsafe;
+    uint32_t maps_not_dumped; /* maps whose last bracket was not ok */
     /* deletes */
     uint64_t deletes, outcome[BS_OUTCOMES], cleared;
     struct bs_latency to_free, to_reuse, retained_age; /* to_free: both classes */

@@ -11,7 +11,7 @@
 #include "model.h"
 
 /* The JSON schema version, here only (docs/report.md, "JSON schema"). */
-#define BS_JSON_SCHEMA "bucketscope-report/2"
+#define BS_JSON_SCHEMA "bucketscope-report/3"
 
 void bs_report_text(FILE *out, const struct bs_report_model *m);
 void bs_report_json(FILE *out, const struct bs_report_model *m);

@@ -24,3 +24,25 @@ const char *bs_reclaim_name(unsigned v)
     const char *n = bs_enum_name("reclaim", v);
     return n ? n : "?";
 }
+
+/* Binary units, one decimal: "29.1 MiB"; below 1 KiB exact: "144 B". */
+const char *bs_fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(buf, len, "%" PRIu64 " B", n);
+        return buf;
+    }
+    double v = (double)n / 1024;
+    unsigned u = 0;
+    for (; v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0]); u++)
+        v /= 1024;
+    snprintf(buf, len, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+const char *bs_enum_or(const char *enum_name, unsigned v, const char *none)
+{
+    const char *n = bs_enum_name(enum_name, v);
+    return n ? n : none;
+}

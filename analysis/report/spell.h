@@ -10,5 +10,9 @@
 const char *bs_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* Name of a reclaim policy value, "?" if the schema has none. */
 const char *bs_reclaim_name(unsigned v);
+/* "29.1 MiB" style (binary units, one decimal), exact bytes below 1 KiB. */
+const char *bs_fmt_bytes(uint64_t n, char *buf, size_t len);
+/* Name of value v of a schema enumeration, or `none` if it has none. */
+const char *bs_enum_or(const char *enum_name, unsigned v, const char *none);
 
 #endif /* BS_REPORT_SPELL_H */

@@ -2,8 +2,8 @@
 /*
  * svg.c — a self-contained SVG: bytes held, bytes in live entries and
  * empty-slot bytes over time (from the engine's evenly spaced samples), and
- * the delete->free log2 histograms, one per class of free reason.  No scripts, no external references.
- * Formats the report model only.
+ * the delete->free log2 histograms, one per class of free reason.  No scripts, no external
+ * references. Formats the report model only.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -51,12 +51,28 @@ static void curve(FILE *out, const struct bs_report_model *m, int which, const c
             name, color);
     for (uint32_t i = 0; i < m->nsamples; i++) {
         const struct bs_sample *s = &m->samples[i];
-        double v = which == 0 ? (double)s->held : which == 1 ? (double)s->live : (double)s->empty;
+        double v = which == 0   ? (double)s->held
+                   : which == 1 ? (double)s->live
+                   : which == 2 ? (double)s->empty
+                                : (double)s->indirect;
         double x = PLOT_X + PLOT_W * ((double)(s->t_ns - m->first_ns_abs) / 1e9) / tmax;
         double y = CURVE_Y + CURVE_H - CURVE_H * v / ymax;
         fprintf(out, "%s%.1f,%.1f", i ? " " : "", x, y);
     }
     fprintf(out, "\"><title>%s</title></polyline>\n", name);
+}
+
+/* A dashed vertical line at the attach time (the first state dump): what
+ * the curves show before it is the trace's, not the maps' whole state. */
+static void attach_marker(FILE *out, const struct bs_report_model *m, double tmax)
+{
+    if (!m->have_state) return;
+    double x = PLOT_X + PLOT_W * ((double)m->state_rel / 1e9) / tmax;
+    fprintf(out,
+            "<g id=\"attach_marker\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+            "stroke=\"#555\" stroke-dasharray=\"4,3\"/><text x=\"%.1f\" y=\"%d\" "
+            "class=\"small\">attach (state of %" PRIu64 " maps)</text></g>\n",
+            x, CURVE_Y, x, CURVE_Y + CURVE_H, x + 3, CURVE_Y + 12, m->maps_attached);
 }
 
 static void curves(FILE *out, const struct bs_report_model *m)
@@ -98,14 +114,17 @@ static void curves(FILE *out, const struct bs_report_model *m)
     curve(out, m, 0, "#1f5fbf", "bytes_held", tmax, ymax);
     curve(out, m, 1, "#2a9d3a", "bytes_live", tmax, ymax);
     curve(out, m, 2, "#d62728", "empty_bytes", tmax, ymax);
-    static const char *names[] = {"bytes held", "bytes in live entries", "empty-slot bytes"};
-    static const char *colors[] = {"#1f5fbf", "#2a9d3a", "#d62728"};
-    for (int i = 0; i < 3; i++)
+    curve(out, m, 3, "#9467bd", "indirect_bytes", tmax, ymax);
+    static const char *names[] = {"bytes held (buckets + indirect)", "bytes in live entries",
+                                  "empty-slot bytes", "of held: indirect objects"};
+    static const char *colors[] = {"#1f5fbf", "#2a9d3a", "#d62728", "#9467bd"};
+    for (int i = 0; i < 4; i++)
         fprintf(out,
                 "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>"
                 "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                PLOT_X + 20 + 220 * i, CURVE_Y - 12, colors[i], PLOT_X + 40 + 220 * i, CURVE_Y - 6,
+                PLOT_X + 20 + 205 * i, CURVE_Y - 12, colors[i], PLOT_X + 40 + 205 * i, CURVE_Y - 6,
                 names[i]);
+    attach_marker(out, m, tmax);
 }
 
 /* One delete -> free histogram per class of free reason, reclaim while
@@ -115,8 +134,7 @@ static void histogram(FILE *out, const struct bs_report_model *m, int c, int y0,
                       int n)
 {
     static const char *const id[BS_FREE_CLASSES] = {"reclaim_histogram", "teardown_histogram"};
-    static const char *const title[BS_FREE_CLASSES] = {"freed while running",
-                                                       "freed at teardown"};
+    static const char *const title[BS_FREE_CLASSES] = {"freed while running", "freed at teardown"};
     const struct bs_free_class_row *row = &m->free_class[c];
     const uint64_t *slots = row->to_free.log2_usecs;
     fprintf(out,

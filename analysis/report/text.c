@@ -66,6 +66,86 @@ static void class_counts(FILE *out, const struct bs_report_model *m, int c, cons
     fputc(')', out);
 }
 
+/* One attached or undumped map: who it is (name, site) and what its dump
+ * gave, or why it gave nothing. */
+static void attach_map(FILE *out, const struct bs_map_row *row)
+{
+    const struct bs_map *m = row->map;
+    char a[32], b[32], t[32];
+    fprintf(out, "  %u 0x%" PRIx64 " %s %s: ", m->pid, m->addr, m->name[0] ? m->name : "-",
+            row->where[0] ? row->where : "-");
+    if (m->st.attached)
+        fprintf(out, "%s buckets + %s indirect held at +%s (%s)\n",
+                bs_fmt_bytes(m->st.bucket_bytes, a, sizeof(a)),
+                bs_fmt_bytes(m->st.indirect_bytes, b, sizeof(b)),
+                bs_fmt_ns(row->state_rel, t, sizeof(t)), row->state_trigger);
+    else if (m->st.status == HMAP_STATE_UNSAFE)
+        fprintf(out, "state unknown: unsafe (no safe way to read it: membarrier unavailable)\n");
+    else if (m->st.status == HMAP_STATE_BUSY)
+        fprintf(out, "state unknown: busy at the dump, and it did not dump itself later\n");
+    else
+        fprintf(out, "state unknown: %s\n", row->state_status);
+}
+
+/* When the trace holds a state dump: when the tracer attached, how many
+ * maps it had the state of, what they held then, and each such map. */
+static void attach_section(FILE *out, const struct bs_report_model *m)
+{
+    char a[32], b[32], t[32];
+    if (!m->have_state) return;
+    fprintf(out,
+            "attached at +%s: state of %" PRIu64 " maps (%" PRIu64 " deferred, %" PRIu64
+            " unsafe): %s buckets + %s indirect held\n",
+            bs_fmt_ns(m->state_rel, t, sizeof(t)), m->maps_attached, m->brackets[HMAP_STATE_BUSY],
+            m->brackets[HMAP_STATE_UNSAFE], bs_fmt_bytes(m->attach_bucket_bytes, a, sizeof(a)),
+            bs_fmt_bytes(m->attach_indirect_bytes, b, sizeof(b)));
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < m->nmaps; i++) {
+        const struct bs_map *mp = m->maps[i].map;
+        if (mp->st.status == BS_NO_STATE) continue;
+        if (!mp->st.attached || shown++ < (uint32_t)m->in.top) attach_map(out, &m->maps[i]);
+    }
+    if (shown > (uint32_t)m->in.top)
+        fprintf(out, "  (%u more attached maps, --top)\n", shown - (uint32_t)m->in.top);
+    fprintf(out,
+            "  at attach: %" PRIu64 " bucket arrays, %" PRIu64 " overflow buckets, %" PRIu64
+            " indirect objects; %" PRIu64
+            " events before their map's state (not unmatched), %" PRIu64
+            " redundant dumps ignored\n",
+            m->arrays_attach, m->ovf_attach, m->obj.attach, m->before_state, m->redundant_dumps);
+}
+
+/* Bytes held, split into buckets and indirect objects. */
+static void bytes_split(FILE *out, const struct bs_report_model *m)
+{
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "  buckets", m->bucket_bytes_peak,
+            m->bucket_bytes_final);
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "  indirect objects",
+            m->indirect_bytes_peak, m->indirect_bytes_final);
+}
+
+/* Bytes given back, split the same way and by class. */
+static void bytes_reclaimed(FILE *out, const struct bs_report_model *m)
+{
+    const struct bs_reclaimed *r = &m->reclaimed;
+    fprintf(out,
+            "bytes given back: buckets %" PRIu64 " while running, %" PRIu64
+            " at teardown; indirect objects %" PRIu64 " while running, %" PRIu64
+            " at teardown, %" PRIu64 " unused (failed inserts)\n",
+            r->bucket[BS_FREE_RUNNING], r->bucket[BS_FREE_TEARDOWN], r->indirect[BS_FREE_RUNNING],
+            r->indirect[BS_FREE_TEARDOWN], r->indirect_unused);
+}
+
+/* Indirect objects allocated in the trace, freed (by reason), live. */
+static void objects_line(FILE *out, const struct bs_report_model *m)
+{
+    uint64_t freed = 0;
+    for (unsigned r = 0; r < BS_OBJ_REASONS; r++)
+        freed += m->obj.freed[r];
+    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12" PRId64 "\n", "indirect objects",
+            m->obj.alloc, freed, m->objects_live);
+}
+
 static void summary(FILE *out, const struct bs_report_model *m)
 {
     const struct bs_report_input *in = &m->in;
@@ -82,7 +162,9 @@ static void summary(FILE *out, const struct bs_report_model *m)
     if (in->filter_map_set) fprintf(out, ", map 0x%" PRIx64 " only", in->filter_map);
     if (in->since_rel) fprintf(out, ", since +%s", bs_fmt_ns(in->since_rel, a, sizeof(a)));
     if (in->until_rel) fprintf(out, ", until +%s", bs_fmt_ns(in->until_rel, a, sizeof(a)));
-    fprintf(out, "\n\n");
+    fprintf(out, "\n");
+    attach_section(out, m);
+    fprintf(out, "\n");
     answer(out, m);
     fprintf(out, "\n");
     fprintf(out, "%-18s %12s %12s %12s\n", "", "allocated", "freed", "live at end");
@@ -92,6 +174,7 @@ static void summary(FILE *out, const struct bs_report_model *m)
             m->arrays_freed, m->arrays_live);
     fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "overflow buckets", m->ovf_alloc,
             m->ovf_freed, m->ovf_live);
+    objects_line(out, m);
     fprintf(out,
             "  (overflow buckets: individually allocated ones; %" PRId64
             " overflow buckets linked at end, preallocated included)\n\n",
@@ -99,9 +182,11 @@ static void summary(FILE *out, const struct bs_report_model *m)
     fprintf(out, "%-18s %12s %12s\n", "", "peak", "final");
     fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "bytes held", m->bytes_held_peak,
             m->bytes_held_final);
+    bytes_split(out, m);
     fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "empty-slot bytes", m->empty_bytes_peak,
             m->empty_bytes_final);
     fprintf(out, "empty retention: %.6f byte-seconds\n", m->empty_byte_seconds);
+    bytes_reclaimed(out, m);
     fprintf(out,
             "\ndeletes: %" PRIu64 "   reused %" PRIu64 "   freed %" PRIu64
             "   retained (censored) %" PRIu64 "   unresolved %" PRIu64 "\n",
@@ -133,9 +218,9 @@ static void per_map(FILE *out, const struct bs_report_model *rm)
 {
     uint32_t n = rm->nmaps < (uint32_t)rm->in.top ? rm->nmaps : (uint32_t)rm->in.top;
     fprintf(out, "\ntop %u of %u maps by empty byte-seconds\n", n, rm->nmaps);
-    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %9s %8s %8s\n", "PID", "MAP", "TYPE",
-            "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED", "FREED-RUN",
-            "TEARDOWN", "RETAINED");
+    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %9s %8s %8s %12s %-16s %s\n", "PID",
+            "MAP", "TYPE", "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED",
+            "FREED-RUN", "TEARDOWN", "RETAINED", "INDIRECT", "NAME", "SITE");
     for (uint32_t i = 0; i < n; i++) {
         const struct bs_map_row *row = &rm->maps[i];
         const struct bs_map *m = row->map;
@@ -143,12 +228,13 @@ static void per_map(FILE *out, const struct bs_report_model *rm)
         snprintf(addr, sizeof(addr), "0x%" PRIx64 "%s", m->addr, m->seq ? "'" : "");
         fprintf(out,
                 "%-8u %-18s %-16.16s %-7s %12" PRIu64 " %12" PRIu64 " %14.6f %8" PRIu64 " %8" PRIu64
-                " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %-16.31s %s\n",
                 m->pid, addr, m->type_name[0] ? m->type_name : "?",
                 row->reclaim ? row->reclaim : "?", m->g.peak_held, m->g.bytes_held,
                 row->empty_byte_seconds, m->deletes, m->outcome[BS_REUSED],
                 m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN],
-                m->outcome[BS_RETAINED]);
+                m->outcome[BS_RETAINED], m->g.indirect_held, m->name[0] ? m->name : "-",
+                row->where[0] ? row->where : "-");
     }
 }
 
@@ -170,6 +256,11 @@ static void data_quality(FILE *out, const struct bs_report_model *m)
                 ", discarded packets: %" PRIu64 "\n",
                 in->discarded_events, in->discarded_packets);
     fprintf(out, "  unmatched events: %" PRIu64 "\n", m->unmatched_total);
+    if (m->before_state)
+        fprintf(out,
+                "  events before their map's state was known (not unmatched: the state dump "
+                "holds their effect): %" PRIu64 "\n",
+                m->before_state);
     for (int i = 0; i < BS_UM_COUNT; i++)
         if (m->unmatched[i])
             fprintf(out, "    %-22s %10" PRIu64 "  %s\n", bs_unmatched_name[i], m->unmatched[i],

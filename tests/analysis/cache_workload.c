@@ -40,8 +40,7 @@ static void must(int ok, const char *what)
 int main(int argc, char **argv)
 {
     static const char *const names[] = {"go", "eager", "shrink"};
-    static const hmap_reclaim policy[] = {HMAP_RECLAIM_GO, HMAP_RECLAIM_EAGER,
-                                          HMAP_RECLAIM_SHRINK};
+    static const hmap_reclaim policy[] = {HMAP_RECLAIM_GO, HMAP_RECLAIM_EAGER, HMAP_RECLAIM_SHRINK};
     int p = -1;
     for (int i = 0; argc == 3 && i < 3; i++)
         if (!strcmp(argv[1], names[i])) p = i;

@@ -64,6 +64,43 @@ json_num() { grep -o "\"$2\": [0-9]*" "$1" | head -1 | awk '{print $2}'; }
 [ "$(json_num until.json total)" = 6 ] && ok "--until 150us counts the 6 earlier deletes" || fail "--until: deletes $(json_num until.json total), expected 6"
 [ "$(json_num until.json retained)" = 3 ] && ok "--until censors at the window end" || fail "--until: retained $(json_num until.json retained), expected 3"
 
+# --- state dump: a tracer attached to a running process ---------------------------
+# (gen_golden --dump: P dumped at +2 us holding 288 + 200 bytes, Q unsafe, R created
+# in the trace; P's probe fired once before its state: 2 events before_state)
+"$GEN" --dump dump.hmt || fail "dump generator"
+"$BIN" --no-progress dump.hmt > dump.txt || fail "dump text: exit $?"
+grep -q '^attached at +2.000 us: state of 1 maps (0 deferred, 1 unsafe): 288 B buckets + 200 B indirect held$' dump.txt \
+  && ok "text: attach line" || fail "text: attach line: $(grep attached dump.txt)"
+grep -q '^  7000 0x55550000d000 sessions app+0x1234: 288 B buckets + 200 B indirect held at +2.000 us (recorder)$' dump.txt \
+  && ok "text: attached map named, site and held bytes" || fail "text: attached map line"
+grep -q '0x55550000e000 .*state unknown: unsafe' dump.txt && ok "text: unsafe map listed with why" || fail "text: unsafe map"
+grep -q 'events before their map.s state was known .*: 2$' dump.txt && ok "text: before_state in data quality" || fail "text: before_state"
+"$BIN" --no-progress --format json dump.hmt > dump.json || fail "dump json: exit $?"
+grep -q '"schema": "bucketscope-report/3"' dump.json && ok "json: schema /3" || fail "json: schema"
+for kv in '"before_state": 2, "redundant_dumps": 0' '"maps_attached": 1, "brackets": {"ok": 1, "busy": 0, "unsafe": 1}' \
+          '"bucket_bytes": 288, "indirect_bytes": 200' '"indirect": {"while_running": 200, "teardown": 0, "unused": 0}' \
+          '"name": "sessions", "site": {"object": "/usr/bin/app", "offset": "0x1234", "where": "app+0x1234"' \
+          '"write_unknown_bucket": 0' '"unknown_map": 0'; do
+  grep -qF "$kv" dump.json && ok "json: $kv" || fail "json lacks: $kv"
+done
+"$BIN" --no-progress --format csv dump.hmt > dump.csv || fail "dump csv: exit $?"
+head -1 dump.csv | grep -q ',freed_at_teardown,name,site_object,site_offset,site,attached,' && ok "csv: columns appended" || fail "csv header"
+grep -qF '"sessions","/usr/bin/app",0x1234,"app+0x1234",1,2000,recorder,ok,288,200,' dump.csv && ok "csv: attached map row" || fail "csv: attached map row"
+# --map keeps the map attached by the dump, and statedump_done (which names no map)
+"$BIN" --no-progress --format json --map 55550000d000 dump.hmt > dmap.json; rc=$?
+[ $rc = 0 ] && grep -qF '"maps_attached": 1, "brackets": {"ok": 1, "busy": 0, "unsafe": 0}' dmap.json \
+  && grep -qF '"statedump_done": {"passes": 1' dmap.json && [ "$(grep -c '"pid": 7000' dmap.json)" = 1 ] \
+  && ok "--map selects an attached map" || fail "--map on an attached map (rc $rc)"
+# the dump is state: a window after it still starts from it
+"$BIN" --no-progress --format json --since 5us dump.hmt > dsince.json || fail "--since on a dump: exit $?"
+grep -qF '"maps_attached": 1' dsince.json && grep -qF '"bucket_bytes_final": 288' dsince.json \
+  && ok "--since keeps the dumped state" || fail "--since on a dump"
+"$BIN" --no-progress --format json --until 2500ns dump.hmt > duntil.json || fail "--until in a dump: exit $?"
+grep -qF '"state": true' duntil.json && ok "--until inside the dump" || fail "--until inside the dump"
+"$BIN" --no-progress --svg dump.svg dump.hmt > /dev/null || fail "dump svg: exit $?"
+xmllint --noout dump.svg && grep -q 'id="attach_marker"' dump.svg && grep -q 'id="indirect_bytes"' dump.svg \
+  && ok "svg: attach marker and indirect curve" || fail "svg: attach marker or indirect curve"
+
 # --- errors: file and offset named, exit 1 -------------------------------------
 head -c 1000 golden.hmt > cut.hmt
 "$BIN" --no-progress cut.hmt > /dev/null 2> cut.err; rc=$?

@@ -6,8 +6,11 @@
  * deletes and a lost record, as a native file and as bpftrace lines.
  *
  *   gen_golden OUT.hmt OUT.bt
+ *   gen_golden --dump OUT.hmt     a trace that starts with a state dump
+ *                                 (tests/analysis/cli_test.sh, "state dump")
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "trace_builder.h"
 
@@ -45,8 +48,46 @@ static void release(struct tb *t, uint64_t ts, uint64_t map, uint64_t addr, uint
        .reason = (uint8_t)reason);
 }
 
+/* A tracer attaching to a running process (pid 7000): map P's probe fires
+ * at 1 us, before its state (a write to an unknown bucket); the dump at 3
+ * us gives P (an array of 2 buckets, one live slot with a 200-byte
+ * indirect value: 288 + 200 bytes) and finds Q unsafe; R is created in the
+ * trace at 5 us.  At 10 us P's entry is deleted (its value freed, reason
+ * delete), at 20 us R's array is freed by destroy. */
+static int write_dump(const char *path)
+{
+    struct tb *t = tb_open(path, NULL);
+    const uint64_t p = 0x55550000d000, q = 0x55550000e000, r = 0x55550000f000;
+    const uint64_t ap = 0x7f4000000000, xp = 0x7f4000100000, ar = 0x7f5000000000;
+    tb_set_pid(t, 7000);
+    th(t, 1 * US, p, 0x7f4000200000, 0, 50, 1, HMAP_TH_DELETE);
+    TB(t, 3 * US, state_begin, .map = p, .count = 1, .B = 1, .trigger = HMAP_STATE_BY_RECORDER);
+    TB(t, 3 * US, map_create, .map = p, .key_size = 8, .val_size = 200, .bucket_size = BS,
+       .reclaim = HMAP_RECLAIM_GO_ID, .type_name = "map[int64]big");
+    TB(t, 3 * US, map_info, .map = p, .site = 0x401234, .site_off = 0x1234,
+       .object = "/usr/bin/app", .name = "sessions");
+    array(t, 3 * US, p, ap, 1);
+    th(t, 3 * US, p, ap, 0, 0, 77, HMAP_TH_STATE);
+    TB(t, 3 * US, indirect_alloc, .map = p, .addr = xp, .bytes = 200, .kind = HMAP_INDIRECT_VALUE);
+    TB(t, 3 * US, state_end, .map = p, .blocks = 1, .slots = 1, .objects = 1,
+       .status = HMAP_STATE_OK);
+    TB(t, 3 * US, state_begin, .map = q, .trigger = HMAP_STATE_BY_RECORDER);
+    TB(t, 3 * US, state_end, .map = q, .status = HMAP_STATE_UNSAFE);
+    TB(t, 3 * US, statedump_done, .maps = 1, .deferred = 0, .unsafe = 1,
+       .trigger = HMAP_STATE_BY_RECORDER);
+    create(t, 5 * US, r, HMAP_RECLAIM_GO_ID, 0, "map[int32]int32");
+    array(t, 5 * US, r, ar, 0);
+    th(t, 10 * US, p, ap, 0, 77, 1, HMAP_TH_DELETE);
+    TB(t, 10 * US, indirect_free, .map = p, .addr = xp, .bytes = 200, .kind = HMAP_INDIRECT_VALUE,
+       .reason = HMAP_OBJ_DELETE);
+    TB(t, 20 * US, map_destroy, .map = r, .count = 0, .bytes = BS);
+    release(t, 20 * US, r, ar, BS, HMAP_MEM_ARRAY, HMAP_FREE_DESTROY);
+    return tb_close(t) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) return write_dump(argv[2]);
     if (argc != 3) {
         fprintf(stderr, "usage: gen_golden OUT.hmt OUT.bt\n");
         return 2;

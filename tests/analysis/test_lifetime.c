@@ -319,6 +319,156 @@ static void write_free_reason_unknown(int twin)
     CU_ASSERT_EQUAL(tb_close(t), 0);
 }
 
+/* ---- state dumps and indirect objects ------------------------------------------ */
+
+#define X1 0x7f0000050000ull /* indirect values of 200 bytes */
+#define X2 0x7f0000051000ull
+#define X3 0x7f0000052000ull
+#define X4 0x7f0000053000ull
+#define OBJ 200
+#define BEGIN(t, ts, map_, b, old, trig)                                                           \
+    TB(t, ts, state_begin, .map = map_, .count = 0, .B = b, .flags = 0, .old_addr = old,           \
+       .nevacuate = 0, .noverflow = 0, .trigger = trig)
+#define END(t, ts, map_, st)                                                                       \
+    TB(t, ts, state_end, .map = map_, .blocks = 0, .slots = 0, .objects = 0, .status = st)
+#define STATE(t, ts, bucket_, slot_, th) TH(t, ts, bucket_, slot_, 0, th, HMAP_TH_STATE)
+#define OALLOC(t, ts, addr_)                                                                       \
+    TB(t, ts, indirect_alloc, .map = M, .addr = addr_, .bytes = OBJ, .kind = HMAP_INDIRECT_VALUE)
+#define OFREE(t, ts, addr_, why)                                                                   \
+    TB(t, ts, indirect_free, .map = M, .addr = addr_, .bytes = OBJ, .kind = HMAP_INDIRECT_VALUE,   \
+       .reason = why)
+#define CREATE_BIG(t, ts)                                                                          \
+    TB(t, ts, map_create, .map = M, .key_size = 8, .val_size = OBJ, .bucket_size = BS,             \
+       .reclaim = HMAP_RECLAIM_GO_ID, .type_name = "map[int64]big")
+
+/* A map that existed before the trace, dumped at 1000: a B=1 array with one
+ * preallocated overflow bucket (3 * 144 bytes) whose chain 0 is A -> A+288
+ * (prealloc) -> O (allocator); slots live in all three, a tombstone in A,
+ * an indirect value per live slot (X1..X3, 200 bytes each).  Held at its
+ * state_end: 576 bucket bytes + 600 indirect.  Then, in the trace: A slot
+ * 0 deleted at 2000 (X1 freed, delete), reinserted at 3000 (X4), O's slot
+ * deleted at 3500 and O unlinked and freed at 4000 (unlink: while
+ * running), X2 freed by clear and X3 by a failed insert (unused), and a
+ * free of an object never seen. */
+static void write_state_dump(int twin)
+{
+    struct tb *t = start(twin);
+    BEGIN(t, 1000, M, 1, 0, HMAP_STATE_BY_RECORDER);
+    CREATE_BIG(t, 1000);
+    TB(t, 1000, map_info, .map = M, .site = 0x401234, .site_off = 0x1234, .object = "/usr/bin/app",
+       .name = "sessions");
+    TB(t, 1000, bucket_array_alloc, .map = M, .addr = A, .B = 1, .nbuckets = 2, .nprealloc = 1,
+       .bytes = 3 * BS);
+    TB(t, 1000, overflow_alloc, .map = M, .addr = A + 2 * BS, .parent = A,
+       .source = HMAP_OVF_PREALLOC, .bytes = BS);
+    TB(t, 1000, overflow_alloc, .map = M, .addr = O, .parent = A + 2 * BS,
+       .source = HMAP_OVF_ALLOCATOR, .bytes = BS);
+    STATE(t, 1000, A, 0, 200);
+    STATE(t, 1000, A, 1, HMAP_TOPHASH_EMPTY_ONE);
+    STATE(t, 1000, A + 2 * BS, 0, 201);
+    STATE(t, 1000, O, 0, 202);
+    OALLOC(t, 1000, X1);
+    OALLOC(t, 1000, X2);
+    OALLOC(t, 1000, X3);
+    END(t, 1000, M, HMAP_STATE_OK);
+    TB(t, 1000, statedump_done, .maps = 1, .deferred = 0, .unsafe = 0,
+       .trigger = HMAP_STATE_BY_RECORDER);
+    TH(t, 2000, A, 0, 200, 1, HMAP_TH_DELETE);
+    OFREE(t, 2000, X1, HMAP_OBJ_DELETE);
+    TH(t, 3000, A, 0, 1, 203, HMAP_TH_INSERT);
+    OALLOC(t, 3000, X4);
+    TH(t, 3500, O, 0, 202, 1, HMAP_TH_DELETE);
+    TB(t, 4000, overflow_unlink, .map = M, .addr = O, .prev = A + 2 * BS,
+       .cause = HMAP_UNLINK_EMPTIED);
+    FREE(t, 4000, O, BS, HMAP_MEM_OVERFLOW, HMAP_FREE_UNLINK);
+    OFREE(t, 4500, X2, HMAP_OBJ_CLEAR);
+    OFREE(t, 4600, X3, HMAP_OBJ_UNUSED);
+    OFREE(t, 4700, 0xbad0000, HMAP_OBJ_DELETE);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+/* The probes went live before the dump: map M's events at 100..180 come
+ * before its state.  A delete in an unknown bucket (unknown_map,
+ * write_unknown_bucket), a free of unknown memory (free_without_alloc):
+ * moved to before_state by the bracket.  The new array N of a growth
+ * (allocated at 150, an entry copied into it at 160) is listed again by
+ * the dump: adopted, its dumped slot not counted twice.  The overflow
+ * bucket O taken at 180 is not listed: unlisted_alloc.  The old array A
+ * comes from the dump; its slot deleted at 2000 is a delete. */
+static void write_before_state(int twin)
+{
+    struct tb *t = start(twin);
+    TH(t, 100, A, 2, 205, 1, HMAP_TH_DELETE);
+    TB(t, 150, bucket_array_alloc, .map = M, .addr = N, .B = 2, .nbuckets = 4, .nprealloc = 0,
+       .bytes = 4 * BS);
+    TH(t, 160, N, 0, 0, 210, HMAP_TH_EVAC_COPY);
+    FREE(t, 170, 0xdead000, BS, HMAP_MEM_OVERFLOW, HMAP_FREE_EVACUATED);
+    TB(t, 180, overflow_alloc, .map = M, .addr = O, .parent = N, .source = HMAP_OVF_ALLOCATOR,
+       .bytes = BS);
+    BEGIN(t, 1000, M, 2, A, HMAP_STATE_BY_USDT);
+    CREATE(t, 1000, 0);
+    ARRAY(t, 1000, A, 1, 2);
+    ARRAY(t, 1000, N, 2, 4);
+    STATE(t, 1000, A, 0, HMAP_TOPHASH_EVACUATED_X);
+    STATE(t, 1000, A + BS, 1, 207);
+    STATE(t, 1000, N, 0, 210);
+    END(t, 1000, M, HMAP_STATE_OK);
+    TH(t, 2000, A + BS, 1, 207, 1, HMAP_TH_DELETE);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+/* A second bracket of a known map says nothing: M was created in the trace,
+ * M2 was dumped at 1000 and again at 2000.  Both later brackets are ignored
+ * (no double_create, no double_alloc, slots not counted twice). */
+static void write_redundant_dump(int twin)
+{
+    struct tb *t = start(twin);
+    CREATE(t, 0, 0);
+    ARRAY(t, 0, A, 1, 2);
+    TH(t, 100, A, 0, 0, 200, HMAP_TH_INSERT);
+    BEGIN(t, 1000, M2, 0, 0, HMAP_STATE_BY_RECORDER);
+    TB(t, 1000, map_create, .map = M2, .key_size = 8, .val_size = 8, .bucket_size = BS,
+       .type_name = "m2");
+    TB(t, 1000, bucket_array_alloc, .map = M2, .addr = N, .B = 0, .nbuckets = 1, .bytes = BS);
+    TB(t, 1000, tophash_write, .map = M2, .bucket = N, .slot = 0, .new_th = 99,
+       .cause = HMAP_TH_STATE);
+    END(t, 1000, M2, HMAP_STATE_OK);
+    BEGIN(t, 1500, M, 1, 0, HMAP_STATE_BY_USDT);
+    CREATE(t, 1500, 0);
+    ARRAY(t, 1500, A, 1, 2);
+    TH(t, 1500, A + BS, 0, 0, 200, HMAP_TH_STATE); /* a bracket from another time */
+    TH(t, 1500, A, 0, 0, 200, HMAP_TH_STATE);
+    END(t, 1500, M, HMAP_STATE_OK);
+    BEGIN(t, 2000, M2, 0, 0, HMAP_STATE_BY_LTTNG);
+    TB(t, 2000, map_create, .map = M2, .key_size = 8, .val_size = 8, .bucket_size = BS,
+       .type_name = "m2");
+    TB(t, 2000, bucket_array_alloc, .map = M2, .addr = N, .B = 0, .nbuckets = 1, .bytes = BS);
+    TB(t, 2000, tophash_write, .map = M2, .bucket = N, .slot = 0, .new_th = 99,
+       .cause = HMAP_TH_STATE);
+    END(t, 2000, M2, HMAP_STATE_OK);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
+/* M is busy at the dump (an empty bracket at 1000), then dumps itself at
+ * its next write (trigger writer, 2000); M2 cannot be read (unsafe). */
+static void write_busy_dump(int twin)
+{
+    struct tb *t = start(twin);
+    BEGIN(t, 1000, M, 0, 0, HMAP_STATE_BY_RECORDER);
+    END(t, 1000, M, HMAP_STATE_BUSY);
+    BEGIN(t, 1000, M2, 0, 0, HMAP_STATE_BY_RECORDER);
+    END(t, 1000, M2, HMAP_STATE_UNSAFE);
+    TB(t, 1000, statedump_done, .maps = 0, .deferred = 1, .unsafe = 1,
+       .trigger = HMAP_STATE_BY_RECORDER);
+    BEGIN(t, 2000, M, 1, 0, HMAP_STATE_BY_WRITER);
+    CREATE(t, 2000, 0);
+    ARRAY(t, 2000, A, 1, 2);
+    STATE(t, 2000, A, 0, 200);
+    END(t, 2000, M, HMAP_STATE_OK);
+    TH(t, 2100, A, 1, 0, 201, HMAP_TH_INSERT);
+    CU_ASSERT_EQUAL(tb_close(t), 0);
+}
+
 static void write_text(const char *s)
 {
     FILE *f = fopen(path_txt, "w");
@@ -407,7 +557,40 @@ static void write_reordered_text(int twin)
     X(ROW_BUCKET, rows[i].bucket)                                                                  \
     X(ROW_FREE_REASON, rows[i].free_reason)                                                        \
     X(ROW_FREE_CLASS, bs_free_class(rows[i].free_reason))                                          \
-    X(ROW_MAYBE_LOST, rows[i].maybe_lost)
+    X(ROW_MAYBE_LOST, rows[i].maybe_lost)                                                          \
+    X(IN_USE_BUCKETS, r->t->all.in_use_buckets)                                                    \
+    X(BUCKET_BYTES, bs_bucket_bytes(&r->t->all))                                                   \
+    X(INDIRECT_HELD, r->t->all.indirect_held)                                                      \
+    X(OBJECTS, r->t->all.objects)                                                                  \
+    X(PEAK_BUCKET, r->t->all.peak_bucket)                                                          \
+    X(PEAK_INDIRECT, r->t->all.peak_indirect)                                                      \
+    X(OBJ_ALLOC, r->t->obj.alloc)                                                                  \
+    X(OBJ_ATTACH, r->t->obj.attach)                                                                \
+    X(OBJ_FREED, r->t->obj.freed[i])                                                               \
+    X(RECL_BUCKET, r->t->reclaimed.bucket[i])                                                      \
+    X(RECL_INDIRECT, r->t->reclaimed.indirect[i])                                                  \
+    X(RECL_UNUSED, r->t->reclaimed.indirect_unused)                                                \
+    X(MAP_RECL_INDIRECT, r->maps[0].reclaimed.indirect[i])                                         \
+    X(MAPS_ATTACHED, r->t->maps_attached)                                                          \
+    X(ARRAYS_ATTACH, r->t->arrays_attach)                                                          \
+    X(OVF_ATTACH, r->t->ovf_attach)                                                                \
+    X(HAVE_STATE, r->t->have_state)                                                                \
+    X(STATE_NS, r->t->state_ns)                                                                    \
+    X(BRACKETS, r->t->brackets[i])                                                                 \
+    X(REDUNDANT, r->t->redundant_dumps)                                                            \
+    X(BEFORE_STATE, r->t->before_state)                                                            \
+    X(DUMP_DEFERRED, r->t->dump_deferred)                                                          \
+    X(DUMP_PASSES, r->t->dump_passes)                                                              \
+    X(MAP_BEFORE_STATE, r->maps[i].before_state)                                                   \
+    X(MAP_ATTACHED, r->maps[i].st.attached)                                                        \
+    X(MAP_STATUS, r->maps[i].st.status)                                                            \
+    X(MAP_TRIGGER, r->maps[i].st.trigger)                                                          \
+    X(MAP_STATE_NS, r->maps[i].st.ns)                                                              \
+    X(MAP_STATE_BUCKET, r->maps[i].st.bucket_bytes)                                                \
+    X(MAP_STATE_INDIRECT, r->maps[i].st.indirect_bytes)                                            \
+    X(MAP_HAS_INFO, r->maps[i].has_info)                                                           \
+    X(MAP_SITE_OFF, r->maps[i].site_off)                                                           \
+    X(MAP_OBJ_SIZE_VAL, r->maps[i].obj_size[HMAP_INDIRECT_VALUE])
 
 enum figure {
     F_NONE, /* ends a scenario's checks */
@@ -463,7 +646,7 @@ struct check {
         F_##f, i, want, tol                                                                        \
     }
 
-#define MAX_CHECKS 24
+#define MAX_CHECKS 48
 struct scenario {
     const char *name;
     void (*write)(int twin);         /* the trace, into path_bin (or path_txt if text) */
@@ -492,11 +675,10 @@ static const struct scenario scenarios[] = {
                 EQ(FREED_MAX, 0, 3000), EQ(ROWS, 0, 1), EQ(ROW_FREE_REASON, 0, HMAP_FREE_GROW_DONE),
                 /* grow_done gives memory back while the program runs */
                 EQ(RUNNING_COUNT, 0, 1), EQ(RUNNING_MAX, 0, 3000), EQ(TEARDOWN_COUNT, 0, 0),
-                EQ(MAP_FREED_RUNNING, 0, 1),
-                EQ(ARRAYS_ALLOC, 0, 2), EQ(ARRAYS_FREED, 0, 1), EQ(ARRAYS_LIVE, 0, 1),
-                EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 6 * BS), EQ(LIVE_SLOTS, 0, 2),
-                EQ(MAP_GROWS, 0, 1), EQ(MAP_EVACUATIONS, 0, 2), EQ(MAP_MOVED, 0, 1),
-                EQ(MAP_GROWING, 0, 0)}},
+                EQ(MAP_FREED_RUNNING, 0, 1), EQ(ARRAYS_ALLOC, 0, 2), EQ(ARRAYS_FREED, 0, 1),
+                EQ(ARRAYS_LIVE, 0, 1), EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 6 * BS),
+                EQ(LIVE_SLOTS, 0, 2), EQ(MAP_GROWS, 0, 1), EQ(MAP_EVACUATIONS, 0, 2),
+                EQ(MAP_MOVED, 0, 1), EQ(MAP_GROWING, 0, 0)}},
     {.name = "address reuse after free",
      .write = write_address_reuse,
      .checks = {EQ(DELETES, 0, 2), EQ(OUTCOME, BS_FREED, 1), EQ(OUTCOME, BS_REUSED, 0),
@@ -517,7 +699,8 @@ static const struct scenario scenarios[] = {
                 EQ(BYTES_HELD, 0, 4 * BS), EQ(PEAK_HELD, 0, 7 * BS), EQ(MAP_MOVED, 0, 7),
                 /* evacuated and grow_done: both while running */
                 EQ(RUNNING_COUNT, 0, 2), EQ(TEARDOWN_COUNT, 0, 0),
-                EQ(FREED_REASON, HMAP_FREE_EVACUATED, 1), EQ(FREED_REASON, HMAP_FREE_GROW_DONE, 1)}},
+                EQ(FREED_REASON, HMAP_FREE_EVACUATED, 1),
+                EQ(FREED_REASON, HMAP_FREE_GROW_DONE, 1)}},
     {.name = "clear",
      .write = write_clear,
      .checks = {EQ(DELETES, 0, 1), EQ(CLEARED, 0, 3), EQ(OUTCOME, BS_REUSED, 1),
@@ -544,24 +727,90 @@ static const struct scenario scenarios[] = {
     {.name = "free reasons by class",
      .write = write_free_reasons,
      .clean = 1,
-     .checks = {EQ(DELETES, 0, 6), EQ(OUTCOME, BS_FREED, 6), EQ(FREED_COUNT, 0, 6),
-                EQ(FREED_MAX, 0, 13500), EQ(FREED_P50, 0, 10800), EQ(RUNNING_COUNT, 0, 4),
-                EQ(RUNNING_P50, 0, 9900), EQ(RUNNING_MAX, 0, 13500), EQ(TEARDOWN_COUNT, 0, 2),
-                EQ(TEARDOWN_P50, 0, 11700), EQ(TEARDOWN_MAX, 0, 12600),
-                EQ(MAP_FREED_RUNNING, 0, 4), EQ(MAP_FREED_TEARDOWN, 0, 2),
-                EQ(FREED_REASON, HMAP_FREE_CLEAR, 1), EQ(FREED_REASON, HMAP_FREE_SHRINK, 1),
-                EQ(ROWS, 0, 6), EQ(ROW_FREE_CLASS, HMAP_FREE_GROW_DONE, BS_FREE_RUNNING),
+     .checks = {EQ(DELETES, 0, 6),
+                EQ(OUTCOME, BS_FREED, 6),
+                EQ(FREED_COUNT, 0, 6),
+                EQ(FREED_MAX, 0, 13500),
+                EQ(FREED_P50, 0, 10800),
+                EQ(RUNNING_COUNT, 0, 4),
+                EQ(RUNNING_P50, 0, 9900),
+                EQ(RUNNING_MAX, 0, 13500),
+                EQ(TEARDOWN_COUNT, 0, 2),
+                EQ(TEARDOWN_P50, 0, 11700),
+                EQ(TEARDOWN_MAX, 0, 12600),
+                EQ(MAP_FREED_RUNNING, 0, 4),
+                EQ(MAP_FREED_TEARDOWN, 0, 2),
+                EQ(FREED_REASON, HMAP_FREE_CLEAR, 1),
+                EQ(FREED_REASON, HMAP_FREE_SHRINK, 1),
+                EQ(ROWS, 0, 6),
+                EQ(ROW_FREE_CLASS, HMAP_FREE_GROW_DONE, BS_FREE_RUNNING),
                 EQ(ROW_FREE_CLASS, HMAP_FREE_EVACUATED, BS_FREE_RUNNING),
                 EQ(ROW_FREE_CLASS, HMAP_FREE_UNLINK, BS_FREE_RUNNING),
                 EQ(ROW_FREE_CLASS, HMAP_FREE_CLEAR, BS_FREE_TEARDOWN),
                 EQ(ROW_FREE_CLASS, HMAP_FREE_DESTROY, BS_FREE_TEARDOWN),
                 EQ(ROW_FREE_CLASS, HMAP_FREE_SHRINK, BS_FREE_RUNNING),
-                EQ(ROW_FREE_REASON, 5, HMAP_FREE_SHRINK), EQ(ROW_LATENCY, 5, 13500)}},
+                EQ(ROW_FREE_REASON, 5, HMAP_FREE_SHRINK),
+                EQ(ROW_LATENCY, 5, 13500)}},
     {.name = "free reason outside the schema",
      .write = write_free_reason_unknown,
      .checks = {EQ(UNMATCHED, BS_UM_BAD_FIELD, 1), EQ(OUTCOME, BS_FREED, 1),
                 EQ(TEARDOWN_COUNT, 0, 1), EQ(RUNNING_COUNT, 0, 0), EQ(MAP_FREED_TEARDOWN, 0, 1),
                 EQ(ROW_FREE_CLASS, 0, BS_FREE_TEARDOWN)}},
+    {.name = "state dump and indirect objects",
+     .write = write_state_dump,
+     .checks =
+         {/* held at the dump: 576 bucket bytes + 600 indirect; at the end A's 432
+           * and X4's 200 */
+          EQ(MAP_STATE_BUCKET, 0, 576), EQ(MAP_STATE_INDIRECT, 0, 600), EQ(BYTES_HELD, 0, 632),
+          EQ(BUCKET_BYTES, 0, 432), EQ(INDIRECT_HELD, 0, 200), EQ(OBJECTS, 0, 1),
+          EQ(PEAK_HELD, 0, 1176), EQ(PEAK_BUCKET, 0, 576), EQ(PEAK_INDIRECT, 0, 600),
+          /* the dump is state: attached, not created or allocated in the trace */
+          EQ(MAPS_ATTACHED, 0, 1), EQ(MAPS_CREATED, 0, 0), EQ(ARRAYS_ATTACH, 0, 1),
+          EQ(OVF_ATTACH, 0, 1), EQ(ARRAYS_ALLOC, 0, 0), EQ(OVF_ALLOC, 0, 0), EQ(OBJ_ATTACH, 0, 3),
+          EQ(OBJ_ALLOC, 0, 1), EQ(MAP_IMPLICIT, 0, 0),
+          /* slots live before the trace are counted: the delete of A's slot 0
+           * leaves 2 live, its reuse 3, O's delete and free 2 */
+          EQ(LIVE_SLOTS, 0, 2), EQ(TOMBSTONES, 0, 1), EQ(IN_USE_BUCKETS, 0, 3),
+          EQ(OVF_BUCKETS, 0, 1), EQ(DELETES, 0, 2), EQ(OUTCOME, BS_REUSED, 1),
+          EQ(OUTCOME, BS_FREED, 1), EQ(RUNNING_COUNT, 0, 1),
+          /* bytes given back, split */
+          EQ(RECL_BUCKET, BS_FREE_RUNNING, BS), EQ(RECL_BUCKET, BS_FREE_TEARDOWN, 0),
+          EQ(RECL_INDIRECT, BS_FREE_RUNNING, OBJ), EQ(RECL_INDIRECT, BS_FREE_TEARDOWN, OBJ),
+          EQ(RECL_UNUSED, 0, OBJ), EQ(MAP_RECL_INDIRECT, BS_FREE_RUNNING, OBJ),
+          EQ(OBJ_FREED, HMAP_OBJ_DELETE, 1), EQ(OBJ_FREED, HMAP_OBJ_DESTROY, 0),
+          EQ(UNMATCHED, BS_UM_FREE_UNKNOWN_OBJECT, 1), EQ(UNMATCHED, BS_UM_WRITE_UNKNOWN_BUCKET, 0),
+          /* who and when */
+          EQ(HAVE_STATE, 0, 1), EQ(STATE_NS, 0, 1000), EQ(MAP_ATTACHED, 0, 1),
+          EQ(MAP_HAS_INFO, 0, 1), EQ(MAP_SITE_OFF, 0, 0x1234)}},
+    {.name = "events before the state dump",
+     .write = write_before_state,
+     .checks = {EQ(BEFORE_STATE, 0, 3), EQ(MAP_BEFORE_STATE, 0, 3),
+                EQ(UNMATCHED, BS_UM_UNKNOWN_MAP, 0), EQ(UNMATCHED, BS_UM_WRITE_UNKNOWN_BUCKET, 0),
+                EQ(UNMATCHED, BS_UM_FREE_WITHOUT_ALLOC, 0), EQ(UNMATCHED, BS_UM_DOUBLE_ALLOC, 0),
+                EQ(UNMATCHED, BS_UM_UNLISTED_ALLOC, 1), EQ(NMAPS, 0, 1), EQ(MAP_IMPLICIT, 0, 0),
+                EQ(MAPS_CREATED, 0, 0), EQ(MAPS_ATTACHED, 0, 1), EQ(ARRAYS_ALLOC, 0, 1),
+                EQ(ARRAYS_ATTACH, 0, 1), EQ(OVF_ALLOC, 0, 1), EQ(OVF_BUCKETS, 0, 0),
+                /* N's slot once (adopted), A+144's from the dump, then deleted */
+                EQ(LIVE_SLOTS, 0, 1), EQ(TOMBSTONES, 0, 1), EQ(BYTES_HELD, 0, 6 * BS),
+                EQ(IN_USE_BUCKETS, 0, 6), EQ(DELETES, 0, 1), EQ(OUTCOME, BS_RETAINED, 1),
+                EQ(MAP_TRIGGER, 0, HMAP_STATE_BY_USDT), EQ(MAP_GROWING, 0, 1)}},
+    {.name = "redundant state dumps",
+     .write = write_redundant_dump,
+     .clean = 1,
+     .checks = {EQ(REDUNDANT, 0, 2), EQ(MAPS_CREATED, 0, 1), EQ(MAPS_ATTACHED, 0, 1),
+                EQ(NMAPS, 0, 2), EQ(LIVE_SLOTS, 0, 2), EQ(BYTES_HELD, 0, 3 * BS),
+                EQ(ARRAYS_ALLOC, 0, 1), EQ(ARRAYS_ATTACH, 0, 1), EQ(BRACKETS, HMAP_STATE_OK, 1),
+                EQ(MAP_TRIGGER, 1, HMAP_STATE_BY_RECORDER), EQ(MAP_STATE_NS, 1, 1000)}},
+    {.name = "busy map dumps itself at its next write",
+     .write = write_busy_dump,
+     .clean = 1,
+     .checks = {EQ(BRACKETS, HMAP_STATE_OK, 1), EQ(BRACKETS, HMAP_STATE_BUSY, 1),
+                EQ(BRACKETS, HMAP_STATE_UNSAFE, 1), EQ(NMAPS, 0, 2),
+                EQ(MAP_STATUS, 0, HMAP_STATE_OK), EQ(MAP_TRIGGER, 0, HMAP_STATE_BY_WRITER),
+                EQ(MAP_ATTACHED, 0, 1), EQ(MAP_STATE_NS, 0, 2000), EQ(MAP_STATE_BUCKET, 0, 2 * BS),
+                EQ(MAP_STATUS, 1, HMAP_STATE_UNSAFE), EQ(MAP_ATTACHED, 1, 0), EQ(STATE_NS, 0, 1000),
+                EQ(MAPS_ATTACHED, 0, 1), EQ(MAPS_CREATED, 0, 0), EQ(DUMP_DEFERRED, 0, 1),
+                EQ(DUMP_PASSES, 0, 1), EQ(LIVE_SLOTS, 0, 2), EQ(REDUNDANT, 0, 0)}},
     {.name = "bpftrace reorder window",
      .write = write_reordered_text,
      .text = 1,
@@ -605,11 +854,30 @@ SCENARIO_TEST(7)
 SCENARIO_TEST(8)
 SCENARIO_TEST(9)
 SCENARIO_TEST(10)
-static void (*const scenario_test[])(void) = {scenario_0, scenario_1, scenario_2, scenario_3,
-                                              scenario_4, scenario_5, scenario_6, scenario_7,
-                                              scenario_8, scenario_9, scenario_10};
+SCENARIO_TEST(11)
+SCENARIO_TEST(12)
+SCENARIO_TEST(13)
+SCENARIO_TEST(14)
+static void (*const scenario_test[])(void) = {scenario_0,  scenario_1,  scenario_2,  scenario_3,
+                                              scenario_4,  scenario_5,  scenario_6,  scenario_7,
+                                              scenario_8,  scenario_9,  scenario_10, scenario_11,
+                                              scenario_12, scenario_13, scenario_14};
 _Static_assert(sizeof(scenario_test) / sizeof(scenario_test[0]) == NSCENARIOS,
                "one test function per scenario");
+
+/* map_info's strings reach the map whole (the 152-byte payload is the
+ * largest of the schema), and its site and object with them. */
+static void test_map_info(void)
+{
+    write_state_dump(0);
+    struct result r = run();
+    CU_ASSERT_EQUAL_FATAL(r.nmaps, 1);
+    CU_ASSERT_STRING_EQUAL(r.maps[0].name, "sessions");
+    CU_ASSERT_STRING_EQUAL(r.maps[0].object, "/usr/bin/app");
+    CU_ASSERT_STRING_EQUAL(r.maps[0].type_name, "map[int64]big");
+    CU_ASSERT_EQUAL(r.maps[0].site, 0x401234);
+    done(r);
+}
 
 /* ---- readers and histograms ---------------------------------------------------- */
 
@@ -920,6 +1188,7 @@ int main(void)
     CU_add_test(s, "merge two processes", test_merge_two_processes);
     CU_add_test(s, "chunked native file merged by time", test_chunked_native_file);
     CU_add_test(s, "histograms", test_histogram);
+    CU_add_test(s, "map_info names a map", test_map_info);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

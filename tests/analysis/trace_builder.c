@@ -21,7 +21,7 @@ struct entry {
     uint16_t id;
     int raw; /* raw bytes, no record header */
     size_t size;
-    uint8_t data[128];
+    uint8_t data[HMAP_NATIVE_MAX_PAYLOAD]; /* the largest payload of the schema */
 };
 
 struct tb {
@@ -73,6 +73,7 @@ void tb_emit(struct tb *t, uint64_t ts, uint16_t id, const void *payload, size_t
 {
     struct entry *e = add(t, ts);
     e->id = id;
+    if (size > sizeof(e->data)) abort(); /* a payload the schema does not have */
     e->size = size;
     memcpy(e->data, payload, size);
 }
