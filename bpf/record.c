@@ -92,6 +92,10 @@ struct options {
 struct loss_state {
     uint64_t ring_full, ring_full_written;
     uint64_t unarmed, unarmed_written;
+    /* -p: attach-window hits are held back until the state at attach is
+     * known; if every map's state came, they are superseded by it. */
+    bool hold_unarmed;
+    uint64_t unarmed_superseded;
     uint64_t recursion, recursion_written;
     uint64_t last_check_ns; /* drops after this moment are not yet written */
 };
@@ -414,7 +418,7 @@ static void sync_losses(struct recording *r, struct record *skel, uint64_t start
     l->ring_full = ring_full;
     l->unarmed = unarmed;
 
-    if (l->unarmed > l->unarmed_written) {
+    if (l->unarmed > l->unarmed_written && !l->hold_unarmed) {
         write_lost(r, l->unarmed - l->unarmed_written, start_ns, unarmed_last);
         l->unarmed_written = l->unarmed;
     }
@@ -669,7 +673,10 @@ static int arm_and_release(struct session *s)
     s->skel->bss->armed = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     s->armed_ns = now_ns();
-    /* Hits during the attach go into the file before any recorded event. */
+    /* Hits during the attach go into the file before any recorded event --
+     * with -p, only once it is known that no state at attach replaces them
+     * (settle_state). */
+    s->r.loss.hold_unarmed = s->o.pid != 0;
     sync_losses(&s->r, s->skel, s->start_ns);
     /* -p: only a dump that finishes after this counts as the state at attach. */
     if (s->o.pid) s->r.state_window = true;
@@ -708,6 +715,15 @@ static void settle_state(struct session *s)
     uint64_t now = s->stopped_ns ? s->stopped_ns : now_ns();
     if (s->r.state_seen) {
         s->state_wait_end = 0;
+        /* Every hit of the attach window came before the arming, so before
+         * every map's state_begin: what those events did is in the state,
+         * unless a map's state could not be had. */
+        struct loss_state *l = &s->r.loss;
+        if (s->r.state.unsafe == 0) {
+            l->unarmed_superseded = l->unarmed - l->unarmed_written;
+            l->unarmed_written = l->unarmed;
+        }
+        l->hold_unarmed = false;
     } else if (s->stopped_ns || now >= s->state_wait_end) {
         uint64_t waited =
             now < s->state_wait_end ? now - (s->state_wait_end - STATE_WAIT_NS) : STATE_WAIT_NS;
@@ -717,6 +733,7 @@ static void settle_state(struct session *s)
                      "missing and the report will count their events as unmatched\n",
                 (int)s->o.pid, waited / 1e9);
         s->state_wait_end = 0;
+        s->r.loss.hold_unarmed = false; /* the attach window's hits are lost */
     }
     /* A dump arriving after the wait is recorded like any event, but it is
      * not the state at attach the summary reports. */
@@ -791,6 +808,7 @@ static int finish(struct session *s)
     sync_losses(&s->r, s->skel, s->start_ns);
     check_mapped(s);
     settle_state(s);
+    sync_losses(&s->r, s->skel, s->start_ns); /* what settle_state let go */
     if (fflush(s->r.out) != 0 || s->r.write_failed || fsync(fileno(s->r.out)) != 0) {
         fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
         return -1;
@@ -813,9 +831,9 @@ static int report(const struct session *s)
 {
     const struct recording *r = &s->r;
     const struct loss_state *l = &r->loss;
-    uint64_t lost = l->ring_full + l->unarmed + l->recursion;
+    uint64_t lost = l->ring_full + l->unarmed - l->unarmed_superseded + l->recursion;
     double secs = (now_ns() - s->start_ns) / 1e9;
-    char state[128] = "";
+    char state[192] = "";
     int status;
     /* -p: what the target said of the maps it had when the recorder came. */
     if (s->o.pid && r->state_seen)
@@ -823,6 +841,11 @@ static int report(const struct session *s)
                  r->state.maps, r->state.maps == 1 ? "" : "s", r->state.deferred, r->state.unsafe);
     else if (s->o.pid)
         snprintf(state, sizeof(state), ", state at attach: none");
+    if (l->unarmed_superseded) {
+        size_t n = strlen(state);
+        snprintf(state + n, sizeof(state) - n, " (superseding %llu attach-window events)",
+                 (unsigned long long)l->unarmed_superseded);
+    }
     if (lost == 0) {
         fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
                 (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state,
@@ -834,8 +857,9 @@ static int report(const struct session *s)
                      "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
                 (unsigned long long)r->events, (unsigned long long)r->bytes,
                 (unsigned long long)lost, (unsigned long long)l->ring_full,
-                (unsigned long long)l->recursion, (unsigned long long)l->unarmed, secs, state,
-                s->o.output, s->lib, l->ring_full ? "; a larger -b may help" : "");
+                (unsigned long long)l->recursion,
+                (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state, s->o.output,
+                s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
     if (status == EXIT_EMPTY) {

@@ -127,17 +127,18 @@ wpid=
 "$report" --no-progress "$trace" >"$work/r.txt" 2>&1
 sed -n '1,12p' "$work/r.txt"
 
-j() { jq -r "$1" "$work/r.json"; }
+j() { jq -r "$@" "$work/r.json"; }
 # stats NAME: the program's own "stats NAME BUCKET INDIRECT COUNT" lines.
 stats() { awk -v n="$1" -v k="$2" '$1 == "stats" && $2 == n { if (++c == k) print $3, $4, $5 }' "$work/wl.out"; }
 
-[ "$(j '.unmatched.total')" = 0 ] || fail "unmatched events: $(j '.unmatched')"
+[ "$(j '[.data_quality.unmatched[]] | add')" = 0 ] || fail "unmatched events: $(j -c '.data_quality.unmatched')"
+[ "$(j '.data_quality.lost_events')" = 0 ] || fail "the trace lost $(j '.data_quality.lost_events') events"
 [ "$(j '.attach.state')" = true ] || fail "the report saw no state at attach"
 [ "$(j '.attach.brackets.ok')" -ge 2 ] || fail "not both maps dumped: $(j '.attach')"
 for name in idle churn; do
     sel=".maps[] | select(.name == \"$name\")"
     [ "$(j "[$sel] | length")" = 1 ] || fail "map $name listed $(j "[$sel] | length") times"
-    [ "$(j "$sel | .type_name")" = u64 ] || fail "$name: type $(j "$sel | .type_name")"
+    [ "$(j "$sel | .type_name")" = "u64->u64" ] || fail "$name: type $(j "$sel | .type_name")"
     [ "$(j "$sel | .reclaim")" = go ] || fail "$name: policy $(j "$sel | .reclaim")"
     [ "$(j "$sel | .attached.status")" = ok ] || fail "$name: state $(j "$sel | .attached")"
     read -r bucket indirect count < <(stats "$name" 2)

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
     signal(SIGUSR2, on_usr2);
 
     hmap_options io = {.name = "idle"}, co = {.name = "churn"};
-    hmap *idle = hmap_new(&hmap_type_u64, &io), *churn = hmap_new(&hmap_type_u64, &co);
+    hmap *idle = hmap_new(&hmap_type_u64, &io);
+    hmap *churn = hmap_new(&hmap_type_u64, &co);
     must(idle && churn, "hmap_new");
     for (uint64_t k = 0; k < 20000; k++)
         must(hmap_set(idle, &k, &k) == 0, "insert");

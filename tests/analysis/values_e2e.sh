@@ -25,9 +25,10 @@ read -r _ _ del_b del_i count < <(grep '^stats deleted' "$work/wl.out")
 [ "$count" = $((N / 2)) ] || fail "workload kept $count entries"
 
 "$report" --no-progress --format json "$work/v.trace" >"$work/r.json" || fail "report failed"
-j() { jq -r "$1" "$work/r.json"; }
+j() { jq -r "$@" "$work/r.json"; }
 sel='.maps[] | select(.name == "sessions")'
-[ "$(j '.unmatched.total')" = 0 ] || fail "unmatched events: $(j '.unmatched')"
+[ "$(j '[.data_quality.unmatched[]] | add')" = 0 ] || fail "unmatched events: $(j -c '.data_quality.unmatched')"
+[ "$(j '.data_quality.lost_events')" = 0 ] || fail "the trace lost $(j '.data_quality.lost_events') events"
 given=$(j "$sel | .reclaimed_bytes.indirect.while_running")
 [ "$given" = $((fill_i - del_i)) ] ||
     fail "values given back while running: report $given, program $((fill_i - del_i))"
