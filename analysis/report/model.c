@@ -141,6 +141,26 @@ static void attach(struct bs_report_model *m, const struct bs_engine_totals *t,
     }
 }
 
+/* The Kaplan-Meier median of the time until a deleted slot's memory is used
+ * again or given back while the program runs.  A free at teardown (clear,
+ * destroy) is not that event: like a delete still retained at the end, it is
+ * censored at its time -- the slot was still held when the map went away
+ * (docs/report.md, "Definitions"). */
+static void km(struct bs_report_model *m, const struct bs_engine_totals *t)
+{
+    struct bs_hist ev = {0}, cens = {0};
+    bs_hist_merge(&ev, &t->reuse);
+    bs_hist_merge(&ev, &t->freed_class[BS_FREE_RUNNING]);
+    bs_hist_merge(&cens, &t->retained);
+    bs_hist_merge(&cens, &t->freed_class[BS_FREE_TEARDOWN]);
+    bs_hist_seal(&ev);
+    bs_hist_seal(&cens);
+    m->km_reached = bs_km_median(&ev, &cens, &m->km_median);
+    m->km_samples = ev.count + cens.count;
+    bs_hist_free(&ev);
+    bs_hist_free(&cens);
+}
+
 /* Bytes held split into buckets and indirect objects, the objects' counts
  * and the bytes given back. */
 static void held_split(struct bs_report_model *m, const struct bs_engine_totals *t)
@@ -204,8 +224,7 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     latency(&m->to_reuse, &t->reuse);
     latency(&m->retained_age, &t->retained);
     free_classes(m, t);
-    m->km_reached = bs_km_median(&t->resolved, &t->retained, &m->km_median);
-    m->km_samples = t->resolved.count + t->retained.count;
+    km(m, t);
 
     m->lost_events = t->lost_events;
     m->lost_records = t->lost_records;

@@ -207,10 +207,10 @@ static void censored(FILE *out, const struct bs_report_model *m)
         fprintf(out, "  age at end: p50 %s   max %s\n", bs_fmt_ns(age->p50, a, sizeof(a)),
                 bs_fmt_ns(age->max, b, sizeof(b)));
     if (m->km_reached)
-        fprintf(out, "Kaplan-Meier median time to reuse or free (censored included): %s\n",
+        fprintf(out, "Kaplan-Meier median time to reuse or free while running (retained and teardown frees censored): %s\n",
                 bs_fmt_ns(m->km_median, a, sizeof(a)));
     else if (m->km_samples)
-        fprintf(out, "Kaplan-Meier median time to reuse or free (censored included): not reached "
+        fprintf(out, "Kaplan-Meier median time to reuse or free while running (retained and teardown frees censored): not reached "
                      "(over half of the deletes still retained)\n");
 }
 
