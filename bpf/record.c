@@ -104,7 +104,8 @@ struct recording {
     FILE *out;
     char tmp_path[PATH_MAX];
     uint64_t events, bytes;
-    uint32_t rec_pid; /* pid written into lost records: the target, or 0 */
+    uint64_t lost_written; /* events the file's lost records count, for its end record */
+    uint32_t rec_pid;      /* pid written into lost records: the target, or 0 */
     bool write_failed;
     struct loss_state loss;
     /* -p: the target's statedump_done, taken while state_window is open. */
@@ -326,15 +327,28 @@ static int release_child(struct child *ch)
 
 /* ---- the output file ------------------------------------------------------ */
 
+/*
+ * The file is created 0600 (docs/record.md, "Output file mode"): a trace shows
+ * the addresses and sizes of another process's memory, which root must not
+ * hand to every user.  With -p it then belongs to the target process's
+ * owner, who may read the trace of their own process; the mode stays 0600.
+ */
 static int open_output(struct recording *r, const char *path, uint32_t pid)
 {
     snprintf(r->tmp_path, sizeof(r->tmp_path), "%s.tmp.%d", path, (int)getpid());
-    int fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
         r->tmp_path[0] = '\0';
         return -1;
     }
+    char proc[32];
+    struct stat st;
+    snprintf(proc, sizeof(proc), "/proc/%u", pid);
+    if (pid && stat(proc, &st) == 0 && st.st_uid != geteuid() &&
+        fchown(fd, st.st_uid, st.st_gid) != 0)
+        fprintf(stderr, PROG ": warning: cannot give %s to uid %u (the owner of process %u): %s\n",
+                r->tmp_path, (unsigned)st.st_uid, pid, strerror(errno));
     r->out = fdopen(fd, "w");
     if (!r->out) {
         fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
@@ -382,6 +396,17 @@ static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, u
 {
     struct hmap_native_lost_record rec =
         hmap_native_lost_record_make(last_ns, r->rec_pid, 0, count, first_ns, last_ns);
+    if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
+    r->bytes += sizeof(rec);
+    r->lost_written += count;
+}
+
+/* The end record: the recording stopped cleanly and the file is whole
+ * (docs/native-format.md, "Crash guarantees"); a file without it was cut. */
+static void write_end(struct recording *r)
+{
+    struct hmap_native_end_record rec =
+        hmap_native_end_record_make(now_ns(), r->rec_pid, r->events, r->lost_written, 0);
     if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
     r->bytes += sizeof(rec);
 }
@@ -809,6 +834,7 @@ static int finish(struct session *s)
     check_mapped(s);
     settle_state(s);
     sync_losses(&s->r, s->skel, s->start_ns); /* what settle_state let go */
+    write_end(&s->r);
     if (fflush(s->r.out) != 0 || s->r.write_failed || fsync(fileno(s->r.out)) != 0) {
         fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
         return -1;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hmap_native_write.h — the parts of a native trace (hmap_native.h) that
- * every producer writes the same way: the file header and the `lost`
- * record.  One definition here, so the in-process recorder (libhmap) and
- * `bucketscope record` (bpf/record.c) cannot drift apart on them.
+ * every producer writes the same way: the file header, the `lost` record
+ * and the format records `chunk` and `end`.  One definition here, so the in-process recorder
+ * (libhmap) and `bucketscope record` (bpf/record.c) cannot drift apart on them.
  *
  * Only builders: each function fills a struct in memory and returns it.
  * How and when the bytes reach a file (pwrite, stdio, retry, truncation on
@@ -25,14 +25,31 @@ _Static_assert(sizeof(struct hmap_native_lost_record) ==
                    HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_lost)),
                "a lost record needs no padding");
 
+struct hmap_native_chunk_record {
+    struct hmap_native_rec_header h;
+    struct hmap_native_chunk c;
+};
+_Static_assert(sizeof(struct hmap_native_chunk_record) ==
+                   HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_chunk)),
+               "a chunk record needs no padding");
+
+struct hmap_native_end_record {
+    struct hmap_native_rec_header h;
+    struct hmap_native_end e;
+};
+_Static_assert(sizeof(struct hmap_native_end_record) ==
+                   HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_end)),
+               "an end record needs no padding");
+
 /*
  * The file header of a trace opened at start_ns (CLOCK_MONOTONIC ns) by
- * `producer` for process pid (0: several processes).  Every byte is set:
- * the producer name is cut to 31 bytes and zero-filled, the reserved flags
- * are zero, so two producers given the same inputs write the same bytes.
+ * `producer` for process pid (0: several processes), with HMAP_NATIVE_FLAG_*
+ * flags.  Every byte is set: the producer name is cut to 31 bytes and
+ * zero-filled, so two producers given the same inputs write the same bytes.
  */
 static inline struct hmap_native_file_header
-hmap_native_file_header_make(const char *producer, uint32_t pid, uint64_t start_ns)
+hmap_native_file_header_make_flags(const char *producer, uint32_t pid, uint64_t start_ns,
+                                   uint32_t flags)
 {
     struct hmap_native_file_header h;
     memset(&h, 0, sizeof h);
@@ -42,10 +59,60 @@ hmap_native_file_header_make(const char *producer, uint32_t pid, uint64_t start_
     h.clock = HMAP_NATIVE_CLOCK_MONOTONIC;
     h.max_event_id = HMAP_EVENT_MAX_ID;
     h.pid = pid;
+    h.flags = flags;
     h.start_ns = start_ns;
     size_t n = strnlen(producer, sizeof h.producer - 1);
     memcpy(h.producer, producer, n);
     return h;
+}
+
+/* The same, unchunked: every record is written in file order as it comes
+ * (the BPF recorder); the end record is still required. */
+static inline struct hmap_native_file_header
+hmap_native_file_header_make(const char *producer, uint32_t pid, uint64_t start_ns)
+{
+    return hmap_native_file_header_make_flags(producer, pid, start_ns, 0);
+}
+
+/*
+ * The chunk record that opens chunk number seq: `records` records, `bytes`
+ * bytes after this record, timestamps first_ns..last_ns.  Stamped first_ns
+ * so that it sorts with its records.
+ */
+static inline struct hmap_native_chunk_record
+hmap_native_chunk_record_make(uint32_t pid, uint32_t tid, uint64_t seq, uint64_t first_ns,
+                              uint64_t last_ns, uint32_t bytes, uint32_t records)
+{
+    struct hmap_native_chunk_record r;
+    memset(&r, 0, sizeof r);
+    r.h.ts_ns = first_ns;
+    r.h.pid = pid;
+    r.h.tid = tid;
+    r.h.id = HMAP_NATIVE_CHUNK_ID;
+    r.h.size = sizeof r;
+    r.c.seq = seq;
+    r.c.first_ns = first_ns;
+    r.c.last_ns = last_ns;
+    r.c.bytes = bytes;
+    r.c.records = records;
+    return r;
+}
+
+/* The end record of a trace stopped cleanly at ts_ns (struct hmap_native_end). */
+static inline struct hmap_native_end_record
+hmap_native_end_record_make(uint64_t ts_ns, uint32_t pid, uint64_t events, uint64_t lost,
+                            uint64_t chunks)
+{
+    struct hmap_native_end_record r;
+    memset(&r, 0, sizeof r);
+    r.h.ts_ns = ts_ns;
+    r.h.pid = pid;
+    r.h.id = HMAP_NATIVE_END_ID;
+    r.h.size = sizeof r;
+    r.e.events = events;
+    r.e.lost = lost;
+    r.e.chunks = chunks;
+    return r;
 }
 
 /*

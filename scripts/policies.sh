@@ -27,6 +27,7 @@ printf '| workload | policy | delete->free p50 us | p99 us | deletes retained | 
 printf '| --- | --- | ---: | ---: | ---: | ---: | ---: |\n'
 for w in delete-all delete-90 churn grow-shrink; do
   for p in go eager shrink; do
+    rm -f "$tmp/t.hmtrace" # trace files are never overwritten (docs/probes.md)
     "$exe" "$w" "$p" "$n" --trace "$tmp/t.hmtrace" >/dev/null
     "$report" --no-progress --format csv --csv-deletes "$tmp/d.csv" "$tmp/t.hmtrace" >"$tmp/m.csv"
     awk -F, 'NR>1 && $7=="freed" {print $9}' "$tmp/d.csv" >"$tmp/lat"

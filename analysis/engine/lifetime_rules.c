@@ -525,7 +525,10 @@ static void on_lost(struct bs_engine *e, const struct hmap_native_rec_header *h,
                     const struct hmap_native_lost *p)
 {
     e->tot.lost_records++;
-    e->tot.lost_events += p->count;
+    /* Saturating: a sum past 64 bits must not wrap to a small count (the
+     * readers warn when it does not fit). */
+    if (__builtin_add_overflow(e->tot.lost_events, p->count, &e->tot.lost_events))
+        e->tot.lost_events = UINT64_MAX;
     uint64_t first = p->first_ns, last = p->last_ns;
     if (!first && !last) {
         first = e->tot.last_ns;

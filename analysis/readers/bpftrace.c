@@ -30,6 +30,7 @@ struct bpftrace_reader {
     struct bs_record lost; /* a lost record returned before rec */
     int have_held;         /* rec is still to be returned */
     uint64_t lost_pending, last_ts;
+    uint64_t lost_total; /* saturating, to warn once when it does not fit */
 };
 
 static int fail(struct bpftrace_reader *br, uint64_t off, const char *what, const char *detail)
@@ -211,8 +212,21 @@ static int bpftrace_next(struct bs_reader *r, const struct hmap_native_rec_heade
         uint64_t lost;
         const char *s = line + 5;
         if (len > 5 && memcmp(line, "Lost ", 5) == 0 && parse_u64(&s, end, &lost) == 0 &&
-            (size_t)(end - s) >= 7 && memcmp(s, " events", 7) == 0)
-            br->lost_pending += lost;
+            (size_t)(end - s) >= 7 && memcmp(s, " events", 7) == 0) {
+            /* Saturating sums: counts past 64 bits are reported as the
+             * largest one, and said once, never wrapped. */
+            if (__builtin_add_overflow(br->lost_pending, lost, &br->lost_pending))
+                br->lost_pending = UINT64_MAX;
+            uint64_t before = br->lost_total;
+            if (__builtin_add_overflow(before, lost, &br->lost_total)) {
+                if (before != UINT64_MAX)
+                    fprintf(stderr,
+                            "bucketscope-report: warning: %s: lost counts add up to more than "
+                            "%" PRIu64 "; counted as that many\n",
+                            r->path, UINT64_MAX);
+                br->lost_total = UINT64_MAX;
+            }
+        }
     }
     if (br->lost_pending) {
         *rec = lost_record(br, br->last_ts);

@@ -18,6 +18,14 @@
  *
  * Pipes cannot be read twice: they are streamed once and must be in time
  * order (records that go back in time are counted as out_of_order).
+ *
+ * Version 2 files also say whether they are whole (docs/native-format.md,
+ * "Crash guarantees"): the chunk and end records are checked in file order
+ * while streaming (the first pass, or the only one for a pipe) and never
+ * handed on.  A file without its end record, with a chunk cut short or
+ * with chunks missing is truncated: an error, or with --allow-truncated a
+ * report that says up to when.  Losses the end record counts but no lost
+ * record lists come out as one lost record at the end.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -63,6 +71,17 @@ struct native_reader {
     struct cursor *cursors;   /* one per run, in the order of runs */
     struct bs_time_heap heap; /* started runs with records left */
     int advance_top;          /* the top cursor's record was returned: move it on first */
+    /* Format records (version 2), checked once, in file order. */
+    int (*inner)(struct bs_reader *r, const struct hmap_native_rec_header **rec);
+    uint16_t version;
+    int chunked, checked, ended, lost_saturated, tail_lost_done;
+    uint64_t start_ns;
+    uint32_t pid;                   /* of the file header */
+    uint64_t chunk_end, next_seq;   /* end of the open chunk, next chunk number */
+    uint64_t events, lost, last_ts; /* event records, lost events, latest event */
+    struct hmap_native_end end;     /* the end record, once seen */
+    uint64_t end_ts;
+    struct bs_record tail_lost; /* losses only the end record counts */
 };
 
 /* End of valid data at `off`: an error, or with --allow-truncated a note for
@@ -108,6 +127,149 @@ static uint16_t record_size(const struct native_reader *nr, const struct hmap_na
     return want;
 }
 
+/* ---- chunk and end records (version 2) ------------------------------------- */
+
+/* Latest event time, for the messages: relative to the trace's start. */
+static void when(const struct native_reader *nr, char *buf, size_t len)
+{
+    if (!nr->events)
+        snprintf(buf, len, "no event recorded");
+    else
+        snprintf(buf, len, "last event %.6f s after the start, ts %" PRIu64,
+                 nr->last_ts >= nr->start_ns ? (nr->last_ts - nr->start_ns) / 1e9 : 0.0,
+                 nr->last_ts);
+}
+
+static int corrupt(struct native_reader *nr, uint64_t off, const char *what)
+{
+    snprintf(nr->r.err, sizeof(nr->r.err), "%s: corrupt file (%s) at offset %" PRIu64, nr->r.path,
+             what, off);
+    return -1;
+}
+
+/* Add n to the lost total, saturating: a sum that does not fit in 64 bits
+ * is reported as the largest value, and said once. */
+static void add_lost(struct native_reader *nr, uint64_t n)
+{
+    if (__builtin_add_overflow(nr->lost, n, &nr->lost)) {
+        nr->lost = UINT64_MAX;
+        if (!nr->lost_saturated)
+            fprintf(stderr,
+                    "bucketscope-report: warning: %s: lost counts add up to more than %" PRIu64
+                    "; counted as that many\n",
+                    nr->r.path, UINT64_MAX);
+        nr->lost_saturated = 1;
+    }
+}
+
+/* The record h at file offset off, in file order: 1 to hand it on, 0 to
+ * drop it (a format record), -1 on an error (r->err set). */
+static int frame_check(struct native_reader *nr, const struct hmap_native_rec_header *h,
+                       uint64_t off)
+{
+    if (nr->checked) return !HMAP_NATIVE_IS_FORMAT_ID(h->id);
+    if (nr->ended) return corrupt(nr, off, "record after the end record");
+    if (nr->version < 2) {
+        if (HMAP_NATIVE_IS_FORMAT_ID(h->id))
+            return corrupt(nr, off, "chunk or end record in a version 1 file");
+    } else if (h->id == HMAP_NATIVE_CHUNK_ID) {
+        struct hmap_native_chunk c;
+        memcpy(&c, h + 1, sizeof(c));
+        if (!nr->chunked) return corrupt(nr, off, "chunk record in a file without chunks");
+        if (off < nr->chunk_end) return corrupt(nr, off, "chunk record inside a chunk");
+        if (c.seq != nr->next_seq) {
+            char what[160], t[80];
+            when(nr, t, sizeof(t));
+            snprintf(what, sizeof(what),
+                     "chunks %" PRIu64 "..%" PRIu64 " missing (trace incomplete; %s)", nr->next_seq,
+                     c.seq - 1, t);
+            return stop_at(nr, off, what) < 0 ? -1 : 2;
+        }
+        nr->next_seq++;
+        nr->chunk_end = off + h->size + c.bytes;
+        return 0;
+    } else if (h->id == HMAP_NATIVE_END_ID) {
+        if (off < nr->chunk_end) return corrupt(nr, off, "end record inside a chunk");
+        memcpy(&nr->end, h + 1, sizeof(nr->end));
+        nr->end_ts = h->ts_ns;
+        nr->ended = 1;
+        return 0;
+    } else if (nr->chunked && off + h->size > nr->chunk_end) {
+        return corrupt(nr, off,
+                       off < nr->chunk_end ? "record crosses the end of its chunk"
+                                           : "record outside any chunk");
+    }
+    if (h->id == HMAP_NATIVE_LOST_ID) {
+        struct hmap_native_lost l;
+        memcpy(&l, h + 1, sizeof(l));
+        add_lost(nr, l.count);
+    } else {
+        nr->events++;
+        if (h->ts_ns > nr->last_ts) nr->last_ts = h->ts_ns;
+    }
+    return 1;
+}
+
+/* The end of the data at offset off, reached in file order: is the file
+ * whole?  0 (also when --allow-truncated lets a cut pass), -1 on an error. */
+static int frame_finish(struct native_reader *nr, uint64_t off)
+{
+    if (nr->checked || nr->version < 2) return 0;
+    nr->checked = 1;
+    char what[160], t[80];
+    when(nr, t, sizeof(t));
+    if (nr->r.truncated) return 0; /* already cut earlier */
+    if (off < nr->chunk_end) {
+        snprintf(what, sizeof(what),
+                 "trace cut inside chunk %" PRIu64 " (%" PRIu64 " bytes missing; %s)",
+                 nr->next_seq - 1, nr->chunk_end - off, t);
+        return stop_at(nr, off, what);
+    }
+    if (!nr->ended) {
+        snprintf(what, sizeof(what), "no end record (trace cut short: %s); file ends", t);
+        return stop_at(nr, off, what);
+    }
+    if (nr->end.events != nr->events || (nr->chunked && nr->end.chunks != nr->next_seq)) {
+        snprintf(what, sizeof(what),
+                 "the end record counts %" PRIu64 " events in %" PRIu64
+                 " chunks, the file holds %" PRIu64 " in %" PRIu64,
+                 nr->end.events, nr->end.chunks, nr->events, nr->next_seq);
+        return corrupt(nr, off, what);
+    }
+    if (nr->end.lost > nr->lost) {
+        /* Losses the producer knew of but could not write as lost records
+         * (a full disk): when they happened is known only as "during the
+         * trace". */
+        struct bs_record *lr = &nr->tail_lost;
+        lr->h = (struct hmap_native_rec_header){.ts_ns = nr->end_ts,
+                                                .pid = nr->pid,
+                                                .id = HMAP_NATIVE_LOST_ID,
+                                                .size = hmap_native_rec_size(0)};
+        struct hmap_native_lost l = {nr->end.lost - nr->lost, nr->start_ns, nr->end_ts};
+        memcpy(lr->payload, &l, sizeof(l));
+        nr->tail_lost_done = 0;
+    } else {
+        nr->tail_lost_done = 1;
+    }
+    return 0;
+}
+
+/* What readers of this reader see: the records, format records left out,
+ * then the losses that only the end record counts. */
+static int native_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    int st;
+    while ((st = nr->inner(r, rec)) == 1)
+        if (!HMAP_NATIVE_IS_FORMAT_ID((*rec)->id)) return 1;
+    if (st == 0 && nr->checked && !nr->tail_lost_done) {
+        nr->tail_lost_done = 1;
+        *rec = &nr->tail_lost.h;
+        return 1;
+    }
+    return st;
+}
+
 /* ---- streaming ------------------------------------------------------------- */
 
 /* Next record of the stream: 1, 0 at the end (or at nr->limit), -1 on error. */
@@ -115,11 +277,12 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
 {
     struct native_reader *nr = (struct native_reader *)r;
     struct bs_input *in = &nr->in;
+    if (nr->r.truncated && !nr->checked) return 0; /* stopped at a chunk gap */
     if (in->base + in->pos >= nr->limit) return 0;
     if (in->end - in->pos < READ_AHEAD) {
         long n = bs_input_fill(in, READ_AHEAD);
         if (n < 0) return read_error(nr);
-        if (n == 0) return 0;
+        if (n == 0) return frame_finish(nr, in->base + in->pos);
         if ((size_t)n < HDR_SIZE) return stop_at(nr, in->base + in->pos, "truncated record header");
     }
     const struct hmap_native_rec_header *h = (const void *)(in->buf + in->pos);
@@ -132,6 +295,9 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
         if ((size_t)n < want) return stop_at(nr, in->base + in->pos, "truncated record");
         h = (const void *)(in->buf + in->pos);
     }
+    int keep = frame_check(nr, h, in->base + in->pos);
+    if (keep < 0) return -1;
+    if (keep == 2) return 0; /* a gap: analysed up to there */
     *rec = h;
     in->pos += want;
     r->bytes_done = in->base + in->pos;
@@ -172,6 +338,7 @@ static int build_index(struct native_reader *nr)
         prev_ts = h->ts_ns;
     }
     if (st < 0) return -1;
+    nr->checked = 1; /* a chunk gap ends the valid data too */
     nr->limit = nr->in.base + nr->in.pos;
     if (nr->nruns) nr->runs[nr->nruns - 1].end = nr->limit;
     nr->r.bytes_done = 0;
@@ -273,7 +440,7 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
         nr->in.pos = nr->in.end = 0;
         nr->in.base = nr->header_size;
         nr->in.eof = 0;
-        r->next = stream_next;
+        nr->inner = stream_next;
         return stream_next(r, rec);
     }
     qsort(nr->runs, nr->nruns, sizeof(*nr->runs), by_first_ts);
@@ -284,7 +451,7 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
     }
     free(nr->in.buf); /* the runs have their own buffers */
     nr->in.buf = NULL;
-    r->next = merge_next;
+    nr->inner = merge_next;
     return merge_next(r, rec);
 }
 
@@ -310,7 +477,7 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
     }
     struct hmap_native_file_header fh;
     memcpy(&fh, in->buf, sizeof(fh));
-    if (fh.version != HMAP_NATIVE_VERSION) {
+    if (fh.version < HMAP_NATIVE_VERSION_MIN || fh.version > HMAP_NATIVE_VERSION) {
         snprintf(err, errlen,
                  "%s: unsupported native format version %u at offset %zu (this reader: %u)", path,
                  fh.version, offsetof(struct hmap_native_file_header, version),
@@ -343,6 +510,12 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
     nr->r.bytes_total = in->size;
     struct stat st;
     int regular = fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode);
-    nr->r.next = regular ? first_next : stream_next;
+    nr->inner = regular ? first_next : stream_next;
+    nr->r.next = native_next;
+    nr->version = fh.version;
+    nr->chunked = fh.version >= 2 && (fh.flags & HMAP_NATIVE_FLAG_CHUNKED);
+    nr->start_ns = fh.start_ns;
+    nr->pid = fh.pid;
+    nr->tail_lost_done = 1; /* until the end record asks for one */
     return &nr->r;
 }

@@ -31,7 +31,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +75,9 @@ static struct {
     uint64_t pending, first_ns, last_ns; /* dropped, not yet reported in the file */
     uint64_t total;                      /* dropped during this trace */
 } rec_lost;
+static uint64_t rec_chunks; /* chunks in the file: the next chunk's number */
+static uint64_t rec_events; /* event records in the file */
+static int rec_can_reserve; /* the file system takes fallocate(FALLOC_FL_KEEP_SIZE) */
 
 static __thread __attribute__((tls_model("initial-exec"))) struct rec_buf *rec_tls;
 
@@ -100,54 +106,126 @@ static void rec_count_lost(uint64_t n, uint64_t first_ns, uint64_t last_ns)
     rec_lost.total += n;
 }
 
-/* Write all of p or nothing: on failure the file is cut back to the last
- * complete record, so a reader never sees half a record.  Under rec_lock. */
-static int rec_write(const void *p, size_t n)
+/* What the file must always have room for after its last complete record:
+ * a chunk holding one lost record, and the end record.  Kept allocated
+ * (fallocate, beyond the end of file) before every chunk is written, so
+ * that a full disk costs the chunks that do not fit but never the records
+ * that say what was lost and that the trace ended (docs/native-format.md,
+ * "Crash guarantees"). */
+#define REC_TAIL                                                                                   \
+    (sizeof(struct hmap_native_chunk_record) + sizeof(struct hmap_native_lost_record) +            \
+     sizeof(struct hmap_native_end_record))
+
+/* Keep [rec_off, rec_off + n + REC_TAIL) allocated.  0, or -1 when the file
+ * system cannot give that much room.  A file system without fallocate
+ * (or with a mode it refuses) just goes on without the reserve. */
+static int rec_reserve_room(size_t n)
 {
-    const char *c = p;
+    if (!rec_can_reserve) return 0;
+    int r = fallocate(rec_fd, FALLOC_FL_KEEP_SIZE, rec_off, (off_t)(n + REC_TAIL));
+    if (r == 0) return 0;
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
+        rec_can_reserve = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* Write all of iov or nothing: on failure the file is cut back to the last
+ * complete record, so a reader never sees half a record.  With reserve, the
+ * room for the tail must stay available after it (rec_reserve_room); the
+ * tail itself is written into that room without asking for more.  Under
+ * rec_lock, or from the fatal-signal handler that holds it: only system
+ * calls that are async-signal-safe. */
+static int rec_writev(struct iovec *iov, int cnt, int reserve)
+{
+    size_t n = 0;
+    for (int i = 0; i < cnt; i++)
+        n += iov[i].iov_len;
+    if (reserve && rec_reserve_room(n) < 0) return -1;
     size_t done = 0;
     while (done < n) {
-        ssize_t w = pwrite(rec_fd, c + done, n - done, rec_off + (off_t)done);
+        ssize_t w = pwritev(rec_fd, iov, cnt, rec_off + (off_t)done);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             if (done && ftruncate(rec_fd, rec_off) < 0) {
                 /* The partial record stays; readers stop at it with an error
                  * naming its offset.  Nothing better is possible here. */
             }
+            if (done) rec_reserve_room(0); /* the cut gave the reserve back */
             return -1;
         }
         done += (size_t)w;
+        while (cnt && (size_t)w >= iov->iov_len) { /* skip what was written */
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
     rec_off += (off_t)n;
     return 0;
 }
 
-/* Report pending drops with a `lost` record, if the file takes it. */
-static void rec_write_lost(uint32_t tid)
+static int rec_write(const void *p, size_t n)
 {
-    if (rec_lost.pending == 0) return;
-    struct hmap_native_lost_record r = hmap_native_lost_record_make(
-        rec_now(), rec_pid, tid, rec_lost.pending, rec_lost.first_ns, rec_lost.last_ns);
-    if (rec_write(&r, sizeof r) == 0) rec_lost.pending = 0;
+    struct iovec v = {(void *)p, n};
+    return rec_writev(&v, 1, 1);
 }
 
-/* Hand the published part of b to the file.  Under rec_lock. */
+/*
+ * Write one chunk: its chunk record, the pending lost record if any, and
+ * the n records of data (len bytes, timestamps first..last).  Numbered only
+ * once written, so chunks in the file are numbered without gaps.  0, or -1
+ * (nothing written).
+ */
+static int rec_write_chunk(uint32_t tid, const unsigned char *data, size_t len, uint32_t n,
+                           uint64_t first, uint64_t last)
+{
+    struct hmap_native_lost_record lr;
+    int with_lost = rec_lost.pending != 0;
+    if (with_lost) {
+        uint64_t now = rec_now();
+        lr = hmap_native_lost_record_make(now, rec_pid, tid, rec_lost.pending, rec_lost.first_ns,
+                                          rec_lost.last_ns);
+        if (n == 0 || now < first) first = now;
+        if (n == 0 || now > last) last = now;
+    }
+    uint32_t bytes = (uint32_t)(len + (with_lost ? sizeof lr : 0));
+    struct hmap_native_chunk_record cr = hmap_native_chunk_record_make(
+        rec_pid, tid, rec_chunks, first, last, bytes, n + (uint32_t)with_lost);
+    struct iovec iov[3] = {{&cr, sizeof cr}};
+    int cnt = 1;
+    if (with_lost) iov[cnt++] = (struct iovec){&lr, sizeof lr};
+    if (len) iov[cnt++] = (struct iovec){(void *)data, len};
+    if (rec_writev(iov, cnt, 1) < 0) return -1;
+    rec_chunks++;
+    rec_events += n;
+    if (with_lost) rec_lost.pending = 0;
+    return 0;
+}
+
+/* Hand the published part of b to the file as one chunk.  Under rec_lock
+ * (or from the fatal-signal handler holding it). */
 static void rec_flush_locked(struct rec_buf *b)
 {
     size_t len = atomic_load_explicit(&b->len, memory_order_acquire);
     if (b->session != atomic_load(&rec_session) || rec_fd < 0 || len == b->flushed) return;
-    rec_write_lost(b->tid);
-    if (rec_lost.pending || rec_write(b->data + b->flushed, len - b->flushed) < 0) {
-        /* Count what this chunk held: records have their size in the header. */
-        uint64_t n = 0, first = 0, last = 0;
-        for (size_t off = b->flushed; off < len;) {
-            const struct hmap_native_rec_header *h = (const void *)(b->data + off);
-            if (n++ == 0) first = h->ts_ns;
-            last = h->ts_ns;
-            off += h->size;
-        }
-        rec_count_lost(n, first, last);
+    /* Count what this chunk holds: records have their size in the header,
+     * and a thread's records are in time order. */
+    uint32_t n = 0;
+    uint64_t first = 0, last = 0;
+    for (size_t off = b->flushed; off < len;) {
+        const struct hmap_native_rec_header *h = (const void *)(b->data + off);
+        if (n++ == 0) first = h->ts_ns;
+        last = h->ts_ns;
+        off += h->size;
     }
+    if (rec_write_chunk(b->tid, b->data + b->flushed, len - b->flushed, n, first, last) < 0)
+        rec_count_lost(n, first, last);
     b->flushed = len;
 }
 
@@ -288,6 +366,85 @@ static int rec_expand_path(const char *path, char *out, size_t cap)
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * Create the trace file at rec_path (docs/probes.md, "HMAP_TRACE path
+ * rules"): always a new file, mode 0600, never through a symbolic link and
+ * never truncating anything.  If the name exists (a parent that exec'd this
+ * process with the same HMAP_TRACE, an earlier run), this process writes
+ * to NAME.<pid> instead and says so once; if NAME is a symbolic link,
+ * nothing is written (-ELOOP): a link planted there must not redirect a
+ * privileged process's writes, nor silently move the trace elsewhere.
+ * Returns the descriptor, or -errno.  rec_path holds the name used.
+ */
+static int rec_create(void)
+{
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(rec_path, flags, 0600);
+    if (fd >= 0 || errno != EEXIST) return fd >= 0 ? fd : -errno;
+    struct stat st;
+    if (lstat(rec_path, &st) == 0 && S_ISLNK(st.st_mode)) return -ELOOP;
+    char taken[sizeof rec_path];
+    memcpy(taken, rec_path, sizeof taken);
+    int n = snprintf(rec_path, sizeof rec_path, "%s.%d", taken, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof rec_path) return -ENAMETOOLONG;
+    fd = open(rec_path, flags, 0600);
+    if (fd < 0) return -errno;
+    fprintf(stderr, "hmap: trace %s exists; this process (%d) writes its trace to %s\n", taken,
+            (int)getpid(), rec_path);
+    return fd;
+}
+
+/* ---- fatal signals ---------------------------------------------------------
+ * A process killed by a signal never runs the exit-time stop, so the last
+ * records of every thread would stay in their buffers.  For the signals that
+ * end a process by default and can be caught, a handler writes the
+ * published parts of all buffers (pwrite only: async-signal-safe) and then
+ * lets the signal do what it would have done.  It writes no end record: the
+ * trace was not stopped, and readers report it as cut at its last record.
+ * Only signals whose handler is still the default get one, so a program's
+ * own handlers are left alone; SIGKILL cannot be caught at all, which is why
+ * the guarantee is that a cut is detected, not that it is recovered. */
+static const int rec_fatal_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTERM, SIGINT};
+
+static void rec_on_fatal_signal(int sig)
+{
+    int saved = errno;
+    /* If this thread (or one stopped by the crash) holds the lock, the
+     * buffers may be mid-update: better lose them than hang or corrupt. */
+    if (pthread_mutex_trylock(&rec_lock) == 0) {
+        if (rec_fd >= 0) {
+            __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELEASE);
+            for (struct rec_buf *b = rec_bufs; b; b = b->next)
+                rec_flush_locked(b);
+            if (rec_lost.pending) rec_write_chunk(0, NULL, 0, 0, 0, 0);
+            fdatasync(rec_fd);
+        }
+        /* Kept locked: the process ends with this signal. */
+    }
+    errno = saved;
+    /* SA_RESETHAND put the default action back: raised again, it ends the
+     * process once this handler returns (a fault re-faults on return). */
+    raise(sig);
+}
+
+static void rec_install_signal_handlers(void)
+{
+    static int installed;
+    if (installed) return;
+    installed = 1;
+    for (size_t i = 0; i < sizeof rec_fatal_signals / sizeof *rec_fatal_signals; i++) {
+        struct sigaction old, sa;
+        if (sigaction(rec_fatal_signals[i], NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = rec_on_fatal_signal;
+        sa.sa_flags = SA_RESETHAND;
+        sigemptyset(&sa.sa_mask);
+        sigaction(rec_fatal_signals[i], &sa, NULL);
+    }
+}
+
 HMAP_API int hmap_trace_start(const char *path)
 {
     if (!path || !*path) return -EINVAL;
@@ -299,23 +456,27 @@ HMAP_API int hmap_trace_start(const char *path)
         goto out;
     }
     if ((err = rec_expand_path(path, rec_path, sizeof rec_path)) < 0) goto out;
-    int fd = open(rec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = rec_create();
     if (fd < 0) {
-        err = -errno;
+        err = fd;
         goto out;
     }
     rec_fd = fd;
     rec_off = 0;
+    rec_chunks = rec_events = 0;
+    rec_can_reserve = 1;
     rec_pid = (uint32_t)getpid();
     memset(&rec_lost, 0, sizeof rec_lost);
-    struct hmap_native_file_header fh = hmap_native_file_header_make(
-        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now());
+    struct hmap_native_file_header fh = hmap_native_file_header_make_flags(
+        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now(), HMAP_NATIVE_FLAG_CHUNKED);
     if (rec_write(&fh, sizeof fh) < 0) {
         err = -errno;
         close(rec_fd);
         rec_fd = -1;
+        unlink(rec_path); /* created by this call, holds nothing */
         goto out;
     }
+    rec_install_signal_handlers();
     atomic_fetch_add(&rec_session, 1);
     __atomic_store_n(&hmap_rec_active, 1, __ATOMIC_RELEASE);
     rec_set_gates(1);
@@ -327,15 +488,45 @@ out:
     return err;
 }
 
-/* Under rec_lock: flush every buffer, close.  Returns 0, or -EIO when some
- * events never reached the file (also reported on stderr). */
+/* The last records of a trace stopped cleanly: a chunk with the pending
+ * lost record if there is one, then the end record, into the room kept for
+ * them.  If both do not fit, the end record alone, whose total then says
+ * that the file does not list every loss. */
+static int rec_write_tail(void)
+{
+    struct hmap_native_end_record er;
+    if (rec_lost.pending) {
+        uint64_t chunks = rec_chunks + 1;
+        struct hmap_native_lost_record lr = hmap_native_lost_record_make(
+            rec_now(), rec_pid, 0, rec_lost.pending, rec_lost.first_ns, rec_lost.last_ns);
+        struct hmap_native_chunk_record cr = hmap_native_chunk_record_make(
+            rec_pid, 0, rec_chunks, lr.h.ts_ns, lr.h.ts_ns, sizeof lr, 1);
+        er = hmap_native_end_record_make(rec_now(), rec_pid, rec_events, rec_lost.total, chunks);
+        struct iovec iov[3] = {{&cr, sizeof cr}, {&lr, sizeof lr}, {&er, sizeof er}};
+        if (rec_writev(iov, 3, 0) == 0) {
+            rec_chunks = chunks;
+            rec_lost.pending = 0;
+            return 0;
+        }
+    }
+    er = hmap_native_end_record_make(rec_now(), rec_pid, rec_events, rec_lost.total, rec_chunks);
+    struct iovec v = {&er, sizeof er};
+    return rec_writev(&v, 1, 0);
+}
+
+/* Under rec_lock: flush every buffer, end the trace, close.  Returns 0, or
+ * -EIO when some events never reached the file (also reported on stderr). */
 static int rec_stop_locked(void)
 {
     __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELEASE);
     rec_set_gates(0);
     for (struct rec_buf *b = rec_bufs; b; b = b->next)
         rec_flush_locked(b);
-    rec_write_lost(0);
+    int ended = rec_write_tail() == 0, tail_errno = errno;
+    /* Give back the reserve past the end of the file. */
+    if (rec_can_reserve && ftruncate(rec_fd, rec_off) < 0) {
+        /* Only space is lost; the contents are complete. */
+    }
     int err = 0;
     if (fsync(rec_fd) < 0 && errno != EINVAL && errno != EROFS) err = -EIO;
     if (close(rec_fd) < 0) err = -EIO;
@@ -343,7 +534,14 @@ static int rec_stop_locked(void)
     if (rec_lost.total) {
         fprintf(stderr, "hmap: trace %s: %llu events lost%s\n", rec_path,
                 (unsigned long long)rec_lost.total,
-                rec_lost.pending ? " (not all of them recorded in the file)" : "");
+                !ended             ? " (the file has no end record: readers report it as cut short)"
+                : rec_lost.pending ? " (some of them counted only by the file's end record)"
+                                   : "");
+        err = -EIO;
+    } else if (!ended) {
+        fprintf(stderr,
+                "hmap: trace %s: cannot write its end record: %s; readers report it as cut short\n",
+                rec_path, strerror(tail_errno));
         err = -EIO;
     }
     return err;
@@ -382,7 +580,12 @@ __attribute__((constructor)) static void rec_start_from_env(void)
     const char *path = getenv("HMAP_TRACE");
     if (!path || !*path) return;
     int err = hmap_trace_start(path);
-    if (err < 0)
+    if (err == -ELOOP)
+        fprintf(stderr,
+                "hmap: HMAP_TRACE=%s: %s is a symbolic link; trace files are never written "
+                "through one: continuing without a trace\n",
+                path, rec_path);
+    else if (err < 0)
         fprintf(stderr, "hmap: HMAP_TRACE=%s: cannot start the trace: %s; continuing without it\n",
                 path, strerror(-err));
 }

@@ -128,6 +128,10 @@ int tb_close(struct tb *t)
 {
     /* The header every producer writes (schema/hmap_native_write.h). */
     struct hmap_native_file_header fh = hmap_native_file_header_make("trace_builder (tests)", 0, 0);
+    /* Version 1: records only, no chunk or end record, so that a test can
+     * put any bytes anywhere; readers still accept it, without the checks
+     * for a cut that version 2 allows (docs/native-format.md). */
+    fh.version = 1;
     fwrite(&fh, sizeof(fh), 1, t->bin);
     if (t->text) fprintf(t->text, "Attaching 10 probes...\n");
     if (!t->keep_order) qsort(t->v, t->n, sizeof(*t->v), by_time);

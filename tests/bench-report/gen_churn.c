@@ -215,6 +215,7 @@ int main(int argc, char **argv)
     }
     /* A synthetic process 777 whose clock starts at 0. */
     struct hmap_native_file_header fh = hmap_native_file_header_make("gen_churn (bench)", 777, 0);
+    fh.version = 1; /* records only: no chunk or end record (docs/native-format.md) */
     fwrite(&fh, sizeof(fh), 1, out);
     static struct map maps[MAX_MAPS];
     for (int i = 0; i < nmaps; i++) {

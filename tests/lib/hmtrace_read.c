@@ -5,7 +5,9 @@
  * size matches the id's fixed size (hmap_native_rec_size), that the
  * reserved word is zero, that the file does not end inside it, and for a
  * lost record that it counts something over a span that does not run
- * backwards (docs/native-format.md).
+ * backwards (docs/native-format.md).  Version 2: chunks numbered from 0
+ * without gaps, every record inside its chunk in a chunked file, and an end
+ * record last whose totals are the file's.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +19,10 @@ const char *hmtrace_event_name(uint16_t id)
     switch (id) {
     case HMAP_NATIVE_LOST_ID:
         return "lost";
+    case HMAP_NATIVE_CHUNK_ID:
+        return "chunk";
+    case HMAP_NATIVE_END_ID:
+        return "end";
 #define NAME_(id_, name, desc, fields)                                                             \
     case id_:                                                                                      \
         return #name;
@@ -51,7 +57,7 @@ int hmtrace_open(struct hmtrace *t, const char *path)
         bad = "file shorter than the 64-byte header";
     else if (memcmp(t->fh.magic, HMAP_NATIVE_MAGIC, 8) != 0)
         bad = "bad magic (not an hmtrace file)";
-    else if (t->fh.version != HMAP_NATIVE_VERSION)
+    else if (t->fh.version < HMAP_NATIVE_VERSION_MIN || t->fh.version > HMAP_NATIVE_VERSION)
         bad = "unsupported version";
     else if (t->fh.header_size < sizeof t->fh)
         bad = "header_size smaller than 64";
@@ -72,10 +78,85 @@ int hmtrace_open(struct hmtrace *t, const char *path)
     return 0;
 }
 
+/* End of file at t->off: whole, or cut short? */
+static int at_end(struct hmtrace *t)
+{
+    char what[160];
+    if (t->fh.version < 2) return 0;
+    if (t->off < t->chunk_end) {
+        snprintf(what, sizeof what, "file ends inside chunk %llu (last event ts %llu)",
+                 (unsigned long long)t->chunks - 1, (unsigned long long)t->last_ts);
+        return malformed(t->path, t->off, what);
+    }
+    if (!t->ended) {
+        snprintf(what, sizeof what, "no end record: trace cut short (last event ts %llu)",
+                 (unsigned long long)t->last_ts);
+        return malformed(t->path, t->off, what);
+    }
+    if (t->end.events != t->events || t->end.lost != t->lost ||
+        ((t->fh.flags & HMAP_NATIVE_FLAG_CHUNKED) && t->end.chunks != t->chunks)) {
+        snprintf(what, sizeof what,
+                 "end record counts %llu events, %llu lost, %llu chunks; the file has %llu, %llu, "
+                 "%llu",
+                 (unsigned long long)t->end.events, (unsigned long long)t->end.lost,
+                 (unsigned long long)t->end.chunks, (unsigned long long)t->events,
+                 (unsigned long long)t->lost, (unsigned long long)t->chunks);
+        return malformed(t->path, t->off, what);
+    }
+    return 0;
+}
+
+/* A record of version 2 read at t->off: 1 to return it, 0 for a chunk or
+ * end record, -1 if it is out of place. */
+static int framing(struct hmtrace *t, const struct hmtrace_rec *r)
+{
+    int chunked = t->fh.flags & HMAP_NATIVE_FLAG_CHUNKED;
+    if (t->ended) return malformed(t->path, t->off, "record after the end record");
+    if (HMAP_NATIVE_IS_FORMAT_ID(r->h.id) && t->fh.version < 2)
+        return malformed(t->path, t->off, "chunk or end record in a version 1 file");
+    if (r->h.id == HMAP_NATIVE_CHUNK_ID) {
+        struct hmap_native_chunk c;
+        memcpy(&c, r->payload, sizeof c);
+        if (!chunked) return malformed(t->path, t->off, "chunk record in an unchunked file");
+        if (t->off < t->chunk_end) return malformed(t->path, t->off, "chunk inside a chunk");
+        if (c.seq != t->chunks) {
+            char what[80];
+            snprintf(what, sizeof what, "chunk %llu follows chunk %llu", (unsigned long long)c.seq,
+                     (unsigned long long)t->chunks - 1);
+            return malformed(t->path, t->off, what);
+        }
+        if (c.first_ns > c.last_ns)
+            return malformed(t->path, t->off, "chunk with first_ns > last_ns");
+        t->chunks++;
+        t->chunk_end = t->off + r->h.size + c.bytes;
+        return 0;
+    }
+    if (r->h.id == HMAP_NATIVE_END_ID) {
+        if (t->off < t->chunk_end) return malformed(t->path, t->off, "end record inside a chunk");
+        memcpy(&t->end, r->payload, sizeof t->end);
+        t->ended = 1;
+        return 0;
+    }
+    if (chunked && t->off + r->h.size > t->chunk_end)
+        return malformed(t->path, t->off,
+                         t->off < t->chunk_end ? "record crosses its chunk's end"
+                                               : "record outside any chunk");
+    if (r->h.id == HMAP_NATIVE_LOST_ID) {
+        struct hmap_native_lost l;
+        memcpy(&l, r->payload, sizeof l);
+        t->lost += l.count;
+    } else {
+        t->events++;
+        if (r->h.ts_ns > t->last_ts) t->last_ts = r->h.ts_ns;
+    }
+    return 1;
+}
+
 int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r)
 {
+again:;
     size_t n = fread(&r->h, 1, sizeof r->h, t->f);
-    if (n == 0 && feof(t->f)) return 0;
+    if (n == 0 && feof(t->f)) return at_end(t);
     if (n != sizeof r->h) return malformed(t->path, t->off, "file ends inside a record header");
     uint16_t want = hmap_native_rec_size(r->h.id);
     if (want == 0) {
@@ -103,7 +184,10 @@ int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r)
         if (l.first_ns > l.last_ns)
             return malformed(t->path, t->off, "lost record with first_ns > last_ns");
     }
+    int keep = framing(t, r);
+    if (keep < 0) return -1;
     t->off += want;
+    if (!keep) goto again;
     return 1;
 }
 

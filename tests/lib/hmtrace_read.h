@@ -18,6 +18,12 @@ struct hmtrace {
     const char *path;
     uint64_t off; /* file offset of the next record */
     struct hmap_native_file_header fh;
+    /* Version 2 framing, checked as records are read (docs/native-format.md):
+     * chunk and end records are consumed here, never returned. */
+    uint64_t chunk_end, chunks;     /* end of the open chunk; chunks seen */
+    uint64_t events, lost, last_ts; /* event records, lost events, latest event */
+    int ended;                      /* the end record was read */
+    struct hmap_native_end end;
 };
 
 /* A record: header plus its payload (the largest payload is < 256 bytes). */
@@ -28,7 +34,9 @@ struct hmtrace_rec {
 
 /* 0, or -1 after printing why. */
 int hmtrace_open(struct hmtrace *t, const char *path);
-/* 1: *r holds the next record; 0: clean end of file; -1: error printed. */
+/* 1: *r holds the next record (an event or a lost record); 0: clean end
+ * of file (for version 2: after the end record, whose totals agree with
+ * the file); -1: error printed, including a version 2 file cut short. */
 int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r);
 void hmtrace_close(struct hmtrace *t);
 

@@ -52,6 +52,7 @@ for prog in "$wl" "$wls"; do
     "$prog" >/dev/null 2>"$work/err" || { echo "FAIL: $prog failed without LTTng"; cat "$work/err"; status=1; }
     [ ! -s "$work/err" ] || { echo "FAIL: $prog printed without HMAP_LTTNG:"; cat "$work/err"; status=1; }
 
+    rm -f "$work/t.hmtrace" # trace files are never overwritten (docs/probes.md)
     HMAP_LTTNG=1 HMAP_TRACE="$work/t.hmtrace" "$prog" >/dev/null 2>"$work/err" ||
         { echo "FAIL: $prog failed with HMAP_LTTNG=1 and no LTTng"; cat "$work/err"; status=1; }
     n=$(grep -c '^hmap: HMAP_LTTNG=1' "$work/err" || true)
