@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "outfile.h"
 #include "report.h"
 
 const char bs_usage_line[] =
@@ -79,6 +80,19 @@ _Noreturn static void usage_error(const char *msg)
 {
     fprintf(stderr, "bucketscope-report: %s\n%s", msg, bs_usage_line);
     exit(EXIT_USAGE);
+}
+
+/* --help and --version: their output is checked like the report's
+ * (docs/report.md, "Outputs and write errors"). */
+_Noreturn static void exit_after_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "bucketscope-report: writing standard output: %s\n",
+                strerror(errno ? errno : EIO));
+        exit(EXIT_OUTPUT);
+    }
+    exit(0);
 }
 
 /* "1.5s", "200ms", "10us", "100ns" -> ns; a bare 0 is allowed.  A decimal
@@ -294,10 +308,10 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         case 'h':
         case O_HELP:
             printf("%s%s", bs_usage_line, help_text);
-            exit(0);
+            exit_after_stdout();
         case O_VERSION:
             printf("bucketscope-report " BS_VERSION " (%s)\n", BS_JSON_SCHEMA);
-            exit(0);
+            exit_after_stdout();
         default: {
             char msg[128];
             snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'", argv[optind - 1]);

@@ -78,6 +78,9 @@ OUT=/dev/full unwritable "CSV on stdout" "writing standard output" --format csv 
 unwritable "--svg" "writing /dev/full" --svg /dev/full golden.hmt
 unwritable "--csv-deletes" "writing /dev/full" --csv-deletes /dev/full golden.hmt
 unwritable "--csv-timeline" "writing /dev/full" --csv-timeline /dev/full golden.hmt
+"$BIN" --help > /dev/full 2> err.txt; rc=$?
+[ $rc = 4 ] && grep -q "writing standard output: No space left on device" err.txt && ok "write error: --help" \
+  || fail "write error: --help (rc $rc, $(cat err.txt))"
 [ -c /dev/full ] && ok "/dev/full is still a device" || fail "/dev/full was replaced"
 
 # --- a failed run leaves an older output as it was, and no temporary -----------
