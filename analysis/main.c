@@ -5,6 +5,9 @@
  * The steps, in order: parse the options (options.c), open the inputs
  * (readers/), run the lifetime engine over them (engine/), build the report
  * model once (report/model.c) and write every output asked for from it.
+ * Every output goes through outfile.c: a write error anywhere is reported
+ * with its output's name and errno, and files are only renamed into place
+ * once complete.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,20 +21,11 @@
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
 #include "options.h"
+#include "outfile.h"
 #include "reader.h"
 #include "report.h"
 #include "schema_table.h"
 #include "site.h"
-
-static FILE *open_out(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bucketscope-report: %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    return f;
-}
 
 static void close_all(struct bs_reader **readers, int n)
 {
@@ -224,23 +218,18 @@ static struct bs_report_input report_input(const struct bs_options *o, const str
                                     .until_rel = o->have_until ? o->until_ns : 0};
 }
 
-/* The report on stdout in the chosen format, and the SVG if asked.  0, or 1
- * if an output could not be written completely. */
-static int write_outputs(const struct bs_report_model *m, const struct bs_options *o)
+/* The report on stdout in the chosen format, and the SVG if asked; their
+ * write errors are kept by outfile.c and said by bs_out_commit_all(). */
+static void write_outputs(const struct bs_report_model *m, const struct bs_options *o)
 {
+    FILE *out = bs_out_stdout();
     if (strcmp(o->format, "json") == 0)
-        bs_report_json(stdout, m);
+        bs_report_json(out, m);
     else if (strcmp(o->format, "csv") == 0)
-        bs_report_csv_maps(stdout, m);
+        bs_report_csv_maps(out, m);
     else
-        bs_report_text(stdout, m);
-    int rc = 0;
-    if (o->svg) {
-        FILE *f = open_out(o->svg);
-        bs_report_svg(f, m);
-        if (fclose(f) != 0) rc = 1;
-    }
-    return rc;
+        bs_report_text(out, m);
+    if (o->svg) bs_report_svg(bs_out_open(o->svg), m);
 }
 
 int main(int argc, char **argv)
@@ -250,8 +239,8 @@ int main(int argc, char **argv)
     struct bs_reader *rd = open_inputs(&o);
 
     struct bs_csv_stream cs = {0};
-    if (o.csv_timeline) bs_csv_timeline_header(cs.timeline = open_out(o.csv_timeline));
-    if (o.csv_deletes) bs_csv_deletes_header(cs.deletes = open_out(o.csv_deletes));
+    if (o.csv_timeline) bs_csv_timeline_header(cs.timeline = bs_out_open(o.csv_timeline));
+    if (o.csv_deletes) bs_csv_deletes_header(cs.deletes = bs_out_open(o.csv_deletes));
     struct bs_engine_opts eo = {.ctx = &cs,
                                 .on_delete = o.csv_deletes ? bs_csv_delete_row : NULL,
                                 .on_tick = o.csv_timeline ? bs_csv_timeline_tick : NULL,
@@ -274,9 +263,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bucketscope-report: out of memory\n");
         return 1;
     }
-    int rc = write_outputs(&model, &o);
-    if (cs.timeline && fclose(cs.timeline) != 0) rc = 1;
-    if (cs.deletes && fclose(cs.deletes) != 0) rc = 1;
+    write_outputs(&model, &o);
+    int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : 0;
     if (rd->truncated)
         fprintf(stderr, "bucketscope-report: warning: input truncated, analysed up to %s\n",
                 rd->truncated_at);
@@ -284,7 +272,6 @@ int main(int argc, char **argv)
     bs_site_cache_free();
     bs_engine_free(e);
     bs_reader_close(rd);
-    if (fflush(stdout) != 0) rc = 1;
     if (rc == 0 && say_if_nothing(&o, &sel)) rc = EXIT_NOTHING;
     return rc;
 }

@@ -5,12 +5,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "options.h"
+#include "outfile.h"
 #include "report.h"
 
 const char bs_usage_line[] =
@@ -66,9 +70,11 @@ static const char help_text[] =
     "                      first bad offset (the report says so)\n"
     "  --no-progress       no progress line on stderr (default: shown on a terminal)\n"
     "  --stats             print the analyzer's own memory and speed on stderr\n"
-    "Exit status: 0 ok, 1 unreadable input, 2 usage error, 3 nothing to report: the\n"
-    "trace holds no event, or --pid/--map/--since/--until select none (one line on\n"
-    "stderr says which; the empty report is still written).\n";
+    "Exit status: 0 ok, 1 unreadable input, 2 usage error (including an output that\n"
+    "is one of the inputs, or a directory), 3 nothing to report: the trace holds no\n"
+    "event, or --pid/--map/--since/--until select none (one line on stderr says which;\n"
+    "the empty report is still written), 4 an output could not be written (one line\n"
+    "names it and why; a file output is only replaced once complete).\n";
 
 _Noreturn static void usage_error(const char *msg)
 {
@@ -76,12 +82,30 @@ _Noreturn static void usage_error(const char *msg)
     exit(EXIT_USAGE);
 }
 
-/* "1.5s", "200ms", "10us", "100ns" -> ns; a bare 0 is allowed. */
+/* --help and --version: their output is checked like the report's
+ * (docs/report.md, "Outputs and write errors"). */
+_Noreturn static void exit_after_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "bucketscope-report: writing standard output: %s\n",
+                strerror(errno ? errno : EIO));
+        exit(EXIT_OUTPUT);
+    }
+    exit(0);
+}
+
+/* "1.5s", "200ms", "10us", "100ns" -> ns; a bare 0 is allowed.  A decimal
+ * number only: strtod alone would also take "nan", "inf", hex floats, a
+ * sign and leading blanks ("nans" is NaN seconds), none of them a time. */
 static uint64_t parse_duration(const char *opt, const char *s)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
+    if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.') || memchr(s, 'x', (size_t)(end - s)) ||
+        memchr(s, 'X', (size_t)(end - s)) || !isfinite(v))
+        end = (char *)s; /* refused below */
     double mult = 0;
     if (strcmp(end, "ns") == 0)
         mult = 1;
@@ -112,6 +136,87 @@ static uint64_t parse_number(const char *opt, const char *s, int base, uint64_t 
         usage_error(msg);
     }
     return v;
+}
+
+/* Whether a and b name one file: by (st_dev, st_ino), so that another path,
+ * a hard link or a symlink to it is seen as the same. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The input i as a file: stdin for "-" (when it is redirected from one). */
+static int stat_input(const char *trace, struct stat *st)
+{
+    return strcmp(trace, "-") == 0 ? fstat(STDIN_FILENO, st) : stat(trace, st);
+}
+
+/*
+ * Before anything is read or created: no output may be one of the inputs
+ * (writing it would destroy the trace, and a CSV stream would truncate it
+ * before it is even read), nor a directory, nor another output.  Identity
+ * is compared when the output exists, the path text otherwise (an input
+ * that does not exist yet fails to open anyway, but must not be created
+ * first).  Standard output counts when it is a regular file: `report T >>T`.
+ */
+static void check_outputs(const struct bs_options *o)
+{
+    const struct {
+        const char *opt, *path;
+    } outs[] = {
+        {"--csv-timeline", o->csv_timeline}, {"--csv-deletes", o->csv_deletes}, {"--svg", o->svg}};
+    const size_t nouts = sizeof(outs) / sizeof(outs[0]);
+    struct stat so, si;
+    char msg[3 * PATH_MAX];
+    for (size_t k = 0; k <= nouts; k++) {
+        const char *opt = k < nouts ? outs[k].opt : NULL, *path = k < nouts ? outs[k].path : NULL;
+        int exists;
+        if (k < nouts) {
+            if (!path) continue;
+            exists = stat(path, &so) == 0;
+            if (exists && S_ISDIR(so.st_mode)) {
+                snprintf(msg, sizeof(msg), "%s %s is a directory: name a file to write", opt, path);
+                usage_error(msg);
+            }
+        } else {
+            exists = fstat(STDOUT_FILENO, &so) == 0 && S_ISREG(so.st_mode);
+            if (!exists) continue;
+        }
+        /* Identity only for a regular output: a device (/dev/null in and
+         * out) or a FIFO cannot overwrite a trace. */
+        int by_id = exists && S_ISREG(so.st_mode);
+        for (int i = 0; i < o->ntraces; i++) {
+            const char *t = o->traces[i];
+            int hit = by_id ? stat_input(t, &si) == 0 && same_file(&so, &si)
+                            : !exists && strcmp(t, path) == 0;
+            if (!hit) continue;
+            const char *as = strcmp(t, "-") == 0 ? "standard input" : t;
+            if (!path)
+                snprintf(msg, sizeof(msg),
+                         "standard output is an input (%s): it would be overwritten", as);
+            else if (strcmp(as, path) != 0)
+                snprintf(msg, sizeof(msg),
+                         "%s %s is an input (%s): it would be overwritten; "
+                         "write the output elsewhere",
+                         opt, path, as);
+            else
+                snprintf(msg, sizeof(msg),
+                         "%s %s is an input: it would be overwritten; write "
+                         "the output elsewhere",
+                         opt, path);
+            usage_error(msg);
+        }
+        for (size_t j = 0; path && j < k; j++) {
+            struct stat sj;
+            if (!outs[j].path) continue;
+            int hit = by_id ? stat(outs[j].path, &sj) == 0 && same_file(&so, &sj)
+                            : !exists && strcmp(outs[j].path, path) == 0;
+            if (!hit) continue;
+            snprintf(msg, sizeof(msg), "%s %s is also %s %s: give each output its own file", opt,
+                     path, outs[j].opt, outs[j].path);
+            usage_error(msg);
+        }
+    }
 }
 
 void bs_parse_options(int argc, char **argv, struct bs_options *o)
@@ -203,10 +308,10 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         case 'h':
         case O_HELP:
             printf("%s%s", bs_usage_line, help_text);
-            exit(0);
+            exit_after_stdout();
         case O_VERSION:
             printf("bucketscope-report " BS_VERSION " (%s)\n", BS_JSON_SCHEMA);
-            exit(0);
+            exit_after_stdout();
         default: {
             char msg[128];
             snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -221,4 +326,5 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     if (!o->tick_ns) o->tick_ns = 1000000;
     o->traces = argv + optind;
     o->ntraces = argc - optind;
+    check_outputs(o);
 }

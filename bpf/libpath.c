@@ -86,6 +86,55 @@ bool bs_elf_has_hmap_probes(const char *path)
     return found;
 }
 
+int bs_check_probe_file(const char *path, char *why, size_t whysz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        say(why, whysz, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        say(why, whysz, "%s is %s, not an ELF file", path,
+            S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    unsigned char magic[SELFMAG];
+    if (pread(fd, magic, SELFMAG, 0) != SELFMAG || memcmp(magic, ELFMAG, SELFMAG) != 0) {
+        say(why, whysz,
+            "%s is not an ELF file: -l needs the shared library (libhmap.so) or the program "
+            "holding the hmap probes",
+            path);
+        close(fd);
+        return -1;
+    }
+    int rc = -1;
+    GElf_Ehdr eh;
+    Elf *elf = elf_version(EV_CURRENT) != EV_NONE ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+    if (!elf || !gelf_getehdr(elf, &eh))
+        say(why, whysz, "%s is not a valid ELF file: %s", path, elf_errmsg(-1));
+    else if (eh.e_type != ET_DYN && eh.e_type != ET_EXEC)
+        say(why, whysz,
+            "%s is an ELF %s, not a shared library or executable: uprobes attach to the file a "
+            "process maps",
+            path,
+            eh.e_type == ET_REL    ? "relocatable object (.o)"
+            : eh.e_type == ET_CORE ? "core dump"
+                                   : "file of another type");
+    else if (!bs_elf_has_hmap_probes(path))
+        say(why, whysz,
+            "%s has no hmap USDT probes (no .note.stapsdt note of provider hmap): not libhmap, "
+            "or a libhmap built without probes",
+            path);
+    else
+        rc = 0;
+    if (elf) elf_end(elf);
+    close(fd);
+    return rc;
+}
+
 int bs_lib_for_pid(pid_t pid, char *out, size_t outsz, char *why, size_t whysz)
 {
     char path[64], line[PATH_MAX + 256];

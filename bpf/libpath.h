@@ -15,6 +15,14 @@
 bool bs_elf_has_hmap_probes(const char *path);
 
 /*
+ * Whether path can hold the probes the recorder attaches to: a regular ELF
+ * shared object or executable with hmap USDT notes.  0, or -1 with a
+ * one-line reason in why saying precisely what it is not (no such file, a
+ * directory, not ELF, an ELF object file or core dump, no hmap probes).
+ */
+int bs_check_probe_file(const char *path, char *why, size_t whysz);
+
+/*
  * The probes of running process pid: the libhmap.so* it has mapped, else its
  * executable if that carries hmap notes (a static link).  0 with the path in
  * out; -1 with a one-line reason in why (no trailing newline).

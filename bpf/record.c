@@ -10,7 +10,11 @@
  * The BPF program (record.bpf.c) writes finished native records into a ring
  * buffer; this loader attaches it, copies the records to FILE.tmp.<pid>,
  * appends `lost` records whenever a loss counter grows, and renames the file
- * to FILE only when the recording ended normally.
+ * to FILE only when the recording ended normally.  A recording that cannot
+ * be finished as FILE is still kept under its temporary name: whole when
+ * only the rename failed, cut at its last complete record when a write
+ * failed (a full disk), and the exit status says which (docs/record.md,
+ * "Exit status").
  *
  * Launching a command: the child is forked and blocks on a pipe before
  * execve(); the probes are attached to the child's pid (the uprobes follow the
@@ -34,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio_ext.h> /* __fpurge */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -52,11 +57,13 @@
 
 /* Exit codes (documented in docs/record.md). */
 enum {
-    EXIT_OK = 0,    /* recording complete, nothing lost */
-    EXIT_FAIL = 1,  /* could not record: no output file left behind */
-    EXIT_USAGE = 2, /* bad command line */
-    EXIT_LOSSY = 3, /* file written, but events were lost (counted in it) */
-    EXIT_EMPTY = 4, /* file written (valid), but no probe fired: nothing recorded */
+    EXIT_OK = 0,      /* recording complete, nothing lost */
+    EXIT_FAIL = 1,    /* could not record: no output file left behind */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_LOSSY = 3,   /* file written, but events were lost (counted in it) */
+    EXIT_EMPTY = 4,   /* file written (valid), but no probe fired: nothing recorded */
+    EXIT_KEPT = 5,    /* complete, but could not be renamed: kept under its temporary name */
+    EXIT_PARTIAL = 6, /* a write failed (disk full): the part written kept, temporary name */
 };
 
 /* Every probe of the schema, as (event id, probe name). */
@@ -105,8 +112,10 @@ struct recording {
     char tmp_path[PATH_MAX];
     uint64_t events, bytes;
     uint64_t lost_written; /* events the file's lost records count, for its end record */
+    uint64_t data_start;   /* where records begin: the header's length */
     uint32_t rec_pid;      /* pid written into lost records: the target, or 0 */
-    bool write_failed;
+    bool write_failed;     /* once set, nothing more is written (no gap in the file) */
+    int write_errno;       /* of the write that failed */
     struct loss_state loss;
     /* -p: the target's statedump_done, taken while state_window is open. */
     bool state_window, state_seen;
@@ -135,7 +144,9 @@ static void usage(FILE *f)
            "  -v, --verbose        print libbpf's log\n"
            "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
            "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
-           "4 written but no probe fired (an empty, valid trace).\n");
+           "4 written but no probe fired (an empty, valid trace), 5 complete but not renamed\n"
+           "to FILE (kept as FILE.tmp.PID, said on stderr), 6 a write failed (disk full): the\n"
+           "part written is kept as FILE.tmp.PID, cut at its last whole record.\n");
 }
 
 static void die_usage(const char *fmt, ...)
@@ -226,6 +237,14 @@ static void parse_options(int argc, char **argv, struct options *o)
     if (optind < argc) o->cmd = &argv[optind];
     if (o->cmd && o->pid) die_usage("-p and a command are exclusive");
     if (!*o->output) die_usage("-o needs a file name");
+    /* Up front, not after the run: the final rename onto a directory fails,
+     * and the whole recording would have been made for nothing. */
+    struct stat st;
+    size_t olen = strlen(o->output);
+    if ((stat(o->output, &st) == 0 && S_ISDIR(st.st_mode)) || o->output[olen - 1] == '/')
+        die_usage(
+            "-o %s is a directory: name the trace file to write (e.g. %s%sbucketscope.hmtrace)",
+            o->output, o->output, o->output[olen - 1] == '/' ? "" : "/");
     if (!o->lib && !o->cmd && !o->pid)
         die_usage("system-wide recording needs -l LIB: the library (or static program) whose "
                   "probes every process shares");
@@ -364,6 +383,18 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     return 0;
 }
 
+/* Append to the file, unless a write already failed: then the bytes are
+ * only counted (r->bytes), so that what is on disk is a prefix of the
+ * recording and finish() can cut it at a record boundary. */
+static void put(struct recording *r, const void *data, size_t size)
+{
+    if (r->write_failed) return;
+    if (fwrite(data, size, 1, r->out) != 1) {
+        r->write_failed = true;
+        r->write_errno = errno ? errno : EIO;
+    }
+}
+
 static void discard_output(struct recording *r)
 {
     if (r->out) fclose(r->out);
@@ -382,7 +413,7 @@ static int on_record(void *ctx, void *data, size_t size)
                 size >= sizeof(*h) ? h->id : 0, size);
         return -EINVAL;
     }
-    if (fwrite(data, size, 1, r->out) != 1) r->write_failed = true;
+    put(r, data, size);
     if (h->id == TRIGGER_ID && r->state_window && !r->state_seen) {
         memcpy(&r->state, (const char *)data + sizeof(*h), sizeof(r->state));
         r->state_seen = true;
@@ -396,7 +427,7 @@ static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, u
 {
     struct hmap_native_lost_record rec =
         hmap_native_lost_record_make(last_ns, r->rec_pid, 0, count, first_ns, last_ns);
-    if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
+    put(r, &rec, sizeof(rec));
     r->bytes += sizeof(rec);
     r->lost_written += count;
 }
@@ -407,7 +438,7 @@ static void write_end(struct recording *r)
 {
     struct hmap_native_end_record rec =
         hmap_native_end_record_make(now_ns(), r->rec_pid, r->events, r->lost_written, 0);
-    if (fwrite(&rec, sizeof(rec), 1, r->out) != 1) r->write_failed = true;
+    put(r, &rec, sizeof(rec));
     r->bytes += sizeof(rec);
 }
 
@@ -597,6 +628,7 @@ struct session {
     uint64_t armed_ns;        /* the program armed: -d counts from here */
     uint64_t state_wait_end;  /* -p: until when the state dump is waited for, 0 when done */
     uint64_t stopped_ns;      /* when the recording was stopped (finish) */
+    const char *final_path;   /* where the trace is: o.output, or r.tmp_path when kept */
     bool child_exited;
     int child_status;
 };
@@ -641,6 +673,13 @@ static int check_library_and_pid(struct session *s)
     /* libbpf needs a path with a '/' to not search the loader path. */
     if (!realpath(s->o.lib, s->lib) || bs_file_id(s->lib, &s->lib_id) != 0) {
         fprintf(stderr, PROG ": cannot use library %s: %s\n", s->o.lib, strerror(errno));
+        return -1;
+    }
+    /* What is wrong with the file is said here; left to the attach, any
+     * file (/etc/passwd) fails inside libbpf with an errno that reads like
+     * a kernel problem (explain_failure). */
+    if (bs_check_probe_file(s->o.lib, why, sizeof(why)) != 0) {
+        fprintf(stderr, PROG ": %s\n", why);
         return -1;
     }
     return 0;
@@ -695,6 +734,7 @@ static int attach(struct session *s)
  */
 static int arm_and_release(struct session *s)
 {
+    s->r.data_start = s->r.bytes; /* open_output wrote the header, nothing else yet */
     s->skel->bss->armed = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     s->armed_ns = now_ns();
@@ -782,7 +822,8 @@ static void check_mapped(struct session *s)
 }
 
 /* Drain the ring buffer until the command exits, the process is gone, the
- * duration (counted from the arming) is over or a signal says stop. */
+ * duration (counted from the arming) is over or a signal says stop: 0; or
+ * a write failed: 1, stop now; or the ring could not be read: -1. */
 static int record_loop(struct session *s)
 {
     const struct options *o = &s->o;
@@ -796,10 +837,7 @@ static int record_loop(struct session *s)
             return -1;
         }
         sync_losses(&s->r, s->skel, s->start_ns);
-        if (s->r.write_failed) {
-            fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
-            return -1;
-        }
+        if (s->r.write_failed) return 1; /* finish() keeps what was written */
         settle_state(s);
         if (o->cmd && !s->child_exited &&
             waitpid(s->ch.pid, &s->child_status, WNOHANG) == s->ch.pid) {
@@ -819,9 +857,85 @@ static int record_loop(struct session *s)
     }
 }
 
+/*
+ * After a failed write: the file on disk is a prefix of the recording (put()
+ * wrote nothing after the failure) that may end inside a record.  Cut it at
+ * the last complete record, so that it reads as a valid trace, and if the
+ * room left allows, append one `lost` record counting what did not reach
+ * the disk.  The file keeps its temporary name: it is not the complete
+ * recording FILE would promise (and an older FILE is left as it was).
+ */
+static int keep_partial(struct session *s)
+{
+    struct recording *r = &s->r;
+    const struct loss_state *l = &r->loss;
+    int fd = fileno(r->out);
+    /* The buffered rest is dropped, so that closing writes nothing more. */
+    __fpurge(r->out);
+    struct stat st;
+    uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0, end = r->data_start;
+    uint64_t events = 0, lost_in_file = 0, last_ts = s->start_ns;
+    static char buf[1 << 20];
+    /* Walk the complete records on disk: each one's size is known from its
+     * id (hmap_native.h), as the recorder wrote it (on_record). */
+    int rfd = open(r->tmp_path, O_RDONLY | O_CLOEXEC); /* r->out's is write-only */
+    while (rfd >= 0 && end < size) {
+        ssize_t n = pread(rfd, buf, sizeof(buf), (off_t)end);
+        size_t at = 0;
+        struct hmap_native_rec_header h;
+        while (n > 0 && at + sizeof(h) <= (size_t)n) {
+            memcpy(&h, buf + at, sizeof(h));
+            if (h.size < sizeof(h) || h.size != hmap_native_rec_size(h.id) ||
+                at + h.size > (size_t)n)
+                break;
+            if (h.id == HMAP_NATIVE_LOST_ID) {
+                struct hmap_native_lost lr;
+                memcpy(&lr, buf + at + sizeof(h), sizeof(lr));
+                lost_in_file += lr.count;
+            } else {
+                events++;
+            }
+            last_ts = h.ts_ns;
+            at += h.size;
+        }
+        if (at == 0) break;
+        end += at;
+    }
+    if (rfd >= 0) close(rfd);
+    /* Unreadable, or not even the whole header: left as it is. */
+    if (rfd < 0 || size < r->data_start) end = size;
+    /* What the recorder knew and the file does not say: events it read from
+     * the ring, and lost records it wrote, that did not reach the disk. */
+    uint64_t lost_written =
+        l->ring_full_written + l->unarmed_written - l->unarmed_superseded + l->recursion_written;
+    uint64_t unwritten = r->events - events;
+    uint64_t missing = unwritten + (lost_written > lost_in_file ? lost_written - lost_in_file : 0);
+    bool counted = false;
+    if (end < size && ftruncate(fd, (off_t)end) != 0) end = size;
+    if (end >= r->data_start && missing) {
+        struct hmap_native_lost_record rec = hmap_native_lost_record_make(
+            s->stopped_ns, r->rec_pid, 0, missing, last_ts, s->stopped_ns);
+        if (pwrite(fd, &rec, sizeof(rec), (off_t)end) == (ssize_t)sizeof(rec))
+            counted = true;
+        else if (ftruncate(fd, (off_t)end) != 0) /* no half lost record either */
+            end = size;
+    }
+    fclose(r->out);
+    r->out = NULL;
+    fprintf(stderr,
+            PROG ": writing %s failed: %s; the partial trace is kept as %s: its first %llu events "
+                 "(%llu bytes); %llu events recorded after them were not written%s\n",
+            s->o.output, strerror(r->write_errno ? r->write_errno : EIO), r->tmp_path,
+            (unsigned long long)events, (unsigned long long)end, (unsigned long long)unwritten,
+            counted ? " (counted in a lost record at its end)" : "");
+    s->final_path = r->tmp_path;
+    return EXIT_PARTIAL;
+}
+
 /* Detach, drain the last records, and give the file its final name.  The
- * exit status of a complete run: EXIT_OK, or EXIT_LOSSY if events were lost;
- * -1 if the file could not be completed. */
+ * exit status of a run that left a file: EXIT_OK (named FILE), EXIT_KEPT
+ * (complete, but the rename failed) or EXIT_PARTIAL (a write failed);
+ * the recording is then kept under its temporary name, said on stderr. */
 static int finish(struct session *s)
 {
     s->stopped_ns = now_ns();
@@ -834,19 +948,22 @@ static int finish(struct session *s)
     check_mapped(s);
     settle_state(s);
     sync_losses(&s->r, s->skel, s->start_ns); /* what settle_state let go */
-    write_end(&s->r);
-    if (fflush(s->r.out) != 0 || s->r.write_failed || fsync(fileno(s->r.out)) != 0) {
-        fprintf(stderr, PROG ": writing %s failed: %s\n", s->r.tmp_path, strerror(errno));
-        return -1;
+    if (!s->r.write_failed) write_end(&s->r);
+    if (!s->r.write_failed && (fflush(s->r.out) != 0 || fsync(fileno(s->r.out)) != 0)) {
+        s->r.write_failed = true;
+        s->r.write_errno = errno;
     }
+    if (s->r.write_failed) return keep_partial(s);
     fclose(s->r.out);
     s->r.out = NULL;
     if (rename(s->r.tmp_path, s->o.output) != 0) {
-        fprintf(stderr, PROG ": cannot rename %s to %s: %s\n", s->r.tmp_path, s->o.output,
-                strerror(errno));
-        return -1;
+        fprintf(stderr, PROG ": cannot rename %s to %s: %s; the complete recording is kept as %s\n",
+                s->r.tmp_path, s->o.output, strerror(errno), s->r.tmp_path);
+        s->final_path = s->r.tmp_path;
+        return EXIT_KEPT;
     }
     s->r.tmp_path[0] = '\0';
+    s->final_path = s->o.output;
     return EXIT_OK;
 }
 
@@ -875,7 +992,7 @@ static int report(const struct session *s)
     if (lost == 0) {
         fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
                 (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state,
-                s->o.output, s->lib);
+                s->final_path, s->lib);
         status = r->events ? EXIT_OK : EXIT_EMPTY;
     } else {
         fprintf(stderr,
@@ -884,8 +1001,8 @@ static int report(const struct session *s)
                 (unsigned long long)r->events, (unsigned long long)r->bytes,
                 (unsigned long long)lost, (unsigned long long)l->ring_full,
                 (unsigned long long)l->recursion,
-                (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state, s->o.output,
-                s->lib, l->ring_full ? "; a larger -b may help" : "");
+                (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state,
+                s->final_path, s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
     if (status == EXIT_EMPTY) {
@@ -947,8 +1064,12 @@ int main(int argc, char **argv)
 
     if (load_program(&s) == 0 && check_library_and_pid(&s) == 0 && start_target(&s) == 0 &&
         attach(&s) == 0 && open_output(&s.r, s.o.output, s.r.rec_pid) == 0 &&
-        arm_and_release(&s) == 0 && record_loop(&s) == 0 && finish(&s) == EXIT_OK)
+        arm_and_release(&s) == 0 && record_loop(&s) >= 0) {
+        int kept = finish(&s);
         status = report(&s);
+        /* A file not named FILE is what a script must hear of first. */
+        if (kept != EXIT_OK) status = kept;
+    }
     cleanup(&s, status);
     return status;
 }

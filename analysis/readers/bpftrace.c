@@ -9,6 +9,7 @@
  * " <next field>=" (map_info's object path, then its name).  Other
  * lines are bpftrace chatter and are ignored, except "Lost N events", which
  * becomes a lost record spanning the time between the events around it.
+ * Lines may end in \r\n.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -120,7 +121,6 @@ static int parse_event(struct bpftrace_reader *br, const char *s, const char *en
             if (i + 1 < ev->nfields) stop = next_field_at(s, end, ev->fields[i + 1].name);
             if (!stop) return fail(br, off, "expected field", ev->fields[i + 1].name);
             size_t len = (size_t)(stop - s);
-            if (len > 0 && stop == end && end[-1] == '\r') len--;
             if (len > (size_t)f->size - 1) len = (size_t)f->size - 1;
             memcpy(br->rec.payload + f->offset, s, len);
             s = stop;
@@ -133,8 +133,7 @@ static int parse_event(struct bpftrace_reader *br, const char *s, const char *en
         bs_field_store(br->rec.payload, f, v);
     }
     s = skip_spaces(s, end);
-    if (s < end && !(s + 1 == end && *s == '\r'))
-        return fail(br, off, "unexpected text after the last field", NULL);
+    if (s < end) return fail(br, off, "unexpected text after the last field", NULL);
     br->rec.h = (struct hmap_native_rec_header){.ts_ns = ts,
                                                 .pid = (uint32_t)pid,
                                                 .tid = (uint32_t)tid,
@@ -191,7 +190,10 @@ static int bpftrace_next(struct bs_reader *r, const struct hmap_native_rec_heade
             }
         }
         uint64_t off = in->base + in->pos;
-        const char *end = nl;
+        /* A CRLF line (a trace saved or edited on Windows) ends before its
+         * \r, for every line shape alike: an integer last field, a string
+         * last field, a "Lost N events" line (docs/report.md, "Inputs"). */
+        const char *end = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
         in->pos = (size_t)(nl + 1 - (char *)in->buf);
         r->bytes_done = in->base + in->pos;
         br->lineno++;
