@@ -100,7 +100,8 @@ read -r events bytes unwritten <<<"$on_disk"
 [ "$(stat -c %s keep/partial.hmtrace)" -le $((256 * 1024)) ] || fail "partial file larger than the file system"
 [ "$(stat -c %s keep/partial.hmtrace)" -ge "$bytes" ] || fail "partial file shorter than the $bytes bytes said"
 # A valid trace, cut at a record: the dumper validates every record.
-sum=$(dump --summary keep/partial.hmtrace) || fail "partial trace does not parse: $sum"
+sum=$(dump --cut-ok --summary keep/partial.hmtrace 2>cut.log) || fail "partial trace does not parse: $sum"
+grep -q "no end record" cut.log || fail "the partial trace has an end record: it is not cut"
 echo "partial trace: $sum"
 case "$sum" in
 "records="*" events=$events "*) ;;
@@ -110,8 +111,12 @@ if grep -q 'counted in a lost record' full.log; then
     echo "$sum" | grep -q "lost=$unwritten lost_records=1" || fail "lost record does not count the $unwritten unwritten events: $sum"
 fi
 if [ -n "$REPORT" ]; then
-    "$REPORT" --no-progress keep/partial.hmtrace >report.log 2>&1
+    # Cut short, so the report says so, and reads it when allowed to.
+    "$REPORT" --no-progress keep/partial.hmtrace >report.log 2>&1 &&
+        fail "report took the partial trace for a whole one: $(cat report.log)"
+    grep -q "no end record" report.log || fail "report does not say the trace was cut: $(cat report.log)"
+    "$REPORT" --no-progress --allow-truncated keep/partial.hmtrace >report.log 2>&1
     rc=$?
-    [ "$rc" = 0 ] || [ "$rc" = 3 ] || fail "report on the partial trace: exit $rc: $(cat report.log)"
+    [ "$rc" = 0 ] || [ "$rc" = 3 ] || fail "report --allow-truncated on the partial trace: exit $rc: $(cat report.log)"
 fi
 echo "PASS: -o DIR refused, rename failure kept (5), disk full kept cut (6), -l checked"

@@ -19,6 +19,8 @@
  * appearance, so that two runs of a deterministic program compare equal
  * although their heap addresses differ.
  * --summary prints only "records=R events=E lost=L lost_records=K".
+ * --cut-ok accepts a version 2 file cut at a record boundary (a partial
+ * trace kept after a write error) and says so on stderr.
  *
  * Exit status 1 (with "FILE: offset N: what") on a malformed file, 2 on a
  * usage error.
@@ -31,7 +33,7 @@
 
 #include "hmtrace_read.h"
 
-static bool opt_fields, opt_ts, opt_norm, opt_summary;
+static bool opt_fields, opt_ts, opt_norm, opt_summary, opt_cut_ok;
 
 /* Addresses seen so far, in order of first appearance (linear: test files
  * are small). */
@@ -115,7 +117,7 @@ static void print_record(const struct hmtrace_rec *r)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: hmtrace_dump [--fields [--ts]] [--norm] [--summary] FILE\n");
+    fprintf(stderr, "usage: hmtrace_dump [--fields [--ts]] [--norm] [--summary] [--cut-ok] FILE\n");
     return 2;
 }
 
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
             opt_norm = true;
         else if (!strcmp(argv[i], "--summary"))
             opt_summary = true;
+        else if (!strcmp(argv[i], "--cut-ok"))
+            opt_cut_ok = true;
         else if (argv[i][0] == '-' || path)
             return usage();
         else
@@ -140,6 +144,7 @@ int main(int argc, char **argv)
 
     struct hmtrace t;
     if (hmtrace_open(&t, path) < 0) return 1;
+    t.cut_ok = opt_cut_ok;
     uint64_t records = 0, events = 0, lost = 0, lost_records = 0;
     struct hmtrace_rec r;
     int st;
@@ -156,6 +161,8 @@ int main(int argc, char **argv)
     hmtrace_close(&t);
     free(seen);
     if (st < 0) return 1;
+    if (t.cut)
+        fprintf(stderr, "hmtrace_dump: %s: no end record: cut short at a record boundary\n", path);
     if (opt_summary)
         printf("records=%" PRIu64 " events=%" PRIu64 " lost=%" PRIu64 " lost_records=%" PRIu64 "\n",
                records, events, lost, lost_records);

@@ -88,6 +88,10 @@ static int at_end(struct hmtrace *t)
                  (unsigned long long)t->chunks - 1, (unsigned long long)t->last_ts);
         return malformed(t->path, t->off, what);
     }
+    if (!t->ended && t->cut_ok) {
+        t->cut = 1; /* a kept partial trace: every record whole, the tail missing */
+        return 0;
+    }
     if (!t->ended) {
         snprintf(what, sizeof what, "no end record: trace cut short (last event ts %llu)",
                  (unsigned long long)t->last_ts);

@@ -23,6 +23,9 @@ struct hmtrace {
     uint64_t chunk_end, chunks;     /* end of the open chunk; chunks seen */
     uint64_t events, lost, last_ts; /* event records, lost events, latest event */
     int ended;                      /* the end record was read */
+    int cut_ok;                     /* set by the caller: a file cut at a record boundary
+                                       (no end record) ends cleanly, with cut = 1 */
+    int cut;
     struct hmap_native_end end;
 };
 
