@@ -12,10 +12,19 @@
 
 #define INITIAL_CAPACITY 64
 
+/* Every bit of the key reaches the bits the mask keeps (a full 64-bit mix,
+ * MurmurHash3's finalizer), so that keys that differ only in high bits --
+ * arrays 2^k bytes apart, allocation or leaf numbers in the pid -- do not
+ * share a home slot: a probe stays O(1) whatever the addresses. */
 static size_t home(const struct bs_addr_table *t, uint32_t pid, uint64_t addr)
 {
-    uint64_t h = (addr ^ ((uint64_t)pid << 47)) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & t->mask;
+    uint64_t h = addr ^ ((uint64_t)pid << 32 | pid) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (size_t)h & t->mask;
 }
 
 void bs_addr_table_init(struct bs_addr_table *t)

@@ -196,12 +196,16 @@ static void resolve_pending(struct bs_engine *e, struct bs_alloc *a, uint64_t t,
         if (a->one.pending) resolve_all(e, a, &a->one, a->start, t, outcome, reason);
         return;
     }
-    for (uint32_t c = 0; c < bs_alloc_nchunks(a); c++) {
-        struct bs_bstate *st = a->chunk[c];
-        for (uint32_t i = 0; st && i < bs_alloc_chunk_len(a, c); i++)
-            if (st[i].pending) {
-                uint64_t idx = ((uint64_t)c << BS_CHUNK_SHIFT) + i;
-                resolve_all(e, a, &st[i], a->start + idx * a->bucket_size, t, outcome, reason);
+    /* Leaves by ascending bucket, so that --csv-deletes lists a free's
+     * deletes in bucket order. */
+    uint32_t n;
+    const uint32_t *leaves = bs_alloc_leaves(&e->ix, a, &n);
+    for (uint32_t k = 0; k < n; k++) {
+        struct bs_leaf *lf = &e->ix.leaf[leaves[k]];
+        for (uint32_t i = 0; i < bs_leaf_len(a, lf->chunk); i++)
+            if (lf->st[i].pending) {
+                uint64_t idx = ((uint64_t)lf->chunk << BS_LEAF_SHIFT) + i;
+                resolve_all(e, a, &lf->st[i], a->start + idx * a->bucket_size, t, outcome, reason);
             }
     }
 }
@@ -333,8 +337,7 @@ static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_nati
     uint64_t nb = p->nbuckets + p->nprealloc;
     if (!m->bucket_size && nb) m->bucket_size = (uint32_t)(p->bytes / nb);
     if (!p->nbuckets || p->nbuckets > BS_MAX_ARRAY_BUCKETS || nb > BS_MAX_ARRAY_BUCKETS ||
-        p->B > BS_MAX_B || !m->bucket_size || p->bytes < nb * m->bucket_size ||
-        !bs_alloc_index_room(&e->ix, nb)) {
+        p->B > BS_MAX_B || !m->bucket_size || p->bytes < nb * m->bucket_size) {
         unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
