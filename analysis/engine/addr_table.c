@@ -107,3 +107,21 @@ void bs_addr_del(struct bs_addr_table *t, uint32_t pid, uint64_t addr)
     t->slots[hole].val = BS_NONE;
     t->used--;
 }
+
+int bs_addr_table_map(struct bs_addr_table *t, uint32_t (*f)(void *ctx, uint32_t v), void *ctx)
+{
+    struct bs_addr_table n;
+    bs_addr_table_init(&n);
+    for (size_t i = 0; t->slots && i <= t->mask; i++) {
+        const struct bs_addr_slot *s = &t->slots[i];
+        if (s->val == BS_NONE) continue;
+        uint32_t v = f(ctx, s->val);
+        if (v != BS_NONE && bs_addr_put(&n, s->pid, s->addr, v) < 0) {
+            bs_addr_table_free(&n);
+            return -1;
+        }
+    }
+    bs_addr_table_free(t);
+    *t = n;
+    return 0;
+}

@@ -48,6 +48,9 @@ struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt)
     bs_addr_table_init(&e->map_ix);
     bs_addr_table_init(&e->objects);
     e->dump = BS_NONE;
+    e->fold_at = 2 * BS_MAX_IDLE_MAPS;
+    for (size_t c = 0; c < sizeof(e->agg) / sizeof(e->agg[0]); c++)
+        e->agg[c] = BS_NONE;
     bs_alloc_index_init(&e->ix);
     bs_timeseries_init(&e->ts, opt->sample_tick_ns);
     return e;

@@ -196,6 +196,10 @@ struct bs_map {
     uint64_t before_state;
     uint32_t pre_allocs;     /* allocations taken while its state was unknown */
     uint8_t counted_created; /* counted in maps_created */
+    /* 0 for a map; for the "other maps" record of its reclaim policy (or of
+     * unannounced maps), the number of idle maps folded into it (pid 0,
+     * address 0, type "(other maps)"; see bs_engine_maps). */
+    uint32_t folded;
 };
 
 struct bs_lost_span {
@@ -282,7 +286,13 @@ void bs_engine_finish(struct bs_engine *e);
 
 /* Results: valid until bs_engine_free; final after bs_engine_finish. */
 const struct bs_engine_totals *bs_engine_totals(const struct bs_engine *e);
-/* Every map seen, in order of first sight; *n receives the count. */
+/* Every map seen, in order of first sight; *n receives the count.  Past
+ * BS_MAX_IDLE_MAPS maps that hold nothing and are destroyed or were never
+ * announced, those with the least empty byte-seconds are folded into one
+ * "other maps" record per reclaim policy (bs_map.folded): their counts are
+ * summed there, their peaks the largest of theirs (docs/report.md, "Memory
+ * and limits"). */
+#define BS_MAX_IDLE_MAPS 16384
 const struct bs_map *bs_engine_maps(const struct bs_engine *e, uint32_t *n);
 /* Time spans that lost events may have touched: sorted, disjoint. */
 const struct bs_lost_span *bs_engine_lost_spans(const struct bs_engine *e, uint32_t *n);
