@@ -220,7 +220,9 @@ struct bs_engine_opts {
     uint64_t since_ns, until_ns; /* window, absolute trace time; until 0 = none */
     uint64_t sample_tick_ns;     /* first tick of the adaptive global samples */
     void (*on_delete)(void *ctx, const struct bs_delete_row *row);
-    void (*on_tick)(void *ctx, uint64_t tick_ns); /* fired at each --tick boundary */
+    /* Fired at each --tick boundary; returns the tick to go on with: tick_ns
+     * unchanged, wider to thin the rest of the timeline, 0 to stop ticks. */
+    uint64_t (*on_tick)(void *ctx, uint64_t tick_ns, uint64_t tick);
     uint64_t tick_ns;
     void *ctx;
 };
