@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "addr_table.h"
+#include "memory.h"
 
 #define INITIAL_CAPACITY 64
 
@@ -55,6 +56,7 @@ static int grow(struct bs_addr_table *t)
     size_t cap = t->slots ? (t->mask + 1) * 2 : INITIAL_CAPACITY;
     struct bs_addr_slot *old = t->slots;
     size_t old_cap = old ? t->mask + 1 : 0;
+    if (cap * sizeof(*old) > bs_mem_cap()) bs_over_cap(cap * sizeof(*old));
     struct bs_addr_slot *slots = malloc(cap * sizeof(*slots));
     if (!slots) return -1;
     for (size_t i = 0; i < cap; i++)

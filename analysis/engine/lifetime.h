@@ -225,6 +225,8 @@ struct bs_engine_opts {
     uint64_t (*on_tick)(void *ctx, uint64_t tick_ns, uint64_t tick);
     uint64_t tick_ns;
     void *ctx;
+    const char *name;       /* the input, as errors name it (NULL: "the trace") */
+    size_t max_state_bytes; /* cap of the engine's state; 0: the default (memory.h) */
 };
 
 #define BS_MAX_SAMPLES 1024

@@ -1065,7 +1065,13 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
     if (e->nmaps >= e->fold_at) bs_rules_fold_idle(e);
 applied:
     e->tot.last_ns = t;
-    e->tot.events++;
+    /* The cap (memory.h): every 64 records, a record adds at most a leaf,
+     * an allocation, a map and a pending block, and tables that double are
+     * checked as they grow. */
+    if ((++e->tot.events & 63) == 0) {
+        size_t state = bs_engine_state_bytes(e);
+        if (state > bs_mem_cap()) bs_over_cap(state);
+    }
     if (t >= e->ts.next_sample) bs_timeseries_sample(&e->ts, t, e->tot.first_ns, &e->tot.all, 0);
     return 0;
 }
