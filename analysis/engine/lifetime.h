@@ -19,13 +19,22 @@
  * "cleared".  Deletes whose state the trace made unknowable (a second delete
  * of a pending slot, an allocation overlapping a live one) are "unresolved".
  *
- * Memory: one record per live allocation, 8 bytes of state per bucket of a
- * live allocation that the trace has written to (in chunks of up to 4096),
- * 64 bytes per bucket that has pending deletes, one record per map seen, and
- * one 16-byte hash slot per live indirect object (a key or value over 128
- * bytes in its own allocation: its map and kind in 32 bits, its size being
- * the map's key or value size), at most 4/3 x 2 of them with the table's
- * growth: under 43 bytes per object, 1 M live objects in under 43 MiB.
+ * Memory (docs/report.md, "Memory and limits"): bounded by the live state
+ * the trace proves, never by the sizes it claims: one record per live
+ * allocation, 8 bytes of state per bucket of a live allocation that the
+ * trace has written to (in leaves of 16 taken at the first write, found by
+ * a hash until 1/32 of an allocation's leaves are touched, then by a dense
+ * table), 64 bytes per bucket that has pending deletes, one record per map
+ * that is live or holds something plus at most BS_MAX_IDLE_MAPS idle ones
+ * (more are folded into "other maps" records), at most BS_MAX_LOST_SPANS
+ * lost spans, and one 16-byte hash slot per live indirect object (a key or
+ * value over 128 bytes in its own allocation: its map and kind in 32 bits,
+ * its size being the map's key or value size), at most 4/3 x 2 of them with
+ * the table's growth: under 43 bytes per object, 1 M live objects in under
+ * 43 MiB.  All of it is capped (memory.h: half of the memory available); an
+ * input past the cap ends in an error naming it.  Every lookup by address
+ * is O(1) (hashes) or O(log n) (the AVL tree of arrays) whatever the order
+ * of the addresses.
  *
  * Inside (engine_impl.h): the allocation index (alloc_index.c), the rules of
  * what each event means for slots and pending deletes (lifetime_rules.c), the

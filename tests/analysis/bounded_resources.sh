@@ -13,13 +13,14 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail=0
 
-# run NAME ARGS...: the report of $dir/NAME.hmt; sets rss (KiB), cpu (s) and
-# out (bytes of the timeline, if any).
+# run NAME ARGS...: the report of $dir/NAME.hmt; sets rss (KiB), cpu (s),
+# state (the engine's state at its peak, from --stats) and out (bytes of the
+# timeline, if any).
 run() {
     local name=$1
     shift
     /usr/bin/time -f '%M %U %S' -o "$dir/$name.time" \
-        "$report" "$@" "$dir/$name.hmt" >"$dir/$name.out" 2>"$dir/$name.err"
+        "$report" --stats "$@" "$dir/$name.hmt" >"$dir/$name.out" 2>"$dir/$name.err"
     local rc=$?
     if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
         echo "FAIL: $name: exit $rc"
@@ -28,24 +29,32 @@ run() {
     fi
     read -r rss u s <"$dir/$name.time"
     cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
+    state=$(sed -n 's/.*engine state at most \([0-9]*\) bytes.*/\1/p' "$dir/$name.err")
+    state=${state:-0}
     out=0
     [ -f "$dir/$name.csv" ] && out=$(stat -c %s "$dir/$name.csv")
 }
 
-# check SHAPE N MAX_RSS_KIB MAX_CPU_S [MAX_OUT_BYTES] [report options]
+# check SHAPE N MAX_RSS_KIB MAX_CPU_S MAX_OUT_BYTES IDLE [report options]
+# IDLE=1: the shape adds no live state, so the engine's own state must not
+# follow the input (at most 2x for 4x the input).
 check() {
-    local shape=$1 n=$2 max_rss=$3 max_cpu=$4 max_out=$5
-    shift 5
-    local r1 c1 o1 r4 c4 o4 opts=("$@")
+    local shape=$1 n=$2 max_rss=$3 max_cpu=$4 max_out=$5 idle=$6
+    shift 6
+    local r1 c1 o1 s1 r4 c4 o4 s4 opts=("$@")
     "$gen" "$shape" "$n" "$dir/$shape-1.hmt" || { echo "FAIL: gen $shape"; fail=1; return; }
     "$gen" "$shape" $((4 * n)) "$dir/$shape-4.hmt" || { echo "FAIL: gen $shape"; fail=1; return; }
     run "$shape-1" "${opts[@]/@CSV@/$dir/$shape-1.csv}"
-    r1=$rss c1=$cpu o1=$out
+    r1=$rss c1=$cpu o1=$out s1=$state
     run "$shape-4" "${opts[@]/@CSV@/$dir/$shape-4.csv}"
-    r4=$rss c4=$cpu o4=$out
+    r4=$rss c4=$cpu o4=$out s4=$state
     local in1 in4
     in1=$(stat -c %s "$dir/$shape-1.hmt") in4=$(stat -c %s "$dir/$shape-4.hmt")
-    echo "$shape: input $in1 -> $in4 bytes; RSS $r1 -> $r4 KiB; cpu $c1 -> $c4 s; timeline $o1 -> $o4 bytes"
+    echo "$shape: input $in1 -> $in4 bytes; RSS $r1 -> $r4 KiB; engine state $s1 -> $s4 bytes; cpu $c1 -> $c4 s; timeline $o1 -> $o4 bytes"
+    if [ "$idle" = 1 ] && [ "$s4" -gt $((2 * s1)) ]; then
+        echo "FAIL: $shape: state that is not live grows with the input ($s1 -> $s4 bytes)"
+        fail=1
+    fi
     # RSS: the 4x run may hold at most 6x the 1x run's memory above a floor
     # of 8 MiB (the program, its libraries and fixed tables).
     if ! awk -v a="$r1" -v b="$r4" 'BEGIN { exit !(b <= 6 * (a > 8192 ? a : 8192)) }'; then
@@ -79,12 +88,12 @@ check() {
 
 # Caps: RSS in KiB, CPU in seconds (generous: a linear engine needs a few
 # tens of MiB and well under a second for each).
-check sparse 20000 262144 30 0
-check descending 100000 262144 30 0
-check alternating 100000 262144 30 0
-check destroys 100000 262144 30 0
-check unknown 100000 262144 30 0
-check timeline 20 262144 30 $((256 << 20)) --csv-timeline @CSV@
+check sparse 20000 262144 30 0 0
+check descending 100000 262144 30 0 0
+check alternating 100000 262144 30 0 1
+check destroys 100000 262144 30 0 1
+check unknown 100000 262144 30 0 1
+check timeline 20 262144 30 $((256 << 20)) 1 --csv-timeline @CSV@
 
 # Past the cap (half of the memory available, here of a 150 MB address
 # space): a clear error naming the file, exit 1, not a crash or a kill.
