@@ -244,7 +244,8 @@ int main(int argc, char **argv)
     struct bs_engine_opts eo = {.ctx = &cs,
                                 .on_delete = o.csv_deletes ? bs_csv_delete_row : NULL,
                                 .on_tick = o.csv_timeline ? bs_csv_timeline_tick : NULL,
-                                .tick_ns = o.csv_timeline ? o.tick_ns : 0};
+                                .tick_ns = o.csv_timeline ? o.tick_ns : 0,
+                                .name = o.ntraces == 1 ? o.traces[0] : "the traces"};
     struct bs_engine *e = bs_engine_new(&eo);
     cs.e = e;
     struct timespec start;

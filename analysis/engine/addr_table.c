@@ -9,13 +9,23 @@
 #include <stdlib.h>
 
 #include "addr_table.h"
+#include "memory.h"
 
 #define INITIAL_CAPACITY 64
 
+/* Every bit of the key reaches the bits the mask keeps (a full 64-bit mix,
+ * MurmurHash3's finalizer), so that keys that differ only in high bits --
+ * arrays 2^k bytes apart, allocation or leaf numbers in the pid -- do not
+ * share a home slot: a probe stays O(1) whatever the addresses. */
 static size_t home(const struct bs_addr_table *t, uint32_t pid, uint64_t addr)
 {
-    uint64_t h = (addr ^ ((uint64_t)pid << 47)) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & t->mask;
+    uint64_t h = addr ^ ((uint64_t)pid << 32 | pid) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (size_t)h & t->mask;
 }
 
 void bs_addr_table_init(struct bs_addr_table *t)
@@ -46,6 +56,7 @@ static int grow(struct bs_addr_table *t)
     size_t cap = t->slots ? (t->mask + 1) * 2 : INITIAL_CAPACITY;
     struct bs_addr_slot *old = t->slots;
     size_t old_cap = old ? t->mask + 1 : 0;
+    if (cap * sizeof(*old) > bs_mem_cap()) bs_over_cap(cap * sizeof(*old));
     struct bs_addr_slot *slots = malloc(cap * sizeof(*slots));
     if (!slots) return -1;
     for (size_t i = 0; i < cap; i++)
@@ -97,4 +108,22 @@ void bs_addr_del(struct bs_addr_table *t, uint32_t pid, uint64_t addr)
     }
     t->slots[hole].val = BS_NONE;
     t->used--;
+}
+
+int bs_addr_table_map(struct bs_addr_table *t, uint32_t (*f)(void *ctx, uint32_t v), void *ctx)
+{
+    struct bs_addr_table n;
+    bs_addr_table_init(&n);
+    for (size_t i = 0; t->slots && i <= t->mask; i++) {
+        const struct bs_addr_slot *s = &t->slots[i];
+        if (s->val == BS_NONE) continue;
+        uint32_t v = f(ctx, s->val);
+        if (v != BS_NONE && bs_addr_put(&n, s->pid, s->addr, v) < 0) {
+            bs_addr_table_free(&n);
+            return -1;
+        }
+    }
+    bs_addr_table_free(t);
+    *t = n;
+    return 0;
 }

@@ -35,6 +35,9 @@ uint32_t bs_addr_get(const struct bs_addr_table *t, uint32_t pid, uint64_t addr)
 int bs_addr_put(struct bs_addr_table *t, uint32_t pid, uint64_t addr, uint32_t val);
 /* Remove (pid, addr) if present. */
 void bs_addr_del(struct bs_addr_table *t, uint32_t pid, uint64_t addr);
+/* Replace every value v by f(ctx, v), dropping entries where it is BS_NONE;
+ * the table is rebuilt to fit what is left.  -1 only when memory runs out. */
+int bs_addr_table_map(struct bs_addr_table *t, uint32_t (*f)(void *ctx, uint32_t v), void *ctx);
 /* Bytes of memory the table holds. */
 static inline size_t bs_addr_table_bytes(const struct bs_addr_table *t)
 {

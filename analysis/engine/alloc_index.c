@@ -3,10 +3,13 @@
  * alloc_index.c — taking, indexing and releasing allocation records, and the
  * storage of bucket states and pending blocks (alloc_index.h).
  *
- * Invariants: ix->arrays lists exactly the live array allocations, sorted by
- * (pid, start); by_start maps exactly the live overflow allocations; every
- * slab record not in use is on the alloc_free list, every pending block not
- * in use on the pending_free list (linked through ns[0]).
+ * Invariants: the tree at arrays_root holds exactly the live array
+ * allocations, ordered by (pid, start), each node's height one more than its
+ * taller child's and its children's heights differing by at most one (AVL:
+ * depth under 1.45 log2 n); by_start maps exactly the live overflow
+ * allocations; every leaf of a live allocation is on its list and found
+ * through its dense table if it has one, else through leaf_ix; every slab
+ * record, leaf and pending block not in use is on its free list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,50 +22,215 @@ void bs_alloc_index_init(struct bs_alloc_index *ix)
 {
     memset(ix, 0, sizeof(*ix));
     bs_addr_table_init(&ix->by_start);
-    ix->alloc_free = ix->pending_free = ix->last_alloc = BS_NONE;
+    bs_addr_table_init(&ix->leaf_ix);
+    ix->alloc_free = ix->pending_free = ix->last_alloc = ix->leaf_free = BS_NONE;
+    ix->arrays_root = BS_NONE;
 }
 
-static void free_states(struct bs_alloc_index *ix, struct bs_alloc *a)
+/* ---- the tree of arrays ------------------------------------------------------ */
+
+static int height(const struct bs_alloc_index *ix, uint32_t n)
 {
+    return n == BS_NONE ? 0 : ix->allocs[n].height;
+}
+
+static void fix_height(struct bs_alloc_index *ix, uint32_t n)
+{
+    int l = height(ix, ix->allocs[n].left), r = height(ix, ix->allocs[n].right);
+    ix->allocs[n].height = (uint8_t)((l > r ? l : r) + 1);
+}
+
+static uint32_t rotate_right(struct bs_alloc_index *ix, uint32_t n)
+{
+    uint32_t l = ix->allocs[n].left;
+    ix->allocs[n].left = ix->allocs[l].right;
+    ix->allocs[l].right = n;
+    fix_height(ix, n);
+    fix_height(ix, l);
+    return l;
+}
+
+static uint32_t rotate_left(struct bs_alloc_index *ix, uint32_t n)
+{
+    uint32_t r = ix->allocs[n].right;
+    ix->allocs[n].right = ix->allocs[r].left;
+    ix->allocs[r].left = n;
+    fix_height(ix, n);
+    fix_height(ix, r);
+    return r;
+}
+
+static uint32_t rebalance(struct bs_alloc_index *ix, uint32_t n)
+{
+    struct bs_alloc *a = &ix->allocs[n];
+    int bal = height(ix, a->left) - height(ix, a->right);
+    if (bal > 1) {
+        if (height(ix, ix->allocs[a->left].left) < height(ix, ix->allocs[a->left].right))
+            a->left = rotate_left(ix, a->left);
+        return rotate_right(ix, n);
+    }
+    if (bal < -1) {
+        if (height(ix, ix->allocs[a->right].right) < height(ix, ix->allocs[a->right].left))
+            a->right = rotate_right(ix, a->right);
+        return rotate_left(ix, n);
+    }
+    fix_height(ix, n);
+    return n;
+}
+
+/* Keys are unique: the caller drops a live allocation at the same start. */
+static uint32_t tree_insert(struct bs_alloc_index *ix, uint32_t n, uint32_t ai)
+{
+    if (n == BS_NONE) return ai;
+    const struct bs_alloc *k = &ix->allocs[ai];
+    if (bs_array_cmp(ix, n, k->pid, k->start) > 0)
+        ix->allocs[n].left = tree_insert(ix, ix->allocs[n].left, ai);
+    else
+        ix->allocs[n].right = tree_insert(ix, ix->allocs[n].right, ai);
+    return rebalance(ix, n);
+}
+
+/* Subtree n without its smallest node, which goes to *min. */
+static uint32_t tree_pop_min(struct bs_alloc_index *ix, uint32_t n, uint32_t *min)
+{
+    if (ix->allocs[n].left == BS_NONE) {
+        *min = n;
+        return ix->allocs[n].right;
+    }
+    ix->allocs[n].left = tree_pop_min(ix, ix->allocs[n].left, min);
+    return rebalance(ix, n);
+}
+
+static uint32_t tree_remove(struct bs_alloc_index *ix, uint32_t n, uint32_t ai)
+{
+    if (n == BS_NONE) return BS_NONE;
+    const struct bs_alloc *k = &ix->allocs[ai];
+    int c = n == ai ? 0 : bs_array_cmp(ix, n, k->pid, k->start);
+    if (c > 0) {
+        ix->allocs[n].left = tree_remove(ix, ix->allocs[n].left, ai);
+    } else if (c < 0 || n != ai) {
+        ix->allocs[n].right = tree_remove(ix, ix->allocs[n].right, ai);
+    } else {
+        uint32_t l = ix->allocs[n].left, r = ix->allocs[n].right, min;
+        if (r == BS_NONE) return l;
+        r = tree_pop_min(ix, r, &min);
+        ix->allocs[min].left = l;
+        ix->allocs[min].right = r;
+        return rebalance(ix, min);
+    }
+    return rebalance(ix, n);
+}
+
+/* ---- bucket states ------------------------------------------------------------ */
+
+static void leaf_give(struct bs_alloc_index *ix, uint32_t l)
+{
+    ix->leaf[l].next = ix->leaf_free;
+    ix->leaf_free = l;
+    ix->nstates_live -= BS_LEAF;
+}
+
+static void free_states(struct bs_alloc_index *ix, uint32_t ai)
+{
+    struct bs_alloc *a = &ix->allocs[ai];
     if (a->nstates == 1) {
         ix->nstates_live--;
         return;
     }
-    for (uint32_t c = 0; c < bs_alloc_nchunks(a); c++)
-        if (a->chunk[c]) {
-            ix->nstates_live -= bs_alloc_chunk_len(a, c);
-            free(a->chunk[c]);
-        }
-    ix->nchunks_live -= bs_alloc_nchunks(a);
-    free(a->chunk);
-    a->chunk = NULL;
+    for (uint32_t l = a->leaves, next; l != BS_NONE; l = next) {
+        next = ix->leaf[l].next;
+        if (!a->leaf_of) bs_addr_del(&ix->leaf_ix, ai, ix->leaf[l].chunk);
+        leaf_give(ix, l);
+    }
+    if (a->leaf_of) ix->dense_live -= bs_alloc_nleaves_max(a);
+    free(a->leaf_of);
+    a->leaf_of = NULL;
+    a->leaves = BS_NONE;
+    a->nleaves = 0;
 }
 
 void bs_alloc_index_free(struct bs_alloc_index *ix)
 {
     bs_addr_table_free(&ix->by_start);
+    bs_addr_table_free(&ix->leaf_ix);
     for (uint32_t i = 0; i < ix->allocs_cap; i++)
-        if (ix->allocs[i].in_use) free_states(ix, &ix->allocs[i]);
+        if (ix->allocs[i].in_use) free(ix->allocs[i].leaf_of);
     free(ix->allocs);
-    free(ix->arrays);
+    free(ix->leaf);
+    free(ix->scratch);
     free(ix->pending);
 }
 
-int bs_alloc_index_room(const struct bs_alloc_index *ix, uint64_t nstates)
+/* Allocation ai has touched enough of its leaves for a dense table: move
+ * them there from leaf_ix. */
+static void make_dense(struct bs_alloc_index *ix, uint32_t ai)
 {
-    return ix->nchunks_live + ((nstates + BS_CHUNK - 1) >> BS_CHUNK_SHIFT) <= BS_MAX_CHUNKS;
+    struct bs_alloc *a = &ix->allocs[ai];
+    uint32_t n = bs_alloc_nleaves_max(a);
+    uint32_t *t = malloc((size_t)n * sizeof(*t));
+    if (!t) bs_oom();
+    for (uint32_t c = 0; c < n; c++)
+        t[c] = BS_NONE;
+    for (uint32_t l = a->leaves; l != BS_NONE; l = ix->leaf[l].next) {
+        t[ix->leaf[l].chunk] = l;
+        bs_addr_del(&ix->leaf_ix, ai, ix->leaf[l].chunk);
+    }
+    a->leaf_of = t;
+    ix->dense_live += n;
 }
 
-struct bs_bstate *bs_alloc_new_chunk(struct bs_alloc_index *ix, struct bs_alloc *a, uint32_t c)
+struct bs_bstate *bs_alloc_new_leaf(struct bs_alloc_index *ix, uint32_t ai, uint32_t c)
 {
-    uint32_t n = bs_alloc_chunk_len(a, c);
-    struct bs_bstate *st = malloc(n * sizeof(*st));
-    if (!st) bs_oom();
-    for (uint32_t i = 0; i < n; i++)
-        st[i] = (struct bs_bstate){0, 0, 0, BS_NONE};
-    if ((ix->nstates_live += n) > ix->peak_states_live) ix->peak_states_live = ix->nstates_live;
-    a->chunk[c] = st;
-    return st;
+    if (ix->leaf_free == BS_NONE) {
+        uint32_t old = ix->leaf_cap;
+        ix->leaf = bs_grow_array(ix->leaf, &ix->leaf_cap, sizeof(*ix->leaf));
+        for (uint32_t i = ix->leaf_cap; i-- > old;) {
+            ix->leaf[i].next = ix->leaf_free;
+            ix->leaf_free = i;
+        }
+    }
+    uint32_t l = ix->leaf_free;
+    struct bs_leaf *lf = &ix->leaf[l];
+    ix->leaf_free = lf->next;
+    for (uint32_t i = 0; i < BS_LEAF; i++)
+        lf->st[i] = (struct bs_bstate){0, 0, 0, BS_NONE};
+    if ((ix->nstates_live += BS_LEAF) > ix->peak_states_live)
+        ix->peak_states_live = ix->nstates_live;
+    struct bs_alloc *a = &ix->allocs[ai];
+    lf->chunk = c;
+    lf->next = a->leaves;
+    a->leaves = l;
+    a->nleaves++;
+    if (a->leaf_of)
+        a->leaf_of[c] = l;
+    else if ((uint64_t)a->nleaves * BS_DENSE_RATIO >= bs_alloc_nleaves_max(a))
+        make_dense(ix, ai);
+    else if (bs_addr_put(&ix->leaf_ix, ai, c, l) < 0)
+        bs_oom();
+    return lf->st;
+}
+
+static int by_chunk(const void *x, const void *y, void *ctx)
+{
+    const struct bs_leaf *leaf = ctx;
+    uint32_t a = leaf[*(const uint32_t *)x].chunk, b = leaf[*(const uint32_t *)y].chunk;
+    return a < b ? -1 : a > b;
+}
+
+const uint32_t *bs_alloc_leaves(struct bs_alloc_index *ix, const struct bs_alloc *a, uint32_t *n)
+{
+    *n = 0;
+    while (ix->scratch_cap < a->nleaves)
+        ix->scratch = bs_grow_array(ix->scratch, &ix->scratch_cap, sizeof(*ix->scratch));
+    if (a->leaf_of) { /* at most BS_DENSE_RATIO entries per leaf to look at */
+        for (uint32_t c = 0; c < bs_alloc_nleaves_max(a); c++)
+            if (a->leaf_of[c] != BS_NONE) ix->scratch[(*n)++] = a->leaf_of[c];
+        return ix->scratch;
+    }
+    for (uint32_t l = a->leaves; l != BS_NONE; l = ix->leaf[l].next)
+        ix->scratch[(*n)++] = l;
+    qsort_r(ix->scratch, *n, sizeof(*ix->scratch), by_chunk, ix->leaf);
+    return ix->scratch;
 }
 
 void bs_pending_grow(struct bs_alloc_index *ix)
@@ -75,6 +243,8 @@ void bs_pending_grow(struct bs_alloc_index *ix)
     }
 }
 
+/* ---- allocation records ----------------------------------------------------------- */
+
 uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, uint64_t start,
                        uint64_t bytes, uint8_t kind, uint32_t nstates, uint32_t bucket_size)
 {
@@ -85,7 +255,7 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
         for (uint32_t i = ix->allocs_cap; i-- > oldcap;) {
             ix->allocs[i].next_free = ix->alloc_free;
             ix->allocs[i].in_use = 0;
-            ix->allocs[i].chunk = NULL;
+            ix->allocs[i].leaf_of = NULL;
             ix->alloc_free = i;
         }
         ai = ix->alloc_free;
@@ -94,11 +264,10 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
     ix->alloc_free = a->next_free;
     memset(a, 0, sizeof(*a));
     a->nstates = nstates;
-    if (nstates > 1) {
-        ix->nchunks_live += bs_alloc_nchunks(a);
-        a->chunk = calloc(bs_alloc_nchunks(a), sizeof(*a->chunk));
-        if (!a->chunk) bs_oom();
-    } else {
+    a->leaves = BS_NONE;
+    a->left = a->right = BS_NONE;
+    a->height = 1;
+    if (nstates == 1) {
         a->one = (struct bs_bstate){0, 0, 0, BS_NONE};
         if ((ix->nstates_live += 1) > ix->peak_states_live) ix->peak_states_live = ix->nstates_live;
     }
@@ -111,12 +280,7 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
     a->bucket_size = bucket_size;
     ix->nallocs_live++;
     if (kind == HMAP_MEM_ARRAY) {
-        if (ix->narrays == ix->arrays_cap)
-            ix->arrays = bs_grow_array(ix->arrays, &ix->arrays_cap, sizeof(uint32_t));
-        long pos = bs_array_floor(ix, pid, start) + 1;
-        memmove(&ix->arrays[pos + 1], &ix->arrays[pos],
-                (ix->narrays - (uint32_t)pos) * sizeof(uint32_t));
-        ix->arrays[pos] = ai;
+        ix->arrays_root = tree_insert(ix, ix->arrays_root, ai);
         ix->narrays++;
     } else if (bs_addr_put(&ix->by_start, pid, start, ai) < 0) {
         bs_oom();
@@ -128,36 +292,33 @@ void bs_alloc_release(struct bs_alloc_index *ix, uint32_t ai)
 {
     struct bs_alloc *a = &ix->allocs[ai];
     if (a->kind == HMAP_MEM_ARRAY) {
-        long pos = bs_array_floor(ix, a->pid, a->start);
-        if (pos >= 0 && ix->arrays[pos] == ai) {
-            memmove(&ix->arrays[pos], &ix->arrays[pos + 1],
-                    (ix->narrays - (uint32_t)pos - 1) * sizeof(uint32_t));
-            ix->narrays--;
-        }
+        ix->arrays_root = tree_remove(ix, ix->arrays_root, ai);
+        ix->narrays--;
     } else {
         bs_addr_del(&ix->by_start, a->pid, a->start);
     }
     if (ix->last_alloc == ai) ix->last_alloc = BS_NONE;
-    free_states(ix, a);
+    free_states(ix, ai);
     a->in_use = 0;
     a->next_free = ix->alloc_free;
     ix->alloc_free = ai;
     ix->nallocs_live--;
 }
 
+static size_t fixed_bytes(const struct bs_alloc_index *ix)
+{
+    return bs_addr_table_bytes(&ix->by_start) + bs_addr_table_bytes(&ix->leaf_ix) +
+           (size_t)ix->allocs_cap * sizeof(struct bs_alloc) +
+           (size_t)ix->leaf_cap * sizeof(struct bs_leaf) +
+           (size_t)ix->scratch_cap * sizeof(uint32_t) + (size_t)ix->dense_live * sizeof(uint32_t);
+}
+
 size_t bs_alloc_index_bytes(const struct bs_alloc_index *ix)
 {
-    return bs_addr_table_bytes(&ix->by_start) + (size_t)ix->allocs_cap * sizeof(struct bs_alloc) +
-           (size_t)ix->arrays_cap * sizeof(uint32_t) +
-           (size_t)ix->nstates_live * sizeof(struct bs_bstate) +
-           (size_t)ix->pending_cap * sizeof(struct bs_pending);
+    return fixed_bytes(ix) + (size_t)ix->pending_cap * sizeof(struct bs_pending);
 }
 
 size_t bs_alloc_index_peak_bytes(const struct bs_alloc_index *ix)
 {
-    return bs_addr_table_bytes(&ix->by_start) + (size_t)ix->allocs_cap * sizeof(struct bs_alloc) +
-           (size_t)ix->arrays_cap * sizeof(uint32_t) +
-           (size_t)ix->peak_states_live * sizeof(struct bs_bstate) +
-           (size_t)ix->peak_pending_live * sizeof(struct bs_pending) +
-           (size_t)ix->nchunks_live * sizeof(struct bs_bstate *);
+    return fixed_bytes(ix) + (size_t)ix->peak_pending_live * sizeof(struct bs_pending);
 }

@@ -3,14 +3,15 @@
  * alloc_index.h — the live allocations of the traced processes and the state
  * of their buckets, found by address.
  *
- * Every bucket of a live allocation has an 8-byte state (live slots,
- * pending-delete mask) held in a dense array owned by the allocation, so that
- * a tophash write costs an address-range lookup and a division, not a hash
- * probe.  Pending-delete times live in 64-byte blocks taken only while a
- * bucket has pending deletes.  A bucket's state belongs to the allocation
- * that contains it and dies with it: that is what makes a bucket generation,
- * and why an address the allocator hands out again can never be mistaken for
- * the old bucket.
+ * Every bucket of a live allocation that the trace has written to has an
+ * 8-byte state (live slots, pending-delete mask), in leaves of 16 buckets
+ * taken at the first write: an allocation that writes many of its buckets
+ * finds them through a dense table (an address-range lookup and a division,
+ * no hash probe), one that claims many buckets and writes few through a
+ * hash, so that memory follows what the trace wrote.  Pending-delete times live in 64-byte blocks
+ * taken only while a bucket has pending deletes.  A bucket's state belongs to the allocation that
+ * contains it and dies with it: that is what makes a bucket generation, and why an address the
+ * allocator hands out again can never be mistaken for the old bucket.
  *
  * Lookups (bs_find_alloc, bs_find_bucket) run for nearly every event and are
  * inline; taking and releasing allocations is in alloc_index.c.  What the
@@ -41,6 +42,24 @@ struct bs_pending {
     uint64_t ns[BS_BUCKET_SLOTS]; /* delete time per slot; ns[0] links the free list */
 };
 
+/* Bucket states come in leaves of BS_LEAF buckets, made when a bucket of the
+ * leaf is first written, so that state follows the buckets a trace touches,
+ * not the sizes it claims: one write costs at most one leaf (136 bytes).  An
+ * allocation finds its leaves through a dense table of leaf indices once it
+ * has touched at least 1/BS_DENSE_RATIO of them (the table then costs at
+ * most 128 bytes per leaf touched, less than the leaves), and before that
+ * through the index's hash of (allocation, leaf number): a claimed 2^30
+ * buckets with a handful written costs a handful of leaves. */
+#define BS_LEAF_SHIFT 4
+#define BS_LEAF (1u << BS_LEAF_SHIFT)
+#define BS_DENSE_RATIO 32
+
+struct bs_leaf {
+    uint32_t next;  /* the allocation's next leaf, or the free list; BS_NONE ends */
+    uint32_t chunk; /* leaf number in its allocation: buckets chunk * BS_LEAF.. */
+    struct bs_bstate st[BS_LEAF];
+};
+
 /* The first 64 bytes hold what a tophash write touches, and records are
  * 128 bytes in a 64-byte aligned slab: one cache line per lookup. */
 struct bs_alloc {
@@ -48,8 +67,8 @@ struct bs_alloc {
     uint32_t pid, map;
     uint32_t nstates; /* buckets in the block: 2^B + preallocated, or 1 */
     uint32_t bucket_size;
-    struct bs_bstate one;     /* the state of a one-bucket allocation */
-    struct bs_bstate **chunk; /* nstates > 1: states in chunks, made when first touched */
+    struct bs_bstate one; /* the state of a one-bucket allocation */
+    uint32_t *leaf_of;    /* dense: leaf index by leaf number (BS_NONE: untouched) */
     int64_t live_slots, tombstones;
     /* -- second cache line -- */
     uint32_t live_buckets; /* states with live > 0 */
@@ -59,37 +78,38 @@ struct bs_alloc {
     uint8_t kind, in_use;
     uint8_t pre;     /* taken while its map's state was unknown, not yet listed by a dump */
     uint8_t adopted; /* known before its map's dump listed it: the dump's slots are not applied */
+    uint32_t leaves, nleaves; /* its leaves, linked through next; how many */
+    uint32_t left, right;     /* arrays: children in the tree by (pid, start) */
+    uint8_t height;           /* arrays: of its subtree, 1 for a leaf of the tree */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct bs_alloc) == 128, "two cache lines per allocation record");
-
-/* Bucket states come in chunks of up to BS_CHUNK, allocated when a bucket of
- * the chunk is first written, so state follows the buckets a trace touches,
- * not the sizes it claims.  The chunk tables of all live allocations are
- * capped (BS_MAX_CHUNKS, i.e. 2^35 buckets): a bigger claim is a corrupt
- * trace (bs_alloc_index_room says no). */
-#define BS_CHUNK_SHIFT 12
-#define BS_CHUNK (1u << BS_CHUNK_SHIFT)
-#define BS_MAX_CHUNKS (8u << 20)
 
 struct bs_alloc_index {
     /* allocations: a slab with a free list, found through two indexes */
     struct bs_alloc *allocs;
     uint32_t allocs_cap, alloc_free, nallocs_live;
     struct bs_addr_table by_start; /* overflow buckets: (pid, start) -> alloc */
-    uint32_t *arrays;              /* live array allocs sorted by (pid, start) */
-    uint32_t narrays, arrays_cap;
+    /* Live array allocations: an AVL tree by (pid, start), so that taking,
+     * releasing and finding one is O(log n) whatever the order of the
+     * addresses (mmap hands large blocks out top-down). */
+    uint32_t arrays_root, narrays;
     uint32_t last_alloc; /* one-entry lookup cache */
+    /* bucket states: a slab of leaves with a free list; the leaves of
+     * allocations without a dense table by (pid = alloc, addr = leaf number) */
+    struct bs_leaf *leaf;
+    uint32_t leaf_cap, leaf_free;
+    struct bs_addr_table leaf_ix;
+    uint32_t *scratch; /* one allocation's leaves in order (bs_alloc_leaves) */
+    uint32_t scratch_cap;
     /* pending-delete times, one block per bucket with pending deletes */
     struct bs_pending *pending;
     uint32_t pending_cap, pending_free, npending_live, peak_pending_live;
-    uint64_t nstates_live, peak_states_live; /* bucket states of live allocations */
-    uint64_t nchunks_live;                   /* entries of their chunk tables */
+    uint64_t nstates_live, peak_states_live; /* bucket states in leaves (and one-bucket states) */
+    uint64_t dense_live;                     /* entries of the dense tables */
 };
 
 void bs_alloc_index_init(struct bs_alloc_index *ix);
 void bs_alloc_index_free(struct bs_alloc_index *ix);
-/* 1 if an allocation of nstates buckets keeps the chunk tables under their cap. */
-int bs_alloc_index_room(const struct bs_alloc_index *ix, uint64_t nstates);
 /* A new live allocation record, indexed (arrays by range, others by start),
  * with every bucket state empty; the caller has made sure it overlaps no
  * live one.  Returns its index; the slab may move. */
@@ -98,34 +118,39 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
 /* Forget allocation ai: out of the indexes, its states freed, its record
  * back on the free list. */
 void bs_alloc_release(struct bs_alloc_index *ix, uint32_t ai);
+/* The leaves of allocation a (nstates > 1) by ascending leaf number, in a
+ * buffer of the index valid until the next call; *n receives the count. */
+const uint32_t *bs_alloc_leaves(struct bs_alloc_index *ix, const struct bs_alloc *a, uint32_t *n);
 /* Bytes held now by the slabs, indexes and live states. */
 size_t bs_alloc_index_bytes(const struct bs_alloc_index *ix);
 /* The same at the peaks of live states and pending blocks. */
 size_t bs_alloc_index_peak_bytes(const struct bs_alloc_index *ix);
 
 /* Cold halves of the inline functions below. */
-struct bs_bstate *bs_alloc_new_chunk(struct bs_alloc_index *ix, struct bs_alloc *a, uint32_t c);
+struct bs_bstate *bs_alloc_new_leaf(struct bs_alloc_index *ix, uint32_t ai, uint32_t c);
 void bs_pending_grow(struct bs_alloc_index *ix);
 
-static inline uint32_t bs_alloc_nchunks(const struct bs_alloc *a)
+static inline uint32_t bs_alloc_nleaves_max(const struct bs_alloc *a)
 {
-    return (a->nstates + BS_CHUNK - 1) >> BS_CHUNK_SHIFT;
+    return (a->nstates + BS_LEAF - 1) >> BS_LEAF_SHIFT;
 }
 
-static inline uint32_t bs_alloc_chunk_len(const struct bs_alloc *a, uint32_t c)
+/* Buckets of leaf c of a: BS_LEAF but for a short last one. */
+static inline uint32_t bs_leaf_len(const struct bs_alloc *a, uint32_t c)
 {
-    uint32_t left = a->nstates - (c << BS_CHUNK_SHIFT);
-    return left < BS_CHUNK ? left : BS_CHUNK;
+    uint32_t left = a->nstates - (c << BS_LEAF_SHIFT);
+    return left < BS_LEAF ? left : BS_LEAF;
 }
 
-/* State of bucket idx (< nstates) of a, made on first use. */
-static inline struct bs_bstate *bs_state_at(struct bs_alloc_index *ix, struct bs_alloc *a,
-                                            uint32_t idx)
+/* State of bucket idx (< nstates) of allocation ai, made on first use. */
+static inline struct bs_bstate *bs_state_at(struct bs_alloc_index *ix, uint32_t ai, uint32_t idx)
 {
+    struct bs_alloc *a = &ix->allocs[ai];
     if (a->nstates == 1) return &a->one;
-    struct bs_bstate *c = a->chunk[idx >> BS_CHUNK_SHIFT];
-    if (!c) c = bs_alloc_new_chunk(ix, a, idx >> BS_CHUNK_SHIFT);
-    return &c[idx & (BS_CHUNK - 1)];
+    uint32_t c = idx >> BS_LEAF_SHIFT,
+             l = a->leaf_of ? a->leaf_of[c] : bs_addr_get(&ix->leaf_ix, ai, c);
+    if (l == BS_NONE) return bs_alloc_new_leaf(ix, ai, c) + (idx & (BS_LEAF - 1));
+    return &ix->leaf[l].st[idx & (BS_LEAF - 1)];
 }
 
 static inline int bs_array_cmp(const struct bs_alloc_index *ix, uint32_t ai, uint32_t pid,
@@ -136,17 +161,16 @@ static inline int bs_array_cmp(const struct bs_alloc_index *ix, uint32_t ai, uin
     return a->start < addr ? -1 : a->start > addr ? 1 : 0;
 }
 
-/* Position of the last array whose (pid, start) <= (pid, addr), or -1. */
-static inline long bs_array_floor(const struct bs_alloc_index *ix, uint32_t pid, uint64_t addr)
+/* The live array with the greatest (pid, start) <= (pid, addr), or BS_NONE. */
+static inline uint32_t bs_array_floor(const struct bs_alloc_index *ix, uint32_t pid, uint64_t addr)
 {
-    long lo = 0, hi = (long)ix->narrays - 1, found = -1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (bs_array_cmp(ix, ix->arrays[mid], pid, addr) <= 0) {
-            found = mid;
-            lo = mid + 1;
+    uint32_t n = ix->arrays_root, found = BS_NONE;
+    while (n != BS_NONE) {
+        if (bs_array_cmp(ix, n, pid, addr) <= 0) {
+            found = n;
+            n = ix->allocs[n].right;
         } else {
-            hi = mid - 1;
+            n = ix->allocs[n].left;
         }
     }
     return found;
@@ -158,17 +182,14 @@ static inline int bs_alloc_contains(const struct bs_alloc *a, uint32_t pid, uint
 }
 
 /* The live allocation holding addr: a recent hit, the array whose range
- * covers it (few, searched in a sorted vector), or an exact start (overflow
- * buckets).  BS_NONE if none. */
+ * covers it (the tree), or an exact start (overflow buckets).  BS_NONE if
+ * none. */
 static inline uint32_t bs_find_alloc(struct bs_alloc_index *ix, uint32_t pid, uint64_t addr)
 {
     if (ix->last_alloc != BS_NONE && bs_alloc_contains(&ix->allocs[ix->last_alloc], pid, addr))
         return ix->last_alloc;
-    uint32_t a = BS_NONE;
-    long pos = bs_array_floor(ix, pid, addr);
-    if (pos >= 0 && bs_alloc_contains(&ix->allocs[ix->arrays[pos]], pid, addr))
-        a = ix->arrays[pos];
-    else
+    uint32_t a = bs_array_floor(ix, pid, addr);
+    if (a == BS_NONE || !bs_alloc_contains(&ix->allocs[a], pid, addr))
         a = bs_addr_get(&ix->by_start, pid, addr);
     if (a != BS_NONE) ix->last_alloc = a;
     return a;
@@ -190,7 +211,7 @@ static inline struct bs_bstate *bs_find_bucket(struct bs_alloc_index *ix, uint32
     else
         idx = off / a->bucket_size;
     if (idx >= a->nstates || idx * a->bucket_size != off) return NULL;
-    return bs_state_at(ix, a, (uint32_t)idx);
+    return bs_state_at(ix, *ai, (uint32_t)idx);
 }
 
 /* A pending block for a bucket that gets its first pending delete. */

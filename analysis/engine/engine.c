@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_impl.h"
+#include "memory.h"
 
 const char *const bs_outcome_name[BS_OUTCOMES] = {"reused", "freed", "retained", "unresolved"};
 #define BS_UM_NAME_(sym, name, desc) name,
@@ -45,9 +46,13 @@ struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt)
     struct bs_engine *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
     e->opt = *opt;
+    bs_mem_setup(opt->name, opt->max_state_bytes);
     bs_addr_table_init(&e->map_ix);
     bs_addr_table_init(&e->objects);
     e->dump = BS_NONE;
+    e->fold_at = 2 * BS_MAX_IDLE_MAPS;
+    for (size_t c = 0; c < sizeof(e->agg) / sizeof(e->agg[0]); c++)
+        e->agg[c] = BS_NONE;
     bs_alloc_index_init(&e->ix);
     bs_timeseries_init(&e->ts, opt->sample_tick_ns);
     return e;

@@ -31,11 +31,18 @@ struct bs_engine {
     /* state dumps: brackets open (of any map), and the map whose bracket the
      * record being applied belongs to (BS_NONE: not a dump record) */
     uint32_t brackets_open, dump;
+    /* idle maps are folded (bs_rules_fold_idle) when nmaps reaches fold_at;
+     * agg: the "other maps" record by reclaim policy (last: unannounced) */
+    uint32_t fold_at;
+    uint32_t agg[HMAP_ENUM_COUNT(reclaim) + 1];
 };
 
 /* lifetime_rules.c: the end of the trace at `end`: every delete still
  * pending is retained, aged at end. */
 void bs_rules_retain_pending(struct bs_engine *e, uint64_t end);
+/* lifetime_rules.c: fold idle maps past BS_MAX_IDLE_MAPS into the "other
+ * maps" records, renumbering the maps; only between records. */
+void bs_rules_fold_idle(struct bs_engine *e);
 /* lifetime_rules.c: move a gauge's integral to t (only inside the window). */
 void bs_rules_advance(const struct bs_engine *e, struct bs_gauges *g, uint64_t t);
 

@@ -19,13 +19,22 @@
  * "cleared".  Deletes whose state the trace made unknowable (a second delete
  * of a pending slot, an allocation overlapping a live one) are "unresolved".
  *
- * Memory: one record per live allocation, 8 bytes of state per bucket of a
- * live allocation that the trace has written to (in chunks of up to 4096),
- * 64 bytes per bucket that has pending deletes, one record per map seen, and
- * one 16-byte hash slot per live indirect object (a key or value over 128
- * bytes in its own allocation: its map and kind in 32 bits, its size being
- * the map's key or value size), at most 4/3 x 2 of them with the table's
- * growth: under 43 bytes per object, 1 M live objects in under 43 MiB.
+ * Memory (docs/report.md, "Memory and limits"): bounded by the live state
+ * the trace proves, never by the sizes it claims: one record per live
+ * allocation, 8 bytes of state per bucket of a live allocation that the
+ * trace has written to (in leaves of 16 taken at the first write, found by
+ * a hash until 1/32 of an allocation's leaves are touched, then by a dense
+ * table), 64 bytes per bucket that has pending deletes, one record per map
+ * that is live or holds something plus at most BS_MAX_IDLE_MAPS idle ones
+ * (more are folded into "other maps" records), at most BS_MAX_LOST_SPANS
+ * lost spans, and one 16-byte hash slot per live indirect object (a key or
+ * value over 128 bytes in its own allocation: its map and kind in 32 bits,
+ * its size being the map's key or value size), at most 4/3 x 2 of them with
+ * the table's growth: under 43 bytes per object, 1 M live objects in under
+ * 43 MiB.  All of it is capped (memory.h: half of the memory available); an
+ * input past the cap ends in an error naming it.  Every lookup by address
+ * is O(1) (hashes) or O(log n) (the AVL tree of arrays) whatever the order
+ * of the addresses.
  *
  * Inside (engine_impl.h): the allocation index (alloc_index.c), the rules of
  * what each event means for slots and pending deletes (lifetime_rules.c), the
@@ -196,6 +205,10 @@ struct bs_map {
     uint64_t before_state;
     uint32_t pre_allocs;     /* allocations taken while its state was unknown */
     uint8_t counted_created; /* counted in maps_created */
+    /* 0 for a map; for the "other maps" record of its reclaim policy (or of
+     * unannounced maps), the number of idle maps folded into it (pid 0,
+     * address 0, type "(other maps)"; see bs_engine_maps). */
+    uint32_t folded;
 };
 
 struct bs_lost_span {
@@ -216,9 +229,13 @@ struct bs_engine_opts {
     uint64_t since_ns, until_ns; /* window, absolute trace time; until 0 = none */
     uint64_t sample_tick_ns;     /* first tick of the adaptive global samples */
     void (*on_delete)(void *ctx, const struct bs_delete_row *row);
-    void (*on_tick)(void *ctx, uint64_t tick_ns); /* fired at each --tick boundary */
+    /* Fired at each --tick boundary; returns the tick to go on with: tick_ns
+     * unchanged, wider to thin the rest of the timeline, 0 to stop ticks. */
+    uint64_t (*on_tick)(void *ctx, uint64_t tick_ns, uint64_t tick);
     uint64_t tick_ns;
     void *ctx;
+    const char *name;       /* the input, as errors name it (NULL: "the trace") */
+    size_t max_state_bytes; /* cap of the engine's state; 0: the default (memory.h) */
 };
 
 #define BS_MAX_SAMPLES 1024
@@ -282,7 +299,13 @@ void bs_engine_finish(struct bs_engine *e);
 
 /* Results: valid until bs_engine_free; final after bs_engine_finish. */
 const struct bs_engine_totals *bs_engine_totals(const struct bs_engine *e);
-/* Every map seen, in order of first sight; *n receives the count. */
+/* Every map seen, in order of first sight; *n receives the count.  Past
+ * BS_MAX_IDLE_MAPS maps that hold nothing and are destroyed or were never
+ * announced, those with the least empty byte-seconds are folded into one
+ * "other maps" record per reclaim policy (bs_map.folded): their counts are
+ * summed there, their peaks the largest of theirs (docs/report.md, "Memory
+ * and limits"). */
+#define BS_MAX_IDLE_MAPS 16384
 const struct bs_map *bs_engine_maps(const struct bs_engine *e, uint32_t *n);
 /* Time spans that lost events may have touched: sorted, disjoint. */
 const struct bs_lost_span *bs_engine_lost_spans(const struct bs_engine *e, uint32_t *n);

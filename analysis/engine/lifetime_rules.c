@@ -18,6 +18,8 @@
  * write costs no call but its histogram update.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_impl.h"
@@ -133,6 +135,132 @@ static struct bs_map *map_of_unmatched(struct bs_engine *e, uint32_t pid, uint64
     return i == BS_NONE ? get_map(e, pid, addr, t) : &e->maps[i];
 }
 
+/* ---- idle maps --------------------------------------------------------------- */
+
+/* A map that holds nothing and that no later record can add to: destroyed,
+ * or never announced and never dumped.  Only its counts remain to report. */
+static int idle(const struct bs_map *m)
+{
+    return !m->folded && !m->g.bytes_held && !m->g.objects && !m->st.in_bracket && !m->st.skip &&
+           !m->pre_allocs &&
+           (m->destroyed || (m->implicit && !m->st.attached && m->st.status == BS_NO_STATE));
+}
+
+static uint32_t agg_class(const struct bs_map *m)
+{
+    return m->implicit || m->reclaim >= HMAP_ENUM_COUNT(reclaim) ? HMAP_ENUM_COUNT(reclaim)
+                                                                 : m->reclaim;
+}
+
+static void fold_into(struct bs_map *a, const struct bs_map *m)
+{
+#define SUM_(f) a->f += m->f
+#define MAX_(f) a->f = a->f > m->f ? a->f : m->f
+    SUM_(arrays_alloc), SUM_(arrays_freed), SUM_(ovf_alloc), SUM_(ovf_freed), SUM_(grows);
+    SUM_(evacuations), SUM_(moved), SUM_(deletes), SUM_(cleared), SUM_(reuse_sum_ns);
+    SUM_(free_sum_ns), SUM_(before_state), SUM_(g.empty_byte_ns);
+    for (int o = 0; o < BS_OUTCOMES; o++)
+        SUM_(outcome[o]);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        SUM_(freed_class[c]), SUM_(reclaimed.bucket[c]), SUM_(reclaimed.indirect[c]);
+    SUM_(reclaimed.indirect_unused);
+    SUM_(obj.alloc), SUM_(obj.alloc_bytes), SUM_(obj.attach), SUM_(obj.attach_bytes);
+    for (int r = 0; r < BS_OBJ_REASONS; r++)
+        SUM_(obj.freed[r]);
+    MAX_(g.peak_held), MAX_(g.peak_empty), MAX_(g.peak_bucket), MAX_(g.peak_indirect);
+    MAX_(destroyed_ns);
+    if (m->st.attached) {
+        a->st.attached = 1;
+        SUM_(st.bucket_bytes), SUM_(st.indirect_bytes), SUM_(st.arrays), SUM_(st.ovf);
+        SUM_(st.objects);
+    }
+    if (!a->folded++ || m->created_ns < a->created_ns) a->created_ns = m->created_ns;
+    snprintf(a->name, sizeof(a->name), "%u maps folded", a->folded);
+#undef SUM_
+#undef MAX_
+}
+
+struct fold_ctx {
+    const uint32_t *remap;
+};
+
+static uint32_t remap_map(void *ctx, uint32_t v)
+{
+    return ((struct fold_ctx *)ctx)->remap[v];
+}
+
+static uint32_t remap_object(void *ctx, uint32_t v)
+{
+    return ((struct fold_ctx *)ctx)->remap[v >> 1] << 1 | (v & 1);
+}
+
+static int by_retention(const void *x, const void *y, void *ctx)
+{
+    const struct bs_map *maps = ctx, *a = &maps[*(const uint32_t *)x],
+                        *b = &maps[*(const uint32_t *)y];
+    if (a->g.empty_byte_ns != b->g.empty_byte_ns)
+        return a->g.empty_byte_ns > b->g.empty_byte_ns ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+/* Invariant: at most BS_MAX_IDLE_MAPS idle maps are kept after a fold; the
+ * ones kept have the most empty byte-seconds (the report's order), ties to
+ * the first seen.  A fold costs O(maps + allocations + objects) and runs
+ * when the maps have doubled since the last one: O(1) amortized per map. */
+void bs_rules_fold_idle(struct bs_engine *e)
+{
+    uint32_t n = e->nmaps, nidle = 0;
+    uint32_t *idx = malloc((size_t)n * sizeof(*idx));
+    uint32_t *remap = malloc((size_t)n * sizeof(*remap));
+    if (!idx || !remap) bs_oom();
+    for (uint32_t i = 0; i < n; i++)
+        if (idle(&e->maps[i])) idx[nidle++] = i;
+    if (nidle > BS_MAX_IDLE_MAPS) {
+        qsort_r(idx, nidle, sizeof(*idx), by_retention, e->maps);
+        for (uint32_t i = 0; i < n; i++)
+            remap[i] = i;
+        for (uint32_t k = BS_MAX_IDLE_MAPS; k < nidle; k++) {
+            uint32_t c = agg_class(&e->maps[idx[k]]);
+            if (e->agg[c] == BS_NONE) { /* appended: not among the maps folded */
+                if (e->nmaps == e->maps_cap)
+                    e->maps = bs_grow_array(e->maps, &e->maps_cap, sizeof(*e->maps));
+                struct bs_map *a = &e->maps[e->agg[c] = e->nmaps++];
+                memset(a, 0, sizeof(*a));
+                snprintf(a->type_name, sizeof(a->type_name), "(other maps)");
+                a->implicit = c == HMAP_ENUM_COUNT(reclaim);
+                a->reclaim = (uint8_t)(a->implicit ? 0 : c);
+                a->destroyed = 1;
+                a->st.status = BS_NO_STATE;
+            }
+            fold_into(&e->maps[e->agg[c]], &e->maps[idx[k]]);
+            remap[idx[k]] = BS_NONE;
+        }
+        uint32_t *full = realloc(remap, (size_t)e->nmaps * sizeof(*remap));
+        if (!full) bs_oom();
+        remap = full;
+        for (uint32_t i = n; i < e->nmaps; i++)
+            remap[i] = i;
+        uint32_t j = 0;
+        for (uint32_t i = 0; i < e->nmaps; i++) {
+            if (remap[i] == BS_NONE) continue;
+            if (j != i) e->maps[j] = e->maps[i];
+            remap[i] = j++;
+        }
+        e->nmaps = j;
+        for (size_t c = 0; c < sizeof(e->agg) / sizeof(e->agg[0]); c++)
+            if (e->agg[c] != BS_NONE) e->agg[c] = remap[e->agg[c]];
+        for (uint32_t ai = 0; ai < e->ix.allocs_cap; ai++)
+            if (e->ix.allocs[ai].in_use) e->ix.allocs[ai].map = remap[e->ix.allocs[ai].map];
+        struct fold_ctx ctx = {remap};
+        if (bs_addr_table_map(&e->map_ix, remap_map, &ctx) < 0 ||
+            bs_addr_table_map(&e->objects, remap_object, &ctx) < 0)
+            bs_oom();
+    }
+    free(idx);
+    free(remap);
+    e->fold_at = e->nmaps > BS_MAX_IDLE_MAPS ? 2 * e->nmaps : 2 * BS_MAX_IDLE_MAPS;
+}
+
 /* ---- pending deletes -------------------------------------------------------- */
 
 /* The pending delete of slot s in bucket b of allocation a ends with
@@ -196,12 +324,16 @@ static void resolve_pending(struct bs_engine *e, struct bs_alloc *a, uint64_t t,
         if (a->one.pending) resolve_all(e, a, &a->one, a->start, t, outcome, reason);
         return;
     }
-    for (uint32_t c = 0; c < bs_alloc_nchunks(a); c++) {
-        struct bs_bstate *st = a->chunk[c];
-        for (uint32_t i = 0; st && i < bs_alloc_chunk_len(a, c); i++)
-            if (st[i].pending) {
-                uint64_t idx = ((uint64_t)c << BS_CHUNK_SHIFT) + i;
-                resolve_all(e, a, &st[i], a->start + idx * a->bucket_size, t, outcome, reason);
+    /* Leaves by ascending bucket, so that --csv-deletes lists a free's
+     * deletes in bucket order. */
+    uint32_t n;
+    const uint32_t *leaves = bs_alloc_leaves(&e->ix, a, &n);
+    for (uint32_t k = 0; k < n; k++) {
+        struct bs_leaf *lf = &e->ix.leaf[leaves[k]];
+        for (uint32_t i = 0; i < bs_leaf_len(a, lf->chunk); i++)
+            if (lf->st[i].pending) {
+                uint64_t idx = ((uint64_t)lf->chunk << BS_LEAF_SHIFT) + i;
+                resolve_all(e, a, &lf->st[i], a->start + idx * a->bucket_size, t, outcome, reason);
             }
     }
 }
@@ -333,8 +465,7 @@ static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_nati
     uint64_t nb = p->nbuckets + p->nprealloc;
     if (!m->bucket_size && nb) m->bucket_size = (uint32_t)(p->bytes / nb);
     if (!p->nbuckets || p->nbuckets > BS_MAX_ARRAY_BUCKETS || nb > BS_MAX_ARRAY_BUCKETS ||
-        p->B > BS_MAX_B || !m->bucket_size || p->bytes < nb * m->bucket_size ||
-        !bs_alloc_index_room(&e->ix, nb)) {
+        p->B > BS_MAX_B || !m->bucket_size || p->bytes < nb * m->bucket_size) {
         unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
@@ -934,9 +1065,16 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
     e->dump = BS_NONE;
     if (m) settle(e, &m->g, t);
     settle(e, &e->tot.all, t);
+    if (e->nmaps >= e->fold_at) bs_rules_fold_idle(e);
 applied:
     e->tot.last_ns = t;
-    e->tot.events++;
+    /* The cap (memory.h): every 64 records, a record adds at most a leaf,
+     * an allocation, a map and a pending block, and tables that double are
+     * checked as they grow. */
+    if ((++e->tot.events & 63) == 0) {
+        size_t state = bs_engine_state_bytes(e);
+        if (state > bs_mem_cap()) bs_over_cap(state);
+    }
     if (t >= e->ts.next_sample) bs_timeseries_sample(&e->ts, t, e->tot.first_ns, &e->tot.all, 0);
     return 0;
 }

@@ -6,6 +6,9 @@
  * Invariant: spans are sorted and disjoint.  Lost records arrive in time
  * order of their end (a producer writes one when it can), so a new span
  * either overlaps the last one (and is merged into it) or follows it.
+ * At most BS_MAX_LOST_SPANS are kept: when a new one would pass it, every
+ * two neighbours are merged into the span covering both, so a delete may be
+ * flagged maybe_lost for a gap between two losses, never the reverse.
  */
 #ifndef BS_LOST_SPANS_H
 #define BS_LOST_SPANS_H
@@ -14,6 +17,7 @@
 
 #include "lifetime.h"
 
+#define BS_MAX_LOST_SPANS 65536
 struct bs_lost_list {
     struct bs_lost_span *span;
     uint32_t n, cap;

@@ -35,22 +35,30 @@ void bs_timeseries_sample(struct bs_timeseries *ts, uint64_t t, uint64_t t0,
 
 /* Timeline ticks up to t.  Nothing changes between two events, so across a
  * gap of more than BS_MAX_TICK_GAP ticks only the first and the last tick
- * are emitted: a stalled or bogus timestamp cannot flood the output. */
+ * are emitted: a stalled or bogus timestamp cannot flood the output.  The
+ * callback may widen the tick (or stop it) to bound the timeline as a
+ * whole. */
 #define BS_MAX_TICK_GAP 10000
+static int fire(struct bs_timeseries *ts, struct bs_engine_opts *opt)
+{
+    uint64_t w = opt->on_tick(opt->ctx, ts->next_tick, opt->tick_ns);
+    if (!w || ts->next_tick > UINT64_MAX - w) { /* stopped, or the clock ran out */
+        opt->on_tick = NULL;
+        return 0;
+    }
+    opt->tick_ns = w;
+    ts->next_tick += w;
+    return 1;
+}
+
 void bs_timeseries_ticks(struct bs_timeseries *ts, uint64_t t, struct bs_engine_opts *opt)
 {
-    uint64_t tick = opt->tick_ns;
     if (t < ts->next_tick) return;
-    if ((t - ts->next_tick) / tick > BS_MAX_TICK_GAP) {
-        opt->on_tick(opt->ctx, ts->next_tick);
-        ts->next_tick += (t - ts->next_tick) / tick * tick;
+    if ((t - ts->next_tick) / opt->tick_ns > BS_MAX_TICK_GAP) {
+        uint64_t gap = (t - ts->next_tick) / opt->tick_ns * opt->tick_ns;
+        if (!fire(ts, opt)) return;
+        ts->next_tick += gap - (gap >= opt->tick_ns ? opt->tick_ns : gap);
     }
-    while (t >= ts->next_tick) {
-        opt->on_tick(opt->ctx, ts->next_tick);
-        if (ts->next_tick > UINT64_MAX - tick) { /* the clock ran out: no more ticks */
-            opt->on_tick = NULL;
-            return;
-        }
-        ts->next_tick += tick;
-    }
+    while (t >= ts->next_tick)
+        if (!fire(ts, opt)) return;
 }

@@ -4,6 +4,7 @@
 
 #include "csv_stream.h"
 #include "schema_table.h"
+#include "spell.h"
 
 void bs_csv_timeline_header(FILE *out)
 {
@@ -11,12 +12,23 @@ void bs_csv_timeline_header(FILE *out)
                  "empty_bytes,overflow_buckets,growing,indirect_bytes,indirect_objects\n");
 }
 
-/* Rows for every map alive at the tick: the state just before the first
- * event at or after tick_ns. */
-void bs_csv_timeline_tick(void *ctx, uint64_t tick_ns)
+/* The share of the budgets used, the larger of the two, from 0 to 1. */
+static double used(const struct bs_csv_stream *cs)
 {
-    const struct bs_csv_stream *cs = ctx;
-    if (!cs->timeline) return;
+    double r = (double)cs->rows / BS_TIMELINE_MAX_ROWS,
+           s = (double)cs->scanned / BS_TIMELINE_MAX_SCAN;
+    return r > s ? r : s;
+}
+
+/* Rows for every map alive at the tick: the state just before the first
+ * event at or after tick_ns.  Then the tick for the rest: widened four
+ * times each time half of the budget left is used (the k-th widening at
+ * 1 - 2^-(k+1) of it), so that the budgets last over a trace of any length
+ * at any tick; 0 once they are used up. */
+uint64_t bs_csv_timeline_tick(void *ctx, uint64_t tick_ns, uint64_t tick)
+{
+    struct bs_csv_stream *cs = ctx;
+    if (!cs->timeline) return tick;
     uint64_t t0 = bs_engine_totals(cs->e)->first_ns;
     uint32_t n;
     const struct bs_map *maps = bs_engine_maps(cs->e, &n);
@@ -31,7 +43,32 @@ void bs_csv_timeline_tick(void *ctx, uint64_t tick_ns)
                 m->g.live_buckets, empty_buckets < 0 ? 0 : empty_buckets, m->g.bytes_held,
                 bs_empty_bytes(&m->g), m->g.ovf_buckets, m->growing, m->g.indirect_held,
                 m->g.objects);
+        cs->rows++;
     }
+    cs->scanned += n ? n : 1;
+    char a[32], b[32];
+    if (used(cs) >= 1) {
+        fprintf(stderr,
+                "bucketscope-report: --csv-timeline: stopped at +%s, after %" PRIu64
+                " rows (at most %u rows, %u map records looked at)\n",
+                bs_fmt_ns(tick_ns - t0, a, sizeof(a)), cs->rows, BS_TIMELINE_MAX_ROWS,
+                BS_TIMELINE_MAX_SCAN);
+        return 0;
+    }
+    int widen = 0;
+    while (used(cs) >= 1 - 1.0 / (double)(2ull << (cs->widened < 62 ? cs->widened : 62)) &&
+           tick <= UINT64_MAX / 4) {
+        tick *= 4;
+        cs->widened++;
+        widen = 1;
+    }
+    if (widen && ++cs->notes <= 3)
+        fprintf(stderr,
+                "bucketscope-report: --csv-timeline: tick widened to %s from +%s on, after %" PRIu64
+                " rows (the timeline is kept under %u rows)%s\n",
+                bs_fmt_ns(tick, a, sizeof(a)), bs_fmt_ns(tick_ns - t0, b, sizeof(b)), cs->rows,
+                BS_TIMELINE_MAX_ROWS, cs->notes == 3 ? "; later widenings not shown" : "");
+    return tick;
 }
 
 void bs_csv_deletes_header(FILE *out)
