@@ -1,0 +1,3 @@
+module bucketscope.test/truth
+
+go 1.19
