@@ -88,7 +88,7 @@ struct go_raw_sweep {
     uint64_t ts_ns;
     uint32_t tid, type;
     uint64_t start, npages, elemsize;
-    uint32_t nelems, pad;
+    uint32_t nelems, unread; /* unread: the mark bits could not be read */
     uint8_t marks[GO_SPAN_MARK_BYTES];
 };
 
