@@ -25,11 +25,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bucketscope record [OPTIONS] [-- CMD ARGS...]   record hmap probes (BPF)\n"
-               "       bucketscope gorecord [OPTIONS] -- GO-PROGRAM... record a Go 1.19-1.23 binary\n"
-               "       bucketscope report [OPTIONS] TRACE...           delete-to-free report\n"
-               "       bucketscope help | --version\n"
-               "Each subcommand has its own --help.\n");
+    fprintf(f,
+            "usage: bucketscope record [OPTIONS] [-- CMD ARGS...]   record hmap probes (BPF)\n"
+            "       bucketscope gorecord [OPTIONS] -- GO-PROGRAM... record a Go 1.19-1.23 binary\n"
+            "       bucketscope report [OPTIONS] TRACE...           delete-to-free report\n"
+            "       bucketscope help | --version\n"
+            "Each subcommand has its own --help.\n");
 }
 
 /* Run `bucketscope-<sub>`: next to this program when installed, else the
