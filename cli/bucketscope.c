@@ -19,13 +19,18 @@
 #ifndef BS_REPORT_BUILD_PATH
 #define BS_REPORT_BUILD_PATH ""
 #endif
+#ifndef BS_GORECORD_BUILD_PATH
+#define BS_GORECORD_BUILD_PATH ""
+#endif
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bucketscope record [OPTIONS] [-- CMD ARGS...]   record hmap probes (BPF)\n"
-               "       bucketscope report [OPTIONS] TRACE...           delete-to-free report\n"
-               "       bucketscope help | --version\n"
-               "Each subcommand has its own --help.\n");
+    fprintf(f,
+            "usage: bucketscope record [OPTIONS] [-- CMD ARGS...]   record hmap probes (BPF)\n"
+            "       bucketscope gorecord [OPTIONS] -- GO-PROGRAM... record a Go 1.19-1.23 binary\n"
+            "       bucketscope report [OPTIONS] TRACE...           delete-to-free report\n"
+            "       bucketscope help | --version\n"
+            "Each subcommand has its own --help.\n");
 }
 
 /* Run `bucketscope-<sub>`: next to this program when installed, else the
@@ -60,6 +65,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "record")) return run("record", BS_RECORD_BUILD_PATH, argv + 1);
+    if (!strcmp(argv[1], "gorecord")) return run("gorecord", BS_GORECORD_BUILD_PATH, argv + 1);
     if (!strcmp(argv[1], "report")) return run("report", BS_REPORT_BUILD_PATH, argv + 1);
     fprintf(stderr, "bucketscope: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -12,17 +12,21 @@ pkgs=(
   libdw-dev                                                        # report: creation sites (libdwfl)
   libbpf-dev bpftool libelf-dev zlib1g-dev bpftrace                # BPF recorder, scripts
   linux-libc-dev                                                   # UAPI headers for BPF
-  golang-1.19 libabsl-dev                                          # benchmark anchors
+  golang-1.19 libabsl-dev                                          # benchmark anchors, Go-binary tests
+  libcapstone-dev                                                  # gotrace: x86 decoder for probe sites
   util-linux binutils                                              # setpriv, unshare, readelf
   libxml2-utils time jq                                            # xmllint (SVG check), /usr/bin/time (bench), jq (JSON checks)
   stress-ng                                                        # load for scripts/test-anywhere.sh
 )
+# Go 1.21-1.23 from bookworm-backports, when they can be had (never fatal).
+source "$(dirname "$0")/lib/go_toolchains.sh"
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#pkgs[@]} packages present"
+  go_toolchains
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -34,3 +38,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+go_toolchains

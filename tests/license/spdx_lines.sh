@@ -16,7 +16,7 @@ for f in $(git ls-files); do
         echo "no SPDX line: $f"; bad=1
     fi
     case $f in
-    bpf/*.bpf.c) want='GPL-2.0-only OR BSD-2-Clause' ;;
+    bpf/*.bpf.c | gotrace/*.bpf.c) want='GPL-2.0-only OR BSD-2-Clause' ;;
     *) want='MIT' ;;
     esac
     head -4 "$f" | grep -q -e "SPDX-License-Identifier: $want" -e "SPDX-License-Identifier: ($want)" || { echo "not $want: $f"; bad=1; }

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosites.c — `bucketscope-gosites [-v] BINARY`: what bucketscope gorecord
+ * would probe in a Go binary.  Prints the Go version, whether the binary is
+ * stripped, every map runtime function found (entry address, size, site
+ * counts) and, with -v, every site.  A binary that cannot be traced is
+ * refused with one line and exit status 1 (docs/go.md, "Binary inspection").
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gobin.h"
+#include "sites.h"
+
+int main(int argc, char **argv)
+{
+    int verbose = argc > 2 && strcmp(argv[1], "-v") == 0;
+    if (argc != 2 + verbose || argv[1 + verbose][0] == '-') {
+        fprintf(stderr, "usage: bucketscope-gosites [-v] GO-BINARY\n");
+        return 2;
+    }
+    static struct gobin b;
+    static struct go_sites s;
+    char why[512];
+    if (gobin_open(&b, argv[1 + verbose], why, sizeof why) != 0 ||
+        go_sites_find(&b, &s, why, sizeof why) != 0) {
+        fprintf(stderr, "bucketscope-gosites: %s\n", why);
+        gobin_close(&b);
+        return 1;
+    }
+    printf("binary %s\ngo %s\nstripped %s\nfunctions %zu\n", b.path, b.version,
+           b.stripped ? "yes" : "no", b.nfunc);
+    for (int fn = 0; fn < GOFN_COUNT; fn++) {
+        const struct gobin_func *f = s.fn[fn];
+        if (!f) {
+            printf("absent %s\n", go_fn_names[fn]);
+            continue;
+        }
+        size_t rets = 0, stores = 0;
+        for (size_t i = 0; i < s.n; i++)
+            if (s.site[i].s.fn == fn)
+                rets += s.site[i].s.kind == GO_SITE_RET,
+                    stores += s.site[i].s.kind == GO_SITE_STORE;
+        printf("func %s entry 0x%llx size %llu rets %zu stores %zu\n", go_fn_names[fn],
+               (unsigned long long)f->entry, (unsigned long long)f->size, rets, stores);
+    }
+    printf("sites %zu\n", s.n);
+    if (verbose)
+        for (size_t i = 0; i < s.n; i++)
+            printf("site %zu %s 0x%llx +0x%llx %s\n", i, go_fn_names[s.site[i].s.fn],
+                   (unsigned long long)s.site[i].vaddr, (unsigned long long)s.site[i].file_off,
+                   s.site[i].text);
+    gobin_close(&b);
+    return 0;
+}
