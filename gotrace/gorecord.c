@@ -164,8 +164,12 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    out = fopen(tmp, "w");
+    /* As every recorder's file (docs/record.md): never through a symlink,
+     * never over an existing file, readable by its owner only. */
+    int ofd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    out = ofd >= 0 ? fdopen(ofd, "w") : NULL;
     if (!out) {
+        if (ofd >= 0) close(ofd);
         fprintf(stderr, PROG ": cannot create %s: %s\n", tmp, strerror(errno));
         goto done;
     }
@@ -214,6 +218,11 @@ int main(int argc, char **argv)
             hmap_native_lost_record_make(t1, fh.pid, 0, lost[0], t0, t1);
         fwrite(&lr, sizeof lr, 1, out);
     }
+    /* The end record: the recording stopped cleanly (docs/native-format.md,
+     * "Crash guarantees"); a file without it reads as cut short. */
+    struct hmap_native_end_record er =
+        hmap_native_end_record_make(t1, fh.pid, go_shadow_stats(sh).native, lost[0], 0);
+    fwrite(&er, sizeof er, 1, out);
     int wf = 0;
     uint64_t bytes = go_shadow_bytes(sh, &wf);
     if (fflush(out) != 0 || wf || fclose(out) != 0) {
