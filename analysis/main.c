@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 {
     struct bs_options o;
     bs_parse_options(argc, argv, &o);
+    if (o.ctf_timeout_s > 0) bs_ctf_timeout_s = o.ctf_timeout_s;
     struct bs_reader *rd = open_inputs(&o);
 
     struct bs_csv_stream cs = {0};

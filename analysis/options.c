@@ -21,7 +21,7 @@ const char bs_usage_line[] =
     "usage: bucketscope-report [--format text|json|csv] [--csv-timeline FILE [--tick DUR]]\n"
     "                          [--csv-deletes FILE] [--svg FILE] [--pid PID] [--map ADDR]\n"
     "                          [--since DUR] [--until DUR] [--top N] [--allow-truncated]\n"
-    "                          [--no-progress] [--stats] TRACE...\n";
+    "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] TRACE...\n";
 
 static const char help_text[] =
     "\n"
@@ -68,6 +68,9 @@ static const char help_text[] =
     "  --top N             rows of the per-map table (default 10)\n"
     "  --allow-truncated   analyse a truncated or partly corrupt input up to the\n"
     "                      first bad offset (the report says so)\n"
+    "  --ctf-timeout SECONDS\n"
+    "                      stop decoding a CTF trace when libbabeltrace2 makes no\n"
+    "                      progress for this long (default 10)\n"
     "  --no-progress       no progress line on stderr (default: shown on a terminal)\n"
     "  --stats             print the analyzer's own memory and speed on stderr\n"
     "Exit status: 0 ok, 1 unreadable input, 2 usage error (including an output that\n"
@@ -233,6 +236,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         O_UNTIL,
         O_TOP,
         O_TRUNC,
+        O_CTF_TIMEOUT,
         O_NOPROG,
         O_STATS,
         O_HELP,
@@ -249,6 +253,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                                          {"until", required_argument, 0, O_UNTIL},
                                          {"top", required_argument, 0, O_TOP},
                                          {"allow-truncated", no_argument, 0, O_TRUNC},
+                                         {"ctf-timeout", required_argument, 0, O_CTF_TIMEOUT},
                                          {"no-progress", no_argument, 0, O_NOPROG},
                                          {"stats", no_argument, 0, O_STATS},
                                          {"help", no_argument, 0, O_HELP},
@@ -299,6 +304,13 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         case O_TRUNC:
             o->allow_truncated = 1;
             break;
+        case O_CTF_TIMEOUT: {
+            char *end;
+            o->ctf_timeout_s = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->ctf_timeout_s > 0 && o->ctf_timeout_s <= 86400))
+                usage_error("--ctf-timeout must be a number of seconds, above 0 and at most 86400");
+            break;
+        }
         case O_NOPROG:
             o->show_progress = 0;
             break;

@@ -43,6 +43,10 @@ struct bs_reader {
  * the format its contents show (detect.c).  Returns NULL with a message in
  * err on failure. */
 struct bs_reader *bs_reader_open(const char *path, int allow_truncated, char *err, size_t errlen);
+/* CTF traces are decoded in a child process (readers/ctf.c): it is
+ * stopped when it makes no progress for this many seconds (default 10,
+ * --ctf-timeout). */
+extern double bs_ctf_timeout_s;
 /* Merge several readers of the same kind by time; takes ownership. */
 struct bs_reader *bs_reader_merge(struct bs_reader **readers, int n);
 
