@@ -19,6 +19,8 @@ struct bs_options {
     uint64_t tick_ns;            /* timeline tick, default 1 ms */
     uint64_t since_ns, until_ns; /* relative to the first record */
     int have_until, allow_truncated, show_progress, show_stats;
+    int raw;              /* --raw: text report in exact integers (bytes, counts, ns) */
+    int msecs;            /* -m, --milliseconds: text histograms in msecs */
     int top;              /* rows of the per-map table */
     long long filter_pid; /* -1: none */
     int filter_map_set;
