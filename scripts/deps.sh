@@ -15,6 +15,7 @@ pkgs=(
   golang-1.19 libabsl-dev                                          # benchmark anchors
   util-linux binutils                                              # setpriv, unshare, readelf
   libxml2-utils time jq                                            # xmllint (SVG check), /usr/bin/time (bench), jq (JSON checks)
+  librsvg2-bin                                                     # rsvg-convert: the SVG test renders to PNG
   stress-ng                                                        # load for scripts/test-anywhere.sh
 )
 missing=()
