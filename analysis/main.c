@@ -211,6 +211,8 @@ static struct bs_report_input report_input(const struct bs_options *o, const str
                                     .truncated = rd->truncated,
                                     .truncated_at = rd->truncated_at,
                                     .top = o->top,
+                                    .raw = o->raw,
+                                    .msecs = o->msecs,
                                     .filter_pid = o->filter_pid,
                                     .filter_map_set = o->filter_map_set,
                                     .filter_map = o->filter_map,

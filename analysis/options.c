@@ -21,7 +21,8 @@ const char bs_usage_line[] =
     "usage: bucketscope-report [--format text|json|csv] [--csv-timeline FILE [--tick DUR]]\n"
     "                          [--csv-deletes FILE] [--svg FILE] [--pid PID] [--map ADDR]\n"
     "                          [--since DUR] [--until DUR] [--top N] [--allow-truncated]\n"
-    "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] TRACE...\n";
+    "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] [--raw] [-m]\n"
+    "                          TRACE...\n";
 
 static const char help_text[] =
     "\n"
@@ -73,6 +74,9 @@ static const char help_text[] =
     "                      progress for this long (default 10)\n"
     "  --no-progress       no progress line on stderr (default: shown on a terminal)\n"
     "  --stats             print the analyzer's own memory and speed on stderr\n"
+    "  --raw               text report in exact numbers: bytes, counts, ns (default:\n"
+    "                      KiB/MiB/GiB, 1,234,567, ns/us/ms/s)\n"
+    "  -m, --milliseconds  text histograms binned in msecs (default usecs)\n"
     "Exit status: 0 ok, 1 unreadable input, 2 usage error (including an output that\n"
     "is one of the inputs, or a directory), 3 nothing to report: the trace holds no\n"
     "event, or --pid/--map/--since/--until select none (one line on stderr says which;\n"
@@ -239,6 +243,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         O_CTF_TIMEOUT,
         O_NOPROG,
         O_STATS,
+        O_RAW,
         O_HELP,
         O_VERSION
     };
@@ -256,6 +261,8 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                                          {"ctf-timeout", required_argument, 0, O_CTF_TIMEOUT},
                                          {"no-progress", no_argument, 0, O_NOPROG},
                                          {"stats", no_argument, 0, O_STATS},
+                                         {"raw", no_argument, 0, O_RAW},
+                                         {"milliseconds", no_argument, 0, 'm'},
                                          {"help", no_argument, 0, O_HELP},
                                          {"version", no_argument, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -263,7 +270,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         .format = "text", .show_progress = isatty(2), .top = 10, .filter_pid = -1};
     int have_tick = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hm", opts, NULL)) != -1) {
         switch (c) {
         case O_FORMAT:
             o->format = optarg;
@@ -316,6 +323,12 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             break;
         case O_STATS:
             o->show_stats = 1;
+            break;
+        case O_RAW:
+            o->raw = 1;
+            break;
+        case 'm':
+            o->msecs = 1;
             break;
         case 'h':
         case O_HELP:

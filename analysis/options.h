@@ -20,6 +20,8 @@ struct bs_options {
     uint64_t since_ns, until_ns; /* relative to the first record */
     int have_until, allow_truncated, show_progress, show_stats;
     double ctf_timeout_s; /* --ctf-timeout, 0: the reader's default */
+    int raw;              /* --raw: text report in exact integers (bytes, counts, ns) */
+    int msecs;            /* -m, --milliseconds: text histograms in msecs */
     int top;              /* rows of the per-map table */
     long long filter_pid; /* -1: none */
     int filter_map_set;

@@ -16,6 +16,7 @@ pkgs=(
   libcapstone-dev                                                  # gotrace: x86 decoder for probe sites
   util-linux binutils                                              # setpriv, unshare, readelf
   libxml2-utils time jq                                            # xmllint (SVG check), /usr/bin/time (bench), jq (JSON checks)
+  librsvg2-bin                                                     # rsvg-convert: the SVG test renders to PNG
   stress-ng                                                        # load for scripts/test-anywhere.sh
 )
 # Go 1.21-1.23 from bookworm-backports, when they can be had (never fatal).

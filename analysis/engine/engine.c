@@ -129,6 +129,11 @@ const struct bs_sample *bs_engine_samples(const struct bs_engine *e, uint32_t *n
     return e->ts.samples;
 }
 
+const struct bs_markers *bs_engine_markers(const struct bs_engine *e)
+{
+    return &e->ts.marks;
+}
+
 struct bs_engine_stats bs_engine_stats(const struct bs_engine *e)
 {
     return (struct bs_engine_stats){e->tot.events, e->ix.peak_states_live, e->ix.peak_pending_live,

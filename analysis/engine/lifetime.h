@@ -243,6 +243,26 @@ struct bs_sample {
     uint64_t t_ns, held, live, empty, indirect; /* held includes indirect */
 };
 
+/* Events worth a mark on the SVG timeline, counted per time bin over the
+ * whole trace (docs/report.md, "Options", --svg).  BS_MARKER_BINS bins of
+ * `width` ns from `t0`: when an event falls past the last bin, pairs of
+ * bins merge and the width doubles, as the samples do, so the bins always
+ * cover the trace at even spacing in bounded memory. */
+enum bs_marker_kind {
+    BS_MARK_GROW,     /* grow_start, kind doubling */
+    BS_MARK_SAMESIZE, /* grow_start, kind same-size */
+    BS_MARK_SHRINK,   /* grow_start, kind shrink */
+    BS_MARK_CLEAR,    /* tophash_write with cause clear (one per slot cleared) */
+    BS_MARK_DESTROY,  /* map_destroy */
+    BS_MARK_KINDS
+};
+#define BS_MARKER_BINS 256
+struct bs_markers {
+    uint64_t t0, width;                            /* width 0: no event yet */
+    uint32_t nbins;                                /* bins in use */
+    uint32_t count[BS_MARKER_BINS][BS_MARK_KINDS]; /* saturating */
+};
+
 /* Everything the engine counted, over all maps.  Counts and histograms cover
  * the window; the gauges in `all` are the state at the last event. */
 struct bs_engine_totals {
@@ -312,6 +332,9 @@ const struct bs_lost_span *bs_engine_lost_spans(const struct bs_engine *e, uint3
 /* Global gauges sampled at even spacing over the trace (at most
  * BS_MAX_SAMPLES), for the SVG curves. */
 const struct bs_sample *bs_engine_samples(const struct bs_engine *e, uint32_t *n);
+/* Growth, shrink, clear and destroy events binned over time, for the SVG
+ * markers. */
+const struct bs_markers *bs_engine_markers(const struct bs_engine *e);
 struct bs_engine_stats bs_engine_stats(const struct bs_engine *e);
 
 /* Bytes the engine's state occupies now (tables, slabs). */

@@ -451,6 +451,7 @@ static struct bs_map *on_map_destroy(struct bs_engine *e, const struct hmap_nati
     m->destroyed = 1;
     m->destroyed_ns = h->ts_ns;
     if (counting(e, h->ts_ns)) e->tot.maps_destroyed++;
+    bs_timeseries_mark(&e->ts, BS_MARK_DESTROY, h->ts_ns, e->tot.first_ns);
     return m;
 }
 
@@ -636,6 +637,7 @@ static struct bs_map *on_tophash(struct bs_engine *e, const struct hmap_native_r
         e->tot.cleared++;
         m->cleared++;
     }
+    if (p->cause == HMAP_TH_CLEAR) bs_timeseries_mark(&e->ts, BS_MARK_CLEAR, t, e->tot.first_ns);
     /* Tombstones: slots at emptyOne, counted like live slots from the trace's
      * start (never below zero). */
     int tomb_was = p->old_th == HMAP_TOPHASH_EMPTY_ONE,
@@ -676,7 +678,14 @@ static struct bs_map *on_grow_start(struct bs_engine *e, const struct hmap_nativ
     m->growing = 1;
     m->B = p->new_B;
     if (counting(e, h->ts_ns)) m->grows++;
-    if (p->kind >= HMAP_ENUM_COUNT(grow_kind)) unmatched(e, m, BS_UM_BAD_FIELD);
+    if (p->kind >= HMAP_ENUM_COUNT(grow_kind))
+        unmatched(e, m, BS_UM_BAD_FIELD);
+    else
+        bs_timeseries_mark(&e->ts,
+                           p->kind == HMAP_GROW_SHRINK      ? BS_MARK_SHRINK
+                           : p->kind == HMAP_GROW_SAME_SIZE ? BS_MARK_SAMESIZE
+                                                            : BS_MARK_GROW,
+                           h->ts_ns, e->tot.first_ns);
     return m;
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* timeseries.c — samples for the SVG curves and timeline ticks (timeseries.h). */
+#include <string.h>
+
 #include "timeseries.h"
 
 void bs_timeseries_init(struct bs_timeseries *ts, uint64_t sample_tick_ns)
@@ -61,4 +63,31 @@ void bs_timeseries_ticks(struct bs_timeseries *ts, uint64_t t, struct bs_engine_
     }
     while (t >= ts->next_tick)
         if (!fire(ts, opt)) return;
+}
+
+/* Marker bins (lifetime.h, struct bs_markers): the first width is the
+ * samples' first tick; an event past the last bin halves the bin count by
+ * merging neighbours until it fits, so memory stays fixed. */
+void bs_timeseries_mark(struct bs_timeseries *ts, enum bs_marker_kind k, uint64_t t, uint64_t t0)
+{
+    struct bs_markers *mk = &ts->marks;
+    if (!mk->width) {
+        mk->t0 = t0;
+        mk->width = ts->sample_tick ? ts->sample_tick : 1000;
+    }
+    uint64_t off = t > mk->t0 ? t - mk->t0 : 0;
+    while (off / mk->width >= BS_MARKER_BINS && mk->width < UINT64_MAX / 4) {
+        for (uint32_t i = 0; i < BS_MARKER_BINS / 2; i++)
+            for (int j = 0; j < BS_MARK_KINDS; j++) {
+                uint64_t s = (uint64_t)mk->count[2 * i][j] + mk->count[2 * i + 1][j];
+                mk->count[i][j] = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+            }
+        memset(mk->count[BS_MARKER_BINS / 2], 0, sizeof(mk->count) / 2);
+        mk->width *= 2;
+        mk->nbins = (mk->nbins + 1) / 2;
+    }
+    uint64_t b = off / mk->width;
+    if (b >= BS_MARKER_BINS) b = BS_MARKER_BINS - 1;
+    if (mk->count[b][k] < UINT32_MAX) mk->count[b][k]++;
+    if (b + 1 > mk->nbins) mk->nbins = (uint32_t)b + 1;
 }

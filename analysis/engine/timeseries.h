@@ -19,6 +19,7 @@ struct bs_timeseries {
     uint32_t nsamples;
     uint64_t sample_tick, next_sample;
     uint64_t next_tick; /* next --tick boundary */
+    struct bs_markers marks;
 };
 
 /* First tick of the samples (0: 1 us). */
@@ -29,6 +30,8 @@ void bs_timeseries_start(struct bs_timeseries *ts, uint64_t t0, uint64_t tick_ns
  * always if force.  t0: the first event's time (the samples' grid). */
 void bs_timeseries_sample(struct bs_timeseries *ts, uint64_t t, uint64_t t0,
                           const struct bs_gauges *all, int force);
+/* Count one marker event of kind k at t (t0: the first event's time). */
+void bs_timeseries_mark(struct bs_timeseries *ts, enum bs_marker_kind k, uint64_t t, uint64_t t0);
 /* Fire opt->on_tick for every tick boundary up to t; clears opt->on_tick
  * when the clock runs out. */
 void bs_timeseries_ticks(struct bs_timeseries *ts, uint64_t t, struct bs_engine_opts *opt);

@@ -22,6 +22,7 @@ static void latency(struct bs_latency *l, const struct bs_hist *h)
     l->max = h->max;
     l->mean = h->count ? h->sum / (double)h->count : 0.0;
     l->nlog2 = bs_hist_log2(h, 1000, l->log2_usecs);
+    l->nlog2_ms = bs_hist_log2(h, 1000000, l->log2_msecs);
 }
 
 /* Freed deletes by class, the classes' reasons named from the engine's one
@@ -176,6 +177,54 @@ static void held_split(struct bs_report_model *m, const struct bs_engine_totals 
         m->obj_reason_name[r] = bs_enum_or("obj_free_reason", r, "?");
 }
 
+/* The distinct pids of the maps, ascending; npids counts them all, pids[]
+ * holds the first BS_TITLE_PIDS. */
+static void pids(struct bs_report_model *m, const struct bs_map *maps, uint32_t n)
+{
+    uint64_t prev = UINT64_MAX;
+    for (;;) { /* selection by rounds: maps are few next to events */
+        uint64_t next = UINT64_MAX;
+        for (uint32_t i = 0; i < n; i++)
+            if ((prev == UINT64_MAX || maps[i].pid > prev) && maps[i].pid < next)
+                next = maps[i].pid;
+        if (next == UINT64_MAX) return;
+        if (m->npids < BS_TITLE_PIDS) m->pids[m->npids] = (uint32_t)next;
+        m->npids++;
+        prev = next;
+        if (m->npids > BS_TITLE_PIDS) return; /* "and more" is all a title says */
+    }
+}
+
+/* One part of the verdict: part of whole above BS_POOR_FRACTION. */
+static void poor_if(struct bs_report_model *m, uint64_t part, uint64_t whole, const char *what)
+{
+    if (!part || !whole || (double)part <= BS_POOR_FRACTION * (double)whole) return;
+    char a[32], b[32];
+    size_t len = strlen(m->poor_why);
+    snprintf(m->poor_why + len, sizeof(m->poor_why) - len, "%s%s of %s %s (%.1f %%)",
+             len ? "; " : "", bs_fmt_count(part, a, sizeof(a)), bs_fmt_count(whole, b, sizeof(b)),
+             what, 100.0 * (double)part / (double)whole);
+    m->poor = 1;
+}
+
+/* The data-quality verdict (model.h): every source of doubt the data
+ * quality section lists, each against its own whole. */
+static void verdict(struct bs_report_model *m)
+{
+    uint64_t seen = m->events + m->lost_events;
+    poor_if(m, m->unmatched_total, m->events, "events unmatched");
+    poor_if(m, m->lost_events, seen < m->events ? UINT64_MAX : seen, "events lost");
+    poor_if(m, m->in.discarded_events, m->events + m->in.discarded_events,
+            "events discarded by the tracer");
+    poor_if(m, m->maybe_lost, m->deletes, "deletes overlap a lost span");
+    if (m->in.truncated) {
+        size_t len = strlen(m->poor_why);
+        snprintf(m->poor_why + len, sizeof(m->poor_why) - len, "%sinput truncated at %s",
+                 len ? "; " : "", m->in.truncated_at ? m->in.truncated_at : "?");
+        m->poor = 1;
+    }
+}
+
 int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
                           const struct bs_report_input *in)
 {
@@ -238,6 +287,9 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     for (int i = 0; i < BS_UM_COUNT; i++)
         m->unmatched_total += t->unmatched[i];
     m->samples = bs_engine_samples(e, &m->nsamples);
+    m->markers = bs_engine_markers(e);
+    pids(m, maps, n);
+    verdict(m);
     return 0;
 }
 

@@ -25,11 +25,18 @@ struct bs_report_input {
     int truncated;
     const char *truncated_at;
     int top;              /* rows of the per-map table */
+    int raw;              /* --raw: exact numbers in the text report */
+    int msecs;            /* -m: text histograms in msecs */
     long long filter_pid; /* -1: none */
     int filter_map_set;
     uint64_t filter_map;
     uint64_t since_rel, until_rel; /* 0: none */
 };
+
+/* Above this fraction of unmatched or lost events (or of deletes touched by
+ * a lost span) the data quality is poor (docs/report.md, "Data quality"). */
+#define BS_POOR_FRACTION 0.01
+#define BS_TITLE_PIDS 8
 
 /* One latency distribution. */
 struct bs_latency {
@@ -37,6 +44,8 @@ struct bs_latency {
     double mean;                              /* ns; 0 when empty */
     uint64_t log2_usecs[BS_LOG2_SLOTS];       /* bcc log2 slots of the values in us */
     int nlog2;                                /* slots used */
+    uint64_t log2_msecs[BS_LOG2_SLOTS];       /* the same in ms (text -m) */
+    int nlog2_ms;
 };
 
 /* One class of freed deletes (lifetime.h, enum bs_free_class). */
@@ -120,6 +129,16 @@ struct bs_report_model {
     /* curves: global gauges over time, absolute times */
     const struct bs_sample *samples;
     uint32_t nsamples;
+    /* growth, shrink, clear, destroy events binned over the trace (SVG) */
+    const struct bs_markers *markers;
+    /* who the trace is of: distinct pids, ascending (the first BS_TITLE_PIDS) */
+    uint32_t pids[BS_TITLE_PIDS], npids;
+    /* Data quality in one verdict, for the warning of the text report and of
+     * the SVG: poor when unmatched, lost or discarded events, or deletes whose
+     * outcome a lost span may have changed, exceed BS_POOR_FRACTION of their
+     * whole, or when the input was truncated.  why: what made it poor. */
+    int poor;
+    char poor_why[320];
 };
 
 /* Fill m from the finished engine e (which must outlive m) and the inputs.

@@ -3,29 +3,170 @@
  * text.c — the terminal report: summary, latency histograms in the layout of
  * libbpf-tools' print_log2_hist, per-map table, data quality.  Formats the
  * report model only.
+ *
+ * Numbers are for a person by default (docs/report.md, "Terminal report",
+ * units): bytes in KiB/MiB/GiB with one decimal, counts with thousands
+ * separated by commas, durations in ns/µs/ms/s, empty retention in MiB·s.
+ * --raw prints them exact (bytes, plain counts, ns) as JSON and CSV always
+ * do.
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "spell.h"
 #include "report.h"
 
-static void percentiles(FILE *out, const struct bs_latency *l)
+/* The formatted numbers of one line live in a small ring of buffers, so
+ * that one fprintf can take several; the report is written by one thread,
+ * and no line takes more than BS_RING numbers. */
+#define BS_RING 16
+static char *ring(void)
 {
-    char a[32], b[32], c[32], d[32], m[32];
-    if (!l->count) return;
-    fprintf(out, "  p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n",
-            bs_fmt_ns(l->p50, a, sizeof(a)), bs_fmt_ns(l->p90, b, sizeof(b)),
-            bs_fmt_ns(l->p99, c, sizeof(c)), bs_fmt_ns(l->p999, d, sizeof(d)),
-            bs_fmt_ns(l->max, m, sizeof(m)));
+    static char buf[BS_RING][48];
+    static unsigned next;
+    return buf[next++ % BS_RING];
 }
 
-static void latency_section(FILE *out, const char *title, const char *detail,
-                            const struct bs_latency *l)
+static int raw_mode; /* --raw, set by bs_report_text for the whole report */
+
+/* Bytes: "27.4 MiB", or exact with --raw. */
+static const char *B(uint64_t v)
 {
-    fprintf(out, "\n%s%s: %" PRIu64 " deletes\n", title, detail, l->count);
+    char *b = ring();
+    if (raw_mode)
+        snprintf(b, 48, "%" PRIu64, v);
+    else
+        bs_fmt_bytes(v, b, 48);
+    return b;
+}
+
+/* A count: "1,190,000", or plain with --raw. */
+static const char *N(uint64_t v)
+{
+    char *b = ring();
+    if (raw_mode)
+        snprintf(b, 48, "%" PRIu64, v);
+    else
+        bs_fmt_count(v, b, 48);
+    return b;
+}
+
+static const char *Ns(int64_t v)
+{
+    if (v >= 0) return N((uint64_t)v);
+    char *b = ring();
+    snprintf(b, 48, "%" PRId64, v);
+    return b;
+}
+
+/* A duration: "1.895 ms", or "1895000 ns" with --raw. */
+static const char *D(uint64_t ns)
+{
+    char *b = ring();
+    if (raw_mode)
+        snprintf(b, 48, "%" PRIu64 " ns", ns);
+    else
+        bs_fmt_dur(ns, b, 48);
+    return b;
+}
+
+/* Empty-slot byte-seconds: "41.9 MiB·s", or the figure with --raw. */
+static const char *BS(double v)
+{
+    char *b = ring();
+    if (raw_mode)
+        snprintf(b, 48, "%.6f", v);
+    else
+        bs_fmt_byte_seconds(v, b, 48);
+    return b;
+}
+
+/* Characters as a terminal shows them: UTF-8 continuation bytes take no
+ * column (the units µ and · are two bytes wide in printf's count). */
+static int columns(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* s in a column of width w: right-aligned, or left-aligned when w < 0;
+ * never cut. */
+static void col(FILE *out, const char *s, int w)
+{
+    int pad = (w < 0 ? -w : w) - columns(s);
+    if (w > 0)
+        for (int i = 0; i < pad; i++)
+            fputc(' ', out);
+    fputs(s, out);
+    if (w < 0)
+        for (int i = 0; i < pad; i++)
+            fputc(' ', out);
+}
+
+static void print_stars(FILE *out, uint64_t val, uint64_t val_max, int width)
+{
+    int stars = val_max ? (int)((val < val_max ? val : val_max) * (uint64_t)width / val_max) : 0;
+    for (int i = 0; i < width; i++)
+        fputc(i < stars ? '*' : ' ', out);
+}
+
+/* The log2 histogram in the layout of libbpf-tools' print_log2_hist plus a
+ * cumulative column, from the first non-empty row (as bcc's print_log2_hist
+ * does with strip_leading_zero) to the last; counts spelt like every count
+ * of the report. */
+static void log2_hist(FILE *out, const uint64_t *slots, int nslots, const char *unit_name)
+{
+    uint64_t val_max = 0, total = 0, cum = 0;
+    int first = -1, last = -1, cw = 8;
+    for (int i = 0; i < nslots; i++) {
+        if (!slots[i]) continue;
+        if (first < 0) first = i;
+        last = i;
+        if (slots[i] > val_max) val_max = slots[i];
+        total += slots[i];
+        int w = columns(N(slots[i]));
+        if (w > cw) cw = w;
+    }
+    if (first < 0) {
+        fprintf(out, "     (no samples)\n");
+        return;
+    }
+    int wide = last > 32;
+    int stars = wide ? 20 : 40, width = wide ? 20 : 10;
+    fprintf(out, "%*s%-*s : ", wide ? 15 : 5, "", wide ? 29 : 19, unit_name);
+    col(out, "count", -cw);
+    fprintf(out, " distribution%*s cumulative\n", stars - 10, "");
+    for (int i = first; i <= last; i++) {
+        unsigned long long low = (1ULL << (i + 1)) >> 1, high = (1ULL << (i + 1)) - 1;
+        if (low == high) low -= 1;
+        cum += slots[i];
+        fprintf(out, "%*llu -> %-*llu : ", width, low, width, high);
+        col(out, N(slots[i]), -cw);
+        fputs(" |", out);
+        print_stars(out, slots[i], val_max, stars);
+        fprintf(out, "| %6.2f%%\n", 100.0 * (double)cum / (double)total);
+    }
+}
+
+static void percentiles(FILE *out, const struct bs_latency *l)
+{
     if (!l->count) return;
-    bs_print_log2_hist(out, l->log2_usecs, l->nlog2, "usecs");
+    fprintf(out, "  p50 %s   p90 %s   p99 %s   p99.9 %s   max %s\n", D(l->p50), D(l->p90),
+            D(l->p99), D(l->p999), D(l->max));
+}
+
+static void latency_section(FILE *out, const struct bs_report_model *m, const char *title,
+                            const char *detail, const struct bs_latency *l)
+{
+    fprintf(out, "\n%s%s: %s deletes\n", title, detail, N(l->count));
+    if (!l->count) return;
+    if (m->in.msecs)
+        log2_hist(out, l->log2_msecs, l->nlog2_ms, "msecs");
+    else
+        log2_hist(out, l->log2_usecs, l->nlog2, "usecs");
     percentiles(out, l);
 }
 
@@ -45,13 +186,11 @@ static void answer(FILE *out, const struct bs_report_model *m)
             name[k] = (char)toupper((unsigned char)p->reclaim[k]);
         name[k] = 0;
         fprintf(out,
-                "%s maps (%u): %" PRIu64 " of %" PRIu64
-                " deleted slots given back while running (%s); %" PRIu64
-                " freed at teardown (%s), %" PRIu64 " reused, %" PRIu64
-                " retained at trace end, %" PRIu64 " unresolved\n",
-                name, p->maps, p->freed_class[BS_FREE_RUNNING], p->deletes, run->reasons,
-                p->freed_class[BS_FREE_TEARDOWN], end->reasons, p->outcome[BS_REUSED],
-                p->outcome[BS_RETAINED], p->outcome[BS_UNRESOLVED]);
+                "%s maps (%s): %s of %s deleted slots given back while running (%s); %s freed at "
+                "teardown (%s), %s reused, %s retained at trace end, %s unresolved\n",
+                name, N(p->maps), N(p->freed_class[BS_FREE_RUNNING]), N(p->deletes), run->reasons,
+                N(p->freed_class[BS_FREE_TEARDOWN]), end->reasons, N(p->outcome[BS_REUSED]),
+                N(p->outcome[BS_RETAINED]), N(p->outcome[BS_UNRESOLVED]));
     }
 }
 
@@ -59,10 +198,10 @@ static void answer(FILE *out, const struct bs_report_model *m)
 static void class_counts(FILE *out, const struct bs_report_model *m, int c, const char *label)
 {
     const struct bs_free_class_row *row = &m->free_class[c];
-    fprintf(out, "%s %" PRIu64 " (", label, row->freed);
+    fprintf(out, "%s %s (", label, N(row->freed));
     for (unsigned r = 0, n = 0; r < BS_FREE_REASONS; r++)
         if (bs_free_class_of[r] == c)
-            fprintf(out, "%s%s %" PRIu64, n++ ? ", " : "", m->reason_name[r], m->freed_reason[r]);
+            fprintf(out, "%s%s %s", n++ ? ", " : "", m->reason_name[r], N(m->freed_reason[r]));
     fputc(')', out);
 }
 
@@ -71,14 +210,11 @@ static void class_counts(FILE *out, const struct bs_report_model *m, int c, cons
 static void attach_map(FILE *out, const struct bs_map_row *row)
 {
     const struct bs_map *m = row->map;
-    char a[32], b[32], t[32];
     fprintf(out, "  %u 0x%" PRIx64 " %s %s: ", m->pid, m->addr, m->name[0] ? m->name : "-",
             row->where[0] ? row->where : "-");
     if (m->st.attached)
-        fprintf(out, "%s buckets + %s indirect held at +%s (%s)\n",
-                bs_fmt_bytes(m->st.bucket_bytes, a, sizeof(a)),
-                bs_fmt_bytes(m->st.indirect_bytes, b, sizeof(b)),
-                bs_fmt_ns(row->state_rel, t, sizeof(t)), row->state_trigger);
+        fprintf(out, "%s buckets + %s indirect held at +%s (%s)\n", B(m->st.bucket_bytes),
+                B(m->st.indirect_bytes), D(row->state_rel), row->state_trigger);
     else if (m->st.status == HMAP_STATE_UNSAFE)
         fprintf(out, "state unknown: unsafe (no safe way to read it: membarrier unavailable)\n");
     else if (m->st.status == HMAP_STATE_BUSY)
@@ -91,14 +227,13 @@ static void attach_map(FILE *out, const struct bs_map_row *row)
  * maps it had the state of, what they held then, and each such map. */
 static void attach_section(FILE *out, const struct bs_report_model *m)
 {
-    char a[32], b[32], t[32];
     if (!m->have_state) return;
     fprintf(out,
-            "attached at +%s: state of %" PRIu64 " maps (%" PRIu64 " deferred, %" PRIu64
-            " unsafe): %s buckets + %s indirect held\n",
-            bs_fmt_ns(m->state_rel, t, sizeof(t)), m->maps_attached, m->brackets[HMAP_STATE_BUSY],
-            m->brackets[HMAP_STATE_UNSAFE], bs_fmt_bytes(m->attach_bucket_bytes, a, sizeof(a)),
-            bs_fmt_bytes(m->attach_indirect_bytes, b, sizeof(b)));
+            "attached at +%s: state of %s maps (%s deferred, %s unsafe): %s buckets + %s "
+            "indirect held\n",
+            D(m->state_rel), N(m->maps_attached), N(m->brackets[HMAP_STATE_BUSY]),
+            N(m->brackets[HMAP_STATE_UNSAFE]), B(m->attach_bucket_bytes),
+            B(m->attach_indirect_bytes));
     uint32_t shown = 0;
     for (uint32_t i = 0; i < m->nmaps; i++) {
         const struct bs_map *mp = m->maps[i].map;
@@ -108,48 +243,50 @@ static void attach_section(FILE *out, const struct bs_report_model *m)
     if (shown > (uint32_t)m->in.top)
         fprintf(out, "  (%u more attached maps, --top)\n", shown - (uint32_t)m->in.top);
     fprintf(out,
-            "  at attach: %" PRIu64 " bucket arrays, %" PRIu64 " overflow buckets, %" PRIu64
-            " indirect objects; %" PRIu64
-            " events before their map's state (not unmatched), %" PRIu64
-            " redundant dumps ignored\n",
-            m->arrays_attach, m->ovf_attach, m->obj.attach, m->before_state, m->redundant_dumps);
+            "  at attach: %s bucket arrays, %s overflow buckets, %s indirect objects; %s events "
+            "before their map's state (not unmatched), %s redundant dumps ignored\n",
+            N(m->arrays_attach), N(m->ovf_attach), N(m->obj.attach), N(m->before_state),
+            N(m->redundant_dumps));
 }
 
-/* Bytes held, split into buckets and indirect objects. */
-static void bytes_split(FILE *out, const struct bs_report_model *m)
+/* One row of a table: a left-aligned label and right-aligned figures. */
+static void row(FILE *out, const char *label, const char *a, const char *b, const char *c)
 {
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "  buckets", m->bucket_bytes_peak,
-            m->bucket_bytes_final);
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "  indirect objects",
-            m->indirect_bytes_peak, m->indirect_bytes_final);
+    col(out, label, -18);
+    fputc(' ', out);
+    col(out, a, 12);
+    fputc(' ', out);
+    col(out, b, 12);
+    if (c) {
+        fputc(' ', out);
+        col(out, c, 12);
+    }
+    fputc('\n', out);
 }
 
-/* Bytes given back, split the same way and by class. */
+/* Bytes given back, split the same way as bytes held and by class. */
 static void bytes_reclaimed(FILE *out, const struct bs_report_model *m)
 {
     const struct bs_reclaimed *r = &m->reclaimed;
     fprintf(out,
-            "bytes given back: buckets %" PRIu64 " while running, %" PRIu64
-            " at teardown; indirect objects %" PRIu64 " while running, %" PRIu64
-            " at teardown, %" PRIu64 " unused (failed inserts)\n",
-            r->bucket[BS_FREE_RUNNING], r->bucket[BS_FREE_TEARDOWN], r->indirect[BS_FREE_RUNNING],
-            r->indirect[BS_FREE_TEARDOWN], r->indirect_unused);
+            "bytes given back: buckets %s while running, %s at teardown; indirect objects %s while "
+            "running, %s at teardown, %s unused (failed inserts)\n",
+            B(r->bucket[BS_FREE_RUNNING]), B(r->bucket[BS_FREE_TEARDOWN]),
+            B(r->indirect[BS_FREE_RUNNING]), B(r->indirect[BS_FREE_TEARDOWN]),
+            B(r->indirect_unused));
 }
 
-/* Indirect objects allocated in the trace, freed (by reason), live. */
-static void objects_line(FILE *out, const struct bs_report_model *m)
+/* The verdict of the data quality section, said first when it is poor:
+ * whoever reads only the top must not take the figures as sound. */
+static void warning(FILE *out, const struct bs_report_model *m)
 {
-    uint64_t freed = 0;
-    for (unsigned r = 0; r < BS_OBJ_REASONS; r++)
-        freed += m->obj.freed[r];
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12" PRId64 "\n", "indirect objects",
-            m->obj.alloc, freed, m->objects_live);
+    if (m->poor)
+        fprintf(out, "WARNING: poor data quality: %s; see \"data quality\" below\n", m->poor_why);
 }
 
 static void summary(FILE *out, const struct bs_report_model *m)
 {
     const struct bs_report_input *in = &m->in;
-    char a[32];
     fprintf(out, "bucketscope report: %d %s input%s:", in->n, bs_input_kind_name[in->kind],
             in->n == 1 ? "" : "s");
     for (int i = 0; i < in->n; i++)
@@ -157,114 +294,132 @@ static void summary(FILE *out, const struct bs_report_model *m)
     /* The window's own length: from --since (relative to the first event)
      * to its end (--until, or the last event), not from the first event. */
     uint64_t window_ns = m->span_ns > in->since_rel ? m->span_ns - in->since_rel : 0;
-    fprintf(out, "\n%" PRIu64 " events over %s", m->events, bs_fmt_ns(window_ns, a, sizeof(a)));
+    fprintf(out, "\n%s events over %s", N(m->events), D(window_ns));
     if (in->filter_pid >= 0) fprintf(out, ", pid %lld only", in->filter_pid);
     if (in->filter_map_set) fprintf(out, ", map 0x%" PRIx64 " only", in->filter_map);
-    if (in->since_rel) fprintf(out, ", since +%s", bs_fmt_ns(in->since_rel, a, sizeof(a)));
-    if (in->until_rel) fprintf(out, ", until +%s", bs_fmt_ns(in->until_rel, a, sizeof(a)));
+    if (in->since_rel) fprintf(out, ", since +%s", D(in->since_rel));
+    if (in->until_rel) fprintf(out, ", until +%s", D(in->until_rel));
     fprintf(out, "\n");
+    warning(out, m);
     attach_section(out, m);
     fprintf(out, "\n");
     answer(out, m);
     fprintf(out, "\n");
-    fprintf(out, "%-18s %12s %12s %12s\n", "", "allocated", "freed", "live at end");
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "maps", m->maps_created,
-            m->maps_destroyed, m->maps_live);
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "bucket arrays", m->arrays_alloc,
-            m->arrays_freed, m->arrays_live);
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 " %12u\n", "overflow buckets", m->ovf_alloc,
-            m->ovf_freed, m->ovf_live);
-    objects_line(out, m);
+    uint64_t obj_freed = 0;
+    for (unsigned r = 0; r < BS_OBJ_REASONS; r++)
+        obj_freed += m->obj.freed[r];
+    row(out, "", "allocated", "freed", "live at end");
+    row(out, "maps", N(m->maps_created), N(m->maps_destroyed), N(m->maps_live));
+    row(out, "bucket arrays", N(m->arrays_alloc), N(m->arrays_freed), N(m->arrays_live));
+    row(out, "overflow buckets", N(m->ovf_alloc), N(m->ovf_freed), N(m->ovf_live));
+    row(out, "indirect objects", N(m->obj.alloc), N(obj_freed), Ns(m->objects_live));
     fprintf(out,
-            "  (overflow buckets: individually allocated ones; %" PRId64
-            " overflow buckets linked at end, preallocated included)\n\n",
-            m->ovf_linked_final);
-    fprintf(out, "%-18s %12s %12s\n", "", "peak", "final");
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "bytes held", m->bytes_held_peak,
-            m->bytes_held_final);
-    bytes_split(out, m);
-    fprintf(out, "%-18s %12" PRIu64 " %12" PRIu64 "\n", "empty-slot bytes", m->empty_bytes_peak,
-            m->empty_bytes_final);
-    fprintf(out, "empty retention: %.6f byte-seconds\n", m->empty_byte_seconds);
+            "  (overflow buckets: individually allocated ones; %s overflow buckets linked at end, "
+            "preallocated included)\n\n",
+            Ns(m->ovf_linked_final));
+    row(out, "", "peak", "final", NULL);
+    row(out, "bytes held", B(m->bytes_held_peak), B(m->bytes_held_final), NULL);
+    row(out, "  buckets", B(m->bucket_bytes_peak), B(m->bucket_bytes_final), NULL);
+    row(out, "  indirect objects", B(m->indirect_bytes_peak), B(m->indirect_bytes_final), NULL);
+    row(out, "empty-slot bytes", B(m->empty_bytes_peak), B(m->empty_bytes_final), NULL);
+    fprintf(out, "empty retention: %s%s (empty-slot bytes integrated over time)\n",
+            BS(m->empty_byte_seconds), raw_mode ? " byte-seconds" : "");
     bytes_reclaimed(out, m);
-    fprintf(out,
-            "\ndeletes: %" PRIu64 "   reused %" PRIu64 "   freed %" PRIu64
-            "   retained (censored) %" PRIu64 "   unresolved %" PRIu64 "\n",
-            m->deletes, m->outcome[BS_REUSED], m->outcome[BS_FREED], m->outcome[BS_RETAINED],
-            m->outcome[BS_UNRESOLVED]);
+    fprintf(out, "\ndeletes: %s   reused %s   freed %s   retained (censored) %s   unresolved %s\n",
+            N(m->deletes), N(m->outcome[BS_REUSED]), N(m->outcome[BS_FREED]),
+            N(m->outcome[BS_RETAINED]), N(m->outcome[BS_UNRESOLVED]));
     class_counts(out, m, BS_FREE_RUNNING, "  freed while running");
     class_counts(out, m, BS_FREE_TEARDOWN, ";  freed at teardown");
     fputc('\n', out);
-    fprintf(out, "entries removed by clear (not deletes): %" PRIu64 "\n", m->cleared);
+    fprintf(out, "entries removed by clear (not deletes): %s\n", N(m->cleared));
 }
 
 static void censored(FILE *out, const struct bs_report_model *m)
 {
-    char a[32], b[32];
     const struct bs_latency *age = &m->retained_age;
-    fprintf(out, "\nretained deletes (censored at trace end): %" PRIu64 "\n", age->count);
-    if (age->count)
-        fprintf(out, "  age at end: p50 %s   max %s\n", bs_fmt_ns(age->p50, a, sizeof(a)),
-                bs_fmt_ns(age->max, b, sizeof(b)));
+    static const char km[] = "Kaplan-Meier median time to reuse or free while running (retained "
+                             "and teardown frees censored)";
+    fprintf(out, "\nretained deletes (censored at trace end): %s\n", N(age->count));
+    if (age->count) fprintf(out, "  age at end: p50 %s   max %s\n", D(age->p50), D(age->max));
     if (m->km_reached)
-        fprintf(out, "Kaplan-Meier median time to reuse or free while running (retained and teardown frees censored): %s\n",
-                bs_fmt_ns(m->km_median, a, sizeof(a)));
+        fprintf(out, "%s: %s\n", km, D(m->km_median));
     else if (m->km_samples)
-        fprintf(out, "Kaplan-Meier median time to reuse or free while running (retained and teardown frees censored): not reached "
-                     "(over half of the deletes still retained)\n");
+        fprintf(out, "%s: not reached (over half of the deletes still retained)\n", km);
 }
 
 static void per_map(FILE *out, const struct bs_report_model *rm)
 {
+    /* Column widths; negative: left-aligned.  SITE, last, is not padded. */
+    static const int w[] = {-8, -18, -16, -7, 12, 12, 14, 10, 10, 10, 10, 10, 12, -16, 0};
+    static const char *const head[] = {"PID",        "MAP",       "TYPE",     "POLICY", "PEAK-HELD",
+                                       "FINAL-HELD", "EMPTY-RET", "DELETES",  "REUSED", "FREED-RUN",
+                                       "TEARDOWN",   "RETAINED",  "INDIRECT", "NAME",   "SITE"};
+    enum { NCOL = sizeof(w) / sizeof(w[0]) };
     uint32_t n = rm->nmaps < (uint32_t)rm->in.top ? rm->nmaps : (uint32_t)rm->in.top;
-    fprintf(out, "\ntop %u of %u maps by empty byte-seconds\n", n, rm->nmaps);
-    fprintf(out, "%-8s %-18s %-16s %-7s %12s %12s %14s %8s %8s %9s %8s %8s %12s %-16s %s\n", "PID",
-            "MAP", "TYPE", "POLICY", "PEAK-HELD", "FINAL-HELD", "EMPTY-B*S", "DELETES", "REUSED",
-            "FREED-RUN", "TEARDOWN", "RETAINED", "INDIRECT", "NAME", "SITE");
+    fprintf(out, "\ntop %u of %u maps by empty retention (empty-slot bytes x time)\n", n,
+            rm->nmaps);
+    for (int c = 0; c < NCOL; c++) {
+        if (c) fputc(' ', out);
+        col(out, head[c], w[c]);
+    }
+    fputc('\n', out);
     for (uint32_t i = 0; i < n; i++) {
-        const struct bs_map_row *row = &rm->maps[i];
-        const struct bs_map *m = row->map;
-        char addr[24];
+        const struct bs_map_row *r = &rm->maps[i];
+        const struct bs_map *m = r->map;
+        char pid[16], addr[24], type[17], name[32];
+        snprintf(pid, sizeof(pid), "%u", m->pid);
         snprintf(addr, sizeof(addr), "0x%" PRIx64 "%s", m->addr, m->seq ? "'" : "");
-        fprintf(out,
-                "%-8u %-18s %-16.16s %-7s %12" PRIu64 " %12" PRIu64 " %14.6f %8" PRIu64 " %8" PRIu64
-                " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12" PRIu64 " %-16.31s %s\n",
-                m->pid, addr, m->type_name[0] ? m->type_name : "?",
-                row->reclaim ? row->reclaim : "?", m->g.peak_held, m->g.bytes_held,
-                row->empty_byte_seconds, m->deletes, m->outcome[BS_REUSED],
-                m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN],
-                m->outcome[BS_RETAINED], m->g.indirect_held, m->name[0] ? m->name : "-",
-                row->where[0] ? row->where : "-");
+        snprintf(type, sizeof(type), "%.16s", m->type_name[0] ? m->type_name : "?");
+        snprintf(name, sizeof(name), "%.31s", m->name[0] ? m->name : "-");
+        const char *cell[NCOL] = {pid,
+                                  addr,
+                                  type,
+                                  r->reclaim ? r->reclaim : "?",
+                                  B(m->g.peak_held),
+                                  B(m->g.bytes_held),
+                                  BS(r->empty_byte_seconds),
+                                  N(m->deletes),
+                                  N(m->outcome[BS_REUSED]),
+                                  N(m->freed_class[BS_FREE_RUNNING]),
+                                  N(m->freed_class[BS_FREE_TEARDOWN]),
+                                  N(m->outcome[BS_RETAINED]),
+                                  B(m->g.indirect_held),
+                                  name,
+                                  r->where[0] ? r->where : "-"};
+        for (int c = 0; c < NCOL; c++) {
+            if (c) fputc(' ', out);
+            col(out, cell[c], w[c]);
+        }
+        fputc('\n', out);
     }
 }
 
 static void data_quality(FILE *out, const struct bs_report_model *m)
 {
     const struct bs_report_input *in = &m->in;
-    char a[32], b[32];
-    fprintf(out, "\ndata quality\n");
-    fprintf(out, "  lost events: %" PRIu64 " (%" PRIu64 " lost records, %u time spans)",
-            m->lost_events, m->lost_records, m->nlost);
+    fprintf(out, "\ndata quality: %s\n", m->poor ? "POOR" : "good");
+    if (m->poor) fprintf(out, "  %s\n", m->poor_why);
+    fprintf(out, "  lost events: %s (%s lost records, %s time spans)", N(m->lost_events),
+            N(m->lost_records), N(m->nlost));
     if (m->nlost)
-        fprintf(out, "; first span +%s .. +%s", bs_fmt_ns(m->lost_first_rel, a, sizeof(a)),
-                bs_fmt_ns(m->lost_first_end_rel, b, sizeof(b)));
-    fprintf(out, "\n  deletes whose interval overlaps a lost span (may be wrong): %" PRIu64 "\n",
-            m->maybe_lost);
+        fprintf(out, "; first span +%s .. +%s", D(m->lost_first_rel), D(m->lost_first_end_rel));
+    fprintf(out, "\n  deletes whose interval overlaps a lost span (may be wrong): %s\n",
+            N(m->maybe_lost));
     if (in->kind == BS_INPUT_CTF)
-        fprintf(out,
-                "  discarded events (reported by the trace): %" PRIu64
-                ", discarded packets: %" PRIu64 "\n",
-                in->discarded_events, in->discarded_packets);
-    fprintf(out, "  unmatched events: %" PRIu64 "\n", m->unmatched_total);
+        fprintf(out, "  discarded events (reported by the trace): %s, discarded packets: %s\n",
+                N(in->discarded_events), N(in->discarded_packets));
+    fprintf(out, "  unmatched events: %s\n", N(m->unmatched_total));
     if (m->before_state)
         fprintf(out,
                 "  events before their map's state was known (not unmatched: the state dump "
-                "holds their effect): %" PRIu64 "\n",
-                m->before_state);
+                "holds their effect): %s\n",
+                N(m->before_state));
     for (int i = 0; i < BS_UM_COUNT; i++)
-        if (m->unmatched[i])
-            fprintf(out, "    %-22s %10" PRIu64 "  %s\n", bs_unmatched_name[i], m->unmatched[i],
-                    bs_unmatched_desc[i]);
+        if (m->unmatched[i]) {
+            fprintf(out, "    %-22s ", bs_unmatched_name[i]);
+            col(out, N(m->unmatched[i]), 10);
+            fprintf(out, "  %s\n", bs_unmatched_desc[i]);
+        }
     if (in->truncated)
         fprintf(out, "  INPUT TRUNCATED (--allow-truncated): analysed up to %s\n",
                 in->truncated_at);
@@ -272,6 +427,7 @@ static void data_quality(FILE *out, const struct bs_report_model *m)
 
 void bs_report_text(FILE *out, const struct bs_report_model *m)
 {
+    raw_mode = m->in.raw;
     summary(out, m);
     char detail[BS_FREE_CLASSES][sizeof(m->free_class[0].reasons) + 32];
     snprintf(detail[BS_FREE_RUNNING], sizeof(detail[0]), ", freed while running (%s)",
@@ -279,8 +435,8 @@ void bs_report_text(FILE *out, const struct bs_report_model *m)
     snprintf(detail[BS_FREE_TEARDOWN], sizeof(detail[0]), ", freed at teardown (%s)",
              m->free_class[BS_FREE_TEARDOWN].reasons);
     for (int c = 0; c < BS_FREE_CLASSES; c++)
-        latency_section(out, "delete -> free latency", detail[c], &m->free_class[c].to_free);
-    latency_section(out, "delete -> reuse latency", "", &m->to_reuse);
+        latency_section(out, m, "delete -> free latency", detail[c], &m->free_class[c].to_free);
+    latency_section(out, m, "delete -> reuse latency", "", &m->to_reuse);
     censored(out, m);
     per_map(out, m);
     data_quality(out, m);

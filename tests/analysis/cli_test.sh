@@ -25,6 +25,8 @@ golden() { # name, command...
   if diff -u "$GOLDEN/$name" "$name"; then ok "$name matches golden"; else fail "$name differs from golden"; fi
 }
 golden report.txt "$BIN" --no-progress golden.hmt
+# the same figures exact (--raw) and the histograms in msecs (-m)
+golden report_raw.txt "$BIN" --no-progress --raw -m golden.hmt
 golden report.json "$BIN" --no-progress --format json golden.hmt
 golden maps.csv "$BIN" --no-progress --format csv golden.hmt
 "$BIN" --no-progress --csv-timeline tl.out --tick 250us --csv-deletes del.out golden.hmt > /dev/null \
@@ -69,9 +71,9 @@ json_num() { grep -o "\"$2\": [0-9]*" "$1" | head -1 | awk '{print $2}'; }
 # in the trace; P's probe fired once before its state: 2 events before_state)
 "$GEN" --dump dump.hmt || fail "dump generator"
 "$BIN" --no-progress dump.hmt > dump.txt || fail "dump text: exit $?"
-grep -q '^attached at +2.000 us: state of 1 maps (0 deferred, 1 unsafe): 288 B buckets + 200 B indirect held$' dump.txt \
+grep -q '^attached at +2.000 µs: state of 1 maps (0 deferred, 1 unsafe): 288 B buckets + 200 B indirect held$' dump.txt \
   && ok "text: attach line" || fail "text: attach line: $(grep attached dump.txt)"
-grep -q '^  7000 0x55550000d000 sessions app+0x1234: 288 B buckets + 200 B indirect held at +2.000 us (recorder)$' dump.txt \
+grep -q '^  7000 0x55550000d000 sessions app+0x1234: 288 B buckets + 200 B indirect held at +2.000 µs (recorder)$' dump.txt \
   && ok "text: attached map named, site and held bytes" || fail "text: attached map line"
 grep -q '0x55550000e000 .*state unknown: unsafe' dump.txt && ok "text: unsafe map listed with why" || fail "text: unsafe map"
 grep -q 'events before their map.s state was known .*: 2$' dump.txt && ok "text: before_state in data quality" || fail "text: before_state"

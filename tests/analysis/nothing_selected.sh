@@ -50,10 +50,10 @@ done
 
 # A window's length is its own, not the time since the first event.
 "$BIN" --no-progress --since 100us --until 300us golden.hmt >win.txt
-grep -q '^[0-9]* events over 200.000 us, since +100.000 us, until +300.000 us$' win.txt &&
+grep -q '^[0-9,]* events over 200.000 µs, since +100.000 µs, until +300.000 µs$' win.txt &&
     ok "--since 100us --until 300us: over 200 us" || fail "window length: $(sed -n 2p win.txt)"
 "$BIN" --no-progress --since 1ms golden.hmt >win2.txt
-grep -q '^[0-9]* events over 1.200 ms, since +1.000 ms$' win2.txt &&
+grep -q '^[0-9,]* events over 1.200 ms, since +1.000 ms$' win2.txt &&
     ok "--since 1ms of a 2.2 ms trace: over 1.2 ms" || fail "window length: $(sed -n 2p win2.txt)"
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }

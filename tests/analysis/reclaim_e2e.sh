@@ -38,9 +38,11 @@ for p in go eager shrink; do
   fig_json="$(for f in deletes reused freed_while_running freed_at_teardown unresolved retained; do
     v=$(jpol "$tmp/$p.json" "$p" $f); printf '%s ' "${v:--}"; done)"
   line=$(grep "^$P maps (1): " "$tmp/$p.txt")
-  re="^$P maps \(1\): ([0-9]+) of ([0-9]+) deleted slots given back while running \([a-z_, ]+\); ([0-9]+) freed at teardown \([a-z_, ]+\), ([0-9]+) reused, ([0-9]+) retained at trace end, ([0-9]+) unresolved$"
+  # counts are spelt with thousands separators (docs/report.md, "Terminal report")
+  re="^$P maps \(1\): ([0-9,]+) of ([0-9,]+) deleted slots given back while running \([a-z_, ]+\); ([0-9,]+) freed at teardown \([a-z_, ]+\), ([0-9,]+) reused, ([0-9,]+) retained at trace end, ([0-9,]+) unresolved$"
   if [[ "$line" =~ $re ]]; then
     fig_text="${BASH_REMATCH[2]} ${BASH_REMATCH[4]} ${BASH_REMATCH[1]} ${BASH_REMATCH[3]} ${BASH_REMATCH[6]} ${BASH_REMATCH[5]} "
+    fig_text=${fig_text//,/}
   else
     fig_text="- - - - - - "; fail "$p text: no answer line for $P maps (got '$line')"
   fi
