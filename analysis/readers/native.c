@@ -322,6 +322,16 @@ static int add_run(struct native_reader *nr, uint32_t *cap, uint64_t off, uint64
     return 0;
 }
 
+/* At most this many runs (or one per 32 KiB of file, if more): a recorder
+ * writes runs of whole buffers (64 KiB per thread flush), so real traces stay
+ * far below; a crafted file whose timestamps alternate would otherwise cost
+ * a run, a cursor and a buffer per record.  Past the cap a record that goes
+ * back in time stays in the current run: the merge delivers it late and the
+ * engine applies it at the latest time, counted as out_of_order (data
+ * quality, docs/report.md "Memory and limits"). */
+#define RUNS_MIN_CAP 65536u
+#define RUN_BYTES_PER_RUN (32u << 10)
+
 /* Stream the whole file once; on return nr->limit is the end of the valid
  * records and nr->runs lists the time-ordered runs.  0, or -1 with r->err. */
 static int build_index(struct native_reader *nr)
@@ -329,11 +339,16 @@ static int build_index(struct native_reader *nr)
     const struct hmap_native_rec_header *h;
     uint64_t prev_ts = 0;
     uint32_t cap = 0;
+    uint64_t by_size = nr->in.size / RUN_BYTES_PER_RUN;
+    uint32_t max_runs = by_size > RUNS_MIN_CAP
+                            ? (by_size > UINT32_MAX ? UINT32_MAX : (uint32_t)by_size)
+                            : RUNS_MIN_CAP;
     int st;
     nr->limit = UINT64_MAX;
     while ((st = stream_next(&nr->r, &h)) == 1) {
         uint64_t off = nr->in.base + nr->in.pos - h->size;
-        if ((nr->nruns == 0 || h->ts_ns < prev_ts) && add_run(nr, &cap, off, h->ts_ns) < 0)
+        if ((nr->nruns == 0 || (h->ts_ns < prev_ts && nr->nruns < max_runs)) &&
+            add_run(nr, &cap, off, h->ts_ns) < 0)
             return -1;
         prev_ts = h->ts_ns;
     }
