@@ -229,7 +229,7 @@ const uint32_t *bs_alloc_leaves(struct bs_alloc_index *ix, const struct bs_alloc
     }
     for (uint32_t l = a->leaves; l != BS_NONE; l = ix->leaf[l].next)
         ix->scratch[(*n)++] = l;
-    qsort_r(ix->scratch, *n, sizeof(*ix->scratch), by_chunk, ix->leaf);
+    if (*n > 1) qsort_r(ix->scratch, *n, sizeof(*ix->scratch), by_chunk, ix->leaf);
     return ix->scratch;
 }
 

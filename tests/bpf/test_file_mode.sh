@@ -12,10 +12,17 @@ command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 cd "$WORK"
 
 N=500
-setpriv --reuid=65534 --regid=65534 --clear-groups "$PID_WORKLOAD" "$N" >work.out &
+# The target runs as uid 65534, which cannot reach a clone under a 0700
+# directory: it runs from copies it can read (the workload and libhmap).
+use_private_lib
+mkdir -p bin
+cp "$PID_WORKLOAD" bin/pid_workload
+chmod 755 "$WORK" bin bin/pid_workload lib "$PLIB"
+setpriv --reuid=65534 --regid=65534 --clear-groups "${RUN_PRIVATE[@]}" "$WORK/bin/pid_workload" "$N" \
+    >work.out &
 WP=$!
 wait_ready work.out "$WP"
-start_recorder -l "$LIB" -p "$WP" -o pid.trace
+start_recorder -l "$PLIB" -p "$WP" -o pid.trace
 kill -USR1 "$WP"
 wait_for "$REC_PID" "$WAIT_SECS"
 [ "$WAIT_RC" = 0 ] || { cat "$WORK/rec.log"; fail "recorder exit $WAIT_RC"; }
