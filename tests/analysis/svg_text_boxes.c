@@ -43,7 +43,7 @@ static char *slurp(const char *path, size_t *n)
 static int attr(const char *tag, const char *end, const char *name, char *out, size_t len)
 {
     size_t nl = strlen(name);
-    for (const char *p = tag; p + nl + 2 < end; p++) {
+    for (const char *p = tag + 1; p + nl + 2 < end; p++) { /* p[-1] stays in the tag */
         if ((p[-1] == ' ' || p[-1] == '\n') && strncmp(p, name, nl) == 0 && p[nl] == '=' &&
             p[nl + 1] == '"') {
             const char *v = p + nl + 2, *q = memchr(v, '"', (size_t)(end - v));

@@ -189,6 +189,10 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+        free(t.p);
+        free(m.p);
+        free(s.p);
+        free(x.p);
         return 0;
     }
     FILE *out = fopen(argv[1], "wb");
