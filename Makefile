@@ -4,6 +4,9 @@
 # build, run.
 JOBS ?= 2
 BUILD ?= build
+# Each build's output goes to <dir>.log, one line per step on the terminal
+# (scripts/lib/step.sh); V=1 shows it all.
+STEP = @bash scripts/lib/step.sh
 
 .PHONY: all deps build build-asan build-fuzz test test-anywhere demo bench policies clean format
 
@@ -13,16 +16,19 @@ deps:
 	@bash scripts/deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD) -j$(JOBS)
+	@: > $(BUILD).log
+	$(STEP) $(BUILD).log "configure $(BUILD)" cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(STEP) $(BUILD).log "build $(BUILD) (log: $(BUILD).log)" cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHMAP_SANITIZE=ON
-	cmake --build build-asan -j$(JOBS)
+	@: > build-asan.log
+	$(STEP) build-asan.log "configure build-asan" cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHMAP_SANITIZE=ON
+	$(STEP) build-asan.log "build build-asan (log: build-asan.log)" cmake --build build-asan -j$(JOBS)
 
 build-fuzz: deps
-	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHMAP_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS)
+	@: > build-fuzz.log
+	$(STEP) build-fuzz.log "configure build-fuzz" env CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHMAP_FUZZ=ON
+	$(STEP) build-fuzz.log "build build-fuzz (log: build-fuzz.log)" cmake --build build-fuzz -j$(JOBS)
 
 # Every test: the normal build, the sanitizer build, the fuzzers.
 test: build build-asan build-fuzz
@@ -47,4 +53,4 @@ format:
 	git ls-files '*.c' '*.h' '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build.log build-asan.log build-fuzz.log

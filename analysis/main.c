@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "prog.h"
 #include "csv_stream.h"
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
@@ -43,16 +44,16 @@ static struct bs_reader *open_inputs(const struct bs_options *o)
     for (int i = 0; i < o->ntraces; i++) {
         readers[i] = bs_reader_open(o->traces[i], o->allow_truncated, err, sizeof(err));
         if (!readers[i]) {
-            fprintf(stderr, "bucketscope-report: %s\n", err);
+            bs_err("%s\n", err);
             close_all(readers, i);
             exit(1);
         }
         if (readers[i]->kind != readers[0]->kind) {
-            fprintf(stderr,
-                    "bucketscope-report: %s is a %s trace but %s is a %s trace: their clocks "
-                    "cannot be compared; report them separately\n%s",
-                    o->traces[i], bs_input_kind_name[readers[i]->kind], o->traces[0],
-                    bs_input_kind_name[readers[0]->kind], bs_usage_line);
+            bs_err("%s is a %s trace but %s is a %s trace: their clocks "
+                   "cannot be compared; report them separately\n",
+                   o->traces[i], bs_input_kind_name[readers[i]->kind], o->traces[0],
+                   bs_input_kind_name[readers[0]->kind]);
+            bs_usage_hint();
             close_all(readers, i + 1);
             exit(EXIT_USAGE);
         }
@@ -69,10 +70,10 @@ static void progress(const struct bs_reader *r, uint64_t events, int done)
         return;
     }
     if (r->bytes_total)
-        fprintf(stderr, "\rbucketscope-report: %5.1f%%  %.1fM events",
+        fprintf(stderr, "\r%s: %5.1f%%  %.1fM events", bs_prog,
                 100.0 * (double)r->bytes_done / (double)r->bytes_total, (double)events / 1e6);
     else
-        fprintf(stderr, "\rbucketscope-report: %.1fM events", (double)events / 1e6);
+        fprintf(stderr, "\r%s: %.1fM events", bs_prog, (double)events / 1e6);
 }
 
 /* The map a record names: 1 with *map set when its event's first field is
@@ -138,7 +139,7 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
     }
     if (o->show_progress) progress(rd, nrec, 1);
     if (st < 0) {
-        fprintf(stderr, "bucketscope-report: %s\n", rd->err);
+        bs_err("%s\n", rd->err);
         return -1;
     }
     bs_engine_finish(e);
@@ -151,7 +152,7 @@ static int say_if_nothing(const struct bs_options *o, const struct selection *se
     char a[32], b[32], c[32], what[160] = "";
     const char *trace = o->ntraces == 1 ? o->traces[0] : "the traces";
     if (!sel->events) {
-        fprintf(stderr, "bucketscope-report: %s holds no hmap event: nothing to report\n", trace);
+        bs_err("%s holds no hmap event: nothing to report\n", trace);
         return 1;
     }
     if (sel->selected) return 0;
@@ -162,17 +163,14 @@ static int say_if_nothing(const struct bs_options *o, const struct selection *se
         snprintf(what + strlen(what), sizeof(what) - strlen(what), " --map 0x%" PRIx64,
                  o->filter_map);
     if (!sel->matching)
-        fprintf(stderr,
-                "bucketscope-report: nothing selected: no event of %s matches%s (%" PRIu64
-                " events read)\n",
-                trace, what, sel->events);
+        bs_err("nothing selected: no event of %s matches%s (%" PRIu64 " events read)\n", trace,
+               what, sel->events);
     else
-        fprintf(stderr,
-                "bucketscope-report: nothing selected: the window --since %s%s%s holds no "
-                "event%s%s (the last one is at +%s)\n",
-                bs_fmt_ns(o->since_ns, a, sizeof(a)), o->have_until ? " --until " : "",
-                o->have_until ? bs_fmt_ns(o->until_ns, b, sizeof(b)) : "", *what ? " of" : "", what,
-                bs_fmt_ns(sel->last_match_ns - sel->first_ns, c, sizeof(c)));
+        bs_err("nothing selected: the window --since %s%s%s holds no "
+               "event%s%s (the last one is at +%s)\n",
+               bs_fmt_ns(o->since_ns, a, sizeof(a)), o->have_until ? " --until " : "",
+               o->have_until ? bs_fmt_ns(o->until_ns, b, sizeof(b)) : "", *what ? " of" : "", what,
+               bs_fmt_ns(sel->last_match_ns - sel->first_ns, c, sizeof(c)));
     return 1;
 }
 
@@ -264,14 +262,12 @@ int main(int argc, char **argv)
     struct bs_report_input in = report_input(&o, rd);
     struct bs_report_model model;
     if (bs_report_model_build(&model, e, &in) < 0) {
-        fprintf(stderr, "bucketscope-report: out of memory\n");
+        bs_err("out of memory\n");
         return 1;
     }
     write_outputs(&model, &o);
     int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : 0;
-    if (rd->truncated)
-        fprintf(stderr, "bucketscope-report: warning: input truncated, analysed up to %s\n",
-                rd->truncated_at);
+    if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);
     bs_site_cache_free();
     bs_engine_free(e);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "bs_prog.h"
+#include "prog.h"
 #include "outfile.h"
 #include "report.h"
 
@@ -77,15 +79,32 @@ static const char help_text[] =
     "  --raw               text report in exact numbers: bytes, counts, ns (default:\n"
     "                      KiB/MiB/GiB, 1,234,567, ns/us/ms/s)\n"
     "  -m, --milliseconds  text histograms binned in msecs (default usecs)\n"
+    "  -V, --version       print \"bucketscope-report VERSION\" and exit\n"
     "Exit status: 0 ok, 1 unreadable input, 2 usage error (including an output that\n"
     "is one of the inputs, or a directory), 3 nothing to report: the trace holds no\n"
     "event, or --pid/--map/--since/--until select none (one line on stderr says which;\n"
     "the empty report is still written), 4 an output could not be written (one line\n"
     "names it and why; a file output is only replaced once complete).\n";
 
+/* The usage synopsis, under the name as typed ("bucketscope report" is as
+ * long as "bucketscope-report", so its continuation lines stay aligned). */
+static void print_usage(FILE *f)
+{
+    static const char lead[] = "usage: bucketscope-report";
+    fprintf(f, "usage: %s%s", bs_prog, bs_usage_line + sizeof(lead) - 1);
+}
+
+/* After a usage error: one usage line and where the rest is, not the whole
+ * synopsis, so that the error itself stays in view. */
+void bs_usage_hint(void)
+{
+    fprintf(stderr, "usage: %s [OPTIONS] TRACE...\nTry '%s --help'.\n", bs_prog, bs_prog);
+}
+
 _Noreturn static void usage_error(const char *msg)
 {
-    fprintf(stderr, "bucketscope-report: %s\n%s", msg, bs_usage_line);
+    bs_err("%s\n", msg);
+    bs_usage_hint();
     exit(EXIT_USAGE);
 }
 
@@ -95,8 +114,7 @@ _Noreturn static void exit_after_stdout(void)
 {
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "bucketscope-report: writing standard output: %s\n",
-                strerror(errno ? errno : EIO));
+        bs_err("writing standard output: %s\n", strerror(errno ? errno : EIO));
         exit(EXIT_OUTPUT);
     }
     exit(0);
@@ -269,8 +287,9 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     *o = (struct bs_options){
         .format = "text", .show_progress = isatty(2), .top = 10, .filter_pid = -1};
     int have_tick = 0, c;
+    bs_prog = bs_prog_name(argv[0], "bucketscope-report");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hm", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hmV", opts, NULL)) != -1) {
         switch (c) {
         case O_FORMAT:
             o->format = optarg;
@@ -332,10 +351,13 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             break;
         case 'h':
         case O_HELP:
-            printf("%s%s", bs_usage_line, help_text);
+            print_usage(stdout);
+            fputs(help_text, stdout);
             exit_after_stdout();
+        case 'V':
         case O_VERSION:
-            printf("bucketscope-report " BS_VERSION " (%s)\n", BS_JSON_SCHEMA);
+            /* "<command> <version>", the project's, as every command. */
+            printf("%s " BS_VERSION "\n", bs_prog);
             exit_after_stdout();
         default: {
             char msg[128];

@@ -31,6 +31,8 @@ struct bs_options {
 };
 
 extern const char bs_usage_line[];
+/* After a usage error: one usage line and a hint to --help, on stderr. */
+void bs_usage_hint(void);
 
 /* Fill o from argv; --help and --version print and exit 0. */
 void bs_parse_options(int argc, char **argv, struct bs_options *o);

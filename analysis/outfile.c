@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "prog.h"
 #include "outfile.h"
 
 #define MAX_OUTS 8 /* stdout, --csv-timeline, --csv-deletes, --svg, and room */
@@ -76,7 +77,7 @@ static FILE *wrap(struct out *o)
     static const cookie_io_functions_t io = {.write = out_write, .close = out_close};
     o->f = fopencookie(o, "w", io);
     if (!o->f) {
-        fprintf(stderr, "bucketscope-report: %s: %s\n", o->name, strerror(errno));
+        bs_err("%s: %s\n", o->name, strerror(errno));
         exit(EXIT_OUTPUT);
     }
     /* The same buffering as a file stream: rows are small and many. */
@@ -87,7 +88,7 @@ static FILE *wrap(struct out *o)
 static struct out *new_out(const char *name)
 {
     if (nouts == MAX_OUTS) {
-        fprintf(stderr, "bucketscope-report: too many outputs\n");
+        bs_err("too many outputs\n");
         exit(EXIT_OUTPUT);
     }
     if (nouts == 0) atexit(remove_temporaries);
@@ -99,7 +100,7 @@ static struct out *new_out(const char *name)
 
 _Noreturn static void cannot_create(const char *path, int err)
 {
-    fprintf(stderr, "bucketscope-report: cannot create %s: %s\n", path, strerror(err));
+    bs_err("cannot create %s: %s\n", path, strerror(err));
     exit(EXIT_OUTPUT);
 }
 
@@ -161,12 +162,11 @@ int bs_out_commit_all(void)
         if (o->done) continue;
         if (fclose(o->f) != 0 && !o->err) o->err = errno ? errno : EIO;
         if (!o->err && o->tmp[0] && rename(o->tmp, o->final) != 0) {
-            fprintf(stderr, "bucketscope-report: cannot rename %s to %s: %s\n", o->tmp, o->final,
-                    strerror(errno));
+            bs_err("cannot rename %s to %s: %s\n", o->tmp, o->final, strerror(errno));
             unlink(o->tmp);
             rc = -1;
         } else if (o->err) {
-            fprintf(stderr, "bucketscope-report: writing %s: %s\n", o->name, strerror(o->err));
+            bs_err("writing %s: %s\n", o->name, strerror(o->err));
             if (o->tmp[0]) unlink(o->tmp);
             rc = -1;
         }

@@ -48,12 +48,24 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bs_prog.h"
 #include "hmap_native_write.h"
 #include "libpath.h"
 #include "record.h"
 #include "record.skel.h"
 
-#define PROG "bucketscope-record"
+/* The name as typed: "bucketscope record" through the dispatcher (bs_prog.h). */
+static const char *prog = "bucketscope-record";
+
+/* fprintf(stderr, "<prog>: " fmt, ...). */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
 
 /* Exit codes (documented in docs/record.md). */
 enum {
@@ -125,12 +137,18 @@ struct recording {
 static volatile sig_atomic_t stop_signal; /* last SIGINT/SIGTERM received */
 static volatile sig_atomic_t signal_count;
 
-static void usage(FILE *f)
+static void usage_line(FILE *f)
 {
     fprintf(
-        f, "usage: " PROG
-           " [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n"
-           "Record every hmap:* USDT probe of LIB into a native trace file.\n"
+        f, "usage: %s [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n",
+        prog);
+}
+
+static void usage(FILE *f)
+{
+    usage_line(f);
+    fprintf(
+        f, "Record every hmap:* USDT probe of LIB into a native trace file.\n"
            "  -l, --lib PATH       binary or shared library with the probes (default: with -p,\n"
            "                       the libhmap.so PID has mapped, or its executable if it holds\n"
            "                       the probes; with CMD, CMD if it holds them, else the\n"
@@ -142,22 +160,32 @@ static void usage(FILE *f)
            "  -b, --ring-size N    BPF ring buffer bytes, power of two, K/M suffix (default: 4M)\n"
            "  -d, --duration S     stop S seconds after the probes are attached\n"
            "  -v, --verbose        print libbpf's log\n"
+           "  -V, --version        print the version and exit\n"
            "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
            "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
            "4 written but no probe fired (an empty, valid trace), 5 complete but not renamed\n"
            "to FILE (kept as FILE.tmp.PID, said on stderr), 6 a write failed (disk full): the\n"
-           "part written is kept as FILE.tmp.PID, cut at its last whole record.\n");
+           "part written is kept as FILE.tmp.PID, cut at its last whole record; otherwise, with\n"
+           "CMD, CMD's own status when it failed (128+N when killed by signal N).\n");
+}
+
+/* A usage error: the reason, one usage line and where the rest is (not the
+ * whole help, which would push the reason out of view). */
+static void usage_hint(void)
+{
+    usage_line(stderr);
+    fprintf(stderr, "Try '%s --help'.\n", prog);
 }
 
 static void die_usage(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, PROG ": ");
+    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\n");
-    usage(stderr);
+    usage_hint();
     exit(EXIT_USAGE);
 }
 
@@ -188,17 +216,24 @@ static bool parse_ring_size(const char *s, uint32_t *out)
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"lib", required_argument, 0, 'l'},      {"output", required_argument, 0, 'o'},
-        {"pid", required_argument, 0, 'p'},      {"ring-size", required_argument, 0, 'b'},
-        {"duration", required_argument, 0, 'd'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        {"lib", required_argument, 0, 'l'},
+        {"output", required_argument, 0, 'o'},
+        {"pid", required_argument, 0, 'p'},
+        {"ring-size", required_argument, 0, 'b'},
+        {"duration", required_argument, 0, 'd'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
     };
     char *end;
     int c;
 
     *o = (struct options){.output = "bucketscope.hmtrace", .ring_bytes = RECORD_DEFAULT_RING_BYTES};
+    prog = bs_prog_name(argv[0], prog);
+    argv[0] = (char *)prog; /* getopt's own messages name the command too */
     /* "+": stop at the first non-option so CMD's own options are left alone. */
-    while ((c = getopt_long(argc, argv, "+l:o:p:b:d:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+l:o:p:b:d:vhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             o->lib = optarg;
@@ -229,8 +264,12 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'h':
             usage(stdout);
             exit(EXIT_OK);
-        default:
-            usage(stderr);
+        case 'V':
+            /* "<command> <version>": the project's version, as every command. */
+            printf("%s %s\n", prog, BS_VERSION);
+            exit(EXIT_OK);
+        default: /* getopt said what is wrong */
+            usage_hint();
             exit(EXIT_USAGE);
         }
     }
@@ -277,20 +316,17 @@ static void explain_failure(const char *what, int err)
 {
     err = err < 0 ? -err : err;
     if (err == EPERM || err == EACCES)
-        fprintf(stderr,
-                PROG ": cannot %s: %s; recording needs root (or CAP_BPF, CAP_PERFMON and "
-                     "CAP_SYS_RESOURCE)\n",
-                what, strerror(err));
+        say("cannot %s: %s; recording needs root (or CAP_BPF, CAP_PERFMON and "
+            "CAP_SYS_RESOURCE)\n",
+            what, strerror(err));
     else if (err == ENOSYS)
-        fprintf(stderr, PROG ": cannot %s: this kernel has no bpf() system call\n", what);
+        say("cannot %s: this kernel has no bpf() system call\n", what);
     else if (access("/sys/bus/event_source/devices/uprobe", F_OK) != 0)
-        fprintf(stderr, PROG ": cannot %s: %s; this kernel has no uprobe support\n", what,
-                strerror(err));
+        say("cannot %s: %s; this kernel has no uprobe support\n", what, strerror(err));
     else
-        fprintf(stderr,
-                PROG ": cannot %s: %s; needs a kernel with BPF ring buffers (5.8) and BPF cookies "
-                     "(5.15); run with -v for libbpf's log\n",
-                what, strerror(err));
+        say("cannot %s: %s; needs a kernel with BPF ring buffers (5.8) and BPF cookies "
+            "(5.15); run with -v for libbpf's log\n",
+            what, strerror(err));
 }
 
 /* ---- launching the command ------------------------------------------------ */
@@ -357,7 +393,7 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     snprintf(r->tmp_path, sizeof(r->tmp_path), "%s.tmp.%d", path, (int)getpid());
     int fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        say("cannot create %s: %s\n", r->tmp_path, strerror(errno));
         r->tmp_path[0] = '\0';
         return -1;
     }
@@ -366,11 +402,11 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     snprintf(proc, sizeof(proc), "/proc/%u", pid);
     if (pid && stat(proc, &st) == 0 && st.st_uid != geteuid() &&
         fchown(fd, st.st_uid, st.st_gid) != 0)
-        fprintf(stderr, PROG ": warning: cannot give %s to uid %u (the owner of process %u): %s\n",
-                r->tmp_path, (unsigned)st.st_uid, pid, strerror(errno));
+        say("warning: cannot give %s to uid %u (the owner of process %u): %s\n", r->tmp_path,
+            (unsigned)st.st_uid, pid, strerror(errno));
     r->out = fdopen(fd, "w");
     if (!r->out) {
-        fprintf(stderr, PROG ": cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        say("cannot create %s: %s\n", r->tmp_path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -409,8 +445,8 @@ static int on_record(void *ctx, void *data, size_t size)
     const struct hmap_native_rec_header *h = data;
 
     if (size < sizeof(*h) || h->size != size || hmap_native_rec_size(h->id) != size) {
-        fprintf(stderr, PROG ": internal error: malformed ring record (id %u, %zu bytes)\n",
-                size >= sizeof(*h) ? h->id : 0, size);
+        say("internal error: malformed ring record (id %u, %zu bytes)\n",
+            size >= sizeof(*h) ? h->id : 0, size);
         return -EINVAL;
     }
     put(r, data, size);
@@ -525,12 +561,11 @@ static int attach_one(struct record *skel, const char *lib, pid_t pid, size_t i,
     if (*link) return 0;
     int err = -errno;
     if (err == -ENOENT)
-        fprintf(stderr,
-                PROG ": cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
-                     "built with USDT probes?)\n",
-                lib, probes[i].name);
+        say("cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
+            "built with USDT probes?)\n",
+            lib, probes[i].name);
     else if (err == -ESRCH)
-        fprintf(stderr, PROG ": cannot attach: process %d is gone\n", (int)pid);
+        say("cannot attach: process %d is gone\n", (int)pid);
     else {
         char what[PATH_MAX + 64];
         snprintf(what, sizeof(what), "attach to hmap:%s in %s", probes[i].name, lib);
@@ -598,10 +633,9 @@ static bool warn_if_not_mapped(pid_t pid, const struct bs_file_id *id, const cha
 {
     bool found = is_mapped(pid, id);
     if (!found)
-        fprintf(stderr,
-                PROG ": warning: process %d has not mapped %s (yet); nothing is "
-                     "recorded until it does\n",
-                (int)pid, lib);
+        say("warning: process %d has not mapped %s (yet); nothing is "
+            "recorded until it does\n",
+            (int)pid, lib);
     return found;
 }
 
@@ -658,28 +692,28 @@ static int check_library_and_pid(struct session *s)
 {
     char found[PATH_MAX], why[PATH_MAX + 256];
     if (s->o.pid && kill(s->o.pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, PROG ": no process %d\n", (int)s->o.pid);
+        say("no process %d\n", (int)s->o.pid);
         return -1;
     }
     if (!s->o.lib) {
         int rc = s->o.pid ? bs_lib_for_pid(s->o.pid, found, sizeof(found), why, sizeof(why))
                           : bs_lib_for_cmd(s->o.cmd[0], found, sizeof(found), why, sizeof(why));
         if (rc != 0) {
-            fprintf(stderr, PROG ": %s\n", why);
+            say("%s\n", why);
             return -1;
         }
         s->o.lib = s->lib_found = strdup(found);
     }
     /* libbpf needs a path with a '/' to not search the loader path. */
     if (!realpath(s->o.lib, s->lib) || bs_file_id(s->lib, &s->lib_id) != 0) {
-        fprintf(stderr, PROG ": cannot use library %s: %s\n", s->o.lib, strerror(errno));
+        say("cannot use library %s: %s\n", s->o.lib, strerror(errno));
         return -1;
     }
     /* What is wrong with the file is said here; left to the attach, any
      * file (/etc/passwd) fails inside libbpf with an errno that reads like
      * a kernel problem (explain_failure). */
     if (bs_check_probe_file(s->o.lib, why, sizeof(why)) != 0) {
-        fprintf(stderr, PROG ": %s\n", why);
+        say("%s\n", why);
         return -1;
     }
     return 0;
@@ -692,7 +726,7 @@ static int start_target(struct session *s)
     int err;
     install_signal_handlers();
     if (s->o.cmd && (err = spawn_held(s->o.cmd, &s->ch)) != 0) {
-        fprintf(stderr, PROG ": cannot fork: %s\n", strerror(-err));
+        say("cannot fork: %s\n", strerror(-err));
         return -1;
     }
     s->target = s->o.cmd ? s->ch.pid : s->o.pid;
@@ -752,17 +786,17 @@ static int arm_and_release(struct session *s)
     if (s->o.cmd) {
         int err = release_child(&s->ch);
         if (err) {
-            fprintf(stderr, PROG ": cannot run %s: %s\n", s->o.cmd[0], strerror(-err));
+            say("cannot run %s: %s\n", s->o.cmd[0], strerror(-err));
             waitpid(s->ch.pid, NULL, 0);
             s->ch.pid = 0;
             return -1;
         }
     }
-    fprintf(stderr, PROG ": recording %zu probes of %s (%s) to %s\n", NPROBES, s->lib,
-            s->o.cmd   ? s->o.cmd[0]
-            : s->o.pid ? "one process"
-                       : "system-wide",
-            s->o.output);
+    say("recording %zu probes of %s (%s) to %s\n", NPROBES, s->lib,
+        s->o.cmd   ? s->o.cmd[0]
+        : s->o.pid ? "one process"
+                   : "system-wide",
+        s->o.output);
     return 0;
 }
 
@@ -792,11 +826,10 @@ static void settle_state(struct session *s)
     } else if (s->stopped_ns || now >= s->state_wait_end) {
         uint64_t waited =
             now < s->state_wait_end ? now - (s->state_wait_end - STATE_WAIT_NS) : STATE_WAIT_NS;
-        fprintf(stderr,
-                PROG ": warning: process %d dumped no state within %.3g s (libhmap without "
-                     "state dump, or HMAP_STATEDUMP=0): maps idle during the recording are "
-                     "missing and the report will count their events as unmatched\n",
-                (int)s->o.pid, waited / 1e9);
+        say("warning: process %d dumped no state within %.3g s (libhmap without "
+            "state dump, or HMAP_STATEDUMP=0): maps idle during the recording are "
+            "missing and the report will count their events as unmatched\n",
+            (int)s->o.pid, waited / 1e9);
         s->state_wait_end = 0;
         s->r.loss.hold_unarmed = false; /* the attach window's hits are lost */
     }
@@ -833,7 +866,7 @@ static int record_loop(struct session *s)
         int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
         if (err >= 0 || err == -EINTR) err = ring_buffer__consume(s->rb);
         if (err < 0 && err != -EINTR) {
-            fprintf(stderr, PROG ": reading the ring buffer failed: %s\n", strerror(-err));
+            say("reading the ring buffer failed: %s\n", strerror(-err));
             return -1;
         }
         sync_losses(&s->r, s->skel, s->start_ns);
@@ -922,12 +955,11 @@ static int keep_partial(struct session *s)
     }
     fclose(r->out);
     r->out = NULL;
-    fprintf(stderr,
-            PROG ": writing %s failed: %s; the partial trace is kept as %s: its first %llu events "
-                 "(%llu bytes); %llu events recorded after them were not written%s\n",
-            s->o.output, strerror(r->write_errno ? r->write_errno : EIO), r->tmp_path,
-            (unsigned long long)events, (unsigned long long)end, (unsigned long long)unwritten,
-            counted ? " (counted in a lost record at its end)" : "");
+    say("writing %s failed: %s; the partial trace is kept as %s: its first %llu events "
+        "(%llu bytes); %llu events recorded after them were not written%s\n",
+        s->o.output, strerror(r->write_errno ? r->write_errno : EIO), r->tmp_path,
+        (unsigned long long)events, (unsigned long long)end, (unsigned long long)unwritten,
+        counted ? " (counted in a lost record at its end)" : "");
     s->final_path = r->tmp_path;
     return EXIT_PARTIAL;
 }
@@ -957,8 +989,8 @@ static int finish(struct session *s)
     fclose(s->r.out);
     s->r.out = NULL;
     if (rename(s->r.tmp_path, s->o.output) != 0) {
-        fprintf(stderr, PROG ": cannot rename %s to %s: %s; the complete recording is kept as %s\n",
-                s->r.tmp_path, s->o.output, strerror(errno), s->r.tmp_path);
+        say("cannot rename %s to %s: %s; the complete recording is kept as %s\n", s->r.tmp_path,
+            s->o.output, strerror(errno), s->r.tmp_path);
         s->final_path = s->r.tmp_path;
         return EXIT_KEPT;
     }
@@ -990,43 +1022,50 @@ static int report(const struct session *s)
                  (unsigned long long)l->unarmed_superseded);
     }
     if (lost == 0) {
-        fprintf(stderr, PROG ": %llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
-                (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state,
-                s->final_path, s->lib);
+        say("%llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
+            (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state, s->final_path,
+            s->lib);
         status = r->events ? EXIT_OK : EXIT_EMPTY;
     } else {
-        fprintf(stderr,
-                PROG ": %llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
-                     "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
-                (unsigned long long)r->events, (unsigned long long)r->bytes,
-                (unsigned long long)lost, (unsigned long long)l->ring_full,
-                (unsigned long long)l->recursion,
-                (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state,
-                s->final_path, s->lib, l->ring_full ? "; a larger -b may help" : "");
+        say("%llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
+            "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
+            (unsigned long long)r->events, (unsigned long long)r->bytes, (unsigned long long)lost,
+            (unsigned long long)l->ring_full, (unsigned long long)l->recursion,
+            (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state, s->final_path,
+            s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
     if (status == EXIT_EMPTY) {
         char who[64];
         if (s->o.pid) snprintf(who, sizeof(who), "process %d", (int)s->o.pid);
-        fprintf(stderr,
-                PROG ": no hmap probe fired in %s during the recording (did %s use that "
-                     "libhmap?)\n",
-                s->lib,
-                s->o.cmd   ? s->o.cmd[0]
-                : s->o.pid ? who
-                           : "any process");
+        say("no hmap probe fired in %s during the recording (did %s use that "
+            "libhmap?)\n",
+            s->lib,
+            s->o.cmd   ? s->o.cmd[0]
+            : s->o.pid ? who
+                       : "any process");
         if (s->o.pid && !s->mapped)
-            fprintf(stderr, PROG ": warning: process %d never mapped %s while recorded\n",
-                    (int)s->o.pid, s->lib);
+            say("warning: process %d never mapped %s while recorded\n", (int)s->o.pid, s->lib);
     }
     int cs = s->child_status;
     if (s->child_exited && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0)) {
         if (WIFEXITED(cs))
-            fprintf(stderr, PROG ": %s exited with status %d\n", s->o.cmd[0], WEXITSTATUS(cs));
+            say("%s exited with status %d\n", s->o.cmd[0], WEXITSTATUS(cs));
         else if (WIFSIGNALED(cs))
-            fprintf(stderr, PROG ": %s was killed by signal %d\n", s->o.cmd[0], WTERMSIG(cs));
+            say("%s was killed by signal %d\n", s->o.cmd[0], WTERMSIG(cs));
     }
     return status;
+}
+
+/* CMD's exit status, 128 + N when signal N killed it (as a shell says it);
+ * EXIT_OK without a CMD. */
+static int cmd_status(const struct session *s)
+{
+    int cs = s->child_status;
+    if (!s->child_exited) return EXIT_OK;
+    if (WIFEXITED(cs)) return WEXITSTATUS(cs);
+    if (WIFSIGNALED(cs)) return 128 + WTERMSIG(cs);
+    return EXIT_OK;
 }
 
 /* Whatever the run reached: links destroyed, a held child killed (never
@@ -1067,6 +1106,11 @@ int main(int argc, char **argv)
         arm_and_release(&s) == 0 && record_loop(&s) >= 0) {
         int kept = finish(&s);
         status = report(&s);
+        /* A clean recording passes on a failed CMD's status, as strace does,
+         * so that `record -- CMD` can stand in for CMD in a script; the
+         * recorder's own troubles (3 to 6) come first (docs/record.md,
+         * "Exit status"). */
+        if (status == EXIT_OK) status = cmd_status(&s);
         /* A file not named FILE is what a script must hear of first. */
         if (kept != EXIT_OK) status = kept;
     }

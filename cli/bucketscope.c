@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "usage: bucketscope record [OPTIONS] [-- CMD ARGS...]   record hmap probes (BPF)\n"
             "       bucketscope gorecord [OPTIONS] -- GO-PROGRAM... record a Go 1.19-1.23 binary\n"
             "       bucketscope report [OPTIONS] TRACE...           delete-to-free report\n"
-            "       bucketscope help | --version\n"
+            "       bucketscope help | -V | --version\n"
             "Each subcommand has its own --help.\n");
 }
 
@@ -37,7 +37,11 @@ static void usage(FILE *f)
  * build tree's copy (so ./build/cli/bucketscope works before install). */
 static int run(const char *sub, const char *build_path, char **argv)
 {
-    char self[PATH_MAX], path[PATH_MAX];
+    char self[PATH_MAX], path[PATH_MAX], name[64];
+    /* argv[0] is the command as typed, "bucketscope record": the command
+     * names itself so in its usage line and messages (cli/bs_prog.h). */
+    snprintf(name, sizeof name, "bucketscope %s", sub);
+    argv[0] = name;
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
         self[n] = 0;
@@ -60,14 +64,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf("bucketscope %s\n", BS_VERSION);
         return 0;
     }
     if (!strcmp(argv[1], "record")) return run("record", BS_RECORD_BUILD_PATH, argv + 1);
     if (!strcmp(argv[1], "gorecord")) return run("gorecord", BS_GORECORD_BUILD_PATH, argv + 1);
     if (!strcmp(argv[1], "report")) return run("report", BS_REPORT_BUILD_PATH, argv + 1);
-    fprintf(stderr, "bucketscope: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "bucketscope: unknown command '%s'\nTry 'bucketscope help'.\n", argv[1]);
     return 2;
 }

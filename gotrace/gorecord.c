@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bs_prog.h"
 #include "gobin.h"
 #include "gorecord.h"
 #include "gorecord.skel.h"
@@ -36,7 +38,18 @@
 #include "hmap_native_write.h"
 #include "sites.h"
 
-#define PROG "bucketscope-gorecord"
+/* The name as typed: "bucketscope gorecord" through the dispatcher (bs_prog.h). */
+static const char *prog = "bucketscope-gorecord";
+
+/* fprintf(stderr, "<prog>: " fmt, ...). */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
 
 static int verbose;
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -73,18 +86,31 @@ static int on_raw(void *ctx, void *data, size_t size)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: " PROG " [-o FILE] [-v] -- GO-PROGRAM [ARG...]\n"
-               "Record the maps of an unmodified Go 1.19-1.23 amd64 program into a native\n"
-               "trace (default FILE: bucketscope.hmtrace).  Exit status: 0 complete, 1 could not\n"
-               "record, 2 usage, 3 written but events were lost.\n");
+    fprintf(f, "usage: %s [-o FILE] [-v] -- GO-PROGRAM [ARG...]\n", prog);
+    fprintf(
+        f, "Record the maps of an unmodified Go 1.19-1.23 amd64 program into a native\n"
+           "trace (default FILE: bucketscope.hmtrace).  Exit status: 0 complete, 1 could not\n"
+           "record, 2 usage, 3 written but events were lost.  -V, --version: print the version.\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *output = "bucketscope.hmtrace";
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
     int c;
-    while ((c = getopt(argc, argv, "+o:vh")) != -1) {
-        if (c == 'o')
+    prog = bs_prog_name(argv[0], prog);
+    argv[0] = (char *)prog; /* getopt's own messages name the command too */
+    while ((c = getopt_long(argc, argv, "+o:vhV", longopts, NULL)) != -1) {
+        if (c == 'V') {
+            printf("%s %s\n", prog, BS_VERSION);
+            return 0;
+        } else if (c == 'o')
             output = optarg;
         else if (c == 'v')
             verbose = 1;
@@ -92,12 +118,12 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            usage(stderr);
+            fprintf(stderr, "Try '%s --help'.\n", prog);
             return 2;
         }
     }
     if (optind >= argc) {
-        usage(stderr);
+        say("no GO-PROGRAM given\nTry '%s --help'.\n", prog);
         return 2;
     }
     char **cmd = &argv[optind];
@@ -108,17 +134,16 @@ int main(int argc, char **argv)
     struct go_span_layout layout;
     char why[512], path[4096];
     if (!realpath(cmd[0], path)) {
-        fprintf(stderr, PROG ": %s: %s\n", cmd[0], strerror(errno));
+        say("%s: %s\n", cmd[0], strerror(errno));
         return 1;
     }
     if (gobin_open(&bin, path, why, sizeof why) != 0 ||
         go_sites_find(&bin, &sites, why, sizeof why) != 0) {
-        fprintf(stderr, PROG ": %s\n", why);
+        say("%s\n", why);
         return 1;
     }
     if (span_layout(bin.minor, &layout) != 0) {
-        fprintf(stderr, PROG ": %s: built by %s, whose runtime.mspan layout is not verified\n",
-                path, bin.version);
+        say("%s: built by %s, whose runtime.mspan layout is not verified\n", path, bin.version);
         return 1;
     }
 
@@ -147,7 +172,7 @@ int main(int argc, char **argv)
     skel->rodata->target_tgid = pid;
     skel->rodata->span = layout;
     if (gorecord__load(skel) != 0) {
-        fprintf(stderr, PROG ": cannot load the BPF program (root, BPF cookies: kernel 5.15+)\n");
+        say("cannot load the BPF program (root, BPF cookies: kernel 5.15+)\n");
         goto done;
     }
     for (uint32_t i = 0; i < sites.n; i++)
@@ -158,9 +183,9 @@ int main(int argc, char **argv)
         links[i] = bpf_program__attach_uprobe_opts(skel->progs.go_site, pid, path,
                                                    sites.site[i].file_off, &o);
         if (!links[i]) {
-            fprintf(stderr, PROG ": cannot attach a uprobe at %s+0x%llx (%s): %s\n", path,
-                    (unsigned long long)sites.site[i].file_off, go_fn_names[sites.site[i].s.fn],
-                    strerror(errno));
+            say("cannot attach a uprobe at %s+0x%llx (%s): %s\n", path,
+                (unsigned long long)sites.site[i].file_off, go_fn_names[sites.site[i].s.fn],
+                strerror(errno));
             goto done;
         }
     }
@@ -170,7 +195,7 @@ int main(int argc, char **argv)
     out = ofd >= 0 ? fdopen(ofd, "w") : NULL;
     if (!out) {
         if (ofd >= 0) close(ofd);
-        fprintf(stderr, PROG ": cannot create %s: %s\n", tmp, strerror(errno));
+        say("cannot create %s: %s\n", tmp, strerror(errno));
         goto done;
     }
     setvbuf(out, NULL, _IOFBF, 1 << 20);
@@ -186,13 +211,12 @@ int main(int argc, char **argv)
     if (write(go[1], "g", 1) != 1) goto done;
     close(go[1]);
     go[1] = -1;
-    fprintf(stderr, PROG ": recording %zu sites of %s (%s) to %s\n", sites.n, path, bin.version,
-            output);
+    say("recording %zu sites of %s (%s) to %s\n", sites.n, path, bin.version, output);
     int cs = 0;
     for (;;) {
         int err = ring_buffer__poll(rb, 10);
         if (err < 0 && err != -EINTR) {
-            fprintf(stderr, PROG ": reading the ring buffer failed: %s\n", strerror(-err));
+            say("reading the ring buffer failed: %s\n", strerror(-err));
             goto done;
         }
         if (waitpid(pid, &cs, WNOHANG) == pid) break;
@@ -227,26 +251,25 @@ int main(int argc, char **argv)
     uint64_t bytes = go_shadow_bytes(sh, &wf);
     if (fflush(out) != 0 || wf || fclose(out) != 0) {
         out = NULL;
-        fprintf(stderr, PROG ": writing %s failed\n", tmp);
+        say("writing %s failed\n", tmp);
         goto done;
     }
     out = NULL;
     if (rename(tmp, output) != 0) {
-        fprintf(stderr, PROG ": cannot rename %s: %s\n", tmp, strerror(errno));
+        say("cannot rename %s: %s\n", tmp, strerror(errno));
         goto done;
     }
     struct go_shadow_stats st = go_shadow_stats(sh);
-    fprintf(stderr,
-            PROG ": %llu probe hits -> %llu events, %llu bytes, %llu lost, %.2f s -> %s "
-                 "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
-                 "hits on maps never seen created)\n",
-            (unsigned long long)st.raw, (unsigned long long)st.native,
-            (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9,
-            output, (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
-            (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map);
+    say("%llu probe hits -> %llu events, %llu bytes, %llu lost, %.2f s -> %s "
+        "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
+        "hits on maps never seen created)\n",
+        (unsigned long long)st.raw, (unsigned long long)st.native,
+        (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9, output,
+        (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
+        (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map);
     status = lost[0] ? 3 : 0;
     if (!(WIFEXITED(cs) && WEXITSTATUS(cs) == 0))
-        fprintf(stderr, PROG ": %s exited abnormally (status 0x%x)\n", cmd[0], cs);
+        say("%s exited abnormally (status 0x%x)\n", cmd[0], cs);
 done:
     if (links)
         for (size_t i = 0; i < sites.n; i++)

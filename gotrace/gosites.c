@@ -14,9 +14,20 @@
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+        printf("bucketscope-gosites %s\n", BS_VERSION);
+        return 0;
+    }
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: bucketscope-gosites [-v] GO-BINARY\n"
+               "List the map operations bucketscope-gorecord would probe in GO-BINARY.\n"
+               "  -V, --version  print the version and exit\n");
+        return 0;
+    }
     int verbose = argc > 2 && strcmp(argv[1], "-v") == 0;
     if (argc != 2 + verbose || argv[1 + verbose][0] == '-') {
-        fprintf(stderr, "usage: bucketscope-gosites [-v] GO-BINARY\n");
+        fprintf(stderr,
+                "usage: bucketscope-gosites [-v] GO-BINARY\nTry 'bucketscope-gosites --help'.\n");
         return 2;
     }
     static struct gobin b;

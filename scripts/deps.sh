@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev  # toolchain, libFuzzer, sanitizers
   libcunit1-dev valgrind                                           # unit tests
+  groff-base man-db                                                # docs_man_pages: render the man pages
   systemtap-sdt-dev                                                # USDT probes (sys/sdt.h)
   liblttng-ust-dev lttng-tools                                     # LTTng-UST provider, sessiond
   babeltrace2 libbabeltrace2-dev                                   # CTF reading

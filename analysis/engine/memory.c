@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "prog.h"
 #include "memory.h"
 
 static const char *input_name = "the trace";
@@ -38,17 +39,16 @@ size_t bs_mem_cap(void)
 
 void bs_oom(void)
 {
-    fprintf(stderr, "bucketscope-report: %s: out of memory\n", input_name);
+    bs_err("%s: out of memory\n", input_name);
     exit(1);
 }
 
 void bs_over_cap(size_t bytes)
 {
-    fprintf(stderr,
-            "bucketscope-report: %s: the analysis needs more than %zu MiB for its state (%zu MiB "
-            "and growing), its cap: half of the memory available (docs/report.md, \"Memory and "
-            "limits\"); the trace proves more live state than this machine can follow\n",
-            input_name, bs_mem_cap() >> 20, bytes >> 20);
+    bs_err("%s: the analysis needs more than %zu MiB for its state (%zu MiB "
+           "and growing), its cap: half of the memory available (docs/report.md, \"Memory and "
+           "limits\"); the trace proves more live state than this machine can follow\n",
+           input_name, bs_mem_cap() >> 20, bytes >> 20);
     exit(1);
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prog.h"
 #include "format.h"
 #include "schema_table.h"
 
@@ -222,10 +223,9 @@ static int bpftrace_next(struct bs_reader *r, const struct hmap_native_rec_heade
             uint64_t before = br->lost_total;
             if (__builtin_add_overflow(before, lost, &br->lost_total)) {
                 if (before != UINT64_MAX)
-                    fprintf(stderr,
-                            "bucketscope-report: warning: %s: lost counts add up to more than "
-                            "%" PRIu64 "; counted as that many\n",
-                            r->path, UINT64_MAX);
+                    bs_err("warning: %s: lost counts add up to more than "
+                           "%" PRIu64 "; counted as that many\n",
+                           r->path, UINT64_MAX);
                 br->lost_total = UINT64_MAX;
             }
         }

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "prog.h"
 #include "ctf_check.h"
 #include "format.h"
 #include "schema_table.h"
@@ -223,11 +224,10 @@ static struct class_info *class_info(struct ctf_reader *cr, const bt_event_class
      * stderr (the README's LTTng recipe adds it; docs/report.md, Inputs). */
     if (ci->vpid < 0 && !cr->warned_no_vpid) {
         cr->warned_no_vpid = 1;
-        fprintf(stderr,
-                "bucketscope-report: warning: %s: the LTTng trace has no vpid context, so every "
-                "event has pid 0 and --pid cannot select; record with `lttng add-context -u -t "
-                "vpid -t vtid`\n",
-                cr->r.path);
+        bs_err("warning: %s: the LTTng trace has no vpid context, so every "
+               "event has pid 0 and --pid cannot select; record with `lttng add-context -u -t "
+               "vpid -t vtid`\n",
+               cr->r.path);
     }
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
     for (unsigned i = 0; i < ci->ev->nfields; i++)
@@ -580,14 +580,12 @@ static int apply_checks(struct ctf_reader *cr)
                          c->dir, s->name, s->good, s->size - s->good);
             }
             if (s->truncated)
-                fprintf(stderr,
-                        "bucketscope-report: warning: %s/%s: %s: read up to offset %" PRIu64 "\n",
-                        c->dir, s->name, s->why, s->good);
+                bs_err("warning: %s/%s: %s: read up to offset %" PRIu64 "\n", c->dir, s->name,
+                       s->why, s->good);
             else if (s->has_index && !s->index_ok)
-                fprintf(stderr,
-                        "bucketscope-report: warning: %s/%s: left out: libbabeltrace2 indexes "
-                        "the stream from its packet headers instead\n",
-                        c->dir, s->why);
+                bs_err("warning: %s/%s: left out: libbabeltrace2 indexes "
+                       "the stream from its packet headers instead\n",
+                       c->dir, s->why);
         }
     }
     if (!need_view) return 0;

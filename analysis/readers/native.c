@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "prog.h"
 #include "format.h"
 #include "time_heap.h"
 
@@ -154,10 +155,9 @@ static void add_lost(struct native_reader *nr, uint64_t n)
     if (__builtin_add_overflow(nr->lost, n, &nr->lost)) {
         nr->lost = UINT64_MAX;
         if (!nr->lost_saturated)
-            fprintf(stderr,
-                    "bucketscope-report: warning: %s: lost counts add up to more than %" PRIu64
-                    "; counted as that many\n",
-                    nr->r.path, UINT64_MAX);
+            bs_err("warning: %s: lost counts add up to more than %" PRIu64
+                   "; counted as that many\n",
+                   nr->r.path, UINT64_MAX);
         nr->lost_saturated = 1;
     }
 }

@@ -2,6 +2,7 @@
 /* csv_stream.c — timeline and delete rows as the engine runs (csv_stream.h). */
 #include <inttypes.h>
 
+#include "prog.h"
 #include "csv_stream.h"
 #include "schema_table.h"
 #include "spell.h"
@@ -48,11 +49,10 @@ uint64_t bs_csv_timeline_tick(void *ctx, uint64_t tick_ns, uint64_t tick)
     cs->scanned += n ? n : 1;
     char a[32], b[32];
     if (used(cs) >= 1) {
-        fprintf(stderr,
-                "bucketscope-report: --csv-timeline: stopped at +%s, after %" PRIu64
-                " rows (at most %u rows, %u map records looked at)\n",
-                bs_fmt_ns(tick_ns - t0, a, sizeof(a)), cs->rows, BS_TIMELINE_MAX_ROWS,
-                BS_TIMELINE_MAX_SCAN);
+        bs_err("--csv-timeline: stopped at +%s, after %" PRIu64
+               " rows (at most %u rows, %u map records looked at)\n",
+               bs_fmt_ns(tick_ns - t0, a, sizeof(a)), cs->rows, BS_TIMELINE_MAX_ROWS,
+               BS_TIMELINE_MAX_SCAN);
         return 0;
     }
     int widen = 0;
@@ -63,11 +63,10 @@ uint64_t bs_csv_timeline_tick(void *ctx, uint64_t tick_ns, uint64_t tick)
         widen = 1;
     }
     if (widen && ++cs->notes <= 3)
-        fprintf(stderr,
-                "bucketscope-report: --csv-timeline: tick widened to %s from +%s on, after %" PRIu64
-                " rows (the timeline is kept under %u rows)%s\n",
-                bs_fmt_ns(tick, a, sizeof(a)), bs_fmt_ns(tick_ns - t0, b, sizeof(b)), cs->rows,
-                BS_TIMELINE_MAX_ROWS, cs->notes == 3 ? "; later widenings not shown" : "");
+        bs_err("--csv-timeline: tick widened to %s from +%s on, after %" PRIu64
+               " rows (the timeline is kept under %u rows)%s\n",
+               bs_fmt_ns(tick, a, sizeof(a)), bs_fmt_ns(tick_ns - t0, b, sizeof(b)), cs->rows,
+               BS_TIMELINE_MAX_ROWS, cs->notes == 3 ? "; later widenings not shown" : "");
     return tick;
 }
 

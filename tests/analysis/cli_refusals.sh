@@ -29,7 +29,7 @@ refused() {
   shift 2
   "$BIN" --no-progress "$@" > out.txt 2> err.txt; rc=$?
   if [ $rc = 2 ] && grep -qe "$pat" err.txt && grep -q '^usage: bucketscope-report' err.txt &&
-     [ "$(grep -vc '^usage:\|^  ' err.txt)" = 1 ] && [ ! -s out.txt ]; then
+     [ "$(grep -vc "^usage:\\|^  \\|^Try '" err.txt)" = 1 ] && [ ! -s out.txt ]; then
     ok "refused: $d"
   else
     fail "refused: $d (rc $rc, stderr: $(head -1 err.txt))"

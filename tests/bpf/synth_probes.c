@@ -184,7 +184,7 @@ static void on_usr1(int sig)
 int main(int argc, char **argv)
 {
     bool expect = false, wait = false, dump = false;
-    int i = 1;
+    int i = 1, status = 0;
     if (argc == 2 && !strcmp(argv[1], "--events-per-round")) {
         printf("%d\n", (int)HMAP_EVENT_MAX_ID);
         return 0;
@@ -200,12 +200,14 @@ int main(int argc, char **argv)
             wait = true;
         else if (!strcmp(argv[i], "--dump-on-trigger"))
             dump = true;
+        else if (!strcmp(argv[i], "--exit") && i + 1 < argc) /* exit status, for the recorder's */
+            status = atoi(argv[++i]);
         else
             break;
     }
     if (i != argc - 1 || (expect && (wait || dump))) {
         fprintf(stderr, "usage: synth_probes --expect ROUNDS | --expect-dump | "
-                        "--events-per-round | [--wait] [--dump-on-trigger] ROUNDS\n");
+                        "--events-per-round | [--wait] [--dump-on-trigger] [--exit N] ROUNDS\n");
         return 2;
     }
     uint64_t rounds = strtoull(argv[i], NULL, 10);
@@ -234,5 +236,5 @@ int main(int argc, char **argv)
     /* A dump that was triggered is finished before exit, as the agent would
      * be given time to by a real process that keeps running. */
     if (dump && ON(statedump_done)) pthread_join(agent_thread, NULL);
-    return 0;
+    return status;
 }
