@@ -59,6 +59,11 @@ trap cleanup EXIT
 # Start the recorder in the background with the given arguments, logging to
 # $WORK/rec.log, and wait until it says it is recording (attach complete).
 start_recorder() {
+    # The log of an earlier recorder goes first: the background job opens
+    # (truncates) the file only when it gets the CPU, and until then a stale
+    # "recording" line would pass for this recorder's (a loaded machine then
+    # signals a recorder that has not yet installed its handlers).
+    rm -f "$WORK/rec.log"
     "$RECORD" "$@" 2>"$WORK/rec.log" &
     REC_PID=$!
     local end=$((SECONDS + WAIT_SECS))
