@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: MIT
+module churn
+
+go 1.19

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bpf/scripts/go_maps.bt on a real Go program built by Go VERSION
+# (tests/go/churn: N inserts, N/2 deletes, the range-delete idiom on the
+# rest, which the compiler turns into one mapclear): on the map with the
+# most deletes, keyed by its hmap address, the script counts N/2 deletes, N
+# inserts, one clear and at least one growth, within a small slack: the
+# runtime's own maps may have lived at that address before (a few calls
+# more), and a map header the compiler put on the goroutine's stack moves
+# when the stack grows (its first calls counted under the old address).
+#
+# usage: test_go_maps.sh VERSION
+. "$(dirname "$0")/common.sh"
+v=$1
+[ "$(id -u)" = 0 ] || skip "bpftrace uprobes need root"
+command -v bpftrace >/dev/null || skip "bpftrace not installed (scripts/deps.sh)"
+go=$(go_tool "$v") || exit 77
+(cd "$HERE/churn" && "$go" build -o "$WORK/churn" .) >"$WORK/build.log" 2>&1 ||
+    { cat "$WORK/build.log"; fail "go $v build failed"; }
+script=$HERE/../../bpf/scripts/go_maps.bt
+N=20000
+# bpftrace -c runs the program once every probe is attached; a private mount
+# namespace with tracefs mounted gives a clean detach (docs/tracing-stack.md).
+timeout 300 unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' \
+    sh bpftrace "$script" "$WORK/churn" -c "$WORK/churn $N" >"$WORK/out" 2>"$WORK/err" ||
+    { cat "$WORK/err" "$WORK/out"; fail "bpftrace go_maps.bt failed"; }
+cat "$WORK/out"
+grep -q "^deletes $((N / 2)) cleared $((N - N / 2)) left 0" "$WORK/out" || fail "the program did not run to its end"
+count() { sed -n "s/^@$1\[$2\]: \([0-9]*\)\$/\1/p" "$WORK/out"; }
+read -r map d < <(sed -n 's/^@deletes\[\([0-9]*\)\]: \([0-9]*\)$/\1 \2/p' "$WORK/out" | sort -k2 -n | tail -1)
+[ -n "${map:-}" ] || fail "no deletes counted"
+SLACK=16
+[ "$d" -ge $((N / 2 - SLACK)) ] && [ "$d" -le $((N / 2 + SLACK)) ] || fail "map $map: $d deletes, want $((N / 2))"
+i=$(count inserts "$map")
+[ "${i:-0}" -ge $((N - SLACK)) ] && [ "${i:-0}" -le $((N + SLACK)) ] || fail "map $map: ${i:-0} inserts, want $N"
+c=$(count clears "$map")
+[ "${c:-0}" -ge 1 ] || fail "map $map: the range-delete idiom (mapclear) not counted"
+g=$(count growths "$map")
+[ "${g:-0}" -ge 1 ] || fail "map $map: no growth counted"
+echo "PASS: Go $v: map $map: $i inserts, $d deletes, $c clears, $g growths"
