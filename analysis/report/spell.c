@@ -6,12 +6,13 @@
 #include "spell.h"
 #include "schema_table.h"
 
-const char *bs_fmt_ns(uint64_t ns, char *buf, size_t len)
+/* ns, us (spelled `micro`), ms or s, three decimals past ns. */
+static const char *fmt_ns_as(uint64_t ns, const char *micro, char *buf, size_t len)
 {
     if (ns < 1000)
         snprintf(buf, len, "%" PRIu64 " ns", ns);
     else if (ns < 1000000)
-        snprintf(buf, len, "%.3f us", (double)ns / 1e3);
+        snprintf(buf, len, "%.3f %s", (double)ns / 1e3, micro);
     else if (ns < 1000000000)
         snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
     else
@@ -19,10 +20,14 @@ const char *bs_fmt_ns(uint64_t ns, char *buf, size_t len)
     return buf;
 }
 
+const char *bs_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+    return fmt_ns_as(ns, "us", buf, len);
+}
+
 const char *bs_reclaim_name(unsigned v)
 {
-    const char *n = bs_enum_name("reclaim", v);
-    return n ? n : "?";
+    return bs_enum_or("reclaim", v, "?");
 }
 
 /* Binary units, one decimal: "29.1 MiB"; below 1 KiB exact: "144 B". */
@@ -66,15 +71,7 @@ const char *bs_fmt_count(uint64_t n, char *buf, size_t len)
 /* As bs_fmt_ns, with the micro sign: "12.345 µs". */
 const char *bs_fmt_dur(uint64_t ns, char *buf, size_t len)
 {
-    if (ns < 1000)
-        snprintf(buf, len, "%" PRIu64 " ns", ns);
-    else if (ns < 1000000)
-        snprintf(buf, len, "%.3f µs", (double)ns / 1e3);
-    else if (ns < 1000000000)
-        snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
-    else
-        snprintf(buf, len, "%.3f s", (double)ns / 1e9);
-    return buf;
+    return fmt_ns_as(ns, "µs", buf, len);
 }
 
 /* Three significant digits, for axis ticks: "0", "512 µs", "1.05 s". */

@@ -30,26 +30,27 @@ static char *ring(void)
 
 static int raw_mode; /* --raw, set by bs_report_text for the whole report */
 
-/* Bytes: "27.4 MiB", or exact with --raw. */
-static const char *B(uint64_t v)
+/* v spelled by `human`, or as a plain integer with --raw. */
+static const char *human_or_raw(uint64_t v, const char *(*human)(uint64_t, char *, size_t))
 {
     char *b = ring();
     if (raw_mode)
         snprintf(b, 48, "%" PRIu64, v);
     else
-        bs_fmt_bytes(v, b, 48);
+        human(v, b, 48);
     return b;
+}
+
+/* Bytes: "27.4 MiB", or exact with --raw. */
+static const char *B(uint64_t v)
+{
+    return human_or_raw(v, bs_fmt_bytes);
 }
 
 /* A count: "1,190,000", or plain with --raw. */
 static const char *N(uint64_t v)
 {
-    char *b = ring();
-    if (raw_mode)
-        snprintf(b, 48, "%" PRIu64, v);
-    else
-        bs_fmt_count(v, b, 48);
-    return b;
+    return human_or_raw(v, bs_fmt_count);
 }
 
 static const char *Ns(int64_t v)

@@ -189,24 +189,20 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        free(t.p);
-        free(m.p);
-        free(s.p);
-        free(x.p);
-        return 0;
-    }
-    FILE *out = fopen(argv[1], "wb");
-    if (!out) {
-        perror(argv[1]);
-        return 1;
-    }
-    uint8_t hdr[8];
-    set_le(hdr, m.n, 4);
-    set_le(hdr + 4, x.n, 4);
-    if (fwrite(hdr, 1, 8, out) != 8 || fwrite(m.p, 1, m.n, out) != m.n ||
-        fwrite(x.p, 1, x.n, out) != x.n || fwrite(s.p, 1, s.n, out) != s.n || fclose(out)) {
-        perror(argv[1]);
-        return 1;
+    } else {
+        FILE *out = fopen(argv[1], "wb");
+        if (!out) {
+            perror(argv[1]);
+            return 1;
+        }
+        uint8_t hdr[8];
+        set_le(hdr, m.n, 4);
+        set_le(hdr + 4, x.n, 4);
+        if (fwrite(hdr, 1, 8, out) != 8 || fwrite(m.p, 1, m.n, out) != m.n ||
+            fwrite(x.p, 1, x.n, out) != x.n || fwrite(s.p, 1, s.n, out) != s.n || fclose(out)) {
+            perror(argv[1]);
+            return 1;
+        }
     }
     free(t.p);
     free(m.p);
