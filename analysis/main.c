@@ -115,7 +115,7 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
                       struct selection *sel)
 {
     const struct hmap_native_rec_header *h;
-    int st, have_first = 0;
+    int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;
     uint64_t nrec = 0, since_abs = 0, until_abs = 0;
     while ((st = rd->next(rd, &h)) == 1) {
         if (!have_first) {
@@ -124,16 +124,18 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
             until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
             bs_engine_set_window(e, since_abs, until_abs);
         }
+        /* Asked once per record, and not at all without --pid or --map. */
+        int out = filtering && filtered_out(o, h);
         if (h->id != HMAP_NATIVE_LOST_ID) {
             if (!sel->events++) sel->first_ns = h->ts_ns;
             sel->last_ns = h->ts_ns;
-            if (!filtered_out(o, h)) {
+            if (!out) {
                 sel->matching++;
                 sel->last_match_ns = h->ts_ns;
                 sel->selected += h->ts_ns >= since_abs && (!until_abs || h->ts_ns <= until_abs);
             }
         }
-        if (filtered_out(o, h)) continue;
+        if (out) continue;
         if (bs_engine_feed(e, h)) break;
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
