@@ -2,7 +2,8 @@
 /*
  * engine_impl.h — the engine behind the opaque handle of lifetime.h, shared
  * by its files only: engine.c (life cycle and results), lifetime_rules.c
- * (what each event means), alloc_index.c, lost_spans.c, timeseries.c.
+ * (what each event means) and statedump_rules.c (what a state dump adds;
+ * both through rules.h), alloc_index.c, lost_spans.c, timeseries.c.
  */
 #ifndef BS_ENGINE_IMPL_H
 #define BS_ENGINE_IMPL_H

@@ -37,8 +37,9 @@
  * of the addresses.
  *
  * Inside (engine_impl.h): the allocation index (alloc_index.c), the rules of
- * what each event means for slots and pending deletes (lifetime_rules.c), the
- * lost-event spans (lost_spans.c) and the time series (timeseries.c).
+ * what each event means for slots and pending deletes (lifetime_rules.c; for
+ * the records of a state dump, statedump_rules.c), the lost-event spans
+ * (lost_spans.c) and the time series (timeseries.c).
  */
 #ifndef BS_LIFETIME_H
 #define BS_LIFETIME_H

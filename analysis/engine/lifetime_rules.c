@@ -15,46 +15,32 @@
  *
  * This file holds the per-event path: bs_engine_feed and the handlers are
  * static here, the lookups inline from alloc_index.h, so that a tophash
- * write costs no call but its histogram update.
+ * write costs no call but its histogram update.  What the records of a
+ * state dump add to these rules is statedump_rules.c; the helpers both use
+ * are in rules.h.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_impl.h"
 #include "memory.h"
+#include "rules.h"
 
 static int is_live(uint8_t tophash)
 {
     return tophash >= HMAP_TOPHASH_MIN_LIVE;
 }
 
-static int counting(const struct bs_engine *e, uint64_t t)
-{
-    return t >= e->opt.since_ns;
-}
-
-/* Integrate empty bytes up to t (only inside the window), then move the
- * gauge's clock to t.  Called before every change of a gauge. */
-static void advance(const struct bs_engine *e, struct bs_gauges *g, uint64_t t)
-{
-    if (t > g->last_ns) {
-        uint64_t from = g->last_ns > e->opt.since_ns ? g->last_ns : e->opt.since_ns;
-        if (t > from) g->empty_byte_ns += (double)bs_empty_bytes(g) * (double)(t - from);
-        g->last_ns = t;
-    }
-}
-
 void bs_rules_advance(const struct bs_engine *e, struct bs_gauges *g, uint64_t t)
 {
-    advance(e, g, t);
+    bs_advance(e, g, t);
 }
 
 /* After a change of the gauges at t: raise their peaks (inside the window). */
 static void settle(const struct bs_engine *e, struct bs_gauges *g, uint64_t t)
 {
-    if (!counting(e, t)) return;
+    if (!bs_counting(e, t)) return;
     if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
     if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
     if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
@@ -62,36 +48,11 @@ static void settle(const struct bs_engine *e, struct bs_gauges *g, uint64_t t)
     if (empty > g->peak_empty) g->peak_empty = empty;
 }
 
-/* Both the map's and the global gauges move together. */
-#define GADD(e, m, field, d)                                                                       \
-    do {                                                                                           \
-        (m)->g.field += (d);                                                                       \
-        (e)->tot.all.field += (d);                                                                 \
-    } while (0)
-
 /* ---- maps ------------------------------------------------------------------ */
-
-/* A map whose state is not known yet: seen without map_create, no complete
- * state dump so far, and not inside one now.  What the trace shows of it
- * may be about memory it had before the trace began. */
-static int pre_state(const struct bs_map *m)
-{
-    return m->implicit && !m->st.attached && !m->st.in_bracket;
-}
-
-/* Count one unmatched event of class c.  Invariant: for every map m,
- * m->pre_unmatched[c] counts the class-c events of m made while pre_state(m)
- * and still in tot.unmatched[c] (the first complete dump of m moves them to
- * before_state).  m NULL: the event names no map record. */
-static void unmatched(struct bs_engine *e, struct bs_map *m, enum bs_unmatched_class c)
-{
-    e->tot.unmatched[c]++;
-    if (m && pre_state(m)) m->pre_unmatched[c]++;
-}
 
 /* A new map record at (pid, addr); `created` (a map_create in the window,
  * or an implicit map) counts it in maps_created. */
-static uint32_t new_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64_t t, int created)
+uint32_t bs_rules_new_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64_t t, int created)
 {
     uint32_t prev = bs_addr_get(&e->map_ix, pid, addr);
     if (e->nmaps == e->maps_cap) e->maps = bs_grow_array(e->maps, &e->maps_cap, sizeof(*e->maps));
@@ -104,7 +65,7 @@ static uint32_t new_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64
     m->g.last_ns = t;
     m->st.status = BS_NO_STATE;
     if (bs_addr_put(&e->map_ix, pid, addr, e->nmaps) < 0) bs_oom();
-    if (created && counting(e, t)) {
+    if (created && bs_counting(e, t)) {
         e->tot.maps_created++;
         m->counted_created = 1;
     }
@@ -114,25 +75,26 @@ static uint32_t new_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64
 /* The map a record names; a map never announced is created on the spot
  * (the trace may have started after map_create, or before its state dump)
  * and counted. */
-static struct bs_map *get_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64_t t)
+struct bs_map *bs_rules_get_map(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64_t t)
 {
     uint32_t i = bs_addr_get(&e->map_ix, pid, addr);
     if (i == BS_NONE || e->maps[i].destroyed) {
-        i = new_map(e, pid, addr, t, 1);
+        i = bs_rules_new_map(e, pid, addr, t, 1);
         e->maps[i].implicit = 1;
-        unmatched(e, &e->maps[i], BS_UM_UNKNOWN_MAP);
+        bs_unmatched(e, &e->maps[i], BS_UM_UNKNOWN_MAP);
     }
     struct bs_map *m = &e->maps[i];
-    advance(e, &m->g, t);
+    bs_advance(e, &m->g, t);
     return m;
 }
 
 /* The map an unmatched record names, for attributing it: its record, even
  * destroyed (frees follow map_destroy), or an implicit one made on the spot. */
-static struct bs_map *map_of_unmatched(struct bs_engine *e, uint32_t pid, uint64_t addr, uint64_t t)
+struct bs_map *bs_rules_map_of_unmatched(struct bs_engine *e, uint32_t pid, uint64_t addr,
+                                         uint64_t t)
 {
     uint32_t i = bs_addr_get(&e->map_ix, pid, addr);
-    return i == BS_NONE ? get_map(e, pid, addr, t) : &e->maps[i];
+    return i == BS_NONE ? bs_rules_get_map(e, pid, addr, t) : &e->maps[i];
 }
 
 /* ---- idle maps --------------------------------------------------------------- */
@@ -274,7 +236,7 @@ static void resolve(struct bs_engine *e, struct bs_alloc *a, struct bs_bstate *b
         bs_pending_give(&e->ix, b->times);
         b->times = BS_NONE;
     }
-    if (!counting(e, td)) return;
+    if (!bs_counting(e, td)) return;
     struct bs_engine_totals *tot = &e->tot;
     struct bs_map *m = &e->maps[a->map];
     uint64_t lat = t >= td ? t - td : 0;
@@ -350,12 +312,12 @@ void bs_rules_retain_pending(struct bs_engine *e, uint64_t end)
 
 /* Forget allocation ai: its pending deletes end with `outcome` at t, its
  * buckets and bytes leave the gauges. */
-static void drop_alloc(struct bs_engine *e, uint32_t ai, uint64_t t, enum bs_outcome outcome,
-                       int reason)
+void bs_rules_drop_alloc(struct bs_engine *e, uint32_t ai, uint64_t t, enum bs_outcome outcome,
+                         int reason)
 {
     struct bs_alloc *a = &e->ix.allocs[ai];
     struct bs_map *m = &e->maps[a->map];
-    advance(e, &m->g, t);
+    bs_advance(e, &m->g, t);
     resolve_pending(e, a, t, outcome, reason);
     GADD(e, m, live_buckets, -(int64_t)a->live_buckets);
     GADD(e, m, bytes_held, -a->bytes);
@@ -378,32 +340,17 @@ static uint32_t new_alloc(struct bs_engine *e, uint32_t mi, uint32_t pid, uint64
     for (int end = 0; end < 2; end++) {
         uint32_t old = bs_find_alloc(&e->ix, pid, end ? start + bytes - 1 : start);
         if (old != BS_NONE) {
-            unmatched(e, &e->maps[mi], BS_UM_DOUBLE_ALLOC);
-            drop_alloc(e, old, t, BS_UNRESOLVED, -1);
+            bs_unmatched(e, &e->maps[mi], BS_UM_DOUBLE_ALLOC);
+            bs_rules_drop_alloc(e, old, t, BS_UNRESOLVED, -1);
         }
     }
     uint32_t ai = bs_alloc_take(&e->ix, mi, pid, start, bytes, kind, nstates, bucket_size);
     struct bs_map *m = &e->maps[mi];
     GADD(e, m, bytes_held, bytes);
-    if (pre_state(m)) {
+    if (bs_pre_state(m)) {
         e->ix.allocs[ai].pre = 1;
         m->pre_allocs++;
     }
-    return ai;
-}
-
-/* In a state dump: the live allocation the engine already knows at exactly
- * (pid, start, bytes) for map mi, taken as the dump's (adopted: its buckets
- * keep the states the trace gave them), or BS_NONE if there is none. */
-static uint32_t adopt_alloc(struct bs_engine *e, uint32_t mi, uint32_t pid, uint64_t start,
-                            uint64_t bytes, uint8_t kind)
-{
-    uint32_t ai = bs_find_alloc(&e->ix, pid, start);
-    if (ai == BS_NONE) return BS_NONE;
-    struct bs_alloc *a = &e->ix.allocs[ai];
-    if (a->map != mi || a->start != start || a->bytes != bytes || a->kind != kind) return BS_NONE;
-    a->pre = 0;
-    a->adopted = 1;
     return ai;
 }
 
@@ -420,11 +367,11 @@ static struct bs_map *on_map_create(struct bs_engine *e, const struct hmap_nativ
     if (mi == BS_NONE) {
         uint32_t i = bs_addr_get(&e->map_ix, h->pid, p->map);
         if (i != BS_NONE && !e->maps[i].destroyed) {
-            unmatched(e, &e->maps[i], BS_UM_DOUBLE_CREATE);
+            bs_unmatched(e, &e->maps[i], BS_UM_DOUBLE_CREATE);
             e->maps[i].destroyed = 1;
             e->maps[i].destroyed_ns = h->ts_ns;
         }
-        mi = new_map(e, h->pid, p->map, h->ts_ns, 1); /* may move e->maps */
+        mi = bs_rules_new_map(e, h->pid, p->map, h->ts_ns, 1); /* may move e->maps */
     } else {
         e->maps[mi].st.created = 1;
     }
@@ -440,17 +387,17 @@ static struct bs_map *on_map_create(struct bs_engine *e, const struct hmap_nativ
     m->bucket_size = p->bucket_size;
     m->pointerful = p->pointerful;
     m->reclaim = p->reclaim;
-    if (p->reclaim >= HMAP_ENUM_COUNT(reclaim)) unmatched(e, m, BS_UM_BAD_FIELD);
+    if (p->reclaim >= HMAP_ENUM_COUNT(reclaim)) bs_unmatched(e, m, BS_UM_BAD_FIELD);
     return m;
 }
 
 static struct bs_map *on_map_destroy(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                      const struct hmap_native_map_destroy *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     m->destroyed = 1;
     m->destroyed_ns = h->ts_ns;
-    if (counting(e, h->ts_ns)) e->tot.maps_destroyed++;
+    if (bs_counting(e, h->ts_ns)) e->tot.maps_destroyed++;
     bs_timeseries_mark(&e->ts, BS_MARK_DESTROY, h->ts_ns, e->tot.first_ns);
     return m;
 }
@@ -462,18 +409,18 @@ static struct bs_map *on_map_destroy(struct bs_engine *e, const struct hmap_nati
 static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                      const struct hmap_native_bucket_array_alloc *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     uint64_t nb = p->nbuckets + p->nprealloc;
     if (!m->bucket_size && nb) m->bucket_size = (uint32_t)(p->bytes / nb);
     if (!p->nbuckets || p->nbuckets > BS_MAX_ARRAY_BUCKETS || nb > BS_MAX_ARRAY_BUCKETS ||
         p->B > BS_MAX_B || !m->bucket_size || p->bytes < nb * m->bucket_size) {
-        unmatched(e, m, BS_UM_BAD_FIELD);
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
     uint32_t mi = (uint32_t)(m - e->maps);
     m->B = p->B;
     if (e->dump != BS_NONE &&
-        adopt_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_ARRAY) != BS_NONE)
+        bs_rules_adopt_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_ARRAY) != BS_NONE)
         return m;
     uint32_t ai = new_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_ARRAY, (uint32_t)nb,
                             m->bucket_size, h->ts_ns);
@@ -483,7 +430,7 @@ static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_nati
     if (e->dump != BS_NONE) { /* state, not activity */
         m->st.arrays++;
         e->tot.arrays_attach++;
-    } else if (counting(e, h->ts_ns)) {
+    } else if (bs_counting(e, h->ts_ns)) {
         m->arrays_alloc++;
         e->tot.arrays_alloc++;
     }
@@ -493,13 +440,13 @@ static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_nati
 static struct bs_map *on_overflow_alloc(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                         const struct hmap_native_overflow_alloc *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     if (!m->bucket_size) m->bucket_size = p->bytes;
     uint32_t ai;
     if (p->source == HMAP_OVF_PREALLOC) {
         ai = bs_find_alloc(&e->ix, h->pid, p->addr);
         if (ai == BS_NONE || e->ix.allocs[ai].kind != HMAP_MEM_ARRAY) {
-            unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
+            bs_unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
             return m;
         }
         /* a dump relinks the preallocated buckets of an array known before it */
@@ -507,19 +454,19 @@ static struct bs_map *on_overflow_alloc(struct bs_engine *e, const struct hmap_n
     } else if (p->source == HMAP_OVF_ALLOCATOR && p->bytes) {
         uint32_t mi = (uint32_t)(m - e->maps);
         if (e->dump != BS_NONE &&
-            adopt_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_OVERFLOW) != BS_NONE)
+            bs_rules_adopt_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_OVERFLOW) != BS_NONE)
             return m;
         ai = new_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_OVERFLOW, 1, p->bytes, h->ts_ns);
         m = &e->maps[mi];
         if (e->dump != BS_NONE) {
             m->st.ovf++;
             e->tot.ovf_attach++;
-        } else if (counting(e, h->ts_ns)) {
+        } else if (bs_counting(e, h->ts_ns)) {
             m->ovf_alloc++;
             e->tot.ovf_alloc++;
         }
     } else {
-        unmatched(e, m, BS_UM_BAD_FIELD);
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
     e->ix.allocs[ai].ovf_linked++;
@@ -532,14 +479,14 @@ static struct bs_map *on_overflow_unlink(struct bs_engine *e,
                                          const struct hmap_native_rec_header *h,
                                          const struct hmap_native_overflow_unlink *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     uint32_t ai = bs_find_alloc(&e->ix, h->pid, p->addr);
     if (ai == BS_NONE || e->ix.allocs[ai].ovf_linked == 0) {
-        unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
+        bs_unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
         return m;
     }
     struct bs_map *owner = &e->maps[e->ix.allocs[ai].map];
-    advance(e, &owner->g, h->ts_ns);
+    bs_advance(e, &owner->g, h->ts_ns);
     e->ix.allocs[ai].ovf_linked--;
     GADD(e, owner, in_use_buckets, -1);
     GADD(e, owner, ovf_buckets, -1);
@@ -551,16 +498,16 @@ static struct bs_map *on_bucket_free(struct bs_engine *e, const struct hmap_nati
 {
     uint32_t ai = bs_find_alloc(&e->ix, h->pid, p->addr);
     if (ai == BS_NONE || e->ix.allocs[ai].start != p->addr) {
-        struct bs_map *m = map_of_unmatched(e, h->pid, p->map, h->ts_ns);
-        unmatched(e, m, ai == BS_NONE ? BS_UM_FREE_WITHOUT_ALLOC : BS_UM_FREE_INTERIOR);
+        struct bs_map *m = bs_rules_map_of_unmatched(e, h->pid, p->map, h->ts_ns);
+        bs_unmatched(e, m, ai == BS_NONE ? BS_UM_FREE_WITHOUT_ALLOC : BS_UM_FREE_INTERIOR);
         return m;
     }
     struct bs_alloc *a = &e->ix.allocs[ai];
     struct bs_map *m = &e->maps[a->map];
-    if (a->bytes != p->bytes) unmatched(e, m, BS_UM_FREE_SIZE_MISMATCH);
+    if (a->bytes != p->bytes) bs_unmatched(e, m, BS_UM_FREE_SIZE_MISMATCH);
     if (p->reason >= HMAP_ENUM_COUNT(free_reason) || p->kind >= HMAP_ENUM_COUNT(mem_kind))
-        unmatched(e, m, BS_UM_BAD_FIELD);
-    if (counting(e, h->ts_ns)) {
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
+    if (bs_counting(e, h->ts_ns)) {
         if (a->kind == HMAP_MEM_ARRAY) {
             m->arrays_freed++;
             e->tot.arrays_freed++;
@@ -572,7 +519,7 @@ static struct bs_map *on_bucket_free(struct bs_engine *e, const struct hmap_nati
         m->reclaimed.bucket[c] += a->bytes;
         e->tot.reclaimed.bucket[c] += a->bytes;
     }
-    drop_alloc(e, ai, h->ts_ns, BS_FREED, p->reason);
+    bs_rules_drop_alloc(e, ai, h->ts_ns, BS_FREED, p->reason);
     return m;
 }
 
@@ -592,15 +539,15 @@ static struct bs_map *on_tophash(struct bs_engine *e, const struct hmap_native_r
     uint32_t ai;
     struct bs_bstate *b = bs_find_bucket(&e->ix, h->pid, p->bucket, &ai);
     if (!b) {
-        struct bs_map *m = map_of_unmatched(e, h->pid, p->map, t);
-        unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
+        struct bs_map *m = bs_rules_map_of_unmatched(e, h->pid, p->map, t);
+        bs_unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
         return m;
     }
     struct bs_alloc *a = &e->ix.allocs[ai];
     struct bs_map *m = &e->maps[a->map];
     /* A dump's slots of an allocation the trace already showed are known. */
     if (e->dump != BS_NONE && a->adopted) return m;
-    advance(e, &m->g, t);
+    bs_advance(e, &m->g, t);
     int was = is_live(p->old_th), is = is_live(p->new_th);
     unsigned s = p->slot, bit = 1u << s;
     if (was && !b->live) was = 0; /* live before the trace began: it was never counted */
@@ -621,19 +568,19 @@ static struct bs_map *on_tophash(struct bs_engine *e, const struct hmap_native_r
     }
     if (is && (b->pending & bit)) resolve(e, a, b, p->bucket, s, t, BS_REUSED, -1);
     if (p->cause == HMAP_TH_DELETE) {
-        if (!is_live(p->old_th)) unmatched(e, m, BS_UM_DELETE_NOT_LIVE);
+        if (!is_live(p->old_th)) bs_unmatched(e, m, BS_UM_DELETE_NOT_LIVE);
         if (b->pending & bit) {
-            unmatched(e, m, BS_UM_DELETE_PENDING);
+            bs_unmatched(e, m, BS_UM_DELETE_PENDING);
             resolve(e, a, b, p->bucket, s, t, BS_UNRESOLVED, -1);
         }
         if (!b->pending) b->times = bs_pending_take(&e->ix);
         b->pending |= (uint8_t)bit;
         e->ix.pending[b->times].ns[s] = t;
-        if (counting(e, t)) {
+        if (bs_counting(e, t)) {
             e->tot.deletes++;
             m->deletes++;
         }
-    } else if (p->cause == HMAP_TH_CLEAR && was && counting(e, t)) {
+    } else if (p->cause == HMAP_TH_CLEAR && was && bs_counting(e, t)) {
         e->tot.cleared++;
         m->cleared++;
     }
@@ -674,12 +621,12 @@ static void on_lost(struct bs_engine *e, const struct hmap_native_rec_header *h,
 static struct bs_map *on_grow_start(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                     const struct hmap_native_grow_start *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     m->growing = 1;
     m->B = p->new_B;
-    if (counting(e, h->ts_ns)) m->grows++;
+    if (bs_counting(e, h->ts_ns)) m->grows++;
     if (p->kind >= HMAP_ENUM_COUNT(grow_kind))
-        unmatched(e, m, BS_UM_BAD_FIELD);
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
     else
         bs_timeseries_mark(&e->ts,
                            p->kind == HMAP_GROW_SHRINK      ? BS_MARK_SHRINK
@@ -694,10 +641,10 @@ static struct bs_map *on_grow_start(struct bs_engine *e, const struct hmap_nativ
 static struct bs_map *on_evacuate(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                   const struct hmap_native_evacuate *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     if (bs_find_alloc(&e->ix, h->pid, p->old_addr) == BS_NONE)
-        unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
-    if (counting(e, h->ts_ns)) {
+        bs_unmatched(e, m, BS_UM_WRITE_UNKNOWN_BUCKET);
+    if (bs_counting(e, h->ts_ns)) {
         m->evacuations++;
         m->moved += (uint64_t)p->moved_x + p->moved_y;
     }
@@ -707,7 +654,7 @@ static struct bs_map *on_evacuate(struct bs_engine *e, const struct hmap_native_
 static struct bs_map *on_grow_done(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                    const struct hmap_native_grow_done *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     m->growing = 0;
     m->B = p->B;
     return m;
@@ -719,7 +666,7 @@ static struct bs_map *on_grow_done(struct bs_engine *e, const struct hmap_native
 static struct bs_map *on_map_info(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                   const struct hmap_native_map_info *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     m->has_info = 1;
     m->site = p->site;
     m->site_off = p->site_off;
@@ -745,7 +692,7 @@ static struct bs_map *drop_object(struct bs_engine *e, uint32_t pid, uint64_t ad
 {
     struct bs_map *m = &e->maps[v >> 1];
     *bytes = m->obj_size[v & 1];
-    advance(e, &m->g, t);
+    bs_advance(e, &m->g, t);
     bs_addr_del(&e->objects, pid, addr);
     GADD(e, m, bytes_held, -(uint64_t)*bytes);
     GADD(e, m, indirect_held, -(uint64_t)*bytes);
@@ -756,21 +703,21 @@ static struct bs_map *drop_object(struct bs_engine *e, uint32_t pid, uint64_t ad
 static struct bs_map *on_indirect_alloc(struct bs_engine *e, const struct hmap_native_rec_header *h,
                                         const struct hmap_native_indirect_alloc *p)
 {
-    struct bs_map *m = get_map(e, h->pid, p->map, h->ts_ns);
+    struct bs_map *m = bs_rules_get_map(e, h->pid, p->map, h->ts_ns);
     uint32_t mi = (uint32_t)(m - e->maps), bytes;
     if (p->kind >= HMAP_ENUM_COUNT(indirect_kind) || !p->bytes) {
-        unmatched(e, m, BS_UM_BAD_FIELD);
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
     if (!m->obj_size[p->kind]) m->obj_size[p->kind] = p->bytes; /* learnt: no map_create */
     if (m->obj_size[p->kind] != p->bytes) {
-        unmatched(e, m, BS_UM_BAD_FIELD);
+        bs_unmatched(e, m, BS_UM_BAD_FIELD);
         return m;
     }
     uint32_t old = bs_addr_get(&e->objects, h->pid, p->addr);
     if (old == BS_OBJ_VAL(mi, p->kind) && e->dump != BS_NONE) return m; /* adopted */
     if (old != BS_NONE) {                                               /* its free was lost */
-        unmatched(e, m, BS_UM_DOUBLE_ALLOC);
+        bs_unmatched(e, m, BS_UM_DOUBLE_ALLOC);
         settle(e, &drop_object(e, h->pid, p->addr, old, h->ts_ns, &bytes)->g, h->ts_ns);
     }
     if (bs_addr_put(&e->objects, h->pid, p->addr, BS_OBJ_VAL(mi, p->kind)) < 0) bs_oom();
@@ -781,7 +728,7 @@ static struct bs_map *on_indirect_alloc(struct bs_engine *e, const struct hmap_n
     if (e->dump != BS_NONE) {
         om->attach++, ot->attach++;
         om->attach_bytes += p->bytes, ot->attach_bytes += p->bytes;
-    } else if (counting(e, h->ts_ns)) {
+    } else if (bs_counting(e, h->ts_ns)) {
         om->alloc++, ot->alloc++;
         om->alloc_bytes += p->bytes, ot->alloc_bytes += p->bytes;
     }
@@ -803,14 +750,14 @@ static struct bs_map *on_indirect_free(struct bs_engine *e, const struct hmap_na
 {
     uint32_t v = bs_addr_get(&e->objects, h->pid, p->addr), bytes;
     if (v == BS_NONE) {
-        struct bs_map *m = map_of_unmatched(e, h->pid, p->map, h->ts_ns);
-        unmatched(e, m, BS_UM_FREE_UNKNOWN_OBJECT);
+        struct bs_map *m = bs_rules_map_of_unmatched(e, h->pid, p->map, h->ts_ns);
+        bs_unmatched(e, m, BS_UM_FREE_UNKNOWN_OBJECT);
         return m;
     }
     struct bs_map *m = drop_object(e, h->pid, p->addr, v, h->ts_ns, &bytes);
-    if (p->bytes != bytes) unmatched(e, m, BS_UM_FREE_SIZE_MISMATCH);
-    if (p->reason >= BS_OBJ_REASONS || p->kind != (v & 1)) unmatched(e, m, BS_UM_BAD_FIELD);
-    if (counting(e, h->ts_ns)) {
+    if (p->bytes != bytes) bs_unmatched(e, m, BS_UM_FREE_SIZE_MISMATCH);
+    if (p->reason >= BS_OBJ_REASONS || p->kind != (v & 1)) bs_unmatched(e, m, BS_UM_BAD_FIELD);
+    if (bs_counting(e, h->ts_ns)) {
         if (p->reason < BS_OBJ_REASONS) {
             m->obj.freed[p->reason]++;
             e->tot.obj.freed[p->reason]++;
@@ -821,169 +768,7 @@ static struct bs_map *on_indirect_free(struct bs_engine *e, const struct hmap_na
     return m;
 }
 
-/* ---- state dumps ------------------------------------------------------------------ */
-
-/* A map is known when the trace showed its map_create or a complete dump
- * of it: a later dump of it says nothing new (docs/report.md, "Definitions", attach). */
-static int state_known(const struct bs_map *m)
-{
-    return !m->destroyed && (!m->implicit || m->st.attached);
-}
-
-/* state_begin opens a bracket.  Invariant: e->brackets_open counts the maps
- * with st.in_bracket or st.skip set; a redundant bracket (known map) only
- * sets skip, and every record of that map up to its state_end is ignored. */
-static struct bs_map *on_state_begin(struct bs_engine *e, const struct hmap_native_rec_header *h,
-                                     const struct hmap_native_state_begin *p)
-{
-    uint64_t t = h->ts_ns;
-    uint32_t i = bs_addr_get(&e->map_ix, h->pid, p->map);
-    struct bs_map *m = i == BS_NONE ? NULL : &e->maps[i];
-    if (m && !m->st.in_bracket && state_known(m)) {
-        m->st.skip = 1;
-        e->brackets_open++;
-        e->tot.redundant_dumps++;
-        return m;
-    }
-    if (!m || m->destroyed) {
-        i = new_map(e, h->pid, p->map, t, 0);
-        m = &e->maps[i];
-        m->implicit = 1; /* until its bracket shows its map_create */
-    }
-    advance(e, &m->g, t);
-    if (!m->st.in_bracket) e->brackets_open++; /* else: the previous state_end was lost */
-    m->st.in_bracket = 1;
-    m->st.ns = t;
-    m->st.trigger = p->trigger;
-    m->B = p->B;
-    m->growing = p->old_addr != 0;
-    if (p->trigger >= HMAP_ENUM_COUNT(state_trigger)) unmatched(e, m, BS_UM_BAD_FIELD);
-    if (!e->tot.have_state) {
-        e->tot.have_state = 1;
-        e->tot.state_ns = t;
-    }
-    return m;
-}
-
-/* Allocations map mi took while its state was unknown and that its dump
- * did not list: gone before the dump without their free in the trace. */
-static void drop_unlisted(struct bs_engine *e, uint32_t mi, uint64_t t)
-{
-    for (uint32_t ai = 0; ai < e->ix.allocs_cap; ai++) {
-        struct bs_alloc *a = &e->ix.allocs[ai];
-        if (!a->in_use || a->map != mi || !a->pre) continue;
-        e->tot.unmatched[BS_UM_UNLISTED_ALLOC]++;
-        drop_alloc(e, ai, t, BS_UNRESOLVED, -1);
-    }
-    e->maps[mi].pre_allocs = 0;
-}
-
-/* A complete dump: the map's state is known from now on.  What was
- * unmatched about it before (pre_unmatched) leaves unmatched for
- * before_state; a map counted as created when first seen is attached. */
-static void adopt_state(struct bs_engine *e, struct bs_map *m, uint64_t t)
-{
-    uint32_t mi = (uint32_t)(m - e->maps);
-    m->st.attached = 1;
-    if (m->st.created) m->implicit = 0;
-    e->tot.maps_attached++;
-    if (m->counted_created) {
-        e->tot.maps_created--;
-        m->counted_created = 0;
-    }
-    for (int c = 0; c < BS_UM_COUNT; c++) {
-        e->tot.unmatched[c] -= m->pre_unmatched[c];
-        m->before_state += m->pre_unmatched[c];
-        e->tot.before_state += m->pre_unmatched[c];
-        m->pre_unmatched[c] = 0;
-    }
-    if (m->pre_allocs) drop_unlisted(e, mi, t);
-}
-
-static struct bs_map *on_state_end(struct bs_engine *e, const struct hmap_native_rec_header *h,
-                                   const struct hmap_native_state_end *p)
-{
-    if (e->dump == BS_NONE) { /* no bracket open for this map */
-        unmatched(e, map_of_unmatched(e, h->pid, p->map, h->ts_ns), BS_UM_BAD_FIELD);
-        return NULL;
-    }
-    struct bs_map *m = &e->maps[e->dump];
-    advance(e, &m->g, h->ts_ns);
-    m->st.in_bracket = 0;
-    e->brackets_open--;
-    m->st.status = p->status;
-    if (p->status < HMAP_ENUM_COUNT(state_status))
-        e->tot.brackets[p->status]++;
-    else
-        unmatched(e, m, BS_UM_BAD_FIELD);
-    if (p->status == HMAP_STATE_OK) adopt_state(e, m, h->ts_ns);
-    m->st.bucket_bytes = bs_bucket_bytes(&m->g);
-    m->st.indirect_bytes = m->g.indirect_held;
-    return m;
-}
-
-static void on_statedump_done(struct bs_engine *e, const struct hmap_native_statedump_done *p)
-{
-    e->tot.dump_passes++;
-    e->tot.dump_maps += p->maps;
-    e->tot.dump_deferred += p->deferred;
-    e->tot.dump_unsafe += p->unsafe;
-    e->tot.dump_trigger = p->trigger;
-    if (p->trigger >= HMAP_ENUM_COUNT(state_trigger)) unmatched(e, NULL, BS_UM_BAD_FIELD);
-}
-
-/* With brackets open: whether this record belongs to one.  Sets e->dump
- * to the map whose bracket holds it (BS_NONE: none); returns 1 for a record
- * of a redundant bracket, which is ignored (its state_end closes it). */
-static int in_brackets(struct bs_engine *e, const struct hmap_native_rec_header *h)
-{
-    e->dump = BS_NONE;
-    if (!e->brackets_open || !h->id || h->id >= HMAP_EV_statedump_done ||
-        h->id == HMAP_EV_state_begin || h->size < sizeof(*h) + sizeof(uint64_t))
-        return 0;
-    uint64_t map;
-    memcpy(&map, h + 1, sizeof(map)); /* events 1..15 start with the map */
-    uint32_t i = bs_addr_get(&e->map_ix, h->pid, map);
-    if (i == BS_NONE) return 0;
-    struct bs_map *m = &e->maps[i];
-    if (m->st.skip) {
-        if (h->id == HMAP_EV_state_end) {
-            m->st.skip = 0;
-            e->brackets_open--;
-        }
-        return 1;
-    }
-    if (m->st.in_bracket) e->dump = i;
-    return 0;
-}
-
 /* ---- the per-record entry point ----------------------------------------------- */
-
-/* in_brackets reads the map as the first 8 bytes of the payload of every
- * event below statedump_done, the one event without a map (and the last
- * id); the schema must keep it there. */
-#define BS_MAP_FIRST_(name)                                                                        \
-    _Static_assert(offsetof(struct hmap_native_##name, map) == 0 &&                                \
-                       HMAP_EV_##name < HMAP_EV_statedump_done,                                    \
-                   #name ": payload starts with the map");
-BS_MAP_FIRST_(map_create)
-BS_MAP_FIRST_(map_destroy)
-BS_MAP_FIRST_(bucket_array_alloc)
-BS_MAP_FIRST_(overflow_alloc)
-BS_MAP_FIRST_(tophash_write)
-BS_MAP_FIRST_(grow_start)
-BS_MAP_FIRST_(evacuate)
-BS_MAP_FIRST_(grow_done)
-BS_MAP_FIRST_(overflow_unlink)
-BS_MAP_FIRST_(bucket_free)
-BS_MAP_FIRST_(map_info)
-BS_MAP_FIRST_(indirect_alloc)
-BS_MAP_FIRST_(indirect_free)
-BS_MAP_FIRST_(state_begin)
-BS_MAP_FIRST_(state_end)
-#undef BS_MAP_FIRST_
-_Static_assert((int)HMAP_EV_statedump_done == (int)HMAP_EVENT_MAX_ID && HMAP_EVENT_MAX_ID == 16,
-               "every event but the last starts with the map: list a new one above");
 
 int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
 {
@@ -1015,9 +800,9 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
     uint64_t t = h->ts_ns;
     if (e->opt.tick_ns && e->opt.on_tick && t >= e->ts.next_tick)
         bs_timeseries_ticks(&e->ts, t, &e->opt);
-    advance(e, &e->tot.all, t);
+    bs_advance(e, &e->tot.all, t);
     struct bs_map *m = NULL;
-    if (in_brackets(e, h)) goto applied; /* a redundant dump: nothing to learn */
+    if (bs_rules_in_brackets(e, h)) goto applied; /* a redundant dump: nothing to learn */
     switch (h->id) {
     case HMAP_EV_map_create:
         m = on_map_create(e, h, payload);
@@ -1059,13 +844,13 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
         m = on_indirect_free(e, h, payload);
         break;
     case HMAP_EV_state_begin:
-        m = on_state_begin(e, h, payload);
+        m = bs_rules_state_begin(e, h, payload);
         break;
     case HMAP_EV_state_end:
-        m = on_state_end(e, h, payload);
+        m = bs_rules_state_end(e, h, payload);
         break;
     case HMAP_EV_statedump_done:
-        on_statedump_done(e, payload);
+        bs_rules_statedump_done(e, payload);
         break;
     default:
         e->tot.unmatched[BS_UM_UNKNOWN_EVENT]++;
