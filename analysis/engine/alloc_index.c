@@ -3,8 +3,9 @@
  * alloc_index.c — taking, indexing and releasing allocation records, and the
  * storage of bucket states and pending blocks (alloc_index.h).
  *
- * Invariants: the tree at arrays_root holds exactly the live array
- * allocations, ordered by (pid, start), each node's height one more than its
+ * Invariants: the tree at arrays_root holds exactly the records
+ * (struct bs_array) of the live array allocations, ordered by (pid, start),
+ * each node's height one more than its
  * taller child's and its children's heights differing by at most one (AVL:
  * depth under 1.45 log2 n); by_start maps exactly the live overflow
  * allocations; every leaf of a live allocation is on its list and found
@@ -23,7 +24,7 @@ void bs_alloc_index_init(struct bs_alloc_index *ix)
     memset(ix, 0, sizeof(*ix));
     bs_addr_table_init(&ix->by_start);
     bs_addr_table_init(&ix->leaf_ix);
-    ix->alloc_free = ix->pending_free = ix->last_alloc = ix->leaf_free = BS_NONE;
+    ix->alloc_free = ix->pending_free = ix->last_alloc = ix->leaf_free = ix->arr_free = BS_NONE;
     ix->arrays_root = BS_NONE;
 }
 
@@ -31,20 +32,20 @@ void bs_alloc_index_init(struct bs_alloc_index *ix)
 
 static int height(const struct bs_alloc_index *ix, uint32_t n)
 {
-    return n == BS_NONE ? 0 : ix->allocs[n].height;
+    return n == BS_NONE ? 0 : ix->arr[n].height;
 }
 
 static void fix_height(struct bs_alloc_index *ix, uint32_t n)
 {
-    int l = height(ix, ix->allocs[n].left), r = height(ix, ix->allocs[n].right);
-    ix->allocs[n].height = (uint8_t)((l > r ? l : r) + 1);
+    int l = height(ix, ix->arr[n].left), r = height(ix, ix->arr[n].right);
+    ix->arr[n].height = (uint8_t)((l > r ? l : r) + 1);
 }
 
 static uint32_t rotate_right(struct bs_alloc_index *ix, uint32_t n)
 {
-    uint32_t l = ix->allocs[n].left;
-    ix->allocs[n].left = ix->allocs[l].right;
-    ix->allocs[l].right = n;
+    uint32_t l = ix->arr[n].left;
+    ix->arr[n].left = ix->arr[l].right;
+    ix->arr[l].right = n;
     fix_height(ix, n);
     fix_height(ix, l);
     return l;
@@ -52,9 +53,9 @@ static uint32_t rotate_right(struct bs_alloc_index *ix, uint32_t n)
 
 static uint32_t rotate_left(struct bs_alloc_index *ix, uint32_t n)
 {
-    uint32_t r = ix->allocs[n].right;
-    ix->allocs[n].right = ix->allocs[r].left;
-    ix->allocs[r].left = n;
+    uint32_t r = ix->arr[n].right;
+    ix->arr[n].right = ix->arr[r].left;
+    ix->arr[r].left = n;
     fix_height(ix, n);
     fix_height(ix, r);
     return r;
@@ -62,15 +63,15 @@ static uint32_t rotate_left(struct bs_alloc_index *ix, uint32_t n)
 
 static uint32_t rebalance(struct bs_alloc_index *ix, uint32_t n)
 {
-    struct bs_alloc *a = &ix->allocs[n];
+    struct bs_array *a = &ix->arr[n];
     int bal = height(ix, a->left) - height(ix, a->right);
     if (bal > 1) {
-        if (height(ix, ix->allocs[a->left].left) < height(ix, ix->allocs[a->left].right))
+        if (height(ix, ix->arr[a->left].left) < height(ix, ix->arr[a->left].right))
             a->left = rotate_left(ix, a->left);
         return rotate_right(ix, n);
     }
     if (bal < -1) {
-        if (height(ix, ix->allocs[a->right].right) < height(ix, ix->allocs[a->right].left))
+        if (height(ix, ix->arr[a->right].right) < height(ix, ix->arr[a->right].left))
             a->right = rotate_right(ix, a->right);
         return rotate_left(ix, n);
     }
@@ -79,46 +80,73 @@ static uint32_t rebalance(struct bs_alloc_index *ix, uint32_t n)
 }
 
 /* Keys are unique: the caller drops a live allocation at the same start. */
-static uint32_t tree_insert(struct bs_alloc_index *ix, uint32_t n, uint32_t ai)
+static uint32_t tree_insert(struct bs_alloc_index *ix, uint32_t n, uint32_t k)
 {
-    if (n == BS_NONE) return ai;
-    const struct bs_alloc *k = &ix->allocs[ai];
-    if (bs_array_cmp(ix, n, k->pid, k->start) > 0)
-        ix->allocs[n].left = tree_insert(ix, ix->allocs[n].left, ai);
+    if (n == BS_NONE) return k;
+    const struct bs_array *key = &ix->arr[k];
+    if (bs_array_cmp(ix, n, key->pid, key->start) > 0)
+        ix->arr[n].left = tree_insert(ix, ix->arr[n].left, k);
     else
-        ix->allocs[n].right = tree_insert(ix, ix->allocs[n].right, ai);
+        ix->arr[n].right = tree_insert(ix, ix->arr[n].right, k);
     return rebalance(ix, n);
 }
 
 /* Subtree n without its smallest node, which goes to *min. */
 static uint32_t tree_pop_min(struct bs_alloc_index *ix, uint32_t n, uint32_t *min)
 {
-    if (ix->allocs[n].left == BS_NONE) {
+    if (ix->arr[n].left == BS_NONE) {
         *min = n;
-        return ix->allocs[n].right;
+        return ix->arr[n].right;
     }
-    ix->allocs[n].left = tree_pop_min(ix, ix->allocs[n].left, min);
+    ix->arr[n].left = tree_pop_min(ix, ix->arr[n].left, min);
     return rebalance(ix, n);
 }
 
-static uint32_t tree_remove(struct bs_alloc_index *ix, uint32_t n, uint32_t ai)
+static uint32_t tree_remove(struct bs_alloc_index *ix, uint32_t n, uint32_t k)
 {
     if (n == BS_NONE) return BS_NONE;
-    const struct bs_alloc *k = &ix->allocs[ai];
-    int c = n == ai ? 0 : bs_array_cmp(ix, n, k->pid, k->start);
+    const struct bs_array *key = &ix->arr[k];
+    int c = n == k ? 0 : bs_array_cmp(ix, n, key->pid, key->start);
     if (c > 0) {
-        ix->allocs[n].left = tree_remove(ix, ix->allocs[n].left, ai);
-    } else if (c < 0 || n != ai) {
-        ix->allocs[n].right = tree_remove(ix, ix->allocs[n].right, ai);
+        ix->arr[n].left = tree_remove(ix, ix->arr[n].left, k);
+    } else if (c < 0 || n != k) {
+        ix->arr[n].right = tree_remove(ix, ix->arr[n].right, k);
     } else {
-        uint32_t l = ix->allocs[n].left, r = ix->allocs[n].right, min;
+        uint32_t l = ix->arr[n].left, r = ix->arr[n].right, min;
         if (r == BS_NONE) return l;
         r = tree_pop_min(ix, r, &min);
-        ix->allocs[min].left = l;
-        ix->allocs[min].right = r;
+        ix->arr[min].left = l;
+        ix->arr[min].right = r;
         return rebalance(ix, min);
     }
     return rebalance(ix, n);
+}
+
+/* A bucket-array record for allocation ai, out of the tree. */
+static uint32_t array_take(struct bs_alloc_index *ix, uint32_t ai, uint32_t pid, uint64_t start,
+                           uint32_t bucket_size)
+{
+    if (ix->arr_free == BS_NONE) {
+        uint32_t old = ix->arr_cap;
+        ix->arr = bs_grow_array(ix->arr, &ix->arr_cap, sizeof(*ix->arr));
+        for (uint32_t i = ix->arr_cap; i-- > old;) {
+            ix->arr[i].ai = ix->arr_free;
+            ix->arr_free = i;
+        }
+    }
+    uint32_t n = ix->arr_free;
+    struct bs_array *r = &ix->arr[n];
+    ix->arr_free = r->ai;
+    *r = (struct bs_array){.start = start,
+                           .pid = pid,
+                           .ai = ai,
+                           .left = BS_NONE,
+                           .right = BS_NONE,
+                           .leaves = BS_NONE,
+                           .bucket_size = bucket_size,
+                           .one = {0, 0, 0, BS_NONE},
+                           .height = 1};
+    return n;
 }
 
 /* ---- bucket states ------------------------------------------------------------ */
@@ -137,16 +165,17 @@ static void free_states(struct bs_alloc_index *ix, uint32_t ai)
         ix->nstates_live--;
         return;
     }
-    for (uint32_t l = a->leaves, next; l != BS_NONE; l = next) {
+    struct bs_array *r = &ix->arr[a->arr];
+    for (uint32_t l = r->leaves, next; l != BS_NONE; l = next) {
         next = ix->leaf[l].next;
-        if (!a->leaf_of) bs_addr_del(&ix->leaf_ix, ai, ix->leaf[l].chunk);
+        if (!r->leaf_of) bs_addr_del(&ix->leaf_ix, ai, ix->leaf[l].chunk);
         leaf_give(ix, l);
     }
-    if (a->leaf_of) ix->dense_live -= bs_alloc_nleaves_max(a);
-    free(a->leaf_of);
-    a->leaf_of = NULL;
-    a->leaves = BS_NONE;
-    a->nleaves = 0;
+    if (r->leaf_of) ix->dense_live -= bs_alloc_nleaves_max(a);
+    free(r->leaf_of);
+    r->leaf_of = NULL;
+    r->leaves = BS_NONE;
+    r->nleaves = 0;
 }
 
 void bs_alloc_index_free(struct bs_alloc_index *ix)
@@ -154,8 +183,10 @@ void bs_alloc_index_free(struct bs_alloc_index *ix)
     bs_addr_table_free(&ix->by_start);
     bs_addr_table_free(&ix->leaf_ix);
     for (uint32_t i = 0; i < ix->allocs_cap; i++)
-        if (ix->allocs[i].in_use) free(ix->allocs[i].leaf_of);
+        if (ix->allocs[i].in_use && bs_alloc_is_array(&ix->allocs[i]))
+            free(ix->arr[ix->allocs[i].arr].leaf_of);
     free(ix->allocs);
+    free(ix->arr);
     free(ix->leaf);
     free(ix->scratch);
     free(ix->pending);
@@ -166,16 +197,17 @@ void bs_alloc_index_free(struct bs_alloc_index *ix)
 static void make_dense(struct bs_alloc_index *ix, uint32_t ai)
 {
     struct bs_alloc *a = &ix->allocs[ai];
+    struct bs_array *r = &ix->arr[a->arr];
     uint32_t n = bs_alloc_nleaves_max(a);
     uint32_t *t = malloc((size_t)n * sizeof(*t));
     if (!t) bs_oom();
     for (uint32_t c = 0; c < n; c++)
         t[c] = BS_NONE;
-    for (uint32_t l = a->leaves; l != BS_NONE; l = ix->leaf[l].next) {
+    for (uint32_t l = r->leaves; l != BS_NONE; l = ix->leaf[l].next) {
         t[ix->leaf[l].chunk] = l;
         bs_addr_del(&ix->leaf_ix, ai, ix->leaf[l].chunk);
     }
-    a->leaf_of = t;
+    r->leaf_of = t;
     ix->dense_live += n;
 }
 
@@ -197,13 +229,14 @@ struct bs_bstate *bs_alloc_new_leaf(struct bs_alloc_index *ix, uint32_t ai, uint
     if ((ix->nstates_live += BS_LEAF) > ix->peak_states_live)
         ix->peak_states_live = ix->nstates_live;
     struct bs_alloc *a = &ix->allocs[ai];
+    struct bs_array *r = &ix->arr[a->arr];
     lf->chunk = c;
-    lf->next = a->leaves;
-    a->leaves = l;
-    a->nleaves++;
-    if (a->leaf_of)
-        a->leaf_of[c] = l;
-    else if ((uint64_t)a->nleaves * BS_DENSE_RATIO >= bs_alloc_nleaves_max(a))
+    lf->next = r->leaves;
+    r->leaves = l;
+    r->nleaves++;
+    if (r->leaf_of)
+        r->leaf_of[c] = l;
+    else if ((uint64_t)r->nleaves * BS_DENSE_RATIO >= bs_alloc_nleaves_max(a))
         make_dense(ix, ai);
     else if (bs_addr_put(&ix->leaf_ix, ai, c, l) < 0)
         bs_oom();
@@ -219,15 +252,16 @@ static int by_chunk(const void *x, const void *y, void *ctx)
 
 const uint32_t *bs_alloc_leaves(struct bs_alloc_index *ix, const struct bs_alloc *a, uint32_t *n)
 {
+    const struct bs_array *r = &ix->arr[a->arr];
     *n = 0;
-    while (ix->scratch_cap < a->nleaves)
+    while (ix->scratch_cap < r->nleaves)
         ix->scratch = bs_grow_array(ix->scratch, &ix->scratch_cap, sizeof(*ix->scratch));
-    if (a->leaf_of) { /* at most BS_DENSE_RATIO entries per leaf to look at */
+    if (r->leaf_of) { /* at most BS_DENSE_RATIO entries per leaf to look at */
         for (uint32_t c = 0; c < bs_alloc_nleaves_max(a); c++)
-            if (a->leaf_of[c] != BS_NONE) ix->scratch[(*n)++] = a->leaf_of[c];
+            if (r->leaf_of[c] != BS_NONE) ix->scratch[(*n)++] = r->leaf_of[c];
         return ix->scratch;
     }
-    for (uint32_t l = a->leaves; l != BS_NONE; l = ix->leaf[l].next)
+    for (uint32_t l = r->leaves; l != BS_NONE; l = ix->leaf[l].next)
         ix->scratch[(*n)++] = l;
     if (*n > 1) qsort_r(ix->scratch, *n, sizeof(*ix->scratch), by_chunk, ix->leaf);
     return ix->scratch;
@@ -255,7 +289,6 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
         for (uint32_t i = ix->allocs_cap; i-- > oldcap;) {
             ix->allocs[i].next_free = ix->alloc_free;
             ix->allocs[i].in_use = 0;
-            ix->allocs[i].leaf_of = NULL;
             ix->alloc_free = i;
         }
         ai = ix->alloc_free;
@@ -264,41 +297,45 @@ uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, ui
     ix->alloc_free = a->next_free;
     memset(a, 0, sizeof(*a));
     a->nstates = nstates;
-    a->leaves = BS_NONE;
-    a->left = a->right = BS_NONE;
-    a->height = 1;
-    if (nstates == 1) {
-        a->one = (struct bs_bstate){0, 0, 0, BS_NONE};
-        if ((ix->nstates_live += 1) > ix->peak_states_live) ix->peak_states_live = ix->nstates_live;
-    }
     a->start = start;
     a->bytes = bytes;
     a->pid = pid;
     a->map = map;
     a->kind = kind;
     a->in_use = 1;
-    a->bucket_size = bucket_size;
-    ix->nallocs_live++;
     if (kind == HMAP_MEM_ARRAY) {
-        ix->arrays_root = tree_insert(ix, ix->arrays_root, ai);
+        uint32_t r = array_take(ix, ai, pid, start, bucket_size); /* may move ix->arr */
+        ix->allocs[ai].arr = r;
+        ix->arrays_root = tree_insert(ix, ix->arrays_root, r);
         ix->narrays++;
-    } else if (bs_addr_put(&ix->by_start, pid, start, ai) < 0) {
-        bs_oom();
+    } else {
+        a->one = (struct bs_bstate){0, 0, 0, BS_NONE};
+        if (bs_addr_put(&ix->by_start, pid, start, ai) < 0) bs_oom();
     }
+    if (nstates == 1 && (ix->nstates_live += 1) > ix->peak_states_live)
+        ix->peak_states_live = ix->nstates_live;
+    ix->nallocs_live++;
     return ai;
+}
+
+void bs_alloc_set_nbuckets(struct bs_alloc_index *ix, uint32_t ai, uint32_t nbuckets)
+{
+    ix->arr[ix->allocs[ai].arr].nbuckets = nbuckets;
 }
 
 void bs_alloc_release(struct bs_alloc_index *ix, uint32_t ai)
 {
     struct bs_alloc *a = &ix->allocs[ai];
+    free_states(ix, ai);
     if (a->kind == HMAP_MEM_ARRAY) {
-        ix->arrays_root = tree_remove(ix, ix->arrays_root, ai);
+        ix->arrays_root = tree_remove(ix, ix->arrays_root, a->arr);
+        ix->arr[a->arr].ai = ix->arr_free;
+        ix->arr_free = a->arr;
         ix->narrays--;
     } else {
         bs_addr_del(&ix->by_start, a->pid, a->start);
     }
     if (ix->last_alloc == ai) ix->last_alloc = BS_NONE;
-    free_states(ix, ai);
     a->in_use = 0;
     a->next_free = ix->alloc_free;
     ix->alloc_free = ai;
@@ -309,6 +346,7 @@ static size_t fixed_bytes(const struct bs_alloc_index *ix)
 {
     return bs_addr_table_bytes(&ix->by_start) + bs_addr_table_bytes(&ix->leaf_ix) +
            (size_t)ix->allocs_cap * sizeof(struct bs_alloc) +
+           (size_t)ix->arr_cap * sizeof(struct bs_array) +
            (size_t)ix->leaf_cap * sizeof(struct bs_leaf) +
            (size_t)ix->scratch_cap * sizeof(uint32_t) + (size_t)ix->dense_live * sizeof(uint32_t);
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "addr_table.h"
+#include "hmap_events.h"
 
 /* Slots per bucket (Go's bucketCnt, docs/go-map-model.md §1; the schema
  * carries slot indices only): the pending mask is one bit per slot. */
@@ -60,38 +61,56 @@ struct bs_leaf {
     struct bs_bstate st[BS_LEAF];
 };
 
-/* The first 64 bytes hold what a tophash write touches, and records are
- * 128 bytes in a 64-byte aligned slab: one cache line per lookup. */
+/* One cache line per allocation: what a tophash write of any bucket
+ * touches.  What only bucket arrays need -- their place in the tree, their
+ * leaves, sizes -- is their struct bs_array, so that the many one-bucket
+ * overflow allocations of a churning map cost 64 bytes each. */
 struct bs_alloc {
     uint64_t start, bytes;
-    uint32_t pid, map;
+    uint32_t pid;
+    union {
+        uint32_t map;       /* in use: its map */
+        uint32_t next_free; /* on the free list */
+    };
     uint32_t nstates; /* buckets in the block: 2^B + preallocated, or 1 */
-    uint32_t bucket_size;
-    struct bs_bstate one; /* the state of a one-bucket allocation */
-    uint32_t *leaf_of;    /* dense: leaf index by leaf number (BS_NONE: untouched) */
-    int64_t live_slots, tombstones;
-    /* -- second cache line -- */
-    uint32_t live_buckets; /* states with live > 0 */
-    uint32_t nbuckets;     /* buckets in use from the start: 2^B (array) or 1 */
-    uint32_t ovf_linked;   /* array: linked preallocated overflow buckets; overflow: 0/1 */
-    uint32_t next_free;
     uint8_t kind, in_use;
     uint8_t pre;     /* taken while its map's state was unknown, not yet listed by a dump */
     uint8_t adopted; /* known before its map's dump listed it: the dump's slots are not applied */
-    uint32_t leaves, nleaves; /* its leaves, linked through next; how many */
-    uint32_t left, right;     /* arrays: children in the tree by (pid, start) */
-    uint8_t height;           /* arrays: of its subtree, 1 for a leaf of the tree */
+    union {
+        struct bs_bstate one; /* not an array: the state of its one bucket */
+        uint32_t arr;         /* an array: its struct bs_array */
+    };
+    int64_t live_slots, tombstones;
+    uint32_t live_buckets; /* states with live > 0 */
+    uint32_t ovf_linked;   /* array: linked preallocated overflow buckets; overflow: 0/1 */
 } __attribute__((aligned(64)));
-_Static_assert(sizeof(struct bs_alloc) == 128, "two cache lines per allocation record");
+_Static_assert(sizeof(struct bs_alloc) == 64, "one cache line per allocation record");
+
+/* A live bucket array: a node of the tree of arrays by (pid, start), with
+ * the key copied so that a walk reads only these records, and its leaves. */
+struct bs_array {
+    uint64_t start;
+    uint32_t pid;
+    uint32_t ai;              /* its allocation; on the free list, the next free record */
+    uint32_t left, right;     /* children in the tree */
+    uint32_t *leaf_of;        /* dense: leaf index by leaf number (BS_NONE: untouched) */
+    uint32_t leaves, nleaves; /* its leaves, linked through next; how many */
+    uint32_t nbuckets;        /* buckets in use from the start: 2^B */
+    uint32_t bucket_size;
+    struct bs_bstate one; /* the state of a one-bucket array (nstates 1) */
+    uint8_t height;       /* of its subtree, 1 for a leaf of the tree */
+};
 
 struct bs_alloc_index {
     /* allocations: a slab with a free list, found through two indexes */
     struct bs_alloc *allocs;
     uint32_t allocs_cap, alloc_free, nallocs_live;
     struct bs_addr_table by_start; /* overflow buckets: (pid, start) -> alloc */
-    /* Live array allocations: an AVL tree by (pid, start), so that taking,
-     * releasing and finding one is O(log n) whatever the order of the
-     * addresses (mmap hands large blocks out top-down). */
+    /* Live array allocations: an AVL tree of struct bs_array by (pid,
+     * start), so that taking, releasing and finding one is O(log n) whatever
+     * the order of the addresses (mmap hands large blocks out top-down). */
+    struct bs_array *arr;
+    uint32_t arr_cap, arr_free;
     uint32_t arrays_root, narrays;
     uint32_t last_alloc; /* one-entry lookup cache */
     /* bucket states: a slab of leaves with a free list; the leaves of
@@ -115,6 +134,8 @@ void bs_alloc_index_free(struct bs_alloc_index *ix);
  * live one.  Returns its index; the slab may move. */
 uint32_t bs_alloc_take(struct bs_alloc_index *ix, uint32_t map, uint32_t pid, uint64_t start,
                        uint64_t bytes, uint8_t kind, uint32_t nstates, uint32_t bucket_size);
+/* The buckets an array allocation ai uses from the start (2^B). */
+void bs_alloc_set_nbuckets(struct bs_alloc_index *ix, uint32_t ai, uint32_t nbuckets);
 /* Forget allocation ai: out of the indexes, its states freed, its record
  * back on the free list. */
 void bs_alloc_release(struct bs_alloc_index *ix, uint32_t ai);
@@ -142,38 +163,65 @@ static inline uint32_t bs_leaf_len(const struct bs_alloc *a, uint32_t c)
     return left < BS_LEAF ? left : BS_LEAF;
 }
 
+static inline int bs_alloc_is_array(const struct bs_alloc *a)
+{
+    return a->kind == HMAP_MEM_ARRAY;
+}
+
+/* The state of a one-bucket allocation (nstates 1). */
+static inline struct bs_bstate *bs_alloc_one(struct bs_alloc_index *ix, struct bs_alloc *a)
+{
+    return bs_alloc_is_array(a) ? &ix->arr[a->arr].one : &a->one;
+}
+
+/* Buckets in use from the start: 2^B for an array, 0 for an overflow
+ * bucket (counted by ovf_linked). */
+static inline uint32_t bs_alloc_nbuckets(const struct bs_alloc_index *ix, const struct bs_alloc *a)
+{
+    return bs_alloc_is_array(a) ? ix->arr[a->arr].nbuckets : 0;
+}
+
+/* Bytes of one bucket of a (nstates > 1: an array). */
+static inline uint32_t bs_alloc_bucket_size(const struct bs_alloc_index *ix,
+                                            const struct bs_alloc *a)
+{
+    return ix->arr[a->arr].bucket_size;
+}
+
 /* State of bucket idx (< nstates) of allocation ai, made on first use. */
 static inline struct bs_bstate *bs_state_at(struct bs_alloc_index *ix, uint32_t ai, uint32_t idx)
 {
     struct bs_alloc *a = &ix->allocs[ai];
-    if (a->nstates == 1) return &a->one;
+    if (a->nstates == 1) return bs_alloc_one(ix, a);
+    const struct bs_array *r = &ix->arr[a->arr];
     uint32_t c = idx >> BS_LEAF_SHIFT,
-             l = a->leaf_of ? a->leaf_of[c] : bs_addr_get(&ix->leaf_ix, ai, c);
+             l = r->leaf_of ? r->leaf_of[c] : bs_addr_get(&ix->leaf_ix, ai, c);
     if (l == BS_NONE) return bs_alloc_new_leaf(ix, ai, c) + (idx & (BS_LEAF - 1));
     return &ix->leaf[l].st[idx & (BS_LEAF - 1)];
 }
 
-static inline int bs_array_cmp(const struct bs_alloc_index *ix, uint32_t ai, uint32_t pid,
+static inline int bs_array_cmp(const struct bs_alloc_index *ix, uint32_t n, uint32_t pid,
                                uint64_t addr)
 {
-    const struct bs_alloc *a = &ix->allocs[ai];
-    if (a->pid != pid) return a->pid < pid ? -1 : 1;
-    return a->start < addr ? -1 : a->start > addr ? 1 : 0;
+    const struct bs_array *r = &ix->arr[n];
+    if (r->pid != pid) return r->pid < pid ? -1 : 1;
+    return r->start < addr ? -1 : r->start > addr ? 1 : 0;
 }
 
-/* The live array with the greatest (pid, start) <= (pid, addr), or BS_NONE. */
+/* The allocation of the live array with the greatest (pid, start) <=
+ * (pid, addr), or BS_NONE. */
 static inline uint32_t bs_array_floor(const struct bs_alloc_index *ix, uint32_t pid, uint64_t addr)
 {
     uint32_t n = ix->arrays_root, found = BS_NONE;
     while (n != BS_NONE) {
         if (bs_array_cmp(ix, n, pid, addr) <= 0) {
             found = n;
-            n = ix->allocs[n].right;
+            n = ix->arr[n].right;
         } else {
-            n = ix->allocs[n].left;
+            n = ix->arr[n].left;
         }
     }
-    return found;
+    return found == BS_NONE ? BS_NONE : ix->arr[found].ai;
 }
 
 static inline int bs_alloc_contains(const struct bs_alloc *a, uint32_t pid, uint64_t addr)
@@ -204,13 +252,13 @@ static inline struct bs_bstate *bs_find_bucket(struct bs_alloc_index *ix, uint32
     if (*ai == BS_NONE) return NULL;
     struct bs_alloc *a = &ix->allocs[*ai];
     uint64_t off = addr - a->start, idx;
-    if (a->nstates == 1)
-        idx = 0;
-    else if (off >> 32 == 0) /* the common case: a 32-bit division is cheaper */
-        idx = (uint32_t)off / a->bucket_size;
+    if (a->nstates == 1) return off ? NULL : bs_alloc_one(ix, a);
+    uint32_t bucket_size = bs_alloc_bucket_size(ix, a);
+    if (off >> 32 == 0) /* the common case: a 32-bit division is cheaper */
+        idx = (uint32_t)off / bucket_size;
     else
-        idx = off / a->bucket_size;
-    if (idx >= a->nstates || idx * a->bucket_size != off) return NULL;
+        idx = off / bucket_size;
+    if (idx >= a->nstates || idx * bucket_size != off) return NULL;
     return bs_state_at(ix, *ai, (uint32_t)idx);
 }
 

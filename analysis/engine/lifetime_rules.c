@@ -283,7 +283,8 @@ static void resolve_pending(struct bs_engine *e, struct bs_alloc *a, uint64_t t,
                             enum bs_outcome outcome, int reason)
 {
     if (a->nstates == 1) {
-        if (a->one.pending) resolve_all(e, a, &a->one, a->start, t, outcome, reason);
+        struct bs_bstate *one = bs_alloc_one(&e->ix, a);
+        if (one->pending) resolve_all(e, a, one, a->start, t, outcome, reason);
         return;
     }
     /* Leaves by ascending bucket, so that --csv-deletes lists a free's
@@ -295,7 +296,8 @@ static void resolve_pending(struct bs_engine *e, struct bs_alloc *a, uint64_t t,
         for (uint32_t i = 0; i < bs_leaf_len(a, lf->chunk); i++)
             if (lf->st[i].pending) {
                 uint64_t idx = ((uint64_t)lf->chunk << BS_LEAF_SHIFT) + i;
-                resolve_all(e, a, &lf->st[i], a->start + idx * a->bucket_size, t, outcome, reason);
+                resolve_all(e, a, &lf->st[i], a->start + idx * bs_alloc_bucket_size(&e->ix, a), t,
+                            outcome, reason);
             }
     }
 }
@@ -324,7 +326,7 @@ void bs_rules_drop_alloc(struct bs_engine *e, uint32_t ai, uint64_t t, enum bs_o
     GADD(e, m, live_slots, -a->live_slots);
     GADD(e, m, live_bytes8, -(uint64_t)a->live_slots * m->bucket_size);
     GADD(e, m, tombstones, -a->tombstones);
-    GADD(e, m, in_use_buckets, -(int64_t)(a->nbuckets + a->ovf_linked));
+    GADD(e, m, in_use_buckets, -(int64_t)(bs_alloc_nbuckets(&e->ix, a) + a->ovf_linked));
     GADD(e, m, ovf_buckets, -(int64_t)a->ovf_linked);
     bs_alloc_release(&e->ix, ai);
     settle(e, &m->g, t);
@@ -425,7 +427,7 @@ static struct bs_map *on_array_alloc(struct bs_engine *e, const struct hmap_nati
     uint32_t ai = new_alloc(e, mi, h->pid, p->addr, p->bytes, HMAP_MEM_ARRAY, (uint32_t)nb,
                             m->bucket_size, h->ts_ns);
     m = &e->maps[mi];
-    e->ix.allocs[ai].nbuckets = (uint32_t)p->nbuckets;
+    bs_alloc_set_nbuckets(&e->ix, ai, (uint32_t)p->nbuckets);
     GADD(e, m, in_use_buckets, (int64_t)p->nbuckets);
     if (e->dump != BS_NONE) { /* state, not activity */
         m->st.arrays++;
