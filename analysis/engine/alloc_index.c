@@ -24,7 +24,9 @@ void bs_alloc_index_init(struct bs_alloc_index *ix)
     memset(ix, 0, sizeof(*ix));
     bs_addr_table_init(&ix->by_start);
     bs_addr_table_init(&ix->leaf_ix);
-    ix->alloc_free = ix->pending_free = ix->last_alloc = ix->leaf_free = ix->arr_free = BS_NONE;
+    ix->alloc_free = ix->last_alloc = ix->leaf_free = ix->arr_free = BS_NONE;
+    for (unsigned c = 0; c < BS_PEND_CLASSES; c++)
+        ix->pend[c].free = BS_NONE;
     ix->arrays_root = BS_NONE;
 }
 
@@ -189,7 +191,8 @@ void bs_alloc_index_free(struct bs_alloc_index *ix)
     free(ix->arr);
     free(ix->leaf);
     free(ix->scratch);
-    free(ix->pending);
+    for (unsigned c = 0; c < BS_PEND_CLASSES; c++)
+        free(ix->pend[c].ns);
 }
 
 /* Allocation ai has touched enough of its leaves for a dense table: move
@@ -267,14 +270,85 @@ const uint32_t *bs_alloc_leaves(struct bs_alloc_index *ix, const struct bs_alloc
     return ix->scratch;
 }
 
-void bs_pending_grow(struct bs_alloc_index *ix)
+/* ---- pending-delete times ----------------------------------------------------- */
+
+static uint64_t *pend_at(struct bs_alloc_index *ix, uint32_t times)
 {
-    uint32_t old = ix->pending_cap;
-    ix->pending = bs_grow_array(ix->pending, &ix->pending_cap, sizeof(*ix->pending));
-    for (uint32_t i = ix->pending_cap; i-- > old;) {
-        ix->pending[i].ns[0] = ix->pending_free;
-        ix->pending_free = i;
+    return &ix->pend[BS_PEND_CLASS(times)].ns[(size_t)BS_PEND_BLOCK(times) << BS_PEND_CLASS(times)];
+}
+
+static uint32_t pend_take(struct bs_alloc_index *ix, unsigned c)
+{
+    struct bs_pend_slab *sl = &ix->pend[c];
+    if (sl->free == BS_NONE) {
+        uint32_t old = sl->cap;
+        sl->ns = bs_grow_array(sl->ns, &sl->cap, sizeof(uint64_t) << c);
+        if (sl->cap > 1u << BS_PEND_SHIFT) bs_over_cap((size_t)sl->cap * (sizeof(uint64_t) << c));
+        for (uint32_t i = sl->cap; i-- > old;) {
+            sl->ns[(size_t)i << c] = sl->free;
+            sl->free = i;
+        }
     }
+    uint32_t i = sl->free;
+    sl->free = (uint32_t)sl->ns[(size_t)i << c];
+    if ((ix->pend_bytes_live += sizeof(uint64_t) << c) > ix->peak_pend_bytes)
+        ix->peak_pend_bytes = ix->pend_bytes_live;
+    return (uint32_t)c << BS_PEND_SHIFT | i;
+}
+
+static void pend_give(struct bs_alloc_index *ix, uint32_t times)
+{
+    struct bs_pend_slab *sl = &ix->pend[BS_PEND_CLASS(times)];
+    *pend_at(ix, times) = sl->free;
+    sl->free = BS_PEND_BLOCK(times);
+    ix->pend_bytes_live -= sizeof(uint64_t) << BS_PEND_CLASS(times);
+}
+
+/* Move b's n times to a block of class c. */
+static void pend_move(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned c, unsigned n)
+{
+    uint32_t to = pend_take(ix, c); /* may move the slab of b's block */
+    memcpy(pend_at(ix, to), pend_at(ix, b->times), n * sizeof(uint64_t));
+    pend_give(ix, b->times);
+    b->times = to;
+}
+
+static unsigned below(const struct bs_bstate *b, unsigned s)
+{
+    return (unsigned)__builtin_popcount(b->pending & ((1u << s) - 1));
+}
+
+void bs_pending_add(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s, uint64_t t)
+{
+    unsigned n = (unsigned)__builtin_popcount(b->pending);
+    if (n == 0) {
+        b->times = pend_take(ix, 0);
+        if (++ix->npending_live > ix->peak_pending_live) ix->peak_pending_live = ix->npending_live;
+    } else if (n == 1u << BS_PEND_CLASS(b->times)) {
+        pend_move(ix, b, BS_PEND_CLASS(b->times) + 1, n);
+    }
+    uint64_t *ns = pend_at(ix, b->times);
+    unsigned at = below(b, s);
+    memmove(ns + at + 1, ns + at, (n - at) * sizeof(*ns));
+    ns[at] = t;
+    b->pending |= (uint8_t)(1u << s);
+}
+
+uint64_t bs_pending_remove(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s)
+{
+    unsigned n = (unsigned)__builtin_popcount(b->pending), at = below(b, s);
+    uint64_t *ns = pend_at(ix, b->times), t = ns[at];
+    memmove(ns + at, ns + at + 1, (n - at - 1) * sizeof(*ns));
+    b->pending &= (uint8_t) ~(1u << s);
+    unsigned c = BS_PEND_CLASS(b->times);
+    if (n == 1) {
+        pend_give(ix, b->times);
+        b->times = BS_NONE;
+        ix->npending_live--;
+    } else if (c > 0 && n - 1 <= 1u << (c - 1)) {
+        pend_move(ix, b, c - 1, n - 1);
+    }
+    return t;
 }
 
 /* ---- allocation records ----------------------------------------------------------- */
@@ -353,10 +427,13 @@ static size_t fixed_bytes(const struct bs_alloc_index *ix)
 
 size_t bs_alloc_index_bytes(const struct bs_alloc_index *ix)
 {
-    return fixed_bytes(ix) + (size_t)ix->pending_cap * sizeof(struct bs_pending);
+    size_t n = fixed_bytes(ix);
+    for (unsigned c = 0; c < BS_PEND_CLASSES; c++)
+        n += (size_t)ix->pend[c].cap * (sizeof(uint64_t) << c);
+    return n;
 }
 
 size_t bs_alloc_index_peak_bytes(const struct bs_alloc_index *ix)
 {
-    return fixed_bytes(ix) + (size_t)ix->peak_pending_live * sizeof(struct bs_pending);
+    return fixed_bytes(ix) + (size_t)ix->peak_pend_bytes;
 }

@@ -34,13 +34,25 @@ struct bs_bstate {   /* one bucket of a live allocation */
     uint8_t live;    /* live slots */
     uint8_t pending; /* slots with a pending delete */
     uint16_t unused;
-    uint32_t times; /* pending block with the delete times, BS_NONE if none */
+    uint32_t times; /* pending block with the delete times (BS_PEND_*), BS_NONE if none */
 };
 _Static_assert(BS_BUCKET_SLOTS <= 8 * sizeof(((struct bs_bstate *)0)->pending),
                "one pending bit per slot");
 
-struct bs_pending {
-    uint64_t ns[BS_BUCKET_SLOTS]; /* delete time per slot; ns[0] links the free list */
+/* The delete times of a bucket's pending slots, packed in slot order (the
+ * time of slot s at the number of pending slots below s) in a block of
+ * 1, 2, 4 or 8 times: a bucket pays 8 bytes per pending delete, at most
+ * twice that while the count shrinks.  A block is named by its class (the
+ * log2 of its size) in the top bits of bs_bstate.times and its number in
+ * the class's slab below. */
+#define BS_PEND_CLASSES 4
+#define BS_PEND_SHIFT 30
+#define BS_PEND_CLASS(times) ((times) >> BS_PEND_SHIFT)
+#define BS_PEND_BLOCK(times) ((times) & ((1u << BS_PEND_SHIFT) - 1))
+_Static_assert(1u << (BS_PEND_CLASSES - 1) == BS_BUCKET_SLOTS, "the largest block holds a bucket");
+struct bs_pend_slab {
+    uint64_t *ns;       /* blocks of 1 << class times; a free block's first links the free list */
+    uint32_t cap, free; /* blocks, first free one */
 };
 
 /* Bucket states come in leaves of BS_LEAF buckets, made when a bucket of the
@@ -121,10 +133,11 @@ struct bs_alloc_index {
     uint32_t *scratch; /* one allocation's leaves in order (bs_alloc_leaves) */
     uint32_t scratch_cap;
     /* pending-delete times, one block per bucket with pending deletes */
-    struct bs_pending *pending;
-    uint32_t pending_cap, pending_free, npending_live, peak_pending_live;
-    uint64_t nstates_live, peak_states_live; /* bucket states in leaves (and one-bucket states) */
-    uint64_t dense_live;                     /* entries of the dense tables */
+    struct bs_pend_slab pend[BS_PEND_CLASSES];
+    uint32_t npending_live, peak_pending_live; /* blocks in use */
+    uint64_t pend_bytes_live, peak_pend_bytes; /* their bytes */
+    uint64_t nstates_live, peak_states_live;   /* bucket states in leaves (and one-bucket states) */
+    uint64_t dense_live;                       /* entries of the dense tables */
 };
 
 void bs_alloc_index_init(struct bs_alloc_index *ix);
@@ -149,7 +162,11 @@ size_t bs_alloc_index_peak_bytes(const struct bs_alloc_index *ix);
 
 /* Cold halves of the inline functions below. */
 struct bs_bstate *bs_alloc_new_leaf(struct bs_alloc_index *ix, uint32_t ai, uint32_t c);
-void bs_pending_grow(struct bs_alloc_index *ix);
+
+/* Slot s of b (not pending) gets a pending delete at t. */
+void bs_pending_add(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s, uint64_t t);
+/* Slot s of b (pending) loses its pending delete; its time. */
+uint64_t bs_pending_remove(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s);
 
 static inline uint32_t bs_alloc_nleaves_max(const struct bs_alloc *a)
 {
@@ -260,23 +277,6 @@ static inline struct bs_bstate *bs_find_bucket(struct bs_alloc_index *ix, uint32
         idx = off / bucket_size;
     if (idx >= a->nstates || idx * bucket_size != off) return NULL;
     return bs_state_at(ix, *ai, (uint32_t)idx);
-}
-
-/* A pending block for a bucket that gets its first pending delete. */
-static inline uint32_t bs_pending_take(struct bs_alloc_index *ix)
-{
-    if (ix->pending_free == BS_NONE) bs_pending_grow(ix);
-    uint32_t i = ix->pending_free;
-    ix->pending_free = (uint32_t)ix->pending[i].ns[0];
-    if (++ix->npending_live > ix->peak_pending_live) ix->peak_pending_live = ix->npending_live;
-    return i;
-}
-
-static inline void bs_pending_give(struct bs_alloc_index *ix, uint32_t i)
-{
-    ix->pending[i].ns[0] = ix->pending_free;
-    ix->pending_free = i;
-    ix->npending_live--;
 }
 
 #endif /* BS_ALLOC_INDEX_H */

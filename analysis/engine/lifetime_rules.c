@@ -230,12 +230,7 @@ void bs_rules_fold_idle(struct bs_engine *e)
 static void resolve(struct bs_engine *e, struct bs_alloc *a, struct bs_bstate *b, uint64_t baddr,
                     unsigned s, uint64_t t, enum bs_outcome outcome, int free_reason)
 {
-    uint64_t td = e->ix.pending[b->times].ns[s];
-    b->pending &= (uint8_t) ~(1u << s);
-    if (!b->pending) {
-        bs_pending_give(&e->ix, b->times);
-        b->times = BS_NONE;
-    }
+    uint64_t td = bs_pending_remove(&e->ix, b, s);
     if (!bs_counting(e, td)) return;
     struct bs_engine_totals *tot = &e->tot;
     struct bs_map *m = &e->maps[a->map];
@@ -575,9 +570,7 @@ static struct bs_map *on_tophash(struct bs_engine *e, const struct hmap_native_r
             bs_unmatched(e, m, BS_UM_DELETE_PENDING);
             resolve(e, a, b, p->bucket, s, t, BS_UNRESOLVED, -1);
         }
-        if (!b->pending) b->times = bs_pending_take(&e->ix);
-        b->pending |= (uint8_t)bit;
-        e->ix.pending[b->times].ns[s] = t;
+        bs_pending_add(&e->ix, b, s, t);
         if (bs_counting(e, t)) {
             e->tot.deletes++;
             m->deletes++;
