@@ -313,14 +313,22 @@ static void pend_move(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned c
     b->times = to;
 }
 
+/* Bits set in a byte: without -mpopcnt, __builtin_popcount is a call. */
+static unsigned bits8(uint8_t x)
+{
+    x = (uint8_t)(x - ((x >> 1) & 0x55));
+    x = (uint8_t)((x & 0x33) + ((x >> 2) & 0x33));
+    return (x + (x >> 4)) & 0x0f;
+}
+
 static unsigned below(const struct bs_bstate *b, unsigned s)
 {
-    return (unsigned)__builtin_popcount(b->pending & ((1u << s) - 1));
+    return bits8((uint8_t)(b->pending & ((1u << s) - 1)));
 }
 
 void bs_pending_add(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s, uint64_t t)
 {
-    unsigned n = (unsigned)__builtin_popcount(b->pending);
+    unsigned n = bits8(b->pending);
     if (n == 0) {
         b->times = pend_take(ix, 0);
         if (++ix->npending_live > ix->peak_pending_live) ix->peak_pending_live = ix->npending_live;
@@ -336,7 +344,7 @@ void bs_pending_add(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s, 
 
 uint64_t bs_pending_remove(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s)
 {
-    unsigned n = (unsigned)__builtin_popcount(b->pending), at = below(b, s);
+    unsigned n = bits8(b->pending), at = below(b, s);
     uint64_t *ns = pend_at(ix, b->times), t = ns[at];
     memmove(ns + at, ns + at + 1, (n - at - 1) * sizeof(*ns));
     b->pending &= (uint8_t) ~(1u << s);
@@ -345,7 +353,7 @@ uint64_t bs_pending_remove(struct bs_alloc_index *ix, struct bs_bstate *b, unsig
         pend_give(ix, b->times);
         b->times = BS_NONE;
         ix->npending_live--;
-    } else if (c > 0 && n - 1 <= 1u << (c - 1)) {
+    } else if (c > 1 && n - 1 <= 1u << (c - 2)) { /* a quarter: no move back and forth */
         pend_move(ix, b, c - 1, n - 1);
     }
     return t;

@@ -41,8 +41,10 @@ _Static_assert(BS_BUCKET_SLOTS <= 8 * sizeof(((struct bs_bstate *)0)->pending),
 
 /* The delete times of a bucket's pending slots, packed in slot order (the
  * time of slot s at the number of pending slots below s) in a block of
- * 1, 2, 4 or 8 times: a bucket pays 8 bytes per pending delete, at most
- * twice that while the count shrinks.  A block is named by its class (the
+ * 1, 2, 4 or 8 times: a bucket pays 8 bytes per pending delete, less than
+ * three times that while its count falls (a block moves to the next size
+ * up when full, down only when a quarter full, so that a slot deleted and
+ * reused in turn moves nothing).  A block is named by its class (the
  * log2 of its size) in the top bits of bs_bstate.times and its number in
  * the class's slab below. */
 #define BS_PEND_CLASSES 4

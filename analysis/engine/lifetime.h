@@ -20,11 +20,12 @@
  * of a pending slot, an allocation overlapping a live one) are "unresolved".
  *
  * Memory (docs/report.md, "Memory and limits"): bounded by the live state
- * the trace proves, never by the sizes it claims: one record per live
- * allocation, 8 bytes of state per bucket of a live allocation that the
- * trace has written to (in leaves of 16 taken at the first write, found by
- * a hash until 1/32 of an allocation's leaves are touched, then by a dense
- * table), 64 bytes per bucket that has pending deletes, one record per map
+ * the trace proves, never by the sizes it claims: one 64-byte record per
+ * live allocation (and one more for a bucket array), 8 bytes of state per
+ * bucket of a live allocation that the trace has written to (in leaves of
+ * 16 taken at the first write, found by a hash until 1/32 of an
+ * allocation's leaves are touched, then by a dense table), 8 bytes per
+ * pending delete (in blocks of 1, 2, 4 or 8), one record per map
  * that is live or holds something plus at most BS_MAX_IDLE_MAPS idle ones
  * (more are folded into "other maps" records), at most BS_MAX_LOST_SPANS
  * lost spans, and one 16-byte hash slot per live indirect object (a key or
