@@ -12,7 +12,11 @@
 #    real session (blocking channel: nothing discarded), then the CTF trace
 #    is read by a bare libbabeltrace2 decode (every field, nothing else) and
 #    by bucketscope-report; the ratio of their times is the CTF overhead.
-# Prints a markdown table.  Needs ~3 GB free in $TMPDIR (default /tmp).
+# 3. engine_speed: BENCH_RUNS (default 5) runs each of bench_report_stages
+#    (reader alone, reader + engine, CPU time) and of the whole report, taken
+#    in turn so that load from elsewhere hits all alike: medians, spread
+#    (min-max) and the engine state per bucket of live allocations.
+# Prints markdown tables.  Needs ~3 GB free in $TMPDIR (default /tmp).
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 nat=${2:-50000000} nctf=${3:-5000000}
@@ -21,6 +25,42 @@ gen=$build/tests/bench-report/bench_report_gen_churn
 work=$(mktemp -d "${TMPDIR:-/tmp}/bs-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
+
+# ---- engine speed: medians and spread over interleaved runs ------------------
+# median_spread FILE: "median (min-max)" of the numbers in FILE, one a line.
+median_spread() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+}
+engine_speed() { # trace
+    runs=${BENCH_RUNS:-5}
+    stages=$build/tests/bench-report/bench_report_stages
+    : >"$work/r.reader"; : >"$work/r.engine"; : >"$work/r.wall"; : >"$work/r.cpu"
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        "$stages" "$1" >"$work/stages.out"
+        awk '/^reader only/ { print $(NF - 2) }' "$work/stages.out" >>"$work/r.reader"
+        awk '/^reader \+ engine/ { print $(NF - 2) }' "$work/stages.out" >>"$work/r.engine"
+        "$bin" --no-progress --stats "$1" >/dev/null 2>"$work/speed.stats"
+        awk '/^stats: [0-9]+ events/ { print $12 > "/dev/stderr"; print $16 }' \
+            "$work/speed.stats" >>"$work/r.cpu" 2>>"$work/r.wall"
+        i=$((i + 1))
+    done
+    per=$(sed -n 's/.*(\([0-9.]*\) bytes per bucket of live allocations).*/\1/p' "$work/speed.stats")
+    echo
+    echo "Engine, one thread, $runs interleaved runs: median (min-max), M events/s"
+    echo
+    echo "| stage | M events/s |"
+    echo "| --- | --- |"
+    echo "| reader alone (bench_report_stages, CPU) | $(median_spread "$work/r.reader") |"
+    echo "| reader + engine (bench_report_stages, CPU) | $(median_spread "$work/r.engine") |"
+    echo "| whole report, text (--stats, CPU) | $(median_spread "$work/r.cpu") |"
+    echo "| whole report, text (--stats, wall) | $(median_spread "$work/r.wall") |"
+    echo
+    echo "engine state per bucket of live allocations: $per bytes"
+}
+# ---- end of engine speed -----------------------------------------------------
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 "$gen" "$work/churn.hmt" "$nat" >/dev/null
@@ -38,6 +78,7 @@ parse() { # stats file, label
         END { printf "| %s | %s | %s | %s | %.1f MiB (%s B per bucket) / %.0f MiB |\n", label, ev, wall, cpu, st / 1048576, substr(per, 2), rss / 1024 }' "$1"
 }
 parse "$work/native.stats" "native file (${size} MiB)"
+engine_speed "$work/churn.hmt"
 
 . "$src/scripts/lib/lttng_session.sh"
 if [ "$(id -u)" != 0 ] || lttng_session_why_not >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then
