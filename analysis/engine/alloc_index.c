@@ -308,7 +308,10 @@ static void pend_give(struct bs_alloc_index *ix, uint32_t times)
 static void pend_move(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned c, unsigned n)
 {
     uint32_t to = pend_take(ix, c); /* may move the slab of b's block */
-    memcpy(pend_at(ix, to), pend_at(ix, b->times), n * sizeof(uint64_t));
+    uint64_t *dst = pend_at(ix, to);
+    const uint64_t *src = pend_at(ix, b->times);
+    for (unsigned i = 0; i < n; i++) /* at most 8: no call to memcpy */
+        dst[i] = src[i];
     pend_give(ix, b->times);
     b->times = to;
 }
@@ -337,7 +340,8 @@ void bs_pending_add(struct bs_alloc_index *ix, struct bs_bstate *b, unsigned s, 
     }
     uint64_t *ns = pend_at(ix, b->times);
     unsigned at = below(b, s);
-    memmove(ns + at + 1, ns + at, (n - at) * sizeof(*ns));
+    for (unsigned i = n; i > at; i--) /* at most 7: no call to memmove */
+        ns[i] = ns[i - 1];
     ns[at] = t;
     b->pending |= (uint8_t)(1u << s);
 }
@@ -346,7 +350,8 @@ uint64_t bs_pending_remove(struct bs_alloc_index *ix, struct bs_bstate *b, unsig
 {
     unsigned n = bits8(b->pending), at = below(b, s);
     uint64_t *ns = pend_at(ix, b->times), t = ns[at];
-    memmove(ns + at, ns + at + 1, (n - at - 1) * sizeof(*ns));
+    for (unsigned i = at; i + 1 < n; i++)
+        ns[i] = ns[i + 1];
     b->pending &= (uint8_t) ~(1u << s);
     unsigned c = BS_PEND_CLASS(b->times);
     if (n == 1) {
