@@ -8,10 +8,13 @@
  * taken at the first write: an allocation that writes many of its buckets
  * finds them through a dense table (an address-range lookup and a division,
  * no hash probe), one that claims many buckets and writes few through a
- * hash, so that memory follows what the trace wrote.  Pending-delete times live in 64-byte blocks
- * taken only while a bucket has pending deletes.  A bucket's state belongs to the allocation that
- * contains it and dies with it: that is what makes a bucket generation, and why an address the
- * allocator hands out again can never be mistaken for the old bucket.
+ * hash, so that memory follows what the trace wrote.  Pending-delete times
+ * live in blocks of 1 to 8 times, 8 bytes each, taken only while a bucket
+ * has pending deletes.  An allocation is one 64-byte record (a bucket array
+ * has a second, struct bs_array).  A bucket's state belongs to the
+ * allocation that contains it and dies with it: that is what makes a bucket
+ * generation, and why an address the allocator hands out again can never
+ * be mistaken for the old bucket.
  *
  * Lookups (bs_find_alloc, bs_find_bucket) run for nearly every event and are
  * inline; taking and releasing allocations is in alloc_index.c.  What the
