@@ -11,14 +11,20 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 )
+
+// live holds the map so that it escapes to the heap (see main).
+var live map[uint64]uint64
 
 func main() {
 	n, _ := strconv.Atoi(os.Args[1])
-	// Probes attach before main runs; a short pause lets bpftrace settle.
-	time.Sleep(200 * time.Millisecond)
+	// bpftrace -c starts the program once every probe is attached.  The
+	// map escapes to the heap (live): its header then has one address for
+	// its whole life, where a header on the goroutine stack would share its
+	// address with maps that init functions put in the same stack slot, and
+	// move when the stack grows.
 	m := make(map[uint64]uint64)
+	live = m
 	for i := 0; i < n; i++ {
 		m[uint64(i)] = uint64(i)
 	}
