@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "hmap_native.h"
+#include "hmap_native_pack.h"
 
 struct hmtrace {
     FILE *f;
@@ -27,6 +28,13 @@ struct hmtrace {
                                        (no end record) ends cleanly, with cut = 1 */
     int cut;
     struct hmap_native_end end;
+    /* Version 3: the open chunk's packed events, read whole when its chunk
+     * record is, and decoded from here (hmap_native_pack.h). */
+    unsigned char *body;
+    uint32_t body_len, body_pos, body_cap;
+    struct hmap_native_chunk chunk;   /* its chunk record */
+    uint32_t chunk_events;            /* decoded so far */
+    struct hmap_native_pack_state ps; /* the decoder's */
 };
 
 /* A record: header plus its payload (the largest payload is < 256 bytes). */
