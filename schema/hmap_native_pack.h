@@ -44,8 +44,8 @@
 #include "hmap_native.h"
 #include "hmap_native_write.h"
 
-#define HMAP_NATIVE_PACK_TASK 0x40u    /* tag bit: pid and tid follow */
-#define HMAP_NATIVE_PACK_ID_MASK 0x3fu /* tag bits holding the event id */
+#define HMAP_NATIVE_PACK_TASK 0x40u     /* tag bit: pid and tid follow */
+#define HMAP_NATIVE_PACK_ID_MASK 0x3fu  /* tag bits holding the event id */
 #define HMAP_NATIVE_PACK_RESERVED 0x80u /* tag bit that is always 0 */
 _Static_assert(HMAP_EVENT_MAX_ID <= HMAP_NATIVE_PACK_ID_MASK, "event ids fit in the tag");
 
@@ -112,8 +112,7 @@ static inline uint8_t *hmap_native_put_str(uint8_t *q, const char *str, size_t c
 #define HMAP_NATIVE_PACK_MS_(n, l, d) +1 + (l)
 #define HMAP_NATIVE_PACK_MEV_(id, name, desc, fields)                                              \
     enum { hmap_native_pack_max_##name = 3 + 10 + 5 + 5 fields };
-HMAP_EVENTS(HMAP_NATIVE_PACK_MEV_, HMAP_NATIVE_PACK_MF_, HMAP_NATIVE_PACK_ME_,
-            HMAP_NATIVE_PACK_MS_)
+HMAP_EVENTS(HMAP_NATIVE_PACK_MEV_, HMAP_NATIVE_PACK_MF_, HMAP_NATIVE_PACK_ME_, HMAP_NATIVE_PACK_MS_)
 #undef HMAP_NATIVE_PACK_MEV_
 #define HMAP_NATIVE_PACK_LOST_MAX (3 + 10 + 5 + 5 + 3 * 10)
 /* The bound buffers are sized with: no packed event is longer. */
@@ -238,12 +237,18 @@ static inline size_t hmap_native_pack_record(struct hmap_native_pack_state *s, u
 
 /* Read a varint from [*qp, end): 1, or 0 when it runs past end or past 64
  * bits. */
-static inline int hmap_native_get_varint(const uint8_t **qp, const uint8_t *end, uint64_t *v)
+static inline __attribute__((always_inline)) int
+hmap_native_get_varint(const uint8_t **qp, const uint8_t *end, uint64_t *v)
 {
     const uint8_t *q = *qp;
     if (q < end && *q < 0x80) { /* the common one-byte case */
         *v = *q;
         *qp = q + 1;
+        return 1;
+    }
+    if (end - q >= 2 && q[1] < 0x80) { /* two bytes: most address deltas */
+        *v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+        *qp = q + 2;
         return 1;
     }
     uint64_t r = 0;
@@ -260,8 +265,8 @@ static inline int hmap_native_get_varint(const uint8_t **qp, const uint8_t *end,
     return 0;
 }
 
-static inline int hmap_native_get_ptr(uint64_t *prev, const uint8_t **qp, const uint8_t *end,
-                                      void *out)
+static inline __attribute__((always_inline)) int
+hmap_native_get_ptr(uint64_t *prev, const uint8_t **qp, const uint8_t *end, void *out)
 {
     uint64_t z;
     if (!hmap_native_get_varint(qp, end, &z)) return 0;
@@ -270,7 +275,8 @@ static inline int hmap_native_get_ptr(uint64_t *prev, const uint8_t **qp, const 
     return 1;
 }
 
-static inline int hmap_native_get_u8(const uint8_t **qp, const uint8_t *end, void *out)
+static inline __attribute__((always_inline)) int hmap_native_get_u8(const uint8_t **qp,
+                                                                    const uint8_t *end, void *out)
 {
     if (*qp >= end) return 0;
     memcpy(out, (*qp)++, 1);
@@ -278,11 +284,11 @@ static inline int hmap_native_get_u8(const uint8_t **qp, const uint8_t *end, voi
 }
 
 #define HMAP_NATIVE_GET_INT_(bits)                                                                 \
-    static inline int hmap_native_get_u##bits(const uint8_t **qp, const uint8_t *end,             \
-                                              void *out)                                           \
+    static inline __attribute__((always_inline)) int hmap_native_get_u##bits(                      \
+        const uint8_t **qp, const uint8_t *end, void *out)                                         \
     {                                                                                              \
         uint64_t v;                                                                                \
-        if (!hmap_native_get_varint(qp, end, &v) || v > (uint##bits##_t)-1) return 0;              \
+        if (!hmap_native_get_varint(qp, end, &v) || v > UINT##bits##_MAX) return 0;                \
         uint##bits##_t x = (uint##bits##_t)v;                                                      \
         memcpy(out, &x, sizeof x);                                                                 \
         return 1;                                                                                  \
@@ -293,8 +299,8 @@ HMAP_NATIVE_GET_INT_(64)
 #undef HMAP_NATIVE_GET_INT_
 
 /* A string of at most cap-1 bytes, stored NUL-terminated and zero-filled. */
-static inline int hmap_native_get_str(const uint8_t **qp, const uint8_t *end, char *out,
-                                      size_t cap)
+static inline __attribute__((always_inline)) int
+hmap_native_get_str(const uint8_t **qp, const uint8_t *end, char *out, size_t cap)
 {
     uint64_t n;
     if (!hmap_native_get_varint(qp, end, &n) || n >= cap || n > (uint64_t)(end - *qp)) return 0;
@@ -320,9 +326,9 @@ enum {
  * the address state unknown (its fields are not understood): the caller
  * can only skip the rest of the chunk.
  */
-static inline long hmap_native_unpack(struct hmap_native_pack_state *s, const uint8_t *in,
-                                      size_t avail, struct hmap_native_rec_header *h,
-                                      void *payload, const char **what)
+static inline __attribute__((always_inline)) long
+hmap_native_unpack_(struct hmap_native_pack_state *s, const uint8_t *in, size_t avail,
+                    struct hmap_native_rec_header *h, void *payload, const char **what, int fields)
 {
     const uint8_t *q = in, *end = in + avail;
     uint64_t body, dts, pid = s->pid, tid = s->tid;
@@ -363,6 +369,10 @@ static inline long hmap_native_unpack(struct hmap_native_pack_state *s, const ui
     h->tid = s->tid;
     h->id = (uint16_t)id;
     h->reserved = 0;
+    if (!fields && id != HMAP_NATIVE_LOST_ID && id <= HMAP_EVENT_MAX_ID) {
+        h->size = hmap_native_rec_size((uint16_t)id);
+        return len;
+    }
     int ok;
     switch (id) {
     case HMAP_NATIVE_LOST_ID: {
@@ -406,6 +416,25 @@ static inline long hmap_native_unpack(struct hmap_native_pack_state *s, const ui
         return HMAP_NATIVE_UNPACK_CORRUPT;
     }
     return len;
+}
+
+static inline long hmap_native_unpack(struct hmap_native_pack_state *s, const uint8_t *in,
+                                      size_t avail, struct hmap_native_rec_header *h, void *payload,
+                                      const char **what)
+{
+    return hmap_native_unpack_(s, in, avail, h, payload, what, 1);
+}
+
+/* The same without the event's fields (a lost record's excepted): *h
+ * only, for a reader's first pass over a file, which needs the framing,
+ * times and counts.  The fields are checked when the event is decoded for
+ * good.  The address state is left behind: only a chunk's start can be
+ * decoded after this. */
+static inline long hmap_native_unpack_frame(struct hmap_native_pack_state *s, const uint8_t *in,
+                                            size_t avail, struct hmap_native_rec_header *h,
+                                            void *payload, const char **what)
+{
+    return hmap_native_unpack_(s, in, avail, h, payload, what, 0);
 }
 
 /*

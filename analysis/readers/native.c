@@ -29,7 +29,10 @@
  *
  * Version 3 packs the events inside each chunk (schema/hmap_native_pack.h):
  * they are decoded into the fixed layout as they are read, so what the
- * engine sees is the same for every version.  A chunk decodes alone (its
+ * engine sees is the same for every version.  The first pass reads only
+ * their framing (tag, length, time; lost records whole), the second
+ * decodes and checks their fields: a corrupt field is reported there, at
+ * its offset, still before any output.  A chunk decodes alone (its
  * deltas start at its chunk record) and is in time order, so runs begin
  * at chunk records, where a merge cursor can start decoding.
  */
@@ -107,6 +110,7 @@ struct native_reader {
     struct hmap_native_chunk chunk;
     uint32_t chunk_events;
     struct bs_record rec; /* the last packed event decoded */
+    int frame_only;       /* the first pass: packed events' framing only */
 };
 
 /* End of valid data at `off`: an error, or with --allow-truncated a note for
@@ -259,11 +263,15 @@ static int frame_check(struct native_reader *nr, const struct hmap_native_rec_he
 /* Version 3: the packed event at p (avail bytes, at file offset off) of
  * the chunk pk is in, decoded into rec.  Its length in the file, or 0 when
  * avail ends inside it (*what: why), or -1 with r->err set. */
-static long unpack_at(struct native_reader *nr, struct packed *pk, const uint8_t *p,
-                      size_t avail, uint64_t off, struct bs_record *rec, const char **what)
+static long unpack_at(struct native_reader *nr, struct packed *pk, const uint8_t *p, size_t avail,
+                      uint64_t off, struct bs_record *rec, const char **what)
 {
     if (avail > pk->end - off) avail = pk->end - off;
-    long n = hmap_native_unpack(&pk->ps, p, avail, &rec->h, rec->payload, what);
+    long n;
+    if (nr->frame_only) /* two calls: each inlined for its mode */
+        n = hmap_native_unpack_frame(&pk->ps, p, avail, &rec->h, rec->payload, what);
+    else
+        n = hmap_native_unpack(&pk->ps, p, avail, &rec->h, rec->payload, what);
     if (n > 0) return n;
     if (n == HMAP_NATIVE_UNPACK_SHORT) {
         if (off + avail < pk->end) return 0; /* the file ends first */
@@ -434,6 +442,7 @@ static int build_index(struct native_reader *nr)
                             : RUNS_MIN_CAP;
     int st;
     nr->limit = UINT64_MAX;
+    nr->frame_only = 1; /* the fields are checked when decoded in the second pass */
     while ((st = stream_next(&nr->r, &h)) == 1) {
         /* Version 3: runs start at chunk records, where decoding can; a
          * chunk is in time order from its record's time on, so its packed
@@ -445,6 +454,7 @@ static int build_index(struct native_reader *nr)
             return -1;
         prev_ts = h->ts_ns;
     }
+    nr->frame_only = 0;
     if (st < 0) return -1;
     nr->checked = 1; /* a chunk gap ends the valid data too */
     nr->limit = nr->in.base + nr->in.pos;

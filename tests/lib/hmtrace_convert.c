@@ -94,9 +94,9 @@ int main(int argc, char **argv)
     if (st < 0) return 1;
     flush_chunk();
     if (!t.cut) { /* a version 1 input has no end record: its counts are the file's */
-        struct hmap_native_end_record er = hmap_native_end_record_make(
-            t.last_ts, t.fh.pid, t.ended ? t.end.events : t.events, t.ended ? t.end.lost : t.lost,
-            to == 3 ? chunks : 0);
+        struct hmap_native_end_record er =
+            hmap_native_end_record_make(t.last_ts, t.fh.pid, t.ended ? t.end.events : t.events,
+                                        t.ended ? t.end.lost : t.lost, to == 3 ? chunks : 0);
         put(&er, sizeof er);
     }
     hmtrace_close(&t);

@@ -149,12 +149,11 @@ static int packed_chunk_done(struct hmtrace *t, uint64_t off)
 {
     char what[160];
     if (t->chunk_events != t->chunk.records || (t->chunk_events && t->ps.ts != t->chunk.last_ns)) {
-            snprintf(what, sizeof what,
-                     "chunk %llu holds %u events ending at ts %llu; its record says %u ending at %llu",
-                     (unsigned long long)t->chunk.seq, t->chunk_events,
-                     (unsigned long long)t->ps.ts, t->chunk.records,
-                     (unsigned long long)t->chunk.last_ns);
-            return malformed(t->path, off, what);
+        snprintf(what, sizeof what,
+                 "chunk %llu holds %u events ending at ts %llu; its record says %u ending at %llu",
+                 (unsigned long long)t->chunk.seq, t->chunk_events, (unsigned long long)t->ps.ts,
+                 t->chunk.records, (unsigned long long)t->chunk.last_ns);
+        return malformed(t->path, off, what);
     }
     return 0;
 }
