@@ -61,7 +61,9 @@ hmap_native_file_header_make_version(const char *producer, uint32_t pid, uint64_
     h.pid = pid;
     h.flags = flags;
     h.start_ns = start_ns;
-    size_t n = strnlen(producer, sizeof h.producer - 1);
+    size_t n = 0; /* strnlen, without reading past a shorter literal */
+    while (n < sizeof h.producer - 1 && producer[n])
+        n++;
     memcpy(h.producer, producer, n);
     return h;
 }

@@ -22,6 +22,10 @@
  *     per buffer and all readers hold the lock;
  *   - the file therefore holds per-thread chunks: records are in time order
  *     within one thread, not across threads (readers sort by ts_ns);
+ *   - the clock (docs/probes.md, "Recorder clock"): the TSC, converted to
+ *     CLOCK_MONOTONIC nanoseconds as each event is packed, when the kernel
+ *     keeps CLOCK_MONOTONIC from the TSC itself (clocksource tsc); else,
+ *     or with HMAP_TRACE_CLOCK=monotonic, the vDSO clock_gettime;
  *   - nothing is lost silently: a record that cannot be buffered or written
  *     is counted, and a `lost` record (count, first and last timestamp) is
  *     written before the next chunk that does reach the file.  Events still
@@ -41,6 +45,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include "hmap_native.h"
 #include "hmap_native_write.h"
@@ -67,6 +74,9 @@ struct rec_buf {
     struct hmap_native_pack_state ps;
     uint64_t first_ns;
     uint32_t nrec;
+    /* TSC clock: the anchor (a TSC value and the CLOCK_MONOTONIC time
+     * read with it) that this thread's times are converted from. */
+    uint64_t tsc0, ns0;
     _Alignas(8) unsigned char data[REC_BUF_SIZE];
 };
 
@@ -104,6 +114,109 @@ static uint64_t rec_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the event clock ---------------------------------------------------------
+ * Events are stamped in CLOCK_MONOTONIC nanoseconds either way.  With the
+ * TSC, a thread converts ticks since its anchor (tsc0, ns0) with the
+ * trace's rate rec_tsc_mult (ns per tick, 32.32 fixed point), and takes a
+ * new anchor from clock_gettime at least every REC_TSC_REANCHOR_NS and at
+ * every new chunk, never earlier than its last event: so the conversion
+ * error stays below the rate's error over that span (the rate itself is
+ * measured over the whole trace so far, refined at each anchor). */
+static int rec_use_tsc;                      /* decided at hmap_trace_start */
+static _Atomic uint64_t rec_tsc_mult;        /* ns per tick << 32 */
+static uint64_t rec_tsc_start, rec_ns_start; /* the trace's first anchor */
+static uint64_t rec_tsc_reanchor;            /* REC_TSC_REANCHOR_NS in ticks */
+#define REC_TSC_REANCHOR_NS 10000000u        /* 10 ms */
+
+static inline uint64_t rec_tsc(void)
+{
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+/* Is the TSC the kernel's own clocksource?  Then CLOCK_MONOTONIC runs on
+ * it (the kernel checked that it is constant, nonstop and synchronised
+ * across CPUs), and converting it gives the same clock.  A TSC merely
+ * flagged constant_tsc/nonstop_tsc under another clocksource (kvm-clock,
+ * hpet) is not used: the kernel chose not to trust it. */
+static int rec_tsc_stable(void)
+{
+#if defined(__x86_64__)
+    const char *force = getenv("HMAP_TRACE_CLOCK");
+    if (force && !strcmp(force, "monotonic")) return 0;
+    char cs[32] = "";
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                  O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, cs, sizeof cs - 1);
+    close(fd);
+    return n >= 3 && !strncmp(cs, "tsc", 3) && (cs[3] == '\n' || cs[3] == '\0');
+#else
+    return 0;
+#endif
+}
+
+/* A TSC value and the CLOCK_MONOTONIC time of the same instant (the middle
+ * of two TSC reads around clock_gettime). */
+static void rec_tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+    uint64_t a = rec_tsc();
+    *ns = rec_now();
+    uint64_t b = rec_tsc();
+    *tsc = a + (b - a) / 2;
+}
+
+/* Start the trace's clock: with the TSC, measure its rate over 2 ms. */
+static void rec_clock_start(void)
+{
+    rec_use_tsc = rec_tsc_stable();
+    if (!rec_use_tsc) return;
+    uint64_t t0, n0, t1, n1;
+    rec_tsc_pair(&t0, &n0);
+    do
+        rec_tsc_pair(&t1, &n1);
+    while (n1 - n0 < 2000000);
+    if (t1 <= t0) {
+        rec_use_tsc = 0;
+        return;
+    }
+    rec_tsc_start = t0;
+    rec_ns_start = n0;
+    uint64_t mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));
+    atomic_store_explicit(&rec_tsc_mult, mult, memory_order_relaxed);
+    rec_tsc_reanchor = (uint64_t)(((unsigned __int128)REC_TSC_REANCHOR_NS << 32) / mult);
+}
+
+/* A new anchor for b, no earlier than not_before; refines the rate. */
+static __attribute__((noinline)) void rec_tsc_anchor(struct rec_buf *b, uint64_t not_before)
+{
+    uint64_t tsc, ns;
+    rec_tsc_pair(&tsc, &ns);
+    if (tsc > rec_tsc_start && ns - rec_ns_start > 100000000u) /* 100 ms or more */
+        atomic_store_explicit(
+            &rec_tsc_mult,
+            (uint64_t)(((unsigned __int128)(ns - rec_ns_start) << 32) / (tsc - rec_tsc_start)),
+            memory_order_relaxed);
+    b->tsc0 = tsc;
+    b->ns0 = ns > not_before ? ns : not_before;
+}
+
+/* The time of an event of b's thread now. */
+static inline uint64_t rec_event_now(struct rec_buf *b)
+{
+    if (!rec_use_tsc) return rec_now();
+    uint64_t d = rec_tsc() - b->tsc0;
+    if (__builtin_expect(d > rec_tsc_reanchor, 0)) {
+        rec_tsc_anchor(b, b->ps.ts);
+        d = rec_tsc() - b->tsc0;
+    }
+    uint64_t mult = atomic_load_explicit(&rec_tsc_mult, memory_order_relaxed);
+    return b->ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
 }
 
 /* Count n dropped events seen between first_ns and last_ns.  Under rec_lock. */
@@ -320,10 +433,10 @@ static __attribute__((noinline)) struct rec_buf *rec_buf_slow(uint64_t session)
     return b;
 }
 
-/* Room for one packed event (at most HMAP_NATIVE_PACK_MAX bytes) stamped
- * ts in this thread's buffer, or NULL (then the event has been counted as
- * lost).  An empty buffer starts a chunk at ts. */
-static inline unsigned char *rec_reserve(uint64_t ts, struct rec_buf **bp)
+/* Room for one packed event (at most HMAP_NATIVE_PACK_MAX bytes) in this
+ * thread's buffer, and its time in *ts, or NULL (then the event has been
+ * counted as lost).  An empty buffer starts a chunk at the event. */
+static inline unsigned char *rec_reserve(uint64_t *ts, struct rec_buf **bp)
 {
     uint64_t session = atomic_load_explicit(&rec_session, memory_order_relaxed);
     struct rec_buf *b = rec_tls;
@@ -338,9 +451,16 @@ static inline unsigned char *rec_reserve(uint64_t ts, struct rec_buf **bp)
         len = 0;
     }
     if (__builtin_expect(len == 0, 0)) {
-        hmap_native_pack_begin(&b->ps, ts, rec_pid, b->tid);
-        b->first_ns = ts;
+        /* A new chunk: its times start no earlier than the thread's last. */
+        uint64_t last = b->nrec ? b->ps.ts : 0;
+        if (rec_use_tsc) rec_tsc_anchor(b, last);
+        *ts = rec_event_now(b);
+        if (*ts < last) *ts = last;
+        hmap_native_pack_begin(&b->ps, *ts, rec_pid, b->tid);
+        b->first_ns = *ts;
         b->nrec = 0;
+    } else {
+        *ts = rec_event_now(b);
     }
     *bp = b;
     return b->data + len;
@@ -381,8 +501,8 @@ static void rec_copy_str(char *dst, size_t cap, const char *src)
     void hmap_rec_emit_##name(HMAP_SEQ_PARAMS(seq))                                                \
     {                                                                                              \
         struct rec_buf *b;                                                                         \
-        uint64_t ts = rec_now();                                                                   \
-        unsigned char *rec = rec_reserve(ts, &b);                                                  \
+        uint64_t ts;                                                                               \
+        unsigned char *rec = rec_reserve(&ts, &b);                                                 \
         if (!rec) return;                                                                          \
         struct hmap_native_##name v_, *p = &v_;                                                    \
         HMAP_SEQ_WALK(REC_STORE, seq)                                                              \
@@ -500,8 +620,12 @@ HMAP_API int hmap_trace_start(const char *path)
     rec_can_reserve = 1;
     rec_pid = (uint32_t)getpid();
     memset(&rec_lost, 0, sizeof rec_lost);
+    rec_clock_start();
+    /* The producer names the event clock: "tsc" or "vdso" (clock_gettime). */
     struct hmap_native_file_header fh = hmap_native_file_header_make_packed(
-        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now());
+        rec_use_tsc ? "libhmap " HMAP_VERSION_STRING " in-process tsc"
+                    : "libhmap " HMAP_VERSION_STRING " in-process vdso",
+        rec_pid, rec_now());
     if (rec_write(&fh, sizeof fh) < 0) {
         err = -errno;
         close(rec_fd);
