@@ -56,15 +56,17 @@
 #define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
 /* Bytes made available before a record is looked at: more than any record
  * of this schema, so a known record needs no second fill. */
-#define READ_AHEAD 256
+#define READ_AHEAD 512
 _Static_assert(READ_AHEAD >= sizeof(struct bs_record), "read-ahead holds a whole record");
-_Static_assert(READ_AHEAD >= HMAP_NATIVE_PACK_MAX, "read-ahead holds a whole packed event");
+_Static_assert(READ_AHEAD >= HMAP_NATIVE_PACK_MAX + 3, "read-ahead holds a whole packed event");
 
 /* Where a version 3 decoder stands: inside the chunk that ends at end, or
  * (off >= end) before a chunk or end record. */
 struct packed {
     struct hmap_native_pack_state ps;
     uint64_t end;
+    uint32_t left;    /* events the chunk record announces that are still to come */
+    uint64_t last_ns; /* the chunk record's: the time of its last event */
 };
 
 struct run {
@@ -267,12 +269,18 @@ static long unpack_at(struct native_reader *nr, struct packed *pk, const uint8_t
                       uint64_t off, struct bs_record *rec, const char **what)
 {
     if (avail > pk->end - off) avail = pk->end - off;
-    long n;
-    if (nr->frame_only) /* two calls: each inlined for its mode */
-        n = hmap_native_unpack_frame(&pk->ps, p, avail, &rec->h, rec->payload, what);
-    else
-        n = hmap_native_unpack(&pk->ps, p, avail, &rec->h, rec->payload, what);
-    if (n > 0) return n;
+    long n = hmap_native_unpack(&pk->ps, p, avail, &rec->h, rec->payload, what);
+    if (n > 0) {
+        /* The chunk's events against its record (the first pass counted
+         * them; times are known only now). */
+        int last = off + (uint64_t)n == pk->end;
+        if (pk->left == 0 || (--pk->left == 0) != last ||
+            (last ? rec->h.ts_ns != pk->last_ns : rec->h.ts_ns > pk->last_ns)) {
+            *what = "chunk's events disagree with its record (count or last_ns)";
+            return corrupt(nr, off, *what);
+        }
+        return n;
+    }
     if (n == HMAP_NATIVE_UNPACK_SHORT) {
         if (off + avail < pk->end) return 0; /* the file ends first */
         *what = "packed event crosses its chunk's end";
@@ -290,6 +298,72 @@ static void packed_enter(struct packed *pk, const struct hmap_native_rec_header 
     memcpy(&c, h + 1, sizeof(c));
     hmap_native_pack_begin(&pk->ps, c.first_ns, h->pid, h->tid);
     pk->end = off + h->size + c.bytes;
+    pk->left = c.records;
+    pk->last_ns = c.last_ns;
+}
+
+/*
+ * Version 3, first pass over a file: the body of the chunk that starts at
+ * the stream's position, walked rather than decoded: an event's tag and
+ * length say what it is and where the next begins; only lost records are
+ * decoded (for their counts).  The times and fields are decoded and
+ * checked in the second pass.  0 when the stream stands after the chunk,
+ * 1 when the file ends inside it (at the last whole event), -1 on an
+ * error.
+ */
+static int walk_chunk(struct native_reader *nr)
+{
+    struct bs_input *in = &nr->in;
+    uint32_t events = 0;
+    for (;;) {
+        uint64_t off = in->base + in->pos;
+        if (off >= nr->pk.end) break;
+        /* READ_AHEAD holds any event: one that does not fit is cut by the
+         * end of the file */
+        if (in->end - in->pos < READ_AHEAD && bs_input_fill(in, READ_AHEAD) < 0)
+            return read_error(nr);
+        const uint8_t *p = in->buf + in->pos, *q = p + 1;
+        uint64_t left = nr->pk.end - off, avail = in->end - in->pos, body;
+        if (avail > left) avail = left;
+        const uint8_t *end = p + avail;
+        if (avail < 2 || !hmap_native_get_varint(&q, end, &body) || body > (uint64_t)(end - q)) {
+            if (avail < left && in->eof) return 1; /* cut */
+            return corrupt(nr, off,
+                           avail < left ? "bad event length"
+                                        : "packed event crosses its chunk's end");
+        }
+        unsigned id = *p & HMAP_NATIVE_PACK_ID_MASK;
+        if ((*p & HMAP_NATIVE_PACK_RESERVED) || body > HMAP_NATIVE_PACK_MAX)
+            return corrupt(nr, off, "bad event tag or length");
+        if (id > HMAP_EVENT_MAX_ID)
+            return corrupt(nr, off,
+                           "event id unknown to this reader (written by a newer "
+                           "bucketscope?)");
+        if (id == HMAP_NATIVE_LOST_ID) {
+            struct hmap_native_pack_state ps = nr->pk.ps; /* only the lost count matters */
+            struct bs_record rec;
+            const char *what = "";
+            if (hmap_native_unpack(&ps, p, avail, &rec.h, rec.payload, &what) <= 0)
+                return corrupt(nr, off, what);
+            struct hmap_native_lost l;
+            memcpy(&l, rec.payload, sizeof(l));
+            add_lost(nr, l.count);
+        } else {
+            nr->events++;
+        }
+        events++;
+        in->pos += (size_t)(q + body - p);
+        nr->r.bytes_done = in->base + in->pos;
+    }
+    nr->chunk_events = events;
+    if (events != nr->chunk.records) {
+        char what[120];
+        snprintf(what, sizeof(what), "chunk %" PRIu64 " holds %u events, its record says %u",
+                 nr->chunk.seq, events, nr->chunk.records);
+        return corrupt(nr, nr->pk.end, what);
+    }
+    if (events && nr->chunk.last_ns > nr->last_ts) nr->last_ts = nr->chunk.last_ns;
+    return 0;
 }
 
 /* The end of the data at offset off, reached in file order: is the file
@@ -369,6 +443,12 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
             return stop_at(nr, in->base + in->pos, "truncated record header");
     }
     uint64_t off = in->base + in->pos;
+    if (nr->frame_only && off < nr->pk.end) { /* the first pass skips a chunk's events */
+        int st = walk_chunk(nr);
+        if (st < 0) return -1;
+        if (st == 1) return frame_finish(nr, in->base + in->pos);
+        return stream_next(r, rec);
+    }
     if (nr->version >= 3 && off < nr->pk.end) { /* a packed event */
         const char *what = "";
         long n = unpack_at(nr, &nr->pk, in->buf + in->pos, in->end - in->pos, off, &nr->rec, &what);
@@ -442,7 +522,7 @@ static int build_index(struct native_reader *nr)
                             : RUNS_MIN_CAP;
     int st;
     nr->limit = UINT64_MAX;
-    nr->frame_only = 1; /* the fields are checked when decoded in the second pass */
+    nr->frame_only = nr->version >= 3; /* packed events are decoded in the second pass */
     while ((st = stream_next(&nr->r, &h)) == 1) {
         /* Version 3: runs start at chunk records, where decoding can; a
          * chunk is in time order from its record's time on, so its packed
@@ -453,6 +533,14 @@ static int build_index(struct native_reader *nr)
             add_run(nr, &cap, off, h->ts_ns) < 0)
             return -1;
         prev_ts = h->ts_ns;
+        if (nr->frame_only && h->id == HMAP_NATIVE_CHUNK_ID) {
+            /* Its events are walked, not returned: the run goes on from the
+             * chunk's last time (checked against its events in the second
+             * pass). */
+            struct hmap_native_chunk c;
+            memcpy(&c, h + 1, sizeof(c));
+            if (c.records) prev_ts = c.last_ns;
+        }
     }
     nr->frame_only = 0;
     if (st < 0) return -1;
