@@ -111,8 +111,9 @@ struct native_reader {
     struct packed pk;
     struct hmap_native_chunk chunk;
     uint32_t chunk_events;
-    struct bs_record rec; /* the last packed event decoded */
-    int frame_only;       /* the first pass: packed events' framing only */
+    struct bs_record rec;   /* the last packed event decoded */
+    struct bs_record fixed; /* the last chunk or end record, aligned */
+    int frame_only;         /* the first pass: packed events' framing only */
 };
 
 /* End of valid data at `off`: an error, or with --allow-truncated a note for
@@ -462,6 +463,14 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
         return 1;
     }
     const struct hmap_native_rec_header *h = (const void *)(in->buf + in->pos);
+    if (nr->version >= 3) {
+        /* After packed events a record may lie at any offset: read it from
+         * an aligned copy.  Only chunk and end records lie outside chunks. */
+        memcpy(&nr->fixed, in->buf + in->pos, HDR_SIZE);
+        if (!HMAP_NATIVE_IS_FORMAT_ID(nr->fixed.h.id))
+            return corrupt(nr, off, "record outside any chunk");
+        h = &nr->fixed.h;
+    }
     char what[96];
     uint16_t want = record_size(nr, h, what, sizeof(what));
     if (!want) return stop_at(nr, in->base + in->pos, what);
@@ -470,6 +479,10 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
         if (n < 0) return read_error(nr);
         if ((size_t)n < want) return stop_at(nr, in->base + in->pos, "truncated record");
         h = (const void *)(in->buf + in->pos);
+    }
+    if (nr->version >= 3) { /* format records are at most READ_AHEAD bytes */
+        memcpy(&nr->fixed, in->buf + in->pos, want);
+        h = &nr->fixed.h;
     }
     int keep = frame_check(nr, h, in->base + in->pos, want);
     if (keep < 0) return -1;
@@ -592,12 +605,14 @@ static const struct hmap_native_rec_header *peek_packed(struct native_reader *nr
         }
         c->size = (uint32_t)n;
     } else {
-        const struct hmap_native_rec_header *h = (const void *)p;
-        if (h->size > avail || h->size > sizeof(*c->rec)) {
+        memcpy(c->rec, p, HDR_SIZE < avail ? HDR_SIZE : avail); /* aligned copy */
+        const struct hmap_native_rec_header *h = &c->rec->h;
+        if (avail < HDR_SIZE || h->size > avail || h->size > sizeof(*c->rec) ||
+            h->size < HDR_SIZE) {
             corrupt(nr, c->off, "file changed while read");
             return NULL;
         }
-        memcpy(c->rec, h, h->size);
+        memcpy(c->rec, p, h->size);
         if (h->id == HMAP_NATIVE_CHUNK_ID) packed_enter(&c->pk, h, c->off);
         c->size = h->size;
     }
