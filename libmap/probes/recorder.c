@@ -414,6 +414,8 @@ static __attribute__((noinline)) struct rec_buf *rec_buf_slow(uint64_t session)
         b->tid = (uint32_t)gettid();
         b->session = session;
         b->flushed = 0;
+        b->nrec = 0; /* no previous chunk: no earlier time to stay after */
+        b->ps.ts = b->first_ns = b->tsc0 = b->ns0 = 0;
         atomic_init(&b->len, 0);
         b->next = rec_bufs;
         rec_bufs = b;

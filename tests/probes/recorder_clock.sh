@@ -65,12 +65,12 @@ if cmp -s <("$DUMP" --fields --norm one.auto.hmt) <("$DUMP" --fields --norm one.
 else
   fail "the clocks record different events"
 fi
-# The TSC path stays close to clock_gettime: the span of the events is the
-# span of the run, to within 1 % (a wrong rate would stretch it).
+# The TSC path stays close to clock_gettime: the events' span lies within
+# the run's (a rate too high would stretch it past the end record).
 span() { "$DUMP" "$1" | awk '$1 == "HMEV" { if (!n++) f = $2; l = $2 } END { print l - f }'; }
 tsc_span=$(span bench_record_churn.auto.hmt)
 run_span=$(( $(u64_at bench_record_churn.auto.hmt $(( $(stat -c %s bench_record_churn.auto.hmt) - 48 ))) - $(u64_at bench_record_churn.auto.hmt 24) ))
-awk -v a="$tsc_span" -v b="$run_span" 'BEGIN { exit !(a > 0 && a <= b && a >= 0.5 * b) }' &&
+awk -v a="$tsc_span" -v b="$run_span" 'BEGIN { exit !(a > 0 && a <= b) }' &&
   ok "event span $tsc_span ns within the run's $run_span ns" || fail "event span $tsc_span ns, run $run_span ns"
 
 echo "$fails failure(s)"
