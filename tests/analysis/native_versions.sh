@@ -114,5 +114,32 @@ printf '\x05' | dd of=count.hmt bs=1 seek=$((64 + 52)) conv=notrunc status=none
 one_line_error count.hmt "records field changed" && ok "chunk record counts are checked" \
   || fail "a wrong chunk event count passed"
 
+# --- the byte-by-byte example of docs/native-format.md ("Packed chunks") --------
+# Two tophash_write records in version 2, converted: the chunk record and
+# the packed events must be the bytes the page shows.
+doc=$(dirname "$0")/../../docs/native-format.md
+le() { printf '%016x' "$1" | sed 's/../& /g' | awk '{ for (i = NF; i >= 1; i--) printf "\\x%s", $i }'; }
+le32() { printf '%08x' "$1" | sed 's/../& /g' | awk '{ for (i = NF; i >= 1; i--) printf "\\x%s", $i }'; }
+{
+  printf 'HMTRACE\0\x02\0\x40\0\x01\0\x10\0'; printf "$(le32 1234)"; printf '\0\0\0\0'
+  printf "$(le 1000)"; head -c 32 /dev/zero
+  for t in "1000 $((0x555500001020))" "1030 $((0x555500001020 + 144))"; do
+    set -- $t
+    printf "$(le $1)$(le32 1234)$(le32 1234)"; printf '\x05\0\x30\0\0\0\0\0'
+    printf "$(le $((0x555500001010)))$(le $2)"; printf '\x03\x00\xc8\x00\0\0\0\0'
+  done
+  printf "$(le 1030)$(le32 1234)"; printf '\0\0\0\0\xff\xff\x30\0\0\0\0\0'
+  printf "$(le 2)$(le 0)$(le 0)"
+} > example.v2.hmt
+"$CONV" --to 3 example.v2.hmt example.v3.hmt || fail "example: convert"
+got=$(od -An -tx1 -v -j64 -N87 example.v3.hmt | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+want=$(sed -n '/^chunk record (56 bytes):$/,/^```$/p' "$doc" | grep -E '^[0-9a-f]{2}: ' |
+  sed -E 's/^[0-9a-f]{2}: //; s/  .*//' | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+if [ -n "$want" ] && [ "$got" = "$want" ]; then
+  ok "the packed example of docs/native-format.md is what the encoder writes"
+else
+  fail "docs/native-format.md example differs:"; echo "   doc:     $want"; echo "   encoder: $got"
+fi
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

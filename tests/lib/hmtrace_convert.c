@@ -16,9 +16,11 @@
  * (--cut-ok) gives a cut output, without end record.  IN is read with
  * the strict reader: a malformed input is an error (exit 1).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hmap_native_pack.h"
 #include "hmap_native_write.h"
@@ -65,7 +67,9 @@ int main(int argc, char **argv)
     if (hmtrace_open(&t, argv[i]) < 0) return 1;
     t.cut_ok = cut_ok;
     out_path = argv[i + 1];
-    out = fopen(out_path, "wb");
+    /* Mode 0600, as every trace file (docs/probes.md, "HMAP_TRACE path rules"). */
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    out = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!out) {
         perror(out_path);
         return 1;
