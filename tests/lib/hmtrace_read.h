@@ -46,7 +46,7 @@ struct hmtrace_rec {
 /* 0, or -1 after printing why. */
 int hmtrace_open(struct hmtrace *t, const char *path);
 /* 1: *r holds the next record (an event or a lost record); 0: clean end
- * of file (for version 2: after the end record, whose totals agree with
+ * of file (for versions 2 and 3: after the end record, whose totals agree with
  * the file); -1: error printed, including a version 2 file cut short. */
 int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r);
 void hmtrace_close(struct hmtrace *t);
