@@ -50,6 +50,7 @@
 
 #include "bs_prog.h"
 #include "hmap_native_write.h"
+#include "hmap_native_pack.h"
 #include "libpath.h"
 #include "record.h"
 #include "record.skel.h"
@@ -125,9 +126,13 @@ struct recording {
     uint64_t events, bytes;
     uint64_t lost_written; /* events the file's lost records count, for its end record */
     uint64_t data_start;   /* where records begin: the header's length */
-    uint32_t rec_pid;      /* pid written into lost records: the target, or 0 */
-    bool write_failed;     /* once set, nothing more is written (no gap in the file) */
-    int write_errno;       /* of the write that failed */
+    /* The chunk being packed (docs/native-format.md, version 3): written
+     * when full, when a record is earlier than its last, and at the end. */
+    struct hmap_native_chunker *chunk;
+    uint64_t chunks;   /* chunks written */
+    uint32_t rec_pid;  /* pid written into lost records: the target, or 0 */
+    bool write_failed; /* once set, nothing more is written (no gap in the file) */
+    int write_errno;   /* of the write that failed */
     struct loss_state loss;
     /* -p: the target's statedump_done, taken while state_window is open. */
     bool state_window, state_seen;
@@ -411,9 +416,15 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
         return -1;
     }
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
+    r->chunk = malloc(sizeof(*r->chunk));
+    if (!r->chunk) {
+        say("cannot create %s: %s\n", r->tmp_path, strerror(ENOMEM));
+        return -1;
+    }
+    hmap_native_chunker_clear(r->chunk);
 
     struct hmap_native_file_header h =
-        hmap_native_file_header_make("bucketscope-record " BS_VERSION " bpf", pid, now_ns());
+        hmap_native_file_header_make_packed("bucketscope-record " BS_VERSION " bpf", pid, now_ns());
     if (fwrite(&h, sizeof(h), 1, r->out) != 1) r->write_failed = true;
     r->bytes = sizeof(h);
     return 0;
@@ -431,14 +442,41 @@ static void put(struct recording *r, const void *data, size_t size)
     }
 }
 
+/* Write the chunk being packed, if it holds anything. */
+static void flush_chunk(struct recording *r)
+{
+    struct hmap_native_chunker *c = r->chunk;
+    if (!c || !c->records) return;
+    struct hmap_native_chunk_record cr = hmap_native_chunker_record(c, r->chunks++);
+    put(r, &cr, sizeof(cr));
+    put(r, c->body, c->len);
+    r->bytes += sizeof(cr) + c->len;
+    hmap_native_chunker_clear(c);
+}
+
+/* Pack one fixed-layout record (the ring's, or a lost record) into the
+ * file's current chunk; -1 for an id the encoder does not know. */
+static int pack(struct recording *r, const struct hmap_native_rec_header *h)
+{
+    int added = hmap_native_chunker_add(r->chunk, h, h + 1);
+    if (added == 0) { /* full, or earlier than the chunk's last record */
+        flush_chunk(r);
+        added = hmap_native_chunker_add(r->chunk, h, h + 1);
+    }
+    return added == 1 ? 0 : -1;
+}
+
 static void discard_output(struct recording *r)
 {
     if (r->out) fclose(r->out);
     r->out = NULL;
+    free(r->chunk);
+    r->chunk = NULL;
     if (r->tmp_path[0]) unlink(r->tmp_path);
 }
 
-/* Ring buffer callback: each sample already is a complete native record. */
+/* Ring buffer callback: each sample is a complete fixed-layout record,
+ * packed here into the current chunk. */
 static int on_record(void *ctx, void *data, size_t size)
 {
     struct recording *r = ctx;
@@ -449,13 +487,15 @@ static int on_record(void *ctx, void *data, size_t size)
             size >= sizeof(*h) ? h->id : 0, size);
         return -EINVAL;
     }
-    put(r, data, size);
+    if (pack(r, h) < 0) {
+        say("internal error: cannot pack ring record id %u\n", h->id);
+        return -EINVAL;
+    }
     if (h->id == TRIGGER_ID && r->state_window && !r->state_seen) {
         memcpy(&r->state, (const char *)data + sizeof(*h), sizeof(r->state));
         r->state_seen = true;
     }
     r->events++;
-    r->bytes += size;
     return 0;
 }
 
@@ -463,8 +503,7 @@ static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, u
 {
     struct hmap_native_lost_record rec =
         hmap_native_lost_record_make(last_ns, r->rec_pid, 0, count, first_ns, last_ns);
-    put(r, &rec, sizeof(rec));
-    r->bytes += sizeof(rec);
+    pack(r, &rec.h); /* a lost record is always known */
     r->lost_written += count;
 }
 
@@ -472,8 +511,9 @@ static void write_lost(struct recording *r, uint64_t count, uint64_t first_ns, u
  * (docs/native-format.md, "Crash guarantees"); a file without it was cut. */
 static void write_end(struct recording *r)
 {
+    flush_chunk(r);
     struct hmap_native_end_record rec =
-        hmap_native_end_record_make(now_ns(), r->rec_pid, r->events, r->lost_written, 0);
+        hmap_native_end_record_make(now_ns(), r->rec_pid, r->events, r->lost_written, r->chunks);
     put(r, &rec, sizeof(rec));
     r->bytes += sizeof(rec);
 }
@@ -908,32 +948,49 @@ static int keep_partial(struct session *s)
     struct stat st;
     uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0, end = r->data_start;
     uint64_t events = 0, lost_in_file = 0, last_ts = s->start_ns;
-    static char buf[1 << 20];
-    /* Walk the complete records on disk: each one's size is known from its
-     * id (hmap_native.h), as the recorder wrote it (on_record). */
+    uint64_t chunks = 0;
+    /* Walk the complete chunks on disk (docs/native-format.md, version 3):
+     * a chunk record, then its packed events, which are decoded to count
+     * the events and the losses they hold. */
     int rfd = open(r->tmp_path, O_RDONLY | O_CLOEXEC); /* r->out's is write-only */
-    while (rfd >= 0 && end < size) {
-        ssize_t n = pread(rfd, buf, sizeof(buf), (off_t)end);
-        size_t at = 0;
-        struct hmap_native_rec_header h;
-        while (n > 0 && at + sizeof(h) <= (size_t)n) {
-            memcpy(&h, buf + at, sizeof(h));
-            if (h.size < sizeof(h) || h.size != hmap_native_rec_size(h.id) ||
-                at + h.size > (size_t)n)
-                break;
-            if (h.id == HMAP_NATIVE_LOST_ID) {
+    uint8_t *body = malloc(HMAP_NATIVE_CHUNK_BODY);
+    while (rfd >= 0 && body && end + sizeof(struct hmap_native_chunk_record) <= size) {
+        struct hmap_native_chunk_record cr;
+        if (pread(rfd, &cr, sizeof(cr), (off_t)end) != (ssize_t)sizeof(cr) ||
+            cr.h.id != HMAP_NATIVE_CHUNK_ID || cr.h.size != sizeof(cr) ||
+            cr.c.bytes > HMAP_NATIVE_CHUNK_BODY || end + sizeof(cr) + cr.c.bytes > size ||
+            pread(rfd, body, cr.c.bytes, (off_t)(end + sizeof(cr))) != (ssize_t)cr.c.bytes)
+            break;
+        struct hmap_native_pack_state ps;
+        hmap_native_pack_begin(&ps, cr.c.first_ns, cr.h.pid, cr.h.tid);
+        uint64_t ev = 0, lost = 0;
+        uint32_t at = 0;
+        while (at < cr.c.bytes) {
+            struct {
+                struct hmap_native_rec_header h;
+                uint8_t payload[HMAP_NATIVE_MAX_PAYLOAD];
+            } rec;
+            const char *what;
+            long n =
+                hmap_native_unpack(&ps, body + at, cr.c.bytes - at, &rec.h, rec.payload, &what);
+            if (n <= 0) break;
+            if (rec.h.id == HMAP_NATIVE_LOST_ID) {
                 struct hmap_native_lost lr;
-                memcpy(&lr, buf + at + sizeof(h), sizeof(lr));
-                lost_in_file += lr.count;
+                memcpy(&lr, rec.payload, sizeof(lr));
+                lost += lr.count;
             } else {
-                events++;
+                ev++;
             }
-            last_ts = h.ts_ns;
-            at += h.size;
+            at += (uint32_t)n;
         }
-        if (at == 0) break;
-        end += at;
+        if (at != cr.c.bytes) break; /* a chunk written partly: cut before it */
+        events += ev;
+        lost_in_file += lost;
+        last_ts = cr.c.last_ns;
+        chunks++;
+        end += sizeof(cr) + cr.c.bytes;
     }
+    free(body);
     if (rfd >= 0) close(rfd);
     /* Unreadable, or not even the whole header: left as it is. */
     if (rfd < 0 || size < r->data_start) end = size;
@@ -945,10 +1002,19 @@ static int keep_partial(struct session *s)
     uint64_t missing = unwritten + (lost_written > lost_in_file ? lost_written - lost_in_file : 0);
     bool counted = false;
     if (end < size && ftruncate(fd, (off_t)end) != 0) end = size;
-    if (end >= r->data_start && missing) {
-        struct hmap_native_lost_record rec = hmap_native_lost_record_make(
-            s->stopped_ns, r->rec_pid, 0, missing, last_ts, s->stopped_ns);
-        if (pwrite(fd, &rec, sizeof(rec), (off_t)end) == (ssize_t)sizeof(rec))
+    if (end >= r->data_start && missing) { /* one more chunk, of one lost record */
+        struct {
+            struct hmap_native_chunk_record cr;
+            uint8_t lost[HMAP_NATIVE_PACK_MAX];
+        } tail;
+        struct hmap_native_pack_state ps;
+        struct hmap_native_lost lr = {missing, last_ts, s->stopped_ns};
+        hmap_native_pack_begin(&ps, s->stopped_ns, r->rec_pid, 0);
+        size_t n = hmap_native_pack_lost(&ps, tail.lost, s->stopped_ns, r->rec_pid, 0, &lr);
+        tail.cr = hmap_native_chunk_record_make(r->rec_pid, 0, chunks, s->stopped_ns, s->stopped_ns,
+                                                (uint32_t)n, 1);
+        size_t len = sizeof(tail.cr) + n;
+        if (pwrite(fd, &tail, len, (off_t)end) == (ssize_t)len)
             counted = true;
         else if (ftruncate(fd, (off_t)end) != 0) /* no half lost record either */
             end = size;
@@ -1085,6 +1151,8 @@ static void cleanup(struct session *s, int status)
     if (s->ch.go_fd >= 0) close(s->ch.go_fd);
     if (s->ch.err_fd >= 0) close(s->ch.err_fd);
     if (status == EXIT_FAIL) discard_output(&s->r);
+    free(s->r.chunk);
+    s->r.chunk = NULL;
     ring_buffer__free(s->rb);
     record__destroy(s->skel);
     free(s->lib_found);

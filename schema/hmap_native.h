@@ -21,6 +21,11 @@
  * once (sequence number, time range, length), and `end` is the last record
  * of a trace that was stopped cleanly (totals).  Readers take them out of
  * the event stream; version 1 files have neither and are still read.
+ *
+ * Version 3 keeps the file header, chunk and end records, and packs the
+ * events inside each chunk (base time, deltas, varints): the encoding is
+ * hmap_native_pack.h.  The fixed record layouts below remain what readers
+ * hand on, whatever the version of the file.
  */
 #ifndef HMAP_NATIVE_H
 #define HMAP_NATIVE_H
@@ -29,7 +34,8 @@
 #include "hmap_events.h"
 
 #define HMAP_NATIVE_MAGIC "HMTRACE\0" /* 8 bytes, including the NUL */
-#define HMAP_NATIVE_VERSION 2
+#define HMAP_NATIVE_VERSION 3         /* packed chunks (hmap_native_pack.h) */
+#define HMAP_NATIVE_VERSION_FIXED 2   /* the newest with fixed-size records everywhere */
 #define HMAP_NATIVE_VERSION_MIN 1     /* oldest version readers still accept */
 #define HMAP_NATIVE_CLOCK_MONOTONIC 1 /* timestamps are CLOCK_MONOTONIC ns */
 

@@ -44,26 +44,45 @@ _Static_assert(sizeof(struct hmap_native_end_record) ==
 /*
  * The file header of a trace opened at start_ns (CLOCK_MONOTONIC ns) by
  * `producer` for process pid (0: several processes), with HMAP_NATIVE_FLAG_*
- * flags.  Every byte is set: the producer name is cut to 31 bytes and
+ * flags, in format `version`.  Every byte is set: the producer name is cut to 31 bytes and
  * zero-filled, so two producers given the same inputs write the same bytes.
  */
 static inline struct hmap_native_file_header
-hmap_native_file_header_make_flags(const char *producer, uint32_t pid, uint64_t start_ns,
-                                   uint32_t flags)
+hmap_native_file_header_make_version(const char *producer, uint32_t pid, uint64_t start_ns,
+                                     uint32_t flags, uint16_t version)
 {
     struct hmap_native_file_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, HMAP_NATIVE_MAGIC, sizeof h.magic);
-    h.version = HMAP_NATIVE_VERSION;
+    h.version = version;
     h.header_size = sizeof h;
     h.clock = HMAP_NATIVE_CLOCK_MONOTONIC;
     h.max_event_id = HMAP_EVENT_MAX_ID;
     h.pid = pid;
     h.flags = flags;
     h.start_ns = start_ns;
-    size_t n = strnlen(producer, sizeof h.producer - 1);
+    size_t n = 0; /* strnlen, without reading past a shorter literal */
+    while (n < sizeof h.producer - 1 && producer[n])
+        n++;
     memcpy(h.producer, producer, n);
     return h;
+}
+
+/* A version 2 file header (fixed-size records). */
+static inline struct hmap_native_file_header
+hmap_native_file_header_make_flags(const char *producer, uint32_t pid, uint64_t start_ns,
+                                   uint32_t flags)
+{
+    return hmap_native_file_header_make_version(producer, pid, start_ns, flags,
+                                                HMAP_NATIVE_VERSION_FIXED);
+}
+
+/* The header of a version 3 file: packed chunks (hmap_native_pack.h). */
+static inline struct hmap_native_file_header
+hmap_native_file_header_make_packed(const char *producer, uint32_t pid, uint64_t start_ns)
+{
+    return hmap_native_file_header_make_version(producer, pid, start_ns, HMAP_NATIVE_FLAG_CHUNKED,
+                                                HMAP_NATIVE_VERSION);
 }
 
 /* The same, unchunked: every record is written in file order as it comes

@@ -26,6 +26,15 @@
  * with chunks missing is truncated: an error, or with --allow-truncated a
  * report that says up to when.  Losses the end record counts but no lost
  * record lists come out as one lost record at the end.
+ *
+ * Version 3 packs the events inside each chunk (schema/hmap_native_pack.h):
+ * they are decoded into the fixed layout as they are read, so what the
+ * engine sees is the same for every version.  The first pass reads only
+ * their framing (tag, length, time; lost records whole), the second
+ * decodes and checks their fields: a corrupt field is reported there, at
+ * its offset, still before any output.  A chunk decodes alone (its
+ * deltas start at its chunk record) and is in time order, so runs begin
+ * at chunk records, where a merge cursor can start decoding.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -38,6 +47,7 @@
 
 #include "prog.h"
 #include "format.h"
+#include "hmap_native_pack.h"
 #include "time_heap.h"
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
@@ -46,8 +56,18 @@
 #define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
 /* Bytes made available before a record is looked at: more than any record
  * of this schema, so a known record needs no second fill. */
-#define READ_AHEAD 256
+#define READ_AHEAD 512
 _Static_assert(READ_AHEAD >= sizeof(struct bs_record), "read-ahead holds a whole record");
+_Static_assert(READ_AHEAD >= HMAP_NATIVE_PACK_MAX + 3, "read-ahead holds a whole packed event");
+
+/* Where a version 3 decoder stands: inside the chunk that ends at end, or
+ * (off >= end) before a chunk or end record. */
+struct packed {
+    struct hmap_native_pack_state ps;
+    uint64_t end;
+    uint32_t left;    /* events the chunk record announces that are still to come */
+    uint64_t last_ns; /* the chunk record's: the time of its last event */
+};
 
 struct run {
     uint64_t off, end, first_ts;
@@ -58,7 +78,10 @@ struct cursor {        /* a run being merged */
     uint8_t *buf;      /* file bytes [boff, boff + blen) */
     uint64_t boff;
     uint32_t blen, cap;
-    uint16_t size; /* of the record at off, once returned */
+    uint32_t size;         /* bytes in the file of the record at off, once peeked */
+    uint64_t peeked;       /* off + 1 when rec holds the record at off (version 3) */
+    struct packed pk;      /* version 3 */
+    struct bs_record *rec; /* version 3: the record at off, decoded */
 };
 
 struct native_reader {
@@ -83,6 +106,14 @@ struct native_reader {
     struct hmap_native_end end;     /* the end record, once seen */
     uint64_t end_ts;
     struct bs_record tail_lost; /* losses only the end record counts */
+    /* Version 3, streaming: the decoder, the open chunk's record and the
+     * events decoded from it (checked against the record at its end). */
+    struct packed pk;
+    struct hmap_native_chunk chunk;
+    uint32_t chunk_events;
+    struct bs_record rec;   /* the last packed event decoded */
+    struct bs_record fixed; /* the last chunk or end record, aligned */
+    int frame_only;         /* the first pass: packed events' framing only */
 };
 
 /* End of valid data at `off`: an error, or with --allow-truncated a note for
@@ -165,10 +196,12 @@ static void add_lost(struct native_reader *nr, uint64_t n)
 /* The record h at file offset off, in file order: 1 to hand it on, 0 to
  * drop it (a format record), -1 on an error (r->err set). */
 static int frame_check(struct native_reader *nr, const struct hmap_native_rec_header *h,
-                       uint64_t off)
+                       uint64_t off, uint32_t size)
 {
     if (nr->checked) return !HMAP_NATIVE_IS_FORMAT_ID(h->id);
     if (nr->ended) return corrupt(nr, off, "record after the end record");
+    if (nr->version >= 3 && off >= nr->chunk_end && !HMAP_NATIVE_IS_FORMAT_ID(h->id))
+        return corrupt(nr, off, "record outside any chunk");
     if (nr->version < 2) {
         if (HMAP_NATIVE_IS_FORMAT_ID(h->id))
             return corrupt(nr, off, "chunk or end record in a version 1 file");
@@ -185,8 +218,13 @@ static int frame_check(struct native_reader *nr, const struct hmap_native_rec_he
                      c.seq - 1, t);
             return stop_at(nr, off, what) < 0 ? -1 : 2;
         }
+        if (nr->version >= 3 && (h->ts_ns != c.first_ns || c.first_ns > c.last_ns ||
+                                 (c.bytes == 0) != (c.records == 0)))
+            return corrupt(nr, off, "chunk record's times or counts disagree");
         nr->next_seq++;
         nr->chunk_end = off + h->size + c.bytes;
+        nr->chunk = c;
+        nr->chunk_events = 0;
         return 0;
     } else if (h->id == HMAP_NATIVE_END_ID) {
         if (off < nr->chunk_end) return corrupt(nr, off, "end record inside a chunk");
@@ -194,7 +232,7 @@ static int frame_check(struct native_reader *nr, const struct hmap_native_rec_he
         nr->end_ts = h->ts_ns;
         nr->ended = 1;
         return 0;
-    } else if (nr->chunked && off + h->size > nr->chunk_end) {
+    } else if (nr->chunked && off + size > nr->chunk_end) {
         return corrupt(nr, off,
                        off < nr->chunk_end ? "record crosses the end of its chunk"
                                            : "record outside any chunk");
@@ -207,7 +245,126 @@ static int frame_check(struct native_reader *nr, const struct hmap_native_rec_he
         nr->events++;
         if (h->ts_ns > nr->last_ts) nr->last_ts = h->ts_ns;
     }
+    if (nr->version >= 3) {
+        nr->chunk_events++;
+        if (off + size == nr->chunk_end &&
+            (nr->chunk_events != nr->chunk.records || h->ts_ns != nr->chunk.last_ns)) {
+            char what[160];
+            snprintf(what, sizeof(what),
+                     "chunk %" PRIu64 " holds %u events up to ts %" PRIu64
+                     ", its record says %u up to %" PRIu64,
+                     nr->chunk.seq, nr->chunk_events, h->ts_ns, nr->chunk.records,
+                     nr->chunk.last_ns);
+            return corrupt(nr, off, what);
+        }
+        if (h->ts_ns > nr->chunk.last_ns)
+            return corrupt(nr, off, "event later than its chunk record's last_ns");
+    }
     return 1;
+}
+
+/* Version 3: the packed event at p (avail bytes, at file offset off) of
+ * the chunk pk is in, decoded into rec.  Its length in the file, or 0 when
+ * avail ends inside it (*what: why), or -1 with r->err set. */
+static long unpack_at(struct native_reader *nr, struct packed *pk, const uint8_t *p, size_t avail,
+                      uint64_t off, struct bs_record *rec, const char **what)
+{
+    if (avail > pk->end - off) avail = pk->end - off;
+    long n = hmap_native_unpack(&pk->ps, p, avail, &rec->h, rec->payload, what);
+    if (n > 0) {
+        /* The chunk's events against its record (the first pass counted
+         * them; times are known only now). */
+        int last = off + (uint64_t)n == pk->end;
+        if (pk->left == 0 || (--pk->left == 0) != last ||
+            (last ? rec->h.ts_ns != pk->last_ns : rec->h.ts_ns > pk->last_ns)) {
+            *what = "chunk's events disagree with its record (count or last_ns)";
+            return corrupt(nr, off, *what);
+        }
+        return n;
+    }
+    if (n == HMAP_NATIVE_UNPACK_SHORT) {
+        if (off + avail < pk->end) return 0; /* the file ends first */
+        *what = "packed event crosses its chunk's end";
+    }
+    char msg[120];
+    snprintf(msg, sizeof(msg), "%s%s", *what,
+             n == HMAP_NATIVE_UNPACK_UNKNOWN ? " (written by a newer bucketscope?)" : "");
+    return corrupt(nr, off, msg);
+}
+
+/* Version 3: a chunk record h at file offset off starts decoding. */
+static void packed_enter(struct packed *pk, const struct hmap_native_rec_header *h, uint64_t off)
+{
+    struct hmap_native_chunk c;
+    memcpy(&c, h + 1, sizeof(c));
+    hmap_native_pack_begin(&pk->ps, c.first_ns, h->pid, h->tid);
+    pk->end = off + h->size + c.bytes;
+    pk->left = c.records;
+    pk->last_ns = c.last_ns;
+}
+
+/*
+ * Version 3, first pass over a file: the body of the chunk that starts at
+ * the stream's position, walked rather than decoded: an event's tag and
+ * length say what it is and where the next begins; only lost records are
+ * decoded (for their counts).  The times and fields are decoded and
+ * checked in the second pass.  0 when the stream stands after the chunk,
+ * 1 when the file ends inside it (at the last whole event), -1 on an
+ * error.
+ */
+static int walk_chunk(struct native_reader *nr)
+{
+    struct bs_input *in = &nr->in;
+    uint32_t events = 0;
+    for (;;) {
+        uint64_t off = in->base + in->pos;
+        if (off >= nr->pk.end) break;
+        /* READ_AHEAD holds any event: one that does not fit is cut by the
+         * end of the file */
+        if (in->end - in->pos < READ_AHEAD && bs_input_fill(in, READ_AHEAD) < 0)
+            return read_error(nr);
+        const uint8_t *p = in->buf + in->pos, *q = p + 1;
+        uint64_t left = nr->pk.end - off, avail = in->end - in->pos, body;
+        if (avail > left) avail = left;
+        const uint8_t *end = p + avail;
+        if (avail < 2 || !hmap_native_get_varint(&q, end, &body) || body > (uint64_t)(end - q)) {
+            if (avail < left && in->eof) return 1; /* cut */
+            return corrupt(nr, off,
+                           avail < left ? "bad event length"
+                                        : "packed event crosses its chunk's end");
+        }
+        unsigned id = *p & HMAP_NATIVE_PACK_ID_MASK;
+        if ((*p & HMAP_NATIVE_PACK_RESERVED) || body > HMAP_NATIVE_PACK_MAX)
+            return corrupt(nr, off, "bad event tag or length");
+        if (id > HMAP_EVENT_MAX_ID)
+            return corrupt(nr, off,
+                           "event id unknown to this reader (written by a newer "
+                           "bucketscope?)");
+        if (id == HMAP_NATIVE_LOST_ID) {
+            struct hmap_native_pack_state ps = nr->pk.ps; /* only the lost count matters */
+            struct bs_record rec;
+            const char *what = "";
+            if (hmap_native_unpack(&ps, p, avail, &rec.h, rec.payload, &what) <= 0)
+                return corrupt(nr, off, what);
+            struct hmap_native_lost l;
+            memcpy(&l, rec.payload, sizeof(l));
+            add_lost(nr, l.count);
+        } else {
+            nr->events++;
+        }
+        events++;
+        in->pos += (size_t)(q + body - p);
+        nr->r.bytes_done = in->base + in->pos;
+    }
+    nr->chunk_events = events;
+    if (events != nr->chunk.records) {
+        char what[120];
+        snprintf(what, sizeof(what), "chunk %" PRIu64 " holds %u events, its record says %u",
+                 nr->chunk.seq, events, nr->chunk.records);
+        return corrupt(nr, nr->pk.end, what);
+    }
+    if (events && nr->chunk.last_ns > nr->last_ts) nr->last_ts = nr->chunk.last_ns;
+    return 0;
 }
 
 /* The end of the data at offset off, reached in file order: is the file
@@ -283,9 +440,37 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
         long n = bs_input_fill(in, READ_AHEAD);
         if (n < 0) return read_error(nr);
         if (n == 0) return frame_finish(nr, in->base + in->pos);
-        if ((size_t)n < HDR_SIZE) return stop_at(nr, in->base + in->pos, "truncated record header");
+        if ((size_t)n < HDR_SIZE && !(nr->version >= 3 && in->base + in->pos < nr->pk.end))
+            return stop_at(nr, in->base + in->pos, "truncated record header");
+    }
+    uint64_t off = in->base + in->pos;
+    if (nr->frame_only && off < nr->pk.end) { /* the first pass skips a chunk's events */
+        int st = walk_chunk(nr);
+        if (st < 0) return -1;
+        if (st == 1) return frame_finish(nr, in->base + in->pos);
+        return stream_next(r, rec);
+    }
+    if (nr->version >= 3 && off < nr->pk.end) { /* a packed event */
+        const char *what = "";
+        long n = unpack_at(nr, &nr->pk, in->buf + in->pos, in->end - in->pos, off, &nr->rec, &what);
+        if (n < 0) return -1;
+        if (n == 0) return frame_finish(nr, off); /* cut inside the chunk */
+        int keep = frame_check(nr, &nr->rec.h, off, (uint32_t)n);
+        if (keep < 0) return -1;
+        *rec = &nr->rec.h;
+        in->pos += (size_t)n;
+        r->bytes_done = in->base + in->pos;
+        return 1;
     }
     const struct hmap_native_rec_header *h = (const void *)(in->buf + in->pos);
+    if (nr->version >= 3) {
+        /* After packed events a record may lie at any offset: read it from
+         * an aligned copy.  Only chunk and end records lie outside chunks. */
+        memcpy(&nr->fixed, in->buf + in->pos, HDR_SIZE);
+        if (!HMAP_NATIVE_IS_FORMAT_ID(nr->fixed.h.id))
+            return corrupt(nr, off, "record outside any chunk");
+        h = &nr->fixed.h;
+    }
     char what[96];
     uint16_t want = record_size(nr, h, what, sizeof(what));
     if (!want) return stop_at(nr, in->base + in->pos, what);
@@ -295,9 +480,14 @@ static int stream_next(struct bs_reader *r, const struct hmap_native_rec_header 
         if ((size_t)n < want) return stop_at(nr, in->base + in->pos, "truncated record");
         h = (const void *)(in->buf + in->pos);
     }
-    int keep = frame_check(nr, h, in->base + in->pos);
+    if (nr->version >= 3) { /* format records are at most READ_AHEAD bytes */
+        memcpy(&nr->fixed, in->buf + in->pos, want);
+        h = &nr->fixed.h;
+    }
+    int keep = frame_check(nr, h, in->base + in->pos, want);
     if (keep < 0) return -1;
     if (keep == 2) return 0; /* a gap: analysed up to there */
+    if (nr->version >= 3 && h->id == HMAP_NATIVE_CHUNK_ID) packed_enter(&nr->pk, h, off);
     *rec = h;
     in->pos += want;
     r->bytes_done = in->base + in->pos;
@@ -345,13 +535,27 @@ static int build_index(struct native_reader *nr)
                             : RUNS_MIN_CAP;
     int st;
     nr->limit = UINT64_MAX;
+    nr->frame_only = nr->version >= 3; /* packed events are decoded in the second pass */
     while ((st = stream_next(&nr->r, &h)) == 1) {
-        uint64_t off = nr->in.base + nr->in.pos - h->size;
-        if ((nr->nruns == 0 || (h->ts_ns < prev_ts && nr->nruns < max_runs)) &&
+        /* Version 3: runs start at chunk records, where decoding can; a
+         * chunk is in time order from its record's time on, so its packed
+         * events never go back. */
+        int packed = h == &nr->rec.h;
+        uint64_t off = nr->in.base + nr->in.pos - (packed ? 0 : h->size);
+        if ((nr->nruns == 0 || (h->ts_ns < prev_ts && !packed && nr->nruns < max_runs)) &&
             add_run(nr, &cap, off, h->ts_ns) < 0)
             return -1;
         prev_ts = h->ts_ns;
+        if (nr->frame_only && h->id == HMAP_NATIVE_CHUNK_ID) {
+            /* Its events are walked, not returned: the run goes on from the
+             * chunk's last time (checked against its events in the second
+             * pass). */
+            struct hmap_native_chunk c;
+            memcpy(&c, h + 1, sizeof(c));
+            if (c.records) prev_ts = c.last_ns;
+        }
     }
+    nr->frame_only = 0;
     if (st < 0) return -1;
     nr->checked = 1; /* a chunk gap ends the valid data too */
     nr->limit = nr->in.base + nr->in.pos;
@@ -372,10 +576,55 @@ static int by_first_ts(const void *a, const void *b)
     return run_before(a, b) ? -1 : run_before(b, a) ? 1 : 0;
 }
 
+/* Version 3: the cursor's next record, decoded into c->rec (once per
+ * record); NULL with r->err set on a read error.  The first pass checked
+ * every byte, so a failure here means the file changed under us. */
+static const struct hmap_native_rec_header *peek_packed(struct native_reader *nr, struct cursor *c)
+{
+    if (c->peeked == c->off + 1) return &c->rec->h;
+    uint64_t need = c->end - c->off < READ_AHEAD ? c->end - c->off : READ_AHEAD;
+    if (c->off < c->boff || c->off + need > c->boff + c->blen) {
+        uint64_t want = c->end - c->off < c->cap ? c->end - c->off : c->cap;
+        ssize_t n = pread(nr->in.fd, c->buf, want, (off_t)c->off);
+        if (n < 0 || (uint64_t)n < want) {
+            if (n >= 0) errno = EIO; /* the file shrank after the first pass */
+            read_error(nr);
+            return NULL;
+        }
+        c->boff = c->off;
+        c->blen = (uint32_t)n;
+    }
+    const uint8_t *p = c->buf + (c->off - c->boff);
+    size_t avail = c->boff + c->blen - c->off;
+    if (c->off < c->pk.end) {
+        const char *what = "";
+        long n = unpack_at(nr, &c->pk, p, avail, c->off, c->rec, &what);
+        if (n <= 0) {
+            if (n == 0) corrupt(nr, c->off, "file changed while read");
+            return NULL;
+        }
+        c->size = (uint32_t)n;
+    } else {
+        memcpy(c->rec, p, HDR_SIZE < avail ? HDR_SIZE : avail); /* aligned copy */
+        const struct hmap_native_rec_header *h = &c->rec->h;
+        if (avail < HDR_SIZE || h->size > avail || h->size > sizeof(*c->rec) ||
+            h->size < HDR_SIZE) {
+            corrupt(nr, c->off, "file changed while read");
+            return NULL;
+        }
+        memcpy(c->rec, p, h->size);
+        if (h->id == HMAP_NATIVE_CHUNK_ID) packed_enter(&c->pk, h, c->off);
+        c->size = h->size;
+    }
+    c->peeked = c->off + 1;
+    return &c->rec->h;
+}
+
 /* The header of the cursor's next record, read into its buffer if needed
  * (whole record included); NULL with r->err set on a read error. */
 static const struct hmap_native_rec_header *peek(struct native_reader *nr, struct cursor *c)
 {
+    if (nr->version >= 3) return peek_packed(nr, c);
     uint64_t have = c->boff + c->blen;
     if (c->off < c->boff || c->off + HDR_SIZE > have ||
         c->off + ((const struct hmap_native_rec_header *)(c->buf + (c->off - c->boff)))->size >
@@ -390,7 +639,9 @@ static const struct hmap_native_rec_header *peek(struct native_reader *nr, struc
         c->boff = c->off;
         c->blen = (uint32_t)n;
     }
-    return (const void *)(c->buf + (c->off - c->boff));
+    const struct hmap_native_rec_header *h = (const void *)(c->buf + (c->off - c->boff));
+    c->size = h->size;
+    return h;
 }
 
 /* The heap holds, keyed by (time, file offset) of its next record, every
@@ -412,6 +663,8 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
         } else {
             free(top->buf);
             top->buf = NULL;
+            free(top->rec);
+            top->rec = NULL;
             bs_time_heap_pop(heap);
         }
     }
@@ -424,7 +677,8 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
         *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off};
         c->cap = c->end - c->off < RUN_BUFFER ? (uint32_t)(c->end - c->off) : RUN_BUFFER;
         c->buf = malloc(c->cap);
-        if (!c->buf) {
+        if (nr->version >= 3) c->rec = malloc(sizeof(*c->rec));
+        if (!c->buf || (nr->version >= 3 && !c->rec)) {
             snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
             return -1;
         }
@@ -435,8 +689,7 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
     struct cursor *c = &nr->cursors[bs_time_heap_top(heap)->slot];
     const struct hmap_native_rec_header *h = peek(nr, c);
     if (!h) return -1;
-    c->size = h->size;
-    r->bytes_done += h->size;
+    r->bytes_done += c->size;
     nr->advance_top = 1;
     *rec = h;
     return 1;
@@ -455,6 +708,7 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
         nr->in.pos = nr->in.end = 0;
         nr->in.base = nr->header_size;
         nr->in.eof = 0;
+        nr->pk.end = 0;
         nr->inner = stream_next;
         return stream_next(r, rec);
     }
@@ -473,8 +727,10 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
 static void native_close(struct bs_reader *r)
 {
     struct native_reader *nr = (struct native_reader *)r;
-    for (uint32_t i = 0; nr->cursors && i < nr->nruns; i++)
+    for (uint32_t i = 0; nr->cursors && i < nr->nruns; i++) {
         free(nr->cursors[i].buf);
+        free(nr->cursors[i].rec);
+    }
     bs_input_close(&nr->in);
     free(nr->runs);
     free(nr->cursors);
@@ -502,6 +758,11 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
     if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN) {
         snprintf(err, errlen, "%s: corrupt file header at offset %zu (header_size %u)", path,
                  offsetof(struct hmap_native_file_header, header_size), fh.header_size);
+        return NULL;
+    }
+    if (fh.version >= 3 && !(fh.flags & HMAP_NATIVE_FLAG_CHUNKED)) {
+        snprintf(err, errlen, "%s: corrupt file header at offset %zu (version 3 without chunks)",
+                 path, offsetof(struct hmap_native_file_header, flags));
         return NULL;
     }
     n = bs_input_fill(in, fh.header_size);

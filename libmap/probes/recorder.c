@@ -8,8 +8,12 @@
  * loaded) or by hmap_trace_start(); stopped by hmap_trace_stop() or at exit.
  *
  * Design, for a cost of a few tens of ns per event:
- *   - every thread appends records to its own buffer (struct rec_buf) with
- *     plain stores and then publishes the new length with a release store;
+ *   - every thread appends events to its own buffer (struct rec_buf),
+ *     packed as in a version 3 chunk (schema/hmap_native_pack.h: time and
+ *     addresses as deltas from the buffer's previous event), with plain
+ *     stores, and then publishes the new length with a release store;
+ *     a buffer is always written whole, as one chunk, so the deltas of its
+ *     first event refer to the chunk record;
  *   - buffers go to the file under rec_lock: by their owner when full or
  *     when the thread exits, by anyone for all buffers at stop and exit.
  *     A foreign flusher only writes the published part [flushed, len), which
@@ -18,6 +22,10 @@
  *     per buffer and all readers hold the lock;
  *   - the file therefore holds per-thread chunks: records are in time order
  *     within one thread, not across threads (readers sort by ts_ns);
+ *   - the clock (docs/probes.md, "Recorder clock"): the TSC, converted to
+ *     CLOCK_MONOTONIC nanoseconds as each event is packed, when the kernel
+ *     keeps CLOCK_MONOTONIC from the TSC itself (clocksource tsc); else,
+ *     or with HMAP_TRACE_CLOCK=monotonic, the vDSO clock_gettime;
  *   - nothing is lost silently: a record that cannot be buffered or written
  *     is counted, and a `lost` record (count, first and last timestamp) is
  *     written before the next chunk that does reach the file.  Events still
@@ -37,9 +45,13 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include "hmap_native.h"
 #include "hmap_native_write.h"
+#include "hmap_native_pack.h"
 #include "hmap.h"
 #include "hmap_trace.h"
 
@@ -57,6 +69,14 @@ struct rec_buf {
     uint32_t tid;
     _Atomic size_t len; /* bytes published by the owner thread */
     size_t flushed;     /* bytes already handed to the file, under rec_lock */
+    /* The owner's encoder: what the next event's deltas refer to, the
+     * first event's time and the events packed, since the last rewind. */
+    struct hmap_native_pack_state ps;
+    uint64_t first_ns;
+    uint32_t nrec;
+    /* TSC clock: the anchor (a TSC value and the CLOCK_MONOTONIC time
+     * read with it) that this thread's times are converted from. */
+    uint64_t tsc0, ns0;
     _Alignas(8) unsigned char data[REC_BUF_SIZE];
 };
 
@@ -96,6 +116,109 @@ static uint64_t rec_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* ---- the event clock ---------------------------------------------------------
+ * Events are stamped in CLOCK_MONOTONIC nanoseconds either way.  With the
+ * TSC, a thread converts ticks since its anchor (tsc0, ns0) with the
+ * trace's rate rec_tsc_mult (ns per tick, 32.32 fixed point), and takes a
+ * new anchor from clock_gettime at least every REC_TSC_REANCHOR_NS and at
+ * every new chunk, never earlier than its last event: so the conversion
+ * error stays below the rate's error over that span (the rate itself is
+ * measured over the whole trace so far, refined at each anchor). */
+static int rec_use_tsc;                      /* decided at hmap_trace_start */
+static _Atomic uint64_t rec_tsc_mult;        /* ns per tick << 32 */
+static uint64_t rec_tsc_start, rec_ns_start; /* the trace's first anchor */
+static uint64_t rec_tsc_reanchor;            /* REC_TSC_REANCHOR_NS in ticks */
+#define REC_TSC_REANCHOR_NS 10000000u        /* 10 ms */
+
+static inline uint64_t rec_tsc(void)
+{
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+}
+
+/* Is the TSC the kernel's own clocksource?  Then CLOCK_MONOTONIC runs on
+ * it (the kernel checked that it is constant, nonstop and synchronised
+ * across CPUs), and converting it gives the same clock.  A TSC merely
+ * flagged constant_tsc/nonstop_tsc under another clocksource (kvm-clock,
+ * hpet) is not used: the kernel chose not to trust it. */
+static int rec_tsc_stable(void)
+{
+#if defined(__x86_64__)
+    const char *force = getenv("HMAP_TRACE_CLOCK");
+    if (force && !strcmp(force, "monotonic")) return 0;
+    char cs[32] = "";
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                  O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, cs, sizeof cs - 1);
+    close(fd);
+    return n >= 3 && !strncmp(cs, "tsc", 3) && (cs[3] == '\n' || cs[3] == '\0');
+#else
+    return 0;
+#endif
+}
+
+/* A TSC value and the CLOCK_MONOTONIC time of the same instant (the middle
+ * of two TSC reads around clock_gettime). */
+static void rec_tsc_pair(uint64_t *tsc, uint64_t *ns)
+{
+    uint64_t a = rec_tsc();
+    *ns = rec_now();
+    uint64_t b = rec_tsc();
+    *tsc = a + (b - a) / 2;
+}
+
+/* Start the trace's clock: with the TSC, measure its rate over 2 ms. */
+static void rec_clock_start(void)
+{
+    rec_use_tsc = rec_tsc_stable();
+    if (!rec_use_tsc) return;
+    uint64_t t0, n0, t1, n1;
+    rec_tsc_pair(&t0, &n0);
+    do
+        rec_tsc_pair(&t1, &n1);
+    while (n1 - n0 < 2000000);
+    if (t1 <= t0) {
+        rec_use_tsc = 0;
+        return;
+    }
+    rec_tsc_start = t0;
+    rec_ns_start = n0;
+    uint64_t mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));
+    atomic_store_explicit(&rec_tsc_mult, mult, memory_order_relaxed);
+    rec_tsc_reanchor = (uint64_t)(((unsigned __int128)REC_TSC_REANCHOR_NS << 32) / mult);
+}
+
+/* A new anchor for b, no earlier than not_before; refines the rate. */
+static __attribute__((noinline)) void rec_tsc_anchor(struct rec_buf *b, uint64_t not_before)
+{
+    uint64_t tsc, ns;
+    rec_tsc_pair(&tsc, &ns);
+    if (tsc > rec_tsc_start && ns - rec_ns_start > 100000000u) /* 100 ms or more */
+        atomic_store_explicit(
+            &rec_tsc_mult,
+            (uint64_t)(((unsigned __int128)(ns - rec_ns_start) << 32) / (tsc - rec_tsc_start)),
+            memory_order_relaxed);
+    b->tsc0 = tsc;
+    b->ns0 = ns > not_before ? ns : not_before;
+}
+
+/* The time of an event of b's thread now. */
+static inline uint64_t rec_event_now(struct rec_buf *b)
+{
+    if (!rec_use_tsc) return rec_now();
+    uint64_t d = rec_tsc() - b->tsc0;
+    if (__builtin_expect(d > rec_tsc_reanchor, 0)) {
+        rec_tsc_anchor(b, b->ps.ts);
+        d = rec_tsc() - b->tsc0;
+    }
+    uint64_t mult = atomic_load_explicit(&rec_tsc_mult, memory_order_relaxed);
+    return b->ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
+}
+
 /* Count n dropped events seen between first_ns and last_ns.  Under rec_lock. */
 static void rec_count_lost(uint64_t n, uint64_t first_ns, uint64_t last_ns)
 {
@@ -113,7 +236,7 @@ static void rec_count_lost(uint64_t n, uint64_t first_ns, uint64_t last_ns)
  * that say what was lost and that the trace ended (docs/native-format.md,
  * "Crash guarantees"). */
 #define REC_TAIL                                                                                   \
-    (sizeof(struct hmap_native_chunk_record) + sizeof(struct hmap_native_lost_record) +            \
+    (sizeof(struct hmap_native_chunk_record) + HMAP_NATIVE_PACK_LOST_MAX +                         \
      sizeof(struct hmap_native_end_record))
 
 /* Keep [rec_off, rec_off + n + REC_TAIL) allocated.  0, or -1 when the file
@@ -176,56 +299,78 @@ static int rec_write(const void *p, size_t n)
     return rec_writev(&v, 1, 1);
 }
 
+/* One chunk ready for rec_writev: its chunk record, the n packed events
+ * of data (len bytes, timestamps first..last), and the pending lost record
+ * if any, packed after them at the time of writing. */
+struct rec_chunk {
+    struct hmap_native_chunk_record cr;
+    uint8_t lost[HMAP_NATIVE_PACK_MAX];
+    struct iovec iov[4]; /* room for an end record behind */
+    int cnt, with_lost;
+};
+
+static void rec_chunk_build(struct rec_chunk *c, uint32_t tid, const unsigned char *data,
+                            size_t len, uint32_t n, uint64_t first, uint64_t last)
+{
+    size_t lost_len = 0;
+    c->with_lost = rec_lost.pending != 0;
+    if (c->with_lost) {
+        uint64_t now = rec_now();
+        struct hmap_native_pack_state st;
+        if (n == 0) first = last = now;
+        hmap_native_pack_begin(&st, last, rec_pid, tid); /* after the data's last event */
+        struct hmap_native_lost l = {rec_lost.pending, rec_lost.first_ns, rec_lost.last_ns};
+        lost_len = hmap_native_pack_lost(&st, c->lost, now, rec_pid, tid, &l);
+        last = st.ts;
+    }
+    c->cr = hmap_native_chunk_record_make(rec_pid, tid, rec_chunks, first, last,
+                                          (uint32_t)(len + lost_len), n + (uint32_t)c->with_lost);
+    c->iov[0] = (struct iovec){&c->cr, sizeof c->cr};
+    c->cnt = 1;
+    if (len) c->iov[c->cnt++] = (struct iovec){(void *)data, len};
+    if (lost_len) c->iov[c->cnt++] = (struct iovec){c->lost, lost_len};
+}
+
+/* The chunk c reached the file. */
+static void rec_chunk_written(const struct rec_chunk *c, uint32_t n)
+{
+    rec_chunks++;
+    rec_events += n;
+    if (c->with_lost) rec_lost.pending = 0;
+}
+
 /*
- * Write one chunk: its chunk record, the pending lost record if any, and
- * the n records of data (len bytes, timestamps first..last).  Numbered only
- * once written, so chunks in the file are numbered without gaps.  0, or -1
- * (nothing written).
+ * Write one chunk (rec_chunk_build).  Numbered only once written, so
+ * chunks in the file are numbered without gaps.  0, or -1 (nothing
+ * written).
  */
 static int rec_write_chunk(uint32_t tid, const unsigned char *data, size_t len, uint32_t n,
                            uint64_t first, uint64_t last)
 {
-    struct hmap_native_lost_record lr;
-    int with_lost = rec_lost.pending != 0;
-    if (with_lost) {
-        uint64_t now = rec_now();
-        lr = hmap_native_lost_record_make(now, rec_pid, tid, rec_lost.pending, rec_lost.first_ns,
-                                          rec_lost.last_ns);
-        if (n == 0 || now < first) first = now;
-        if (n == 0 || now > last) last = now;
-    }
-    uint32_t bytes = (uint32_t)(len + (with_lost ? sizeof lr : 0));
-    struct hmap_native_chunk_record cr = hmap_native_chunk_record_make(
-        rec_pid, tid, rec_chunks, first, last, bytes, n + (uint32_t)with_lost);
-    struct iovec iov[3] = {{&cr, sizeof cr}};
-    int cnt = 1;
-    if (with_lost) iov[cnt++] = (struct iovec){&lr, sizeof lr};
-    if (len) iov[cnt++] = (struct iovec){(void *)data, len};
-    if (rec_writev(iov, cnt, 1) < 0) return -1;
-    rec_chunks++;
-    rec_events += n;
-    if (with_lost) rec_lost.pending = 0;
+    struct rec_chunk c;
+    rec_chunk_build(&c, tid, data, len, n, first, last);
+    if (rec_writev(c.iov, c.cnt, 1) < 0) return -1;
+    rec_chunk_written(&c, n);
     return 0;
 }
 
-/* Hand the published part of b to the file as one chunk.  Under rec_lock
- * (or from the fatal-signal handler holding it). */
-static void rec_flush_locked(struct rec_buf *b)
+/* Hand the published part of b to the file as one chunk.  The owner knows
+ * what its buffer holds; any other thread (stop, a fatal signal) counts
+ * the published events, since the owner may be packing more meanwhile.
+ * Under rec_lock (or from the fatal-signal handler holding it). */
+static void rec_flush_locked(struct rec_buf *b, int owner)
 {
     size_t len = atomic_load_explicit(&b->len, memory_order_acquire);
     if (b->session != atomic_load(&rec_session) || rec_fd < 0 || len == b->flushed) return;
-    /* Count what this chunk holds: records have their size in the header,
-     * and a thread's records are in time order. */
-    uint32_t n = 0;
-    uint64_t first = 0, last = 0;
-    for (size_t off = b->flushed; off < len;) {
-        const struct hmap_native_rec_header *h = (const void *)(b->data + off);
-        if (n++ == 0) first = h->ts_ns;
-        last = h->ts_ns;
-        off += h->size;
-    }
-    if (rec_write_chunk(b->tid, b->data + b->flushed, len - b->flushed, n, first, last) < 0)
-        rec_count_lost(n, first, last);
+    /* A buffer is written from its start or not at all: its events are
+     * deltas from its first.  What follows a flush without a rewind comes
+     * after the trace's stop (rec_fd is closed then) and is not written. */
+    if (b->flushed) return;
+    uint32_t n = b->nrec;
+    uint64_t last = b->ps.ts;
+    if (!owner) len = hmap_native_pack_walk(b->data, len, b->first_ns, &n, &last);
+    if (rec_write_chunk(b->tid, b->data, len, n, b->first_ns, last) < 0)
+        rec_count_lost(n, b->first_ns, last);
     b->flushed = len;
 }
 
@@ -233,7 +378,7 @@ static void rec_thread_exit(void *p)
 {
     struct rec_buf *b = p;
     pthread_mutex_lock(&rec_lock);
-    rec_flush_locked(b);
+    rec_flush_locked(b, 1);
     for (struct rec_buf **pp = &rec_bufs; *pp; pp = &(*pp)->next)
         if (*pp == b) {
             *pp = b->next;
@@ -253,8 +398,8 @@ static void rec_init_once(void)
 }
 
 /* The slow path of rec_reserve: a thread's first event, the first event of a
- * new trace, or a full buffer. */
-static __attribute__((noinline)) struct rec_buf *rec_buf_slow(size_t size, uint64_t session)
+ * new trace, or a full buffer.  The buffer comes back empty. */
+static __attribute__((noinline)) struct rec_buf *rec_buf_slow(uint64_t session)
 {
     struct rec_buf *b = rec_tls;
     if (!b) {
@@ -269,6 +414,8 @@ static __attribute__((noinline)) struct rec_buf *rec_buf_slow(size_t size, uint6
         b->tid = (uint32_t)gettid();
         b->session = session;
         b->flushed = 0;
+        b->nrec = 0; /* no previous chunk: no earlier time to stay after */
+        b->ps.ts = b->first_ns = b->tsc0 = b->ns0 = 0;
         atomic_init(&b->len, 0);
         b->next = rec_bufs;
         rec_bufs = b;
@@ -278,46 +425,54 @@ static __attribute__((noinline)) struct rec_buf *rec_buf_slow(size_t size, uint6
     }
     pthread_mutex_lock(&rec_lock);
     if (b->session == session) /* full: write it out */
-        rec_flush_locked(b);
+        rec_flush_locked(b, 1);
     /* A buffer of an older trace was flushed by that trace's stop; anything
      * it holds now is from after the stop and not part of any trace. */
     b->session = session;
     b->flushed = 0;
     atomic_store_explicit(&b->len, 0, memory_order_relaxed);
     pthread_mutex_unlock(&rec_lock);
-    (void)size; /* every record is far smaller than a buffer */
     return b;
 }
 
-/* Room for one record of `size` bytes in this thread's buffer, or NULL
- * (then the event has been counted as lost). */
-static inline unsigned char *rec_reserve(size_t size, struct rec_buf **bp)
+/* Room for one packed event (at most HMAP_NATIVE_PACK_MAX bytes) in this
+ * thread's buffer, and its time in *ts, or NULL (then the event has been
+ * counted as lost).  An empty buffer starts a chunk at the event. */
+static inline unsigned char *rec_reserve(uint64_t *ts, struct rec_buf **bp)
 {
     uint64_t session = atomic_load_explicit(&rec_session, memory_order_relaxed);
     struct rec_buf *b = rec_tls;
     size_t len;
     if (__builtin_expect(!b || b->session != session ||
-                             (len = atomic_load_explicit(&b->len, memory_order_relaxed)) + size >
+                             (len = atomic_load_explicit(&b->len, memory_order_relaxed)) +
+                                     HMAP_NATIVE_PACK_MAX >
                                  REC_BUF_SIZE,
                          0)) {
-        b = rec_buf_slow(size, session);
+        b = rec_buf_slow(session);
         if (!b) return NULL;
         len = 0;
+    }
+    if (__builtin_expect(len == 0, 0)) {
+        /* A new chunk: its times start no earlier than the thread's last. */
+        uint64_t last = b->nrec ? b->ps.ts : 0;
+        if (rec_use_tsc) rec_tsc_anchor(b, last);
+        *ts = rec_event_now(b);
+        if (*ts < last) *ts = last;
+        hmap_native_pack_begin(&b->ps, *ts, rec_pid, b->tid);
+        b->first_ns = *ts;
+        b->nrec = 0;
+    } else {
+        *ts = rec_event_now(b);
     }
     *bp = b;
     return b->data + len;
 }
 
-static inline void rec_commit(struct rec_buf *b, unsigned char *rec, uint16_t id, uint16_t size)
+/* Publish the n bytes packed at rec. */
+static inline void rec_commit(struct rec_buf *b, unsigned char *rec, size_t n)
 {
-    struct hmap_native_rec_header *h = (void *)rec;
-    h->ts_ns = rec_now();
-    h->pid = rec_pid;
-    h->tid = b->tid;
-    h->id = id;
-    h->size = size;
-    h->reserved = 0;
-    atomic_store_explicit(&b->len, (size_t)(rec + size - b->data), memory_order_release);
+    b->nrec++;
+    atomic_store_explicit(&b->len, (size_t)(rec + n - b->data), memory_order_release);
 }
 
 /* Copy a string field: at most cap-1 bytes, NUL-terminated, zero-filled. */
@@ -328,8 +483,9 @@ static void rec_copy_str(char *dst, size_t cap, const char *src)
     memset(dst + n, 0, cap - n);
 }
 
-/* hmap_rec_emit_<event>(): one record, fields stored in schema order.  The
- * last 8 bytes are zeroed first so that the padding is always zero. */
+/* hmap_rec_emit_<event>(): the fields go into the event's fixed-layout
+ * struct, which the packer encodes (inlined, the struct never reaches
+ * memory). */
 #define REC_VAL_ptr(v) ((uint64_t)(uintptr_t)(v))
 #define REC_VAL_u8(v) (v)
 #define REC_VAL_u16(v) (v)
@@ -346,14 +502,13 @@ static void rec_copy_str(char *dst, size_t cap, const char *src)
 #define REC_EMIT_(id_, name, desc, seq)                                                            \
     void hmap_rec_emit_##name(HMAP_SEQ_PARAMS(seq))                                                \
     {                                                                                              \
-        enum { size = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_##name)) };                   \
         struct rec_buf *b;                                                                         \
-        unsigned char *rec = rec_reserve(size, &b);                                                \
+        uint64_t ts;                                                                               \
+        unsigned char *rec = rec_reserve(&ts, &b);                                                 \
         if (!rec) return;                                                                          \
-        memset(rec + size - 8, 0, 8);                                                              \
-        struct hmap_native_##name *p = (void *)(rec + sizeof(struct hmap_native_rec_header));      \
+        struct hmap_native_##name v_, *p = &v_;                                                    \
         HMAP_SEQ_WALK(REC_STORE, seq)                                                              \
-        rec_commit(b, rec, id_, size);                                                             \
+        rec_commit(b, rec, hmap_native_pack_##name(&b->ps, rec, ts, rec_pid, b->tid, p));          \
     }
 HMAP_EVENTS_SEQ(REC_EMIT_)
 
@@ -415,7 +570,7 @@ static void rec_on_fatal_signal(int sig)
         if (rec_fd >= 0) {
             __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELEASE);
             for (struct rec_buf *b = rec_bufs; b; b = b->next)
-                rec_flush_locked(b);
+                rec_flush_locked(b, 0);
             if (rec_lost.pending) rec_write_chunk(0, NULL, 0, 0, 0, 0);
             fdatasync(rec_fd);
         }
@@ -467,8 +622,12 @@ HMAP_API int hmap_trace_start(const char *path)
     rec_can_reserve = 1;
     rec_pid = (uint32_t)getpid();
     memset(&rec_lost, 0, sizeof rec_lost);
-    struct hmap_native_file_header fh = hmap_native_file_header_make_flags(
-        "libhmap " HMAP_VERSION_STRING " in-process", rec_pid, rec_now(), HMAP_NATIVE_FLAG_CHUNKED);
+    rec_clock_start();
+    /* The producer names the event clock: "tsc" or "vdso" (clock_gettime). */
+    struct hmap_native_file_header fh = hmap_native_file_header_make_packed(
+        rec_use_tsc ? "libhmap " HMAP_VERSION_STRING " in-process tsc"
+                    : "libhmap " HMAP_VERSION_STRING " in-process vdso",
+        rec_pid, rec_now());
     if (rec_write(&fh, sizeof fh) < 0) {
         err = -errno;
         close(rec_fd);
@@ -496,16 +655,13 @@ static int rec_write_tail(void)
 {
     struct hmap_native_end_record er;
     if (rec_lost.pending) {
-        uint64_t chunks = rec_chunks + 1;
-        struct hmap_native_lost_record lr = hmap_native_lost_record_make(
-            rec_now(), rec_pid, 0, rec_lost.pending, rec_lost.first_ns, rec_lost.last_ns);
-        struct hmap_native_chunk_record cr = hmap_native_chunk_record_make(
-            rec_pid, 0, rec_chunks, lr.h.ts_ns, lr.h.ts_ns, sizeof lr, 1);
-        er = hmap_native_end_record_make(rec_now(), rec_pid, rec_events, rec_lost.total, chunks);
-        struct iovec iov[3] = {{&cr, sizeof cr}, {&lr, sizeof lr}, {&er, sizeof er}};
-        if (rec_writev(iov, 3, 0) == 0) {
-            rec_chunks = chunks;
-            rec_lost.pending = 0;
+        struct rec_chunk c;
+        rec_chunk_build(&c, 0, NULL, 0, 0, 0, 0);
+        er = hmap_native_end_record_make(rec_now(), rec_pid, rec_events, rec_lost.total,
+                                         rec_chunks + 1);
+        c.iov[c.cnt++] = (struct iovec){&er, sizeof er};
+        if (rec_writev(c.iov, c.cnt, 0) == 0) {
+            rec_chunk_written(&c, 0);
             return 0;
         }
     }
@@ -521,7 +677,7 @@ static int rec_stop_locked(void)
     __atomic_store_n(&hmap_rec_active, 0, __ATOMIC_RELEASE);
     rec_set_gates(0);
     for (struct rec_buf *b = rec_bufs; b; b = b->next)
-        rec_flush_locked(b);
+        rec_flush_locked(b, 0);
     int ended = rec_write_tail() == 0, tail_errno = errno;
     /* Give back the reserve past the end of the file. */
     if (rec_can_reserve && ftruncate(rec_fd, rec_off) < 0) {

@@ -16,6 +16,10 @@
 #    (reader alone, reader + engine, CPU time) and of the whole report, taken
 #    in turn so that load from elsewhere hits all alike: medians, spread
 #    (min-max) and the engine state per bucket of live allocations.
+# 4. bench_format_versions: the same trace in native format version 3
+#    (bytes per event, reader speed, same report); bench_recorder_clocks:
+#    the in-process recorder's ns per event on the TSC and on clock_gettime.
+#    BENCH_RUNS (default 5) runs each, interleaved, median and min-max.
 # Prints markdown tables.  Needs ~3 GB free in $TMPDIR (default /tmp).
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,6 +83,83 @@ parse() { # stats file, label
 }
 parse "$work/native.stats" "native file (${size} MiB)"
 engine_speed "$work/churn.hmt"
+
+# ---- native format: bytes per event and reader speed, version 2 vs 3 ---------
+# (docs/native-format.md; docs/report.md "Trace format").  The churn trace
+# (version 2 layout, as gen_churn writes it) rewritten in version 3 by
+# hmtrace_convert; bench_report_stages reads each REPS times, interleaved;
+# the text reports of both must be identical.
+# stats FILE -> "median min max" of the numbers in FILE
+stats() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.2f %.2f %.2f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+bench_format_versions() { # v2 trace, events, reps
+    v2=$1 events=$2 reps=$3 v3=$work/churn.v3.hmt
+    "$build/tests/lib/hmtrace_convert" --to 3 --cut-ok "$v2" "$v3"
+    : >"$work/rd2"; : >"$work/rd3"
+    i=0
+    while [ $i -lt "$reps" ]; do
+        for v in 2 3; do
+            f=$v2; [ $v = 3 ] && f=$v3
+            "$build/tests/bench-report/bench_report_stages" "$f" 2>&1 |
+                awk '/^reader only/ { print $(NF - 2) }' >>"$work/rd$v"
+        done
+        i=$((i + 1))
+    done
+    "$bin" --no-progress "$v2" | tail -n +2 >"$work/r2.txt"
+    "$bin" --no-progress "$v3" | tail -n +2 >"$work/r3.txt"
+    same=identical; cmp -s "$work/r2.txt" "$work/r3.txt" || same=DIFFERENT
+    echo
+    echo "native format, $events churn events ($reps interleaved reader runs; text reports $same):"
+    echo
+    echo "| version | bytes | bytes per event | reader alone, M events/s (median, min-max) |"
+    echo "| --- | ---: | ---: | --- |"
+    for v in 2 3; do
+        f=$v2; [ $v = 3 ] && f=$v3
+        b=$(stat -c %s "$f")
+        set -- $(stats "$work/rd$v")
+        awk -v v=$v -v b="$b" -v e="$events" -v m="$1" -v lo="$2" -v hi="$3" 'BEGIN {
+            printf "| %d | %d | %.2f | %.1f (%.1f-%.1f) |\n", v, b, b / e, m, lo, hi }'
+    done
+    rm -f "$v3"
+}
+
+# ---- in-process recorder: ns per event with each clock -------------------------
+# (docs/probes.md "Recorder clock").  bench_probes with probes idle, with the
+# recorder on the TSC and on clock_gettime (HMAP_TRACE_CLOCK=monotonic),
+# file on tmpfs, REPS interleaved runs each; ns per event = (recording -
+# idle) per op / events per op.
+bench_recorder_clocks() { # reps
+    reps=$1 bp=$build/tests/bench-probes/bench_probes ops=2000000
+    [ -x "$bp" ] || { echo "(recorder clocks skipped: build bench_probes)"; return 0; }
+    rf=/dev/shm/bs-bench-rec-$$.hmtrace
+    : >"$work/idle"; : >"$work/tsc"; : >"$work/vdso"
+    i=0
+    while [ $i -lt "$reps" ]; do
+        "$bp" --ops $ops | awk '{ print $2 }' >>"$work/idle"
+        rm -f "$rf"; "$bp" --ops $ops --record "$rf" | awk '{ print $2 }' >>"$work/tsc"
+        clock=$(dd if="$rf" bs=1 skip=32 count=32 status=none | tr -d '\0' | awk '{ print $NF }')
+        rm -f "$rf"; HMAP_TRACE_CLOCK=monotonic "$bp" --ops $ops --record "$rf" | awk '{ print $2 }' >>"$work/vdso"
+        i=$((i + 1))
+    done
+    epo=$("$build/tests/lib/hmtrace_dump" --summary "$rf" | sed 's/.* events=\([0-9]*\) .*/\1/' |
+        awk -v o=$ops '{ printf "%.4f", $1 / o }')
+    bpe=$(awk -v b="$(stat -c %s "$rf")" -v o=$ops -v e="$epo" 'BEGIN { printf "%.2f", b / (o * e) }')
+    rm -f "$rf"
+    set -- $(stats "$work/idle"); idle=$1
+    echo
+    echo "in-process recorder, file on tmpfs, $reps interleaved runs of $ops ops ($epo events per op, $bpe bytes per event; default clock here: $clock):"
+    echo
+    echo "| clock | ns per op (median, min-max) | recorder ns per event |"
+    echo "| --- | --- | ---: |"
+    for c in idle tsc vdso; do
+        set -- $(stats "$work/$c")
+        awk -v c=$c -v m="$1" -v lo="$2" -v hi="$3" -v idle="$idle" -v epo="$epo" 'BEGIN {
+            printf "| %s | %.1f (%.1f-%.1f) | %s |\n", c, m, lo, hi,
+                c == "idle" ? "-" : sprintf("%.1f", (m - idle) / epo) }'
+    done
+}
+
+bench_format_versions "$work/churn.hmt" "$(awk '/^stats: [0-9]+ events/ { print $2; exit }' "$work/native.stats")" "${BENCH_RUNS:-5}"
+bench_recorder_clocks "${BENCH_RUNS:-5}"
 
 . "$src/scripts/lib/lttng_session.sh"
 if [ "$(id -u)" != 0 ] || lttng_session_why_not >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then

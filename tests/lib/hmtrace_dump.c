@@ -19,7 +19,7 @@
  * appearance, so that two runs of a deterministic program compare equal
  * although their heap addresses differ.
  * --summary prints only "records=R events=E lost=L lost_records=K".
- * --cut-ok accepts a version 2 file cut at a record boundary (a partial
+ * --cut-ok accepts a version 2 or 3 file cut at a record (or chunk) boundary (a partial
  * trace kept after a write error) and says so on stderr.
  *
  * Exit status 1 (with "FILE: offset N: what") on a malformed file, 2 on a

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "hmap_native.h"
+#include "hmap_native_pack.h"
 
 struct hmtrace {
     FILE *f;
@@ -27,6 +28,13 @@ struct hmtrace {
                                        (no end record) ends cleanly, with cut = 1 */
     int cut;
     struct hmap_native_end end;
+    /* Version 3: the open chunk's packed events, read whole when its chunk
+     * record is, and decoded from here (hmap_native_pack.h). */
+    unsigned char *body;
+    uint32_t body_len, body_pos, body_cap;
+    struct hmap_native_chunk chunk;   /* its chunk record */
+    uint32_t chunk_events;            /* decoded so far */
+    struct hmap_native_pack_state ps; /* the decoder's */
 };
 
 /* A record: header plus its payload (the largest payload is < 256 bytes). */
@@ -38,7 +46,7 @@ struct hmtrace_rec {
 /* 0, or -1 after printing why. */
 int hmtrace_open(struct hmtrace *t, const char *path);
 /* 1: *r holds the next record (an event or a lost record); 0: clean end
- * of file (for version 2: after the end record, whose totals agree with
+ * of file (for versions 2 and 3: after the end record, whose totals agree with
  * the file); -1: error printed, including a version 2 file cut short. */
 int hmtrace_next(struct hmtrace *t, struct hmtrace_rec *r);
 void hmtrace_close(struct hmtrace *t);
