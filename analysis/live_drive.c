@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "follow.h"
 #include "live_drive.h"
 #include "prog.h"
 
@@ -45,7 +44,7 @@ static uint64_t now_ns(void)
 
 struct bs_live_drive *bs_live_drive_new(const struct bs_options *o, FILE *out)
 {
-    if (!o->follow) return NULL;
+    if (!o->follow && !o->lttng_live) return NULL;
     struct bs_live_drive *d = calloc(1, sizeof(*d));
     struct bs_live_opts lo = {.out = out,
                               .json = strcmp(o->format, "json") == 0,
@@ -84,14 +83,14 @@ static void stop(struct bs_live_drive *d, struct bs_reader *rd, const char *why)
 {
     if (d->stopping) return;
     d->stopping = 1;
-    bs_follow_last(rd, why);
+    if (rd->stop) rd->stop(rd, why);
 }
 
 /* The writer named by the file header is gone (kill(pid, 0) fails with
  * ESRCH); a writer of another user (EPERM) is still there. */
 static int writer_gone(const struct bs_reader *rd)
 {
-    uint32_t pid = bs_follow_writer_pid(rd);
+    uint32_t pid = rd->writer_pid;
     return pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 

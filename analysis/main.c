@@ -19,7 +19,6 @@
 
 #include "prog.h"
 #include "csv_stream.h"
-#include "follow.h"
 #include "live_drive.h"
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
@@ -41,9 +40,11 @@ static void close_all(struct bs_reader **readers, int n)
  * (their clocks are not comparable otherwise).  Exits on failure. */
 static struct bs_reader *open_inputs(const struct bs_options *o)
 {
-    if (o->follow) { /* one native file, still being written (docs/live.md) */
+    if (o->follow || o->lttng_live) { /* still being written (docs/live.md) */
         char ferr[600];
-        struct bs_reader *rd = bs_follow_open(o->traces[0], ferr, sizeof(ferr));
+        struct bs_reader *rd = o->follow
+                                   ? bs_follow_open(o->traces[0], ferr, sizeof(ferr))
+                                   : bs_ctf_live_open(o->traces, o->ntraces, ferr, sizeof(ferr));
         if (!rd) {
             bs_err("%s\n", ferr);
             exit(1);
@@ -121,7 +122,9 @@ struct selection {
 };
 
 /* Feed every record of rd to e; the window is relative to the first record
- * read, filtered or not.  0, or -1 with the reader's message printed. */
+ * read, filtered or not.  0, or -1 with the reader's message printed; live,
+ * 1 after such a message: what came before it is still reported
+ * (docs/live.md, "Errors"). */
 static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
                       struct selection *sel, struct bs_live_drive *live)
 {
@@ -157,10 +160,10 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
     if (live) bs_live_drive_end(live, e);
     if (st < 0) {
         bs_err("%s\n", rd->err);
-        return -1;
+        if (!live) return -1;
     }
     bs_engine_finish(e);
-    return 0;
+    return st < 0;
 }
 
 /* One line on stderr when there is nothing to report; 1 if so. */
@@ -286,7 +289,8 @@ int main(int argc, char **argv)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct selection sel = {0};
-    if (!e || run_engine(e, rd, &o, &sel, live) < 0) {
+    int input_failed = 0;
+    if (!e || (input_failed = run_engine(e, rd, &o, &sel, live)) < 0) {
         bs_engine_free(e);
         bs_reader_close(rd);
         return 1;
@@ -300,7 +304,7 @@ int main(int argc, char **argv)
         return 1;
     }
     write_outputs(&model, &o);
-    int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : 0;
+    int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : input_failed ? 1 : 0;
     if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);
     bs_site_cache_free();

@@ -17,6 +17,7 @@
 #include "bs_prog.h"
 #include "prog.h"
 #include "outfile.h"
+#include "reader.h" /* bs_is_live_url */
 #include "report.h"
 
 const char bs_usage_line[] =
@@ -80,6 +81,10 @@ static const char help_text[] =
     "                      KiB/MiB/GiB, 1,234,567, ns/us/ms/s)\n"
     "  -m, --milliseconds  text histograms binned in msecs (default usecs)\n"
     "Live (docs/live.md):\n"
+    "  TRACE may be net://HOST[:PORT]/host/HOSTNAME/SESSION, an LTTng live session of an\n"
+    "  lttng-relayd (several: merged by time): tables every -i while it runs, the report\n"
+    "  when it ends (or on Ctrl-C); a relayd lost mid-session is said, exit 1, and what\n"
+    "  came is reported\n"
     "  --follow            TRACE is a native trace still being written (HMAP_TRACE of a\n"
     "                      running program): read its complete chunks as they come, until\n"
     "                      its end record, its writer is gone, or Ctrl-C; then the report\n"
@@ -104,7 +109,9 @@ static const char help_text[] =
     "  bucketscope report app.hmtrace               # post-mortem report\n"
     "  bucketscope report --format json app.hmtrace # the same as JSON\n"
     "  HMAP_TRACE=/tmp/app.hmtrace ./app & bucketscope report --follow -i 1 -T /tmp/app.hmtrace\n"
-    "                                               # a table every second while app runs\n";
+    "                                               # a table every second while app runs\n"
+    "  bucketscope report -i 5 net://relay.example/host/web1/live\n"
+    "                                               # an LTTng live session via lttng-relayd\n";
 
 /* The usage synopsis, under the name as typed ("bucketscope report" is as
  * long as "bucketscope-report", so its continuation lines stay aligned). */
@@ -423,13 +430,23 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     if (o->have_until && o->until_ns <= o->since_ns)
         usage_error("--until must be later than --since");
     if (!o->tick_ns) o->tick_ns = 1000000;
+    o->lttng_live = bs_is_live_url(argv[optind]);
+    for (int i = optind; i < argc; i++)
+        if (bs_is_live_url(argv[i]) != o->lttng_live)
+            usage_error("net:// sessions and files cannot be mixed: their clocks differ");
+    if (o->lttng_live && o->follow)
+        usage_error("--follow is for files; a net:// session is always followed");
+    if (o->lttng_live && !o->interval_ns) o->interval_ns = 1000000000;
+    if (o->lttng_live) o->show_progress = 0;
     if (o->follow && argc - optind != 1) usage_error("--follow reads one TRACE");
     if (o->follow && strcmp(argv[optind], "-") == 0)
         usage_error("--follow needs a file: standard input is already read as it comes");
     if (o->follow && !o->interval_ns && o->live_ticks_fd < 0) o->interval_ns = 1000000000;
     if (o->follow) o->show_progress = 0; /* the tables are the progress */
-    if ((o->interval_ns || o->live_ticks_fd >= 0) && !o->follow)
-        usage_error("-i and --live-ticks need --follow (a trace still being written)");
+    if ((o->interval_ns || o->live_ticks_fd >= 0) && !o->follow && !o->lttng_live)
+        usage_error("-i needs --follow FILE or a net:// session: a finished trace has no "
+                    "intervals");
+    if (o->live_ticks_fd >= 0 && !o->follow) usage_error("--live-ticks needs --follow");
     if (o->live_ticks_fd >= 0 && o->interval_ns)
         usage_error("-i and --live-ticks are exclusive: the ticks say when");
     o->traces = argv + optind;

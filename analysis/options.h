@@ -29,6 +29,7 @@ struct bs_options {
     /* Live (docs/live.md): --follow FILE, -i/--interval, -T, --json, and
      * --live-ticks FD (from `bucketscope record -i`: a byte per table). */
     int follow;           /* the TRACE is a native file still being written */
+    int lttng_live;       /* the TRACEs are net:// URLs of lttng-relayd sessions */
     uint64_t interval_ns; /* a table every interval; 0: none */
     int timestamps;       /* -T */
     int live_ticks_fd;    /* -1: tables by the clock */

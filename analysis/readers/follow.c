@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * follow.c — a native trace read while it is written (follow.h,
- * docs/live.md, docs/native-format.md).
+ * follow.c — a native trace read while it is written (bs_follow_open in
+ * reader.h; docs/live.md, docs/native-format.md).
+ *
+ * next() returns BS_READER_AGAIN when no complete unit is in the file yet;
+ * stop() (the writer gone, a signal) makes it read what is there and end:
+ * a trace without its end record is then reported as truncated, up to
+ * where it stops.
  *
  * Each poll reads what the file gained since the last one and takes from it
  * the complete units only: in a chunked (version 2) file a chunk whose
@@ -28,7 +33,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "follow.h"
 #include "format.h"
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
@@ -106,6 +110,7 @@ static int take_header(struct follow_reader *f)
     f->chunked = fh.version >= 2 && (fh.flags & HMAP_NATIVE_FLAG_CHUNKED);
     f->writer_max_id = fh.max_event_id;
     f->pid = fh.pid;
+    f->r.writer_pid = fh.pid;
     f->start_ns = fh.start_ns;
     f->have_header = 1;
     consume(f, fh.header_size);
@@ -326,18 +331,13 @@ static int follow_next(struct bs_reader *r, const struct hmap_native_rec_header 
     return 0;
 }
 
-void bs_follow_last(struct bs_reader *r, const char *why)
+static void follow_stop(struct bs_reader *r, const char *why)
 {
     struct follow_reader *f = (struct follow_reader *)r;
     if (f->last) return;
     f->last = 1;
     /* r.err is free until an error: it carries the reason to next(). */
     snprintf(f->r.err, sizeof(f->r.err), "%s", why);
-}
-
-uint32_t bs_follow_writer_pid(const struct bs_reader *r)
-{
-    return ((const struct follow_reader *)r)->pid;
 }
 
 static void follow_close(struct bs_reader *r)
@@ -368,5 +368,6 @@ struct bs_reader *bs_follow_open(const char *path, char *err, size_t errlen)
     f->r.kind = BS_INPUT_NATIVE;
     f->r.next = follow_next;
     f->r.close = follow_close;
+    f->r.stop = follow_stop;
     return &f->r;
 }

@@ -15,8 +15,13 @@ chmod 755 "$WORK"
 # The longest a wait that ends by itself may take on a loaded machine.
 WAIT_SECS=120
 
+# Every workload says "ready PID" (live_workload.c) in some file of WORK;
+# those still running are stopped by that pid, then the jobs.
 cleanup() {
     local p
+    for p in $(cat "$WORK"/* 2>/dev/null | sed -n 's/^ready \([0-9][0-9]*\)$/\1/p'); do
+        kill "$p" 2>/dev/null
+    done
     for p in $(jobs -p); do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$WORK"

@@ -8,8 +8,10 @@
  *
  *   live_workload STOP [N [R [MAX_SECONDS]]]   (defaults 2000, 2000, 300)
  *
- * It prints "ready" once its map exists, so that a test waits on that and
- * never on time.  Pauses make its trace grow while a test watches it: each
+ * It prints "ready PID" once started, so that a test waits on that and
+ * never on time.  With LIVE_WORKLOAD_GO=FILE in the environment it then
+ * waits for FILE to exist before it creates its map (a live viewer that
+ * attaches first sees every event; bounded by MAX_SECONDS too).  Pauses make its trace grow while a test watches it: each
  * round is one piece of the file a follower reads.
  */
 #include <stdint.h>
@@ -30,13 +32,19 @@ int main(int argc, char **argv)
     uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 2000;
     uint64_t r = argc > 3 ? strtoull(argv[3], NULL, 10) : 2000;
     double max_s = argc > 4 ? strtod(argv[4], NULL) : 300;
-    hmap_options opts = {.seed = 42};
-    hmap *m = hmap_new(&hmap_type_u64, &opts);
-    if (!m) return 1;
-    printf("ready\n");
+    printf("ready %d\n", (int)getpid());
     fflush(stdout);
     struct timespec t0, now, pause = {0, 10 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *go = getenv("LIVE_WORKLOAD_GO");
+    while (go && access(go, F_OK) != 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((double)(now.tv_sec - t0.tv_sec) > max_s) return 3;
+        nanosleep(&pause, NULL);
+    }
+    hmap_options opts = {.seed = 42};
+    hmap *m = hmap_new(&hmap_type_u64, &opts);
+    if (!m) return 1;
     uint64_t k = 0;
     for (;;) {
         for (uint64_t i = 0; i < r; i++, k++) {
