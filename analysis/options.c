@@ -410,8 +410,15 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             break;
         case 'h':
         case O_HELP:
+            /* Longer than stdout's buffer: a write error may come before
+             * exit_after_stdout's flush, with its errno. */
+            errno = 0;
             print_usage(stdout);
             fputs(help_text, stdout);
+            if (ferror(stdout)) {
+                bs_err("writing standard output: %s\n", strerror(errno ? errno : EIO));
+                exit(EXIT_OUTPUT);
+            }
             exit_after_stdout();
         case 'V':
         case O_VERSION:

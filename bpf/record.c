@@ -142,11 +142,10 @@ static volatile sig_atomic_t signal_count;
 
 static void usage_line(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: %s [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-i INTERVAL [-T] [--json]]\n"
-        "       %*s [-p PID | [COUNT] -- CMD [ARG...]] [COUNT]\n",
-        prog, (int)strlen(prog), "");
+    fprintf(f,
+            "usage: %s [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-i INTERVAL [-T] [--json]] "
+            "[-p PID | -- CMD [ARG...]] [COUNT]\n",
+            prog);
 }
 
 static void usage(FILE *f)
