@@ -291,6 +291,7 @@ void bs_live_table(struct bs_live *l, const struct bs_engine *e)
         free(r->reclaim);
         r->reuse = r->reclaim = NULL;
     }
+    free(v);
     l->tables++;
     l->prev_events = tot->events;
     l->prev_lost = tot->lost_events;
