@@ -11,8 +11,8 @@
  * It prints "ready PID" once started, so that a test waits on that and
  * never on time.  With LIVE_WORKLOAD_GO=FILE in the environment it then
  * waits for FILE to exist before it creates its map (a live viewer that
- * attaches first sees every event; bounded by MAX_SECONDS too).  Pauses make its trace grow while a test watches it: each
- * round is one piece of the file a follower reads.
+ * attaches first sees every event; bounded by MAX_SECONDS too).  Pauses make its trace grow while a
+ * test watches it: each round is one piece of the file a follower reads.
  */
 #include <stdint.h>
 #include <stdio.h>
