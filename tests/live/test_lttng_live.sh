@@ -8,7 +8,8 @@
 # follows both.  Checked: its tables list both pids, and its final report
 # equals `report` on the relayd's on-disk copy of the two traces.  Then the
 # errors: relayd unreachable, unknown session, relayd killed mid-session
-# (one line, exit 1, what came still reported).
+# (one line, exit 1, what came still reported); and Ctrl-C of a viewer (the
+# report of what came, marked truncated).
 #
 # Everything runs in a private network namespace (the relayd's ports are
 # this run's only) and a private mount namespace (tmpfs over
@@ -70,10 +71,12 @@ host() {
     ' host "$1" "$2" >"$WORK/host.$1.log" 2>&1
 }
 
-# The relayd lists the session with N viewers attached.
+# The relayd lists the session with at least N viewers attached.
 viewers() { # HOST SESSION N
-    babeltrace2 -i lttng-live net://127.0.0.1 2>/dev/null |
-        grep -q "/host/$1/$2 (.* $3 client(s) connected)"
+    local n
+    n=$(babeltrace2 -i lttng-live net://127.0.0.1 2>/dev/null |
+        sed -n "s|.*/host/$1/$2 (.* \([0-9][0-9]*\) client(s) connected)|\1|p")
+    [ -n "$n" ] && [ "$n" -ge "$3" ]
 }
 pid_of() { sed -n 's/^ready //p' "$WORK/ready.$1"; }
 lists_pid() { grep -q "^$2  *0x" "$1"; }
@@ -89,7 +92,7 @@ PA=$(pid_of hostA) PB=$(pid_of hostB)
 R=$!
 # The viewer attaches at the sessions' current position: the workloads
 # start their maps only once it is there, so that it sees every event.
-wait_for "the report attached to both sessions" sh -c "$(declare -f viewers); viewers hostA live 1 && viewers hostB live 1"
+wait_for "the report attached to both sessions" bash -c "$(declare -f viewers); viewers hostA live 1 && viewers hostB live 1"
 touch "$WORK/go.hostA" "$WORK/go.hostB"
 both() { lists_pid "$WORK/live.txt" "$PA" && lists_pid "$WORK/live.txt" "$PB"; }
 wait_for "a table listing both pids ($PA, $PB)" both
@@ -109,7 +112,27 @@ same_final "$WORK/live.txt" "$WORK/relay"
     fail "an unknown session gave exit 0"
 [ "$(grep -c . "$WORK/e2.err")" = 1 ] || { cat "$WORK/e2.err" >&2; fail "unknown session: not one line"; }
 
-# 3. The relayd killed while the report follows a session: the error is
+# 3. Ctrl-C of the report of a running session: the report of what came,
+# marked truncated, exit 0.  (SIGINT given back its default: a script's
+# background job starts with it ignored, see test_follow.sh.)
+rm -f "$WORK"/go.* "$WORK"/stop.* "$WORK"/ready.*
+host hostA third & HA=$!
+wait_for "the workload" test -s "$WORK/ready.hostA"
+PA=$(pid_of hostA)
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$REPORT" -i 0.3 net://127.0.0.1/host/hostA/third >"$WORK/c.txt" 2>"$WORK/c.err" &
+C=$!
+wait_for "the report attached" bash -c "$(declare -f viewers); viewers hostA third 1"
+touch "$WORK/go.hostA"
+wait_for "a table listing pid $PA" lists_pid "$WORK/c.txt" "$PA"
+kill -INT "$C"
+wait_pid "$C" || { cat "$WORK/c.err" >&2; fail "SIGINT: the report of a live session failed"; }
+grep -q 'live session stopped by SIGINT' "$WORK/c.err" || { cat "$WORK/c.err" >&2; fail "SIGINT not said"; }
+final_report "$WORK/c.txt" | grep -q 'events over' || fail "SIGINT: no report of what came"
+touch "$WORK/stop.hostA"
+wait_pid "$HA" || { cat "$WORK/host.hostA.log" >&2; fail "host A (third) failed"; }
+
+# 4. The relayd killed while the report follows a session: the error is
 # said, the exit is 1, and the report of what came is still written.
 rm -f "$WORK"/go.* "$WORK"/stop.* "$WORK"/ready.*
 host hostA second & HA=$!
@@ -117,7 +140,7 @@ wait_for "the workload" test -s "$WORK/ready.hostA"
 PA=$(pid_of hostA)
 "$REPORT" -i 0.3 net://127.0.0.1/host/hostA/second >"$WORK/k.txt" 2>"$WORK/k.err" &
 R=$!
-wait_for "the report attached" sh -c "$(declare -f viewers); viewers hostA second 1"
+wait_for "the report attached" bash -c "$(declare -f viewers); viewers hostA second 1"
 touch "$WORK/go.hostA"
 wait_for "a table listing pid $PA" lists_pid "$WORK/k.txt" "$PA"
 kill -9 "$RELAYD"
@@ -130,5 +153,5 @@ st=$?
 final_report "$WORK/k.txt" | grep -q 'events over' || fail "relayd killed: no report of what came"
 touch "$WORK/stop.hostA"
 wait_pid "$HA" >/dev/null 2>&1 || true
-for f in e1 e2 k; do echo "$f: $(cat "$WORK/$f.err")"; done
+for f in e1 e2 k c; do echo "$f: $(cat "$WORK/$f.err")"; done
 echo "PASS: LTTng live ($n tables, pids $PA $PB, final = report on the relayd's copy)"
