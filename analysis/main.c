@@ -123,8 +123,8 @@ struct selection {
 
 /* Feed every record of rd to e; the window is relative to the first record
  * read, filtered or not.  0, or -1 with the reader's message printed; live,
- * 1 after such a message: what came before it is still reported
- * (docs/live.md, "Errors"). */
+ * 1 after such a message when events came before it: they are still
+ * reported (docs/live.md). */
 static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
                       struct selection *sel, struct bs_live_drive *live)
 {
@@ -160,7 +160,7 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
     if (live) bs_live_drive_end(live, e);
     if (st < 0) {
         bs_err("%s\n", rd->err);
-        if (!live) return -1;
+        if (!live || !sel->events) return -1; /* nothing came: nothing to report */
     }
     bs_engine_finish(e);
     return st < 0;
