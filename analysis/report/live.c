@@ -27,12 +27,16 @@ struct lat {
     uint32_t slot[LAT_SLOTS];
 };
 
-/* Invariant: for every map of the engine seen at a table or by a delete,
- * one row with its key; prev_* are its counts at the previous table. */
+/* Invariant: for every map of the engine at the last table, and every map
+ * a delete resolved since, one row with its key; prev_* are its counts at
+ * the previous table.  Rows of maps the engine no longer lists (folded) are
+ * dropped at the next table, so the rows are bounded as the engine's maps
+ * are. */
 struct row {
     uint32_t pid, seq;
     uint64_t addr;
     int used;
+    uint64_t table; /* the last table that listed it */
     uint64_t prev_deletes, prev_grows;
     struct lat *reuse, *reclaim; /* deletes resolved this interval, NULL if none */
 };
@@ -84,6 +88,13 @@ static struct row *slot_of(struct row *rows, uint32_t cap, uint32_t pid, uint64_
             return &rows[i];
 }
 
+/* A map's key: (pid, address, seq); the "other maps" records (pid 0,
+ * address 0, one per reclaim policy) by their policy. */
+static uint32_t seq_key(const struct bs_map *m)
+{
+    return m->folded ? 0x80000000u | (uint32_t)m->implicit << 8 | m->reclaim : m->seq;
+}
+
 /* The row of map m, made if new; NULL when out of memory. */
 static struct row *row_of(struct bs_live *l, const struct bs_map *m)
 {
@@ -98,9 +109,10 @@ static struct row *row_of(struct bs_live *l, const struct bs_map *m)
         l->rows = rows;
         l->cap = cap;
     }
-    struct row *r = slot_of(l->rows, l->cap, m->pid, m->addr, m->seq);
+    struct row *r = slot_of(l->rows, l->cap, m->pid, m->addr, seq_key(m));
     if (!r->used) {
-        *r = (struct row){.pid = m->pid, .addr = m->addr, .seq = m->seq, .used = 1};
+        *r = (struct row){
+            .pid = m->pid, .addr = m->addr, .seq = seq_key(m), .used = 1, .table = l->tables + 1};
         l->nrows++;
     }
     return r;
@@ -144,6 +156,34 @@ void bs_live_on_delete(void *ctx, const struct bs_delete_row *d)
     uint64_t lat = d->end_ns >= d->delete_ns ? d->end_ns - d->delete_ns : 0;
     (*h)->count++;
     (*h)->slot[lat_index(lat)]++;
+}
+
+/* Rows not listed by table `t` go (their maps were folded); the others are
+ * hashed again, into a table sized for them. */
+static void drop_unlisted(struct bs_live *l, uint64_t t)
+{
+    uint32_t keep = 0, cap = 64;
+    for (uint32_t i = 0; i < l->cap; i++)
+        keep += l->rows[i].used && l->rows[i].table == t;
+    if (keep == l->nrows) return;
+    while (2 * (keep + 1) > cap)
+        cap *= 2;
+    struct row *rows = calloc(cap, sizeof(*rows));
+    if (!rows) return; /* kept as they are: stale rows cost memory only */
+    for (uint32_t i = 0; i < l->cap; i++) {
+        struct row *r = &l->rows[i];
+        if (!r->used) continue;
+        if (r->table == t) {
+            *slot_of(rows, cap, r->pid, r->addr, r->seq) = *r;
+        } else {
+            free(r->reuse);
+            free(r->reclaim);
+        }
+    }
+    free(l->rows);
+    l->rows = rows;
+    l->cap = cap;
+    l->nrows = keep;
 }
 
 /* What one table row shows; computed from the engine and the row. */
@@ -263,8 +303,9 @@ void bs_live_table(struct bs_live *l, const struct bs_engine *e)
     for (uint32_t i = 0; i < n; i++)
         have_rows &= row_of(l, &maps[i]) != NULL;
     for (uint32_t i = 0; i < n; i++) {
-        struct row *r =
-            have_rows ? slot_of(l->rows, l->cap, maps[i].pid, maps[i].addr, maps[i].seq) : NULL;
+        struct row *r = have_rows
+                            ? slot_of(l->rows, l->cap, maps[i].pid, maps[i].addr, seq_key(&maps[i]))
+                            : NULL;
         uint64_t pd = r ? r->prev_deletes : 0, pg = r ? r->prev_grows : 0;
         v[i] = (struct line){&maps[i], r, maps[i].deletes >= pd ? maps[i].deletes - pd : 0,
                              maps[i].grows >= pg ? maps[i].grows - pg : 0,
@@ -287,11 +328,13 @@ void bs_live_table(struct bs_live *l, const struct bs_engine *e)
         if (!r) continue;
         r->prev_deletes = v[i].m->deletes;
         r->prev_grows = v[i].m->grows;
+        r->table = l->tables + 1;
         free(r->reuse);
         free(r->reclaim);
         r->reuse = r->reclaim = NULL;
     }
     free(v);
+    drop_unlisted(l, l->tables + 1);
     l->tables++;
     l->prev_events = tot->events;
     l->prev_lost = tot->lost_events;
