@@ -6,6 +6,7 @@
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -- CMD [ARG...]
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -p PID
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v]      (system-wide)
+ *   ... -i INTERVAL [-T] [--json] [COUNT] ...     live tables (record_live.c, docs/live.md)
  *
  * The BPF program (record.bpf.c) writes finished native records into a ring
  * buffer; this loader attaches it, copies the records to FILE.tmp.<pid>,
