@@ -42,14 +42,24 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct bs_live_drive *bs_live_drive_new(const struct bs_options *o, FILE *out)
+/* The reader's host names, for the table (LTTng live). */
+static const char *reader_host_of(const void *ctx, uint32_t pid)
+{
+    const struct bs_reader *rd = ctx;
+    return rd->host_of(rd, pid);
+}
+
+struct bs_live_drive *bs_live_drive_new(const struct bs_options *o, FILE *out,
+                                        const struct bs_reader *rd)
 {
     if (!o->follow && !o->lttng_live) return NULL;
     struct bs_live_drive *d = calloc(1, sizeof(*d));
     struct bs_live_opts lo = {.out = out,
                               .json = strcmp(o->format, "json") == 0,
                               .timestamps = o->timestamps,
-                              .top = o->top};
+                              .top = o->top,
+                              .host_of = rd->host_of ? reader_host_of : NULL,
+                              .host_ctx = rd};
     if (!d || !(d->live = bs_live_new(&lo))) {
         bs_err("out of memory\n");
         exit(1);

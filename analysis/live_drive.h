@@ -15,9 +15,11 @@
 struct bs_live_drive;
 
 /* NULL when o asks for no live output; exits with a message on failure.
+ * rd gives the host names of an LTTng live reader (a HOST column).
  * Installs the SIGINT/SIGTERM handlers that end following (unless SIGINT is
  * ignored, as for a report `bucketscope record -i` runs). */
-struct bs_live_drive *bs_live_drive_new(const struct bs_options *o, FILE *out);
+struct bs_live_drive *bs_live_drive_new(const struct bs_options *o, FILE *out,
+                                        const struct bs_reader *rd);
 void bs_live_drive_free(struct bs_live_drive *d);
 struct bs_live *bs_live_drive_table(struct bs_live_drive *d);
 /* The reader has no complete record now: wait (at most 100 ms, less when a

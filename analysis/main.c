@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 
     struct hooks k = {0};
     struct bs_csv_stream *cs = &k.cs;
-    struct bs_live_drive *live = bs_live_drive_new(&o, bs_out_stdout());
+    struct bs_live_drive *live = bs_live_drive_new(&o, bs_out_stdout(), rd);
     k.live = bs_live_drive_table(live);
     if (o.csv_timeline) bs_csv_timeline_header(cs->timeline = bs_out_open(o.csv_timeline));
     if (o.csv_deletes) bs_csv_deletes_header(cs->deletes = bs_out_open(o.csv_deletes));
@@ -293,6 +293,7 @@ int main(int argc, char **argv)
     if (!e || (input_failed = run_engine(e, rd, &o, &sel, live)) < 0) {
         bs_engine_free(e);
         bs_reader_close(rd);
+        bs_live_drive_free(live);
         return 1;
     }
     if (o.show_stats) print_stats(e, rd, start);

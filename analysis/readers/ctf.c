@@ -73,6 +73,18 @@ double bs_ctf_timeout_s = 10;
 #define PROVIDER_PREFIX "hmap:"
 #define PROVIDER_LEN (sizeof(PROVIDER_PREFIX) - 1)
 
+/* Live sessions of several hosts (docs/live.md): which host a process is
+ * on, from the trace environment's `hostname`.  The child says it once per
+ * process, before the process's first record, in a record of HOST_NOTE_ID
+ * that the parent keeps and never hands on; at most MAX_HOSTS processes
+ * are named (the others are "?"). */
+#define HOST_NOTE_ID 0xfffd
+#define MAX_HOSTS 4096
+struct host_note {
+    uint32_t pid;
+    char host[36];
+};
+
 /* Per event class: what it becomes and where its fields are. */
 struct class_info {
     const bt_event_class *cls;
@@ -100,7 +112,12 @@ struct ctf_reader {
     char **decode_dirs;
     char view_root[256]; /* "" when no view was needed */
     int live;            /* dirs are net:// URLs of an lttng-relayd */
-    int stopping;        /* stop() killed the child: its end is no error */
+    /* Live: the host of each process (host_note); the child's list of the
+     * pids it announced, the parent's of what it was told. */
+    uint32_t host_pids[MAX_HOSTS], nhost_pids, last_host_pid;
+    struct host_note *hosts;
+    uint32_t nhosts;
+    int stopping; /* stop() killed the child: its end is no error */
     char stop_why[64];
     /* Parent: the child, its pipe and what came through it. */
     int started, finished;
@@ -479,6 +496,34 @@ static void note_stream(struct ctf_reader *cr, const bt_message *msg)
              name ? name : "(unnamed)");
 }
 
+/* Live: the host of the event just translated, if its process is new. */
+static void announce_host(struct ctf_reader *cr, const bt_message *msg)
+{
+    uint32_t pid = cr->rec.h.pid;
+    if (pid == cr->last_host_pid || cr->nhost_pids == MAX_HOSTS) return;
+    cr->last_host_pid = pid;
+    for (uint32_t i = 0; i < cr->nhost_pids; i++)
+        if (cr->host_pids[i] == pid) return;
+    cr->host_pids[cr->nhost_pids++] = pid;
+    const bt_trace *t = bt_stream_borrow_trace_const(
+        bt_event_borrow_stream_const(bt_message_event_borrow_event_const(msg)));
+    const bt_value *v = bt_trace_borrow_environment_entry_value_by_name_const(t, "hostname");
+    struct {
+        struct hmap_native_rec_header h;
+        struct host_note n;
+    } rec = {.h = {.ts_ns = cr->rec.h.ts_ns,
+                   .pid = pid,
+                   .id = HOST_NOTE_ID,
+                   .size = HMAP_NATIVE_REC_SIZE(sizeof(struct host_note))},
+             .n = {.pid = pid}};
+    _Static_assert(sizeof(rec) == HMAP_NATIVE_REC_SIZE(sizeof(struct host_note)), "no padding");
+    snprintf(rec.n.host, sizeof(rec.n.host), "%s",
+             v && bt_value_is_string(v) ? bt_value_string_get(v) : "?");
+    if (sizeof(cr->wbuf) - cr->wn < sizeof(rec)) child_flush(cr);
+    memcpy(cr->wbuf + cr->wn, &rec, sizeof(rec));
+    cr->wn += sizeof(rec);
+}
+
 _Noreturn static void child_main(struct ctf_reader *cr, pid_t parent)
 {
     /* Never outlive the analyzer: its death kills the decoder. */
@@ -492,6 +537,7 @@ _Noreturn static void child_main(struct ctf_reader *cr, pid_t parent)
             const bt_message *msg = cr->batch[cr->ibatch++];
             if (bt_message_get_type(msg) == BT_MESSAGE_TYPE_PACKET_BEGINNING) note_stream(cr, msg);
             int st = translate(cr, msg);
+            if (st > 0 && cr->live) announce_host(cr, msg);
             bt_message_put_ref(msg);
             if (st < 0) {
                 snprintf(err, sizeof(err),
@@ -764,6 +810,24 @@ static int fill(struct ctf_reader *cr)
     return -1;
 }
 
+static void keep_host(struct ctf_reader *cr, const void *p, size_t n)
+{
+    struct host_note note;
+    if (n < sizeof(note) || cr->nhosts == MAX_HOSTS) return;
+    if (!cr->hosts && !(cr->hosts = calloc(MAX_HOSTS, sizeof(*cr->hosts)))) return;
+    memcpy(&note, p, sizeof(note));
+    note.host[sizeof(note.host) - 1] = 0;
+    cr->hosts[cr->nhosts++] = note;
+}
+
+static const char *ctf_host_of(const struct bs_reader *r, uint32_t pid)
+{
+    const struct ctf_reader *cr = (const struct ctf_reader *)r;
+    for (uint32_t i = 0; i < cr->nhosts; i++)
+        if (cr->hosts[i].pid == pid) return cr->hosts[i].host;
+    return NULL;
+}
+
 static int ctf_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
 {
     struct ctf_reader *cr = (struct ctf_reader *)r;
@@ -778,6 +842,10 @@ static int ctf_next(struct bs_reader *r, const struct hmap_native_rec_header **r
             }
             if (avail >= h->size) {
                 cr->pos += h->size;
+                if (h->id == HOST_NOTE_ID) { /* for host_of, not for the engine */
+                    keep_host(cr, (const void *)(h + 1), h->size - sizeof(*h));
+                    continue;
+                }
                 r->events_done++;
                 *rec = h;
                 return 1;
@@ -807,6 +875,7 @@ static void ctf_close(struct bs_reader *r)
     if (cr->started && cr->fd >= 0) close(cr->fd);
     if (cr->sh) munmap(cr->sh, sizeof(*cr->sh));
     free(cr->buf);
+    free(cr->hosts);
     remove_view(cr);
     for (int i = 0; i < cr->ndirs; i++) {
         if (cr->decode_dirs && cr->decode_dirs[i] != cr->dirs[i]) free(cr->decode_dirs[i]);
@@ -842,6 +911,7 @@ struct bs_reader *bs_ctf_live_open(char *const *urls, int n, char *err, size_t e
     cr->r.next = ctf_next;
     cr->r.close = ctf_close;
     cr->r.stop = ctf_stop;
+    cr->r.host_of = ctf_host_of;
     cr->fd = -1;
     cr->live = 1;
     cr->ndirs = n;

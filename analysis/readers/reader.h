@@ -37,6 +37,9 @@ struct bs_reader {
      * NULL for the others. */
     void (*stop)(struct bs_reader *r, const char *why);
     uint32_t writer_pid; /* live: the producing process, 0 if unknown */
+    /* LTTng live: the host a process is on (its trace's hostname), NULL if
+     * not known; NULL for the other readers. */
+    const char *(*host_of)(const struct bs_reader *r, uint32_t pid);
     int allow_truncated;
     int truncated;          /* input ended early and allow_truncated let it pass */
     char truncated_at[200]; /* where, for the report */

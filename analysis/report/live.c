@@ -210,6 +210,30 @@ static uint64_t retained_now(const struct bs_map *m)
     return m->deletes > done ? m->deletes - done : 0;
 }
 
+/* s as a JSON string: type names and host names come from the trace. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* The host of m's process, NULL without host names (not LTTng live). */
+static const char *host_of(const struct bs_live *l, const struct bs_map *m)
+{
+    if (!l->o.host_of) return NULL;
+    const char *h = l->o.host_of(l->o.host_ctx, m->pid);
+    return h ? h : "?";
+}
+
 static void wall_clock(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -232,18 +256,22 @@ static void print_text(struct bs_live *l, const struct bs_engine_totals *tot, st
             "lost %" PRIu64 " (%" PRIu64 " total)\n",
             l->tables + 1, secs, tot->events - l->prev_events, tot->events, n,
             tot->lost_events - l->prev_lost, tot->lost_events);
-    fprintf(f, "%-7s %-14s %-12s %9s %9s %7s %9s %9s %9s %9s %10s %10s %10s %10s %5s\n", "PID",
-            "MAP", "TYPE", "HELD", "EMPTY", "DEL/I", "DEL", "REUSED", "RECLAIM", "RETAIN",
-            "REUSE_p50", "REUSE_p99", "RECL_p50", "RECL_p99", "GROW");
+    fprintf(f, "%-7s ", "PID");
+    if (l->o.host_of) fprintf(f, "%-12s ", "HOST");
+    fprintf(f, "%-14s %-12s %9s %9s %7s %9s %9s %9s %9s %10s %10s %10s %10s %5s\n", "MAP", "TYPE",
+            "HELD", "EMPTY", "DEL/I", "DEL", "REUSED", "RECLAIM", "RETAIN", "REUSE_p50",
+            "REUSE_p99", "RECL_p50", "RECL_p99", "GROW");
     for (uint32_t i = 0; i < shown; i++) {
         const struct bs_map *m = v[i].m;
         const struct row *r = v[i].r;
         char map[24];
         snprintf(map, sizeof(map), "0x%" PRIx64, m->addr);
+        fprintf(f, "%-7u ", m->pid);
+        if (l->o.host_of) fprintf(f, "%-12.12s ", host_of(l, m));
         fprintf(f,
-                "%-7u %-14s %-12.12s %9s %9s %7" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+                "%-14s %-12.12s %9s %9s %7" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
                 " %9" PRIu64 " %10s %10s %10s %10s %5" PRIu64 "\n",
-                m->pid, m->folded ? "(folded)" : map, m->type_name[0] ? m->type_name : "?",
+                m->folded ? "(folded)" : map, m->type_name[0] ? m->type_name : "?",
                 bs_fmt_bytes(m->g.bytes_held, a, sizeof(a)),
                 bs_fmt_bytes(bs_empty_bytes(&m->g), b, sizeof(b)), v[i].del_int, m->deletes,
                 m->outcome[BS_REUSED], m->freed_class[BS_FREE_RUNNING], v[i].retained,
@@ -272,21 +300,28 @@ static void print_json(struct bs_live *l, const struct bs_engine_totals *tot, st
     for (uint32_t i = 0; i < shown; i++) {
         const struct bs_map *m = v[i].m;
         const struct row *r = v[i].r;
+        fprintf(f, "%s{\"pid\":%u,", i ? "," : "", m->pid);
+        if (l->o.host_of) {
+            fputs("\"host\":", f);
+            json_str(f, host_of(l, m));
+            fputc(',', f);
+        }
+        fprintf(f, "\"map\":\"0x%" PRIx64 "\",\"seq\":%u,\"type\":", m->addr, m->seq);
+        json_str(f, m->type_name);
         fprintf(f,
-                "%s{\"pid\":%u,\"map\":\"0x%" PRIx64 "\",\"seq\":%u,\"type\":\"%s\","
-                "\"folded\":%u,\"bytes_held\":%" PRIu64 ",\"empty_bytes\":%" PRIu64
+                ",\"folded\":%u,\"bytes_held\":%" PRIu64 ",\"empty_bytes\":%" PRIu64
                 ",\"deletes_interval\":%" PRIu64 ",\"deletes\":%" PRIu64 ",\"reused\":%" PRIu64
                 ",\"reclaimed_running\":%" PRIu64 ",\"freed_teardown\":%" PRIu64
                 ",\"retained\":%" PRIu64 ",\"unresolved\":%" PRIu64 ",\"reuse_p50_ns\":%" PRIu64
                 ",\"reuse_p99_ns\":%" PRIu64 ",\"reclaim_p50_ns\":%" PRIu64
                 ",\"reclaim_p99_ns\":%" PRIu64 ",\"growths\":%" PRIu64
                 ",\"growths_interval\":%" PRIu64 "}",
-                i ? "," : "", m->pid, m->addr, m->seq, m->type_name, m->folded, m->g.bytes_held,
-                bs_empty_bytes(&m->g), v[i].del_int, m->deletes, m->outcome[BS_REUSED],
-                m->freed_class[BS_FREE_RUNNING], m->freed_class[BS_FREE_TEARDOWN], v[i].retained,
-                m->outcome[BS_UNRESOLVED], lat_quantile(r ? r->reuse : NULL, 0.5),
-                lat_quantile(r ? r->reuse : NULL, 0.99), lat_quantile(r ? r->reclaim : NULL, 0.5),
-                lat_quantile(r ? r->reclaim : NULL, 0.99), m->grows, v[i].grow_int);
+                m->folded, m->g.bytes_held, bs_empty_bytes(&m->g), v[i].del_int, m->deletes,
+                m->outcome[BS_REUSED], m->freed_class[BS_FREE_RUNNING],
+                m->freed_class[BS_FREE_TEARDOWN], v[i].retained, m->outcome[BS_UNRESOLVED],
+                lat_quantile(r ? r->reuse : NULL, 0.5), lat_quantile(r ? r->reuse : NULL, 0.99),
+                lat_quantile(r ? r->reclaim : NULL, 0.5), lat_quantile(r ? r->reclaim : NULL, 0.99),
+                m->grows, v[i].grow_int);
     }
     fprintf(f, "]}\n");
 }

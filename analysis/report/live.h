@@ -22,6 +22,9 @@ struct bs_live_opts {
     int json;       /* one JSON object per interval, one line each */
     int timestamps; /* -T: wall-clock time on each header line */
     int top;        /* rows per table (maps with the most deletes in the interval first) */
+    /* The host of a process (LTTng live): a HOST column when set. */
+    const char *(*host_of)(const void *ctx, uint32_t pid);
+    const void *host_ctx;
 };
 
 struct bs_live *bs_live_new(const struct bs_live_opts *o);

@@ -5,7 +5,8 @@
 # and UTS namespace (hostname hostA, hostB), each with a live session
 # streaming one traced workload to the relayd; one
 #   report -i 0.3 net://127.0.0.1/host/hostA/live net://127.0.0.1/host/hostB/live
-# follows both.  Checked: its tables list both pids, and its final report
+# follows both.  Checked: its tables list both pids, each with its host
+# (the trace's hostname), and its final report
 # equals `report` on the relayd's on-disk copy of the two traces.  Then the
 # errors: relayd unreachable, unknown session, relayd killed mid-session
 # (one line, exit 1, what came still reported); and Ctrl-C of a viewer (the
@@ -79,7 +80,7 @@ viewers() { # HOST SESSION N
     [ -n "$n" ] && [ "$n" -ge "$3" ]
 }
 pid_of() { sed -n 's/^ready //p' "$WORK/ready.$1"; }
-lists_pid() { grep -q "^$2  *0x" "$1"; }
+lists_pid() { grep -q "^$2  *[^ ]*  *0x" "$1"; }  # PID HOST MAP ...
 
 # 1. Two hosts, one analyzer.
 start_relayd "$WORK/relay"
@@ -102,6 +103,9 @@ wait_pid "$HB" || { cat "$WORK/host.hostB.log" >&2; fail "host B failed"; }
 wait_pid "$R" || { cat "$WORK/live.err" >&2; fail "report of the live sessions failed"; }
 n=$(tables "$WORK/live.txt")
 [ "$n" -ge 1 ] || fail "no interval table"
+grep -q '^PID  *HOST  *MAP  *TYPE ' "$WORK/live.txt" || fail "no HOST column"
+grep -q "^$PA  *hostA  *0x" "$WORK/live.txt" || fail "pid $PA not shown on hostA"
+grep -q "^$PB  *hostB  *0x" "$WORK/live.txt" || fail "pid $PB not shown on hostB"
 same_final "$WORK/live.txt" "$WORK/relay"
 
 # 2. Errors, each one line and a non-zero exit.
