@@ -410,8 +410,11 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             break;
         case 'h':
         case O_HELP:
-            /* Longer than stdout's buffer: a write error may come before
-             * exit_after_stdout's flush, with its errno. */
+            /* One write at exit_after_stdout's flush, as for a shorter text:
+             * a reader that stops early (grep -q) then never makes this one
+             * die of SIGPIPE halfway; a write error keeps its errno. */
+            static char help_buf[1 << 16]; /* glibc ignores the size of a NULL buffer */
+            setvbuf(stdout, help_buf, _IOFBF, sizeof(help_buf));
             errno = 0;
             print_usage(stdout);
             fputs(help_text, stdout);
