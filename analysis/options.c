@@ -319,9 +319,11 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                                          {"help", no_argument, 0, O_HELP},
                                          {"version", no_argument, 0, O_VERSION},
                                          {0, 0, 0, 0}};
-    *o = (struct bs_options){
-        .format = "text", .show_progress = isatty(2), .top = 10, .filter_pid = -1,
-        .live_ticks_fd = -1};
+    *o = (struct bs_options){.format = "text",
+                             .show_progress = isatty(2),
+                             .top = 10,
+                             .filter_pid = -1,
+                             .live_ticks_fd = -1};
     int have_tick = 0, c;
     bs_prog = bs_prog_name(argv[0], "bucketscope-report");
     opterr = 0;

@@ -181,10 +181,10 @@ static void usage(FILE *f)
            "the live report of -i failed; otherwise, with CMD, CMD's own status when it\n"
            "failed (128+N when killed by signal N).\n"
            "Examples:\n"
-           "  bucketscope record -o app.hmtrace -- ./app      # record a run, report it later\n"
-           "  bucketscope record -p 1234 -d 10                 # 10 s of a running process\n"
-           "  bucketscope record -i 1 -p 1234                  # a table every second, Ctrl-C ends\n"
-           "  bucketscope record -i 1 3 -- ./app               # three tables, then the report\n");
+           "  bucketscope record -o app.hmtrace -- ./app   # record a run, report it later\n"
+           "  bucketscope record -p 1234 -d 10              # 10 s of a running process\n"
+           "  bucketscope record -i 1 -p 1234               # a table every second until Ctrl-C\n"
+           "  bucketscope record -i 1 3 -- ./app            # three tables, then the report\n");
 }
 
 /* A usage error: the reason, one usage line and where the rest is (not the
