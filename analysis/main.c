@@ -19,6 +19,7 @@
 
 #include "prog.h"
 #include "csv_stream.h"
+#include "live_drive.h"
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
 #include "options.h"
@@ -39,6 +40,17 @@ static void close_all(struct bs_reader **readers, int n)
  * (their clocks are not comparable otherwise).  Exits on failure. */
 static struct bs_reader *open_inputs(const struct bs_options *o)
 {
+    if (o->follow || o->lttng_live) { /* still being written (docs/live.md) */
+        char ferr[600];
+        struct bs_reader *rd = o->follow
+                                   ? bs_follow_open(o->traces[0], ferr, sizeof(ferr))
+                                   : bs_ctf_live_open(o->traces, o->ntraces, ferr, sizeof(ferr));
+        if (!rd) {
+            bs_err("%s\n", ferr);
+            exit(1);
+        }
+        return rd;
+    }
     struct bs_reader **readers = calloc((size_t)o->ntraces, sizeof(*readers));
     char err[600];
     for (int i = 0; i < o->ntraces; i++) {
@@ -110,14 +122,21 @@ struct selection {
 };
 
 /* Feed every record of rd to e; the window is relative to the first record
- * read, filtered or not.  0, or -1 with the reader's message printed. */
+ * read, filtered or not.  0, or -1 with the reader's message printed; live,
+ * 1 after such a message when events came before it: they are still
+ * reported (docs/live.md). */
 static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
-                      struct selection *sel)
+                      struct selection *sel, struct bs_live_drive *live)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;
     uint64_t nrec = 0, since_abs = 0, until_abs = 0;
-    while ((st = rd->next(rd, &h)) == 1) {
+    while ((st = rd->next(rd, &h)) == 1 || (live && st == BS_READER_AGAIN)) {
+        if (st == BS_READER_AGAIN) {
+            bs_live_drive_idle(live, rd, e);
+            continue;
+        }
+        if (live && (sel->events & 4095) == 0) bs_live_drive_busy(live, rd, e);
         if (!have_first) {
             have_first = 1;
             since_abs = h->ts_ns + o->since_ns;
@@ -140,12 +159,13 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
     if (o->show_progress) progress(rd, nrec, 1);
+    if (live) bs_live_drive_end(live, e);
     if (st < 0) {
         bs_err("%s\n", rd->err);
-        return -1;
+        if (!live || !sel->events) return -1; /* nothing came: nothing to report */
     }
     bs_engine_finish(e);
-    return 0;
+    return st < 0;
 }
 
 /* One line on stderr when there is nothing to report; 1 if so. */
@@ -220,6 +240,20 @@ static struct bs_report_input report_input(const struct bs_options *o, const str
                                     .until_rel = o->have_until ? o->until_ns : 0};
 }
 
+/* The engine's callbacks: the CSV streams and the live tables.  cs comes
+ * first: the CSV callbacks take the whole as their bs_csv_stream. */
+struct hooks {
+    struct bs_csv_stream cs;
+    struct bs_live *live;
+};
+
+static void on_delete(void *ctx, const struct bs_delete_row *row)
+{
+    struct hooks *k = ctx;
+    if (k->cs.deletes) bs_csv_delete_row(&k->cs, row);
+    if (k->live) bs_live_on_delete(k->live, row);
+}
+
 /* The report on stdout in the chosen format, and the SVG if asked; their
  * write errors are kept by outfile.c and said by bs_out_commit_all(). */
 static void write_outputs(const struct bs_report_model *m, const struct bs_options *o)
@@ -241,22 +275,27 @@ int main(int argc, char **argv)
     if (o.ctf_timeout_s > 0) bs_ctf_timeout_s = o.ctf_timeout_s;
     struct bs_reader *rd = open_inputs(&o);
 
-    struct bs_csv_stream cs = {0};
-    if (o.csv_timeline) bs_csv_timeline_header(cs.timeline = bs_out_open(o.csv_timeline));
-    if (o.csv_deletes) bs_csv_deletes_header(cs.deletes = bs_out_open(o.csv_deletes));
-    struct bs_engine_opts eo = {.ctx = &cs,
-                                .on_delete = o.csv_deletes ? bs_csv_delete_row : NULL,
+    struct hooks k = {0};
+    struct bs_csv_stream *cs = &k.cs;
+    struct bs_live_drive *live = bs_live_drive_new(&o, bs_out_stdout(), rd);
+    k.live = bs_live_drive_table(live);
+    if (o.csv_timeline) bs_csv_timeline_header(cs->timeline = bs_out_open(o.csv_timeline));
+    if (o.csv_deletes) bs_csv_deletes_header(cs->deletes = bs_out_open(o.csv_deletes));
+    struct bs_engine_opts eo = {.ctx = &k,
+                                .on_delete = o.csv_deletes || k.live ? on_delete : NULL,
                                 .on_tick = o.csv_timeline ? bs_csv_timeline_tick : NULL,
                                 .tick_ns = o.csv_timeline ? o.tick_ns : 0,
                                 .name = o.ntraces == 1 ? o.traces[0] : "the traces"};
     struct bs_engine *e = bs_engine_new(&eo);
-    cs.e = e;
+    cs->e = e;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct selection sel = {0};
-    if (!e || run_engine(e, rd, &o, &sel) < 0) {
+    int input_failed = 0;
+    if (!e || (input_failed = run_engine(e, rd, &o, &sel, live)) < 0) {
         bs_engine_free(e);
         bs_reader_close(rd);
+        bs_live_drive_free(live);
         return 1;
     }
     if (o.show_stats) print_stats(e, rd, start);
@@ -268,12 +307,13 @@ int main(int argc, char **argv)
         return 1;
     }
     write_outputs(&model, &o);
-    int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : 0;
+    int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : input_failed ? 1 : 0;
     if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);
     bs_site_cache_free();
     bs_engine_free(e);
     bs_reader_close(rd);
+    bs_live_drive_free(live);
     if (rc == 0 && say_if_nothing(&o, &sel)) rc = EXIT_NOTHING;
     return rc;
 }

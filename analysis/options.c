@@ -17,6 +17,7 @@
 #include "bs_prog.h"
 #include "prog.h"
 #include "outfile.h"
+#include "reader.h" /* bs_is_live_url */
 #include "report.h"
 
 const char bs_usage_line[] =
@@ -24,7 +25,7 @@ const char bs_usage_line[] =
     "                          [--csv-deletes FILE] [--svg FILE] [--pid PID] [--map ADDR]\n"
     "                          [--since DUR] [--until DUR] [--top N] [--allow-truncated]\n"
     "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] [--raw] [-m]\n"
-    "                          TRACE...\n";
+    "                          [--follow] [-i INTERVAL] [-T] [--json] TRACE...\n";
 
 static const char help_text[] =
     "\n"
@@ -79,12 +80,38 @@ static const char help_text[] =
     "  --raw               text report in exact numbers: bytes, counts, ns (default:\n"
     "                      KiB/MiB/GiB, 1,234,567, ns/us/ms/s)\n"
     "  -m, --milliseconds  text histograms binned in msecs (default usecs)\n"
+    "Live (docs/live.md):\n"
+    "  TRACE may be net://HOST[:PORT]/host/HOSTNAME/SESSION, an LTTng live session of an\n"
+    "  lttng-relayd (several: merged by time): tables every -i while it runs, the report\n"
+    "  when it ends (or on Ctrl-C); a relayd lost mid-session is said, exit 1, and what\n"
+    "  came is reported\n"
+    "  --follow            TRACE is a native trace still being written (HMAP_TRACE of a\n"
+    "                      running program): read its complete chunks as they come, until\n"
+    "                      its end record, its writer is gone, or Ctrl-C; then the report\n"
+    "  -i, --interval DUR  every DUR (a number of seconds, or with ns/us/ms/s), one table\n"
+    "                      per map: bytes held, empty bytes, deletes in the interval and\n"
+    "                      in all, reused, reclaimed while running, retained, delete->reuse\n"
+    "                      and delete->reclaim p50/p99 of the interval, growths; the header\n"
+    "                      line counts events and lost events (default with --follow: 1s)\n"
+    "  -T, --timestamp     a wall-clock time on each interval's header line\n"
+    "  --json              short for --format json: interval tables as one JSON object per\n"
+    "                      line, then the JSON report\n"
+    "  --live-ticks FD     a table each time a byte arrives on FD, the end when it closes\n"
+    "                      (how `bucketscope record -i` drives its report)\n"
     "  -V, --version       print \"bucketscope-report VERSION\" and exit\n"
     "Exit status: 0 ok, 1 unreadable input, 2 usage error (including an output that\n"
     "is one of the inputs, or a directory), 3 nothing to report: the trace holds no\n"
     "event, or --pid/--map/--since/--until select none (one line on stderr says which;\n"
     "the empty report is still written), 4 an output could not be written (one line\n"
-    "names it and why; a file output is only replaced once complete).\n";
+    "names it and why; a file output is only replaced once complete).\n"
+    "\n"
+    "Examples:\n"
+    "  bucketscope report app.hmtrace               # post-mortem report\n"
+    "  bucketscope report --format json app.hmtrace # the same as JSON\n"
+    "  HMAP_TRACE=/tmp/app.hmtrace ./app & bucketscope report --follow -i 1 -T /tmp/app.hmtrace\n"
+    "                                               # a table every second while app runs\n"
+    "  bucketscope report -i 5 net://relay.example/host/web1/live\n"
+    "                                               # an LTTng live session via lttng-relayd\n";
 
 /* The usage synopsis, under the name as typed ("bucketscope report" is as
  * long as "bucketscope-report", so its continuation lines stay aligned). */
@@ -263,7 +290,10 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         O_STATS,
         O_RAW,
         O_HELP,
-        O_VERSION
+        O_VERSION,
+        O_FOLLOW,
+        O_JSON,
+        O_LIVE_TICKS
     };
     static const struct option opts[] = {{"format", required_argument, 0, O_FORMAT},
                                          {"csv-timeline", required_argument, 0, O_CSV_TL},
@@ -281,15 +311,23 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                                          {"stats", no_argument, 0, O_STATS},
                                          {"raw", no_argument, 0, O_RAW},
                                          {"milliseconds", no_argument, 0, 'm'},
+                                         {"follow", no_argument, 0, O_FOLLOW},
+                                         {"interval", required_argument, 0, 'i'},
+                                         {"timestamp", no_argument, 0, 'T'},
+                                         {"json", no_argument, 0, O_JSON},
+                                         {"live-ticks", required_argument, 0, O_LIVE_TICKS},
                                          {"help", no_argument, 0, O_HELP},
                                          {"version", no_argument, 0, O_VERSION},
                                          {0, 0, 0, 0}};
-    *o = (struct bs_options){
-        .format = "text", .show_progress = isatty(2), .top = 10, .filter_pid = -1};
+    *o = (struct bs_options){.format = "text",
+                             .show_progress = isatty(2),
+                             .top = 10,
+                             .filter_pid = -1,
+                             .live_ticks_fd = -1};
     int have_tick = 0, c;
     bs_prog = bs_prog_name(argv[0], "bucketscope-report");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hmV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hmVi:T", opts, NULL)) != -1) {
         switch (c) {
         case O_FORMAT:
             o->format = optarg;
@@ -349,10 +387,43 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         case 'm':
             o->msecs = 1;
             break;
+        case O_FOLLOW:
+            o->follow = 1;
+            break;
+        case 'i': { /* bcc tools take whole seconds: a bare number is seconds */
+            char *end;
+            double s = strtod(optarg, &end);
+            if (end != optarg && !*end && optarg[0] >= '0' && optarg[0] <= '9' && s > 0 &&
+                s <= 86400)
+                o->interval_ns = (uint64_t)(s * 1e9 + 0.5);
+            else
+                o->interval_ns = parse_duration("-i", optarg);
+            if (!o->interval_ns) usage_error("-i must be positive");
+            break;
+        }
+        case 'T':
+            o->timestamps = 1;
+            break;
+        case O_JSON:
+            o->format = "json";
+            break;
+        case O_LIVE_TICKS:
+            o->live_ticks_fd = (int)parse_number("--live-ticks", optarg, 10, INT_MAX);
+            break;
         case 'h':
         case O_HELP:
+            /* One write at exit_after_stdout's flush, as for a shorter text:
+             * a reader that stops early (grep -q) then never makes this one
+             * die of SIGPIPE halfway; a write error keeps its errno. */
+            static char help_buf[1 << 16]; /* glibc ignores the size of a NULL buffer */
+            setvbuf(stdout, help_buf, _IOFBF, sizeof(help_buf));
+            errno = 0;
             print_usage(stdout);
             fputs(help_text, stdout);
+            if (ferror(stdout)) {
+                bs_err("writing standard output: %s\n", strerror(errno ? errno : EIO));
+                exit(EXIT_OUTPUT);
+            }
             exit_after_stdout();
         case 'V':
         case O_VERSION:
@@ -371,6 +442,25 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     if (o->have_until && o->until_ns <= o->since_ns)
         usage_error("--until must be later than --since");
     if (!o->tick_ns) o->tick_ns = 1000000;
+    o->lttng_live = bs_is_live_url(argv[optind]);
+    for (int i = optind; i < argc; i++)
+        if (bs_is_live_url(argv[i]) != o->lttng_live)
+            usage_error("net:// sessions and files cannot be mixed: their clocks differ");
+    if (o->lttng_live && o->follow)
+        usage_error("--follow is for files; a net:// session is always followed");
+    if (o->lttng_live && !o->interval_ns) o->interval_ns = 1000000000;
+    if (o->lttng_live) o->show_progress = 0;
+    if (o->follow && argc - optind != 1) usage_error("--follow reads one TRACE");
+    if (o->follow && strcmp(argv[optind], "-") == 0)
+        usage_error("--follow needs a file: standard input is already read as it comes");
+    if (o->follow && !o->interval_ns && o->live_ticks_fd < 0) o->interval_ns = 1000000000;
+    if (o->follow) o->show_progress = 0; /* the tables are the progress */
+    if ((o->interval_ns || o->live_ticks_fd >= 0) && !o->follow && !o->lttng_live)
+        usage_error("-i needs --follow FILE or a net:// session: a finished trace has no "
+                    "intervals");
+    if (o->live_ticks_fd >= 0 && !o->follow) usage_error("--live-ticks needs --follow");
+    if (o->live_ticks_fd >= 0 && o->interval_ns)
+        usage_error("-i and --live-ticks are exclusive: the ticks say when");
     o->traces = argv + optind;
     o->ntraces = argc - optind;
     check_outputs(o);

@@ -26,7 +26,14 @@ struct bs_options {
     long long filter_pid; /* -1: none */
     int filter_map_set;
     uint64_t filter_map;
-    char **traces; /* the TRACE arguments */
+    /* Live (docs/live.md): --follow FILE, -i/--interval, -T, --json, and
+     * --live-ticks FD (from `bucketscope record -i`: a byte per table). */
+    int follow;           /* the TRACE is a native file still being written */
+    int lttng_live;       /* the TRACEs are net:// URLs of lttng-relayd sessions */
+    uint64_t interval_ns; /* a table every interval; 0: none */
+    int timestamps;       /* -T */
+    int live_ticks_fd;    /* -1: tables by the clock */
+    char **traces;        /* the TRACE arguments */
     int ntraces;
 };
 

@@ -6,6 +6,7 @@
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -- CMD [ARG...]
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] -p PID
  *   bucketscope-record [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v]      (system-wide)
+ *   ... -i INTERVAL [-T] [--json] [COUNT] ...     live tables (record_live.c, docs/live.md)
  *
  * The BPF program (record.bpf.c) writes finished native records into a ring
  * buffer; this loader attaches it, copies the records to FILE.tmp.<pid>,
@@ -54,6 +55,7 @@
 #include "libpath.h"
 #include "record.h"
 #include "record.skel.h"
+#include "record_live.h"
 
 /* The name as typed: "bucketscope record" through the dispatcher (bs_prog.h). */
 static const char *prog = "bucketscope-record";
@@ -77,6 +79,7 @@ enum {
     EXIT_EMPTY = 4,   /* file written (valid), but no probe fired: nothing recorded */
     EXIT_KEPT = 5,    /* complete, but could not be renamed: kept under its temporary name */
     EXIT_PARTIAL = 6, /* a write failed (disk full): the part written kept, temporary name */
+    EXIT_LIVE = 7,    /* complete, but the live report of -i failed (said on stderr) */
 };
 
 /* Every probe of the schema, as (event id, probe name). */
@@ -106,6 +109,7 @@ struct options {
     pid_t pid;         /* -p, or 0 */
     char **cmd;        /* after "--", or NULL */
     bool verbose;
+    struct record_live live; /* -i INTERVAL [COUNT], -T, --json (record_live.h) */
 };
 
 /* Loss totals as last seen, and how much of each is already in the file. */
@@ -144,9 +148,10 @@ static volatile sig_atomic_t signal_count;
 
 static void usage_line(FILE *f)
 {
-    fprintf(
-        f, "usage: %s [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-p PID | -- CMD [ARG...]]\n",
-        prog);
+    fprintf(f,
+            "usage: %s [-l LIB] [-o FILE] [-b BYTES] [-d SECONDS] [-v] [-i INTERVAL [-T] [--json]] "
+            "[-p PID | -- CMD [ARG...]] [COUNT]\n",
+            prog);
 }
 
 static void usage(FILE *f)
@@ -164,14 +169,27 @@ static void usage(FILE *f)
            "                       (without -p or CMD: every process that maps LIB)\n"
            "  -b, --ring-size N    BPF ring buffer bytes, power of two, K/M suffix (default: 4M)\n"
            "  -d, --duration S     stop S seconds after the probes are attached\n"
+           "  -i, --interval S     live: every S seconds a table per map (bytes held, empty\n"
+           "                       bytes, deletes, reused / reclaimed / retained, p50/p99\n"
+           "                       latencies, growths, lost events; docs/live.md), then the\n"
+           "                       full report of FILE when the recording ends; COUNT (a\n"
+           "                       number after the options) stops it after COUNT tables\n"
+           "  -T, --timestamp      -i: a wall-clock time on each table's header line\n"
+           "      --json           -i: tables and report as JSON (one line per table)\n"
            "  -v, --verbose        print libbpf's log\n"
            "  -V, --version        print the version and exit\n"
            "Stops on SIGINT/SIGTERM, after -d, or when CMD / PID exits.  Exit status: 0 complete,\n"
            "1 could not record (no file written), 2 usage, 3 written but events were lost,\n"
            "4 written but no probe fired (an empty, valid trace), 5 complete but not renamed\n"
            "to FILE (kept as FILE.tmp.PID, said on stderr), 6 a write failed (disk full): the\n"
-           "part written is kept as FILE.tmp.PID, cut at its last whole record; otherwise, with\n"
-           "CMD, CMD's own status when it failed (128+N when killed by signal N).\n");
+           "part written is kept as FILE.tmp.PID, cut at its last whole record; 7 complete, but\n"
+           "the live report of -i failed; otherwise, with CMD, CMD's own status when it\n"
+           "failed (128+N when killed by signal N).\n"
+           "Examples:\n"
+           "  bucketscope record -o app.hmtrace -- ./app   # record a run, report it later\n"
+           "  bucketscope record -p 1234 -d 10              # 10 s of a running process\n"
+           "  bucketscope record -i 1 -p 1234               # a table every second until Ctrl-C\n"
+           "  bucketscope record -i 1 3 -- ./app            # three tables, then the report\n");
 }
 
 /* A usage error: the reason, one usage line and where the rest is (not the
@@ -227,6 +245,9 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"ring-size", required_argument, 0, 'b'},
         {"duration", required_argument, 0, 'd'},
         {"verbose", no_argument, 0, 'v'},
+        {"interval", required_argument, 0, 'i'},
+        {"timestamp", no_argument, 0, 'T'},
+        {"json", no_argument, 0, 'J'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
@@ -238,7 +259,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     prog = bs_prog_name(argv[0], prog);
     argv[0] = (char *)prog; /* getopt's own messages name the command too */
     /* "+": stop at the first non-option so CMD's own options are left alone. */
-    while ((c = getopt_long(argc, argv, "+l:o:p:b:d:vhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+l:o:p:b:d:vhVi:T", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             o->lib = optarg;
@@ -266,6 +287,18 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'v':
             o->verbose = true;
             break;
+        case 'i':
+            o->live.interval_s = strtod(optarg, &end);
+            if (*end || end == optarg || !(o->live.interval_s >= 0.01) ||
+                o->live.interval_s > 86400)
+                die_usage("-i needs a number of seconds (at least 0.01), not '%s'", optarg);
+            break;
+        case 'T':
+            o->live.timestamps = true;
+            break;
+        case 'J':
+            o->live.json = true;
+            break;
         case 'h':
             usage(stdout);
             exit(EXIT_OK);
@@ -278,6 +311,22 @@ static void parse_options(int argc, char **argv, struct options *o)
             exit(EXIT_USAGE);
         }
     }
+    /* COUNT, libbpf-tools' positional: a number before CMD ("-i 1 3 -- CMD")
+     * or after the options of -p and system-wide ("-p PID -i 1 3").  A "--"
+     * getopt took means no COUNT is there. */
+    bool after_dashes = optind > 0 && strcmp(argv[optind - 1], "--") == 0;
+    if (!after_dashes && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9') {
+        unsigned long long v = strtoull(argv[optind], &end, 10);
+        if (!*end) {
+            if (!o->live.interval_s) die_usage("COUNT (%s) needs -i INTERVAL", argv[optind]);
+            if (!v) die_usage("COUNT must be at least 1");
+            o->live.count = v;
+            optind++;
+            if (optind < argc && strcmp(argv[optind], "--") == 0) optind++;
+        }
+    }
+    if ((o->live.timestamps || o->live.json) && !o->live.interval_s)
+        die_usage("-T and --json are for the live tables of -i INTERVAL");
     if (optind < argc) o->cmd = &argv[optind];
     if (o->cmd && o->pid) die_usage("-p and a command are exclusive");
     if (!*o->output) die_usage("-o needs a file name");
@@ -920,6 +969,7 @@ static int record_loop(struct session *s)
         check_mapped(s);
         if (o->pid && process_gone(o->pid)) return 0;
         if (deadline && now_ns() >= deadline) return 0;
+        if (o->live.interval_s && record_live_tick(&s->o.live, s->r.out, now_ns())) return 0;
         /* With a command, the first signal is passed on and recording goes on
          * until it exits (its teardown frees memory); a second one stops now. */
         if (signal_count > (o->cmd ? 1 : 0)) return 0;
@@ -1164,6 +1214,7 @@ int main(int argc, char **argv)
 {
     static struct session s = {.ch = {.pid = 0, .go_fd = -1, .err_fd = -1}};
     int status = EXIT_FAIL;
+    bool live_failed = false;
 
     parse_options(argc, argv, &s.o);
     verbose_libbpf = s.o.verbose || getenv("BUCKETSCOPE_DEBUG");
@@ -1171,8 +1222,11 @@ int main(int argc, char **argv)
 
     if (load_program(&s) == 0 && check_library_and_pid(&s) == 0 && start_target(&s) == 0 &&
         attach(&s) == 0 && open_output(&s.r, s.o.output, s.r.rec_pid) == 0 &&
+        (!s.o.live.interval_s || record_live_start(&s.o.live, s.r.tmp_path, prog) == 0) &&
         arm_and_release(&s) == 0 && record_loop(&s) >= 0) {
         int kept = finish(&s);
+        /* The file is finished: the live report reads its end (record_live.h). */
+        live_failed = record_live_finish(&s.o.live, prog) < 0;
         status = report(&s);
         /* A clean recording passes on a failed CMD's status, as strace does,
          * so that `record -- CMD` can stand in for CMD in a script; the
@@ -1182,6 +1236,7 @@ int main(int argc, char **argv)
         /* A file not named FILE is what a script must hear of first. */
         if (kept != EXIT_OK) status = kept;
     }
+    record_live_finish(&s.o.live, prog); /* a failed start: the report must not wait */
     cleanup(&s, status);
-    return status;
+    return live_failed && status == EXIT_OK ? EXIT_LIVE : status;
 }

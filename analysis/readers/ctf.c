@@ -24,6 +24,12 @@
  *      directory and what was being read.
  * See docs/report.md, "CTF input checks".
  *
+ * LTTng live (docs/live.md): with net:// URLs instead of directories
+ * (bs_ctf_live_open) the sources are src.ctf.lttng-live, one per URL, into
+ * the same muxer, and the reader is live: next() returns BS_READER_AGAIN
+ * after a watch slice without records, so that the caller can print its
+ * tables; stop() (a signal) ends the child and what came is reported.
+ *
  * Events named hmap:<event> are translated into native records by field name
  * (schema_table); enum fields arrive as CTF enumerations and are read as
  * integers; vpid/vtid come from the common context when the session added
@@ -67,6 +73,18 @@ double bs_ctf_timeout_s = 10;
 #define PROVIDER_PREFIX "hmap:"
 #define PROVIDER_LEN (sizeof(PROVIDER_PREFIX) - 1)
 
+/* Live sessions of several hosts (docs/live.md): which host a process is
+ * on, from the trace environment's `hostname`.  The child says it once per
+ * process, before the process's first record, in a record of HOST_NOTE_ID
+ * that the parent keeps and never hands on; at most MAX_HOSTS processes
+ * are named (the others are "?"). */
+#define HOST_NOTE_ID 0xfffd
+#define MAX_HOSTS 4096
+struct host_note {
+    uint32_t pid;
+    char host[36];
+};
+
 /* Per event class: what it becomes and where its fields are. */
 struct class_info {
     const bt_event_class *cls;
@@ -93,6 +111,14 @@ struct ctf_reader {
     struct bs_ctf_dir_check *checks;
     char **decode_dirs;
     char view_root[256]; /* "" when no view was needed */
+    int live;            /* dirs are net:// URLs of an lttng-relayd */
+    /* Live: the host of each process (host_note); the child's list of the
+     * pids it announced, the parent's of what it was told. */
+    uint32_t host_pids[MAX_HOSTS], nhost_pids, last_host_pid;
+    struct host_note *hosts;
+    uint32_t nhosts;
+    int stopping; /* stop() killed the child: its end is no error */
+    char stop_why[64];
     /* Parent: the child, its pipe and what came through it. */
     int started, finished;
     pid_t pid;
@@ -365,7 +391,7 @@ static const void *find_class(const char *plugin, const char *name, int filter)
 /* Build the graph: sources, muxer, sink, every source port to the muxer. */
 static int build_graph(struct ctf_reader *cr, char *err, size_t errlen)
 {
-    const bt_component_class_source *fs = find_class("ctf", "fs", 0);
+    const bt_component_class_source *fs = find_class("ctf", cr->live ? "lttng-live" : "fs", 0);
     const bt_component_class_filter *muxc = find_class("utils", "muxer", 1);
     int rc = -1;
     if (!fs || !muxc) {
@@ -393,8 +419,12 @@ static int build_graph(struct ctf_reader *cr, char *err, size_t errlen)
         const bt_component_source *src;
         char name[32];
         snprintf(name, sizeof(name), "src%d", i);
+        /* lttng-live: a session the relayd does not know is an error, not
+         * something to wait for (its default). */
         if (!params || bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) ||
-            bt_value_array_append_string_element(inputs, cr->decode_dirs[i])) {
+            bt_value_array_append_string_element(inputs, cr->decode_dirs[i]) ||
+            (cr->live &&
+             bt_value_map_insert_string_entry(params, "session-not-found-action", "fail"))) {
             bt_value_put_ref(params);
             snprintf(err, errlen, "%s: out of memory", cr->r.path);
             goto out;
@@ -403,7 +433,9 @@ static int build_graph(struct ctf_reader *cr, char *err, size_t errlen)
             bt_graph_add_source_component(cr->graph, fs, name, params, BT_LOGGING_LEVEL_NONE, &src);
         bt_value_put_ref(params);
         if (st) {
-            take_bt_error(err, errlen, cr->dirs[i], "libbabeltrace2 rejected the trace");
+            take_bt_error(err, errlen, cr->dirs[i],
+                          cr->live ? "cannot follow the live session"
+                                   : "libbabeltrace2 rejected the trace");
             goto out;
         }
         uint64_t nports = bt_component_source_get_output_port_count(src);
@@ -464,6 +496,34 @@ static void note_stream(struct ctf_reader *cr, const bt_message *msg)
              name ? name : "(unnamed)");
 }
 
+/* Live: the host of the event just translated, if its process is new. */
+static void announce_host(struct ctf_reader *cr, const bt_message *msg)
+{
+    uint32_t pid = cr->rec.h.pid;
+    if (pid == cr->last_host_pid || cr->nhost_pids == MAX_HOSTS) return;
+    cr->last_host_pid = pid;
+    for (uint32_t i = 0; i < cr->nhost_pids; i++)
+        if (cr->host_pids[i] == pid) return;
+    cr->host_pids[cr->nhost_pids++] = pid;
+    const bt_trace *t = bt_stream_borrow_trace_const(
+        bt_event_borrow_stream_const(bt_message_event_borrow_event_const(msg)));
+    const bt_value *v = bt_trace_borrow_environment_entry_value_by_name_const(t, "hostname");
+    struct {
+        struct hmap_native_rec_header h;
+        struct host_note n;
+    } rec = {.h = {.ts_ns = cr->rec.h.ts_ns,
+                   .pid = pid,
+                   .id = HOST_NOTE_ID,
+                   .size = HMAP_NATIVE_REC_SIZE(sizeof(struct host_note))},
+             .n = {.pid = pid}};
+    _Static_assert(sizeof(rec) == HMAP_NATIVE_REC_SIZE(sizeof(struct host_note)), "no padding");
+    snprintf(rec.n.host, sizeof(rec.n.host), "%s",
+             v && bt_value_is_string(v) ? bt_value_string_get(v) : "?");
+    if (sizeof(cr->wbuf) - cr->wn < sizeof(rec)) child_flush(cr);
+    memcpy(cr->wbuf + cr->wn, &rec, sizeof(rec));
+    cr->wn += sizeof(rec);
+}
+
 _Noreturn static void child_main(struct ctf_reader *cr, pid_t parent)
 {
     /* Never outlive the analyzer: its death kills the decoder. */
@@ -477,6 +537,7 @@ _Noreturn static void child_main(struct ctf_reader *cr, pid_t parent)
             const bt_message *msg = cr->batch[cr->ibatch++];
             if (bt_message_get_type(msg) == BT_MESSAGE_TYPE_PACKET_BEGINNING) note_stream(cr, msg);
             int st = translate(cr, msg);
+            if (st > 0 && cr->live) announce_host(cr, msg);
             bt_message_put_ref(msg);
             if (st < 0) {
                 snprintf(err, sizeof(err),
@@ -495,8 +556,16 @@ _Noreturn static void child_main(struct ctf_reader *cr, pid_t parent)
         bt_graph_run_once_status st = bt_graph_run_once(cr->graph);
         __atomic_store_n(&cr->sh->steps, cr->sh->steps + 1, __ATOMIC_RELAXED);
         if (st == BT_GRAPH_RUN_ONCE_STATUS_END) break;
+        if (st == BT_GRAPH_RUN_ONCE_STATUS_AGAIN && cr->live) {
+            /* Nothing from the relayd yet: what has come goes to the
+             * parent now, and the next try after a pause, not a spin. */
+            child_flush(cr);
+            usleep(10000);
+        }
         if (st != BT_GRAPH_RUN_ONCE_STATUS_OK && st != BT_GRAPH_RUN_ONCE_STATUS_AGAIN) {
-            take_bt_error(err, sizeof(err), cr->r.path, "libbabeltrace2 rejected the trace");
+            take_bt_error(err, sizeof(err), cr->r.path,
+                          cr->live ? "the live session failed"
+                                   : "libbabeltrace2 rejected the trace");
             child_flush(cr);
             child_fail(cr, err);
         }
@@ -661,6 +730,12 @@ static int child_ended(struct ctf_reader *cr)
     cr->pid = 0;
     cr->finished = 1;
     char msg[sizeof(cr->r.err)];
+    if (cr->stopping && WIFSIGNALED(status)) { /* stop(): what came is the trace */
+        cr->r.truncated = 1;
+        snprintf(cr->r.truncated_at, sizeof(cr->r.truncated_at), "%s: live session %s", cr->r.path,
+                 cr->stop_why);
+        return 0;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && cr->sh->done) {
         cr->r.discarded_events = cr->sh->discarded_events;
         cr->r.discarded_packets = cr->sh->discarded_packets;
@@ -709,6 +784,7 @@ static int fill(struct ctf_reader *cr)
             continue;
         }
         if (pr < 0 && errno != EINTR) break;
+        if (cr->live && pr == 0) return BS_READER_AGAIN; /* the caller's tables, then again */
         uint64_t s = __atomic_load_n(&cr->sh->steps, __ATOMIC_RELAXED);
         double t = now_s();
         if (s != steps) {
@@ -734,6 +810,24 @@ static int fill(struct ctf_reader *cr)
     return -1;
 }
 
+static void keep_host(struct ctf_reader *cr, const void *p, size_t n)
+{
+    struct host_note note;
+    if (n < sizeof(note) || cr->nhosts == MAX_HOSTS) return;
+    if (!cr->hosts && !(cr->hosts = calloc(MAX_HOSTS, sizeof(*cr->hosts)))) return;
+    memcpy(&note, p, sizeof(note));
+    note.host[sizeof(note.host) - 1] = 0;
+    cr->hosts[cr->nhosts++] = note;
+}
+
+static const char *ctf_host_of(const struct bs_reader *r, uint32_t pid)
+{
+    const struct ctf_reader *cr = (const struct ctf_reader *)r;
+    for (uint32_t i = 0; i < cr->nhosts; i++)
+        if (cr->hosts[i].pid == pid) return cr->hosts[i].host;
+    return NULL;
+}
+
 static int ctf_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
 {
     struct ctf_reader *cr = (struct ctf_reader *)r;
@@ -748,6 +842,10 @@ static int ctf_next(struct bs_reader *r, const struct hmap_native_rec_header **r
             }
             if (avail >= h->size) {
                 cr->pos += h->size;
+                if (h->id == HOST_NOTE_ID) { /* for host_of, not for the engine */
+                    keep_host(cr, (const void *)(h + 1), h->size - sizeof(*h));
+                    continue;
+                }
                 r->events_done++;
                 *rec = h;
                 return 1;
@@ -763,6 +861,7 @@ static int ctf_next(struct bs_reader *r, const struct hmap_native_rec_header **r
         }
         int st = fill(cr);
         if (st < 0) return -1;
+        if (st == BS_READER_AGAIN) return st;
     }
 }
 
@@ -776,6 +875,7 @@ static void ctf_close(struct bs_reader *r)
     if (cr->started && cr->fd >= 0) close(cr->fd);
     if (cr->sh) munmap(cr->sh, sizeof(*cr->sh));
     free(cr->buf);
+    free(cr->hosts);
     remove_view(cr);
     for (int i = 0; i < cr->ndirs; i++) {
         if (cr->decode_dirs && cr->decode_dirs[i] != cr->dirs[i]) free(cr->decode_dirs[i]);
@@ -786,6 +886,47 @@ static void ctf_close(struct bs_reader *r)
     free(cr->checks);
     free(cr->dirs);
     free(cr);
+}
+
+/* Stop following a live session: the child is killed, the records it
+ * already sent are still read (fill() drains the pipe to its end). */
+static void ctf_stop(struct bs_reader *r, const char *why)
+{
+    struct ctf_reader *cr = (struct ctf_reader *)r;
+    if (cr->stopping || cr->pid <= 0) return;
+    cr->stopping = 1;
+    snprintf(cr->stop_why, sizeof(cr->stop_why), "%s", why);
+    kill(cr->pid, SIGKILL);
+}
+
+struct bs_reader *bs_ctf_live_open(char *const *urls, int n, char *err, size_t errlen)
+{
+    struct ctf_reader *cr = calloc(1, sizeof(*cr));
+    if (!cr) {
+        snprintf(err, errlen, "%s: out of memory", urls[0]);
+        return NULL;
+    }
+    cr->r.path = n == 1 ? urls[0] : "the live sessions";
+    cr->r.kind = BS_INPUT_CTF;
+    cr->r.next = ctf_next;
+    cr->r.close = ctf_close;
+    cr->r.stop = ctf_stop;
+    cr->r.host_of = ctf_host_of;
+    cr->fd = -1;
+    cr->live = 1;
+    cr->ndirs = n;
+    cr->dirs = calloc((size_t)n, sizeof(*cr->dirs));
+    cr->checks = calloc((size_t)n, sizeof(*cr->checks)); /* nothing to check on a stream */
+    cr->decode_dirs = calloc((size_t)n, sizeof(*cr->decode_dirs));
+    for (int i = 0; cr->dirs && cr->decode_dirs && i < n; i++)
+        if (!(cr->dirs[i] = cr->decode_dirs[i] = strdup(urls[i]))) break;
+    if (!cr->dirs || !cr->checks || !cr->decode_dirs || !cr->dirs[n - 1]) {
+        snprintf(err, errlen, "%s: out of memory", urls[0]);
+        if (!cr->dirs) cr->ndirs = 0;
+        ctf_close(&cr->r);
+        return NULL;
+    }
+    return &cr->r;
 }
 
 struct bs_reader *bs_ctf_open(const char *path, char *err, size_t errlen)

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hmap_native.h"
 
@@ -27,9 +28,18 @@ struct bs_reader {
     const char *path;
     enum bs_input_kind kind;
     /* 1: *rec is the next record (valid until the next call); 0: end of
-     * input; -1: error, message in err. */
+     * input; -1: error, message in err; BS_READER_AGAIN (live readers
+     * only): nothing yet, ask again. */
     int (*next)(struct bs_reader *r, const struct hmap_native_rec_header **rec);
     void (*close)(struct bs_reader *r);
+    /* Live readers (docs/live.md): no more input is to be waited for (a
+     * signal, the writer gone); next() then ends once what came is read.
+     * NULL for the others. */
+    void (*stop)(struct bs_reader *r, const char *why);
+    uint32_t writer_pid; /* live: the producing process, 0 if unknown */
+    /* LTTng live: the host a process is on (its trace's hostname), NULL if
+     * not known; NULL for the other readers. */
+    const char *(*host_of)(const struct bs_reader *r, uint32_t pid);
     int allow_truncated;
     int truncated;          /* input ended early and allow_truncated let it pass */
     char truncated_at[200]; /* where, for the report */
@@ -47,6 +57,17 @@ struct bs_reader *bs_reader_open(const char *path, int allow_truncated, char *er
  * stopped when it makes no progress for this many seconds (default 10,
  * --ctf-timeout). */
 extern double bs_ctf_timeout_s;
+/* Live inputs (docs/live.md): a native file still being written, and the
+ * sessions of an lttng-relayd, net://HOST[:PORT]/host/HOSTNAME/SESSION,
+ * merged by time in one reader. */
+#define BS_READER_AGAIN 2
+struct bs_reader *bs_follow_open(const char *path, char *err, size_t errlen);
+struct bs_reader *bs_ctf_live_open(char *const *urls, int n, char *err, size_t errlen);
+static inline int bs_is_live_url(const char *s)
+{
+    return !strncmp(s, "net://", 6) || !strncmp(s, "net4://", 7) || !strncmp(s, "net6://", 7);
+}
+
 /* Merge several readers of the same kind by time; takes ownership. */
 struct bs_reader *bs_reader_merge(struct bs_reader **readers, int n);
 

@@ -3,8 +3,8 @@
 # share/bash-completion/completions; the options are those of each
 # command's --help, see the man pages in docs/man/).
 
-_bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -v --verbose -h --help -V --version --"
-_bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds -h --help -V --version"
+_bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -i --interval -T --timestamp --json -v --verbose -h --help -V --version --"
+_bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds --follow -i --interval -T --timestamp --json --live-ticks -h --help -V --version"
 _bucketscope_gorecord_opts="-o --output -v --verbose -h --help -V --version --"
 
 # _bucketscope_sub SUB: complete the words of `bucketscope SUB ...` (or of
@@ -38,7 +38,8 @@ _bucketscope_sub() {
         return
         ;;
     record:-b | record:--ring-size | record:-d | record:--duration | report:--tick | report:--map | \
-        report:--since | report:--until | report:--top | report:--ctf-timeout)
+        report:--since | report:--until | report:--top | report:--ctf-timeout | record:-i | \
+        record:--interval | report:-i | report:--interval | report:--live-ticks)
         return # a value the user types
         ;;
     esac
