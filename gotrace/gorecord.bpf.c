@@ -9,6 +9,8 @@
  * know the map; at a RET or a one-byte store it sends the registers, the
  * store's effective address and value and the 48-byte runtime.hmap header;
  * at the entry of (*sweepLocked).sweep it sends the span and its mark bits.
+ * A store into the map's header (h.flags) is dropped here, before it costs
+ * a record; every hit and drop is counted per site (docs/go.md, "Cost").
  * The loader (gorecord.c, goshadow.c) turns these into native events.
  */
 #include <linux/bpf.h>
@@ -51,6 +53,15 @@ struct {
     __type(value, struct argval);
 } args SEC(".maps");
 
+/* Per site (the cookie): [i] hits, [GO_MAX_SITES + i] hits dropped here
+ * because the store was not a tophash store (docs/go.md, "Cost"). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 2 * GO_MAX_SITES);
+    __type(key, uint32_t);
+    __type(value, uint64_t);
+} hits SEC(".maps");
+
 /* [0] ring full, [1] hits before arming. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -63,6 +74,12 @@ static __always_inline void count_loss(uint32_t k)
 {
     uint64_t *v = bpf_map_lookup_elem(&losses, &k);
     if (v) __sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void count_hit(uint32_t k)
+{
+    uint64_t *v = bpf_map_lookup_elem(&hits, &k);
+    if (v) *v += 1; /* per-CPU: no other writer */
 }
 
 /* struct pt_regs as an array of u64 (sites.c, reg_index), copied to the
@@ -115,6 +132,7 @@ int go_site(struct pt_regs *ctx)
     uint32_t id = (uint32_t)bpf_get_attach_cookie(ctx);
     struct go_site *s = bpf_map_lookup_elem(&sites, &id);
     if (!s) return 0;
+    count_hit(id);
     uint8_t fn = s->fn, kind = s->kind;
     if (fn == GOFN_SWEEP) return sweep(ctx, ts, (uint32_t)pt);
     /* Registers by value, once: the compiler would otherwise select between
@@ -132,6 +150,33 @@ int go_site(struct pt_regs *ctx)
             !(fn >= GOFN_EVACUATE && fn <= GOFN_EVACUATE_FASTSTR))
             return 0;
     }
+    struct argval *a = bpf_map_lookup_elem(&args, &k);
+    /* The map: a result at makemap's RET, the receiver of newoverflow and
+     * advanceEvacuationMark, the second argument elsewhere. */
+    uint64_t h = 0;
+    if ((fn == GOFN_MAKEMAP || fn == GOFN_MAKEMAP_SMALL) && kind == GO_SITE_RET)
+        h = rax;
+    else if (a)
+        h = (fn == GOFN_NEWOVERFLOW || fn == GOFN_ADVANCE) ? a->r[0] : a->r[1];
+    uint64_t addr = 0;
+    uint8_t val = 0;
+    if (kind == GO_SITE_STORE) {
+        addr = reg(regs, s->base) + (int64_t)s->disp;
+        if (s->index != GO_REG_NONE) addr += reg(regs, s->index) * s->scale;
+        val = s->val_reg == GO_REG_NONE ? s->imm
+                                        : (uint8_t)(reg(regs, s->val_reg) >> (s->val_shift & 8));
+        /* Not a tophash store, decided here so that it costs no record: a
+         * store into the map's own header (h.flags, the hashWriting bit set
+         * and cleared around every write), or one in a call whose entry was
+         * not seen (the loader could not place it). */
+        if (!h || (addr >= h && addr < h + 48)) {
+            count_hit(GO_MAX_SITES + id);
+            return 0;
+        }
+        /* No store since the site's (sites.c, move_to_branch): the byte is
+         * still the one stored. */
+        if (s->val_mem && bpf_probe_read_user(&val, 1, (void *)addr)) return 0;
+    }
     struct go_raw_site *r = bpf_ringbuf_reserve(&events, sizeof *r, 0);
     if (!r) {
         count_loss(0);
@@ -146,31 +191,15 @@ int go_site(struct pt_regs *ctx)
     r->rax = rax;
     r->rbx = rbx;
     r->rcx = rcx;
-    struct argval *a = bpf_map_lookup_elem(&args, &k);
+    r->addr = addr;
+    r->val = val;
     if (a) {
         r->has_args = 1;
         r->args[0] = a->r[0];
         r->args[1] = a->r[1];
         r->args[2] = a->r[2];
     }
-    /* The map: a result at makemap's RET, the receiver of newoverflow and
-     * advanceEvacuationMark, the second argument elsewhere. */
-    uint64_t h = 0;
-    if ((fn == GOFN_MAKEMAP || fn == GOFN_MAKEMAP_SMALL) && kind == GO_SITE_RET)
-        h = rax;
-    else if (a)
-        h = (fn == GOFN_NEWOVERFLOW || fn == GOFN_ADVANCE) ? a->r[0] : a->r[1];
     if (h && bpf_probe_read_user(r->hdr, sizeof r->hdr, (void *)h) == 0) r->has_hdr = 1;
-    if (kind == GO_SITE_STORE) {
-        {
-            uint64_t addr = reg(regs, s->base) + (int64_t)s->disp;
-            if (s->index != GO_REG_NONE) addr += reg(regs, s->index) * s->scale;
-            r->addr = addr;
-            r->val = s->val_reg == GO_REG_NONE
-                         ? s->imm
-                         : (uint8_t)(reg(regs, s->val_reg) >> (s->val_shift & 8));
-        }
-    }
     bpf_ringbuf_submit(r, 0);
     return 0;
 }

@@ -236,6 +236,26 @@ int main(int argc, char **argv)
             for (int i = 0; i < ncpu; i++)
                 lost[k] += v[i];
     }
+    /* Probe hits per site, and those the BPF side dropped (docs/go.md, "Cost"). */
+    uint64_t hits = 0, dropped = 0, emulated = 0;
+    for (uint32_t i = 0; i < sites.n; i++) {
+        uint64_t h = 0, d = 0;
+        uint32_t k = i, kd = GO_MAX_SITES + i;
+        memset(v, 0, sizeof v);
+        if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hits), &k, v) == 0)
+            for (int c = 0; c < ncpu; c++)
+                h += v[c];
+        memset(v, 0, sizeof v);
+        if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hits), &kd, v) == 0)
+            for (int c = 0; c < ncpu; c++)
+                d += v[c];
+        hits += h, dropped += d;
+        if (sites.site[i].emulated) emulated += h;
+        if (verbose && h)
+            say("site %u %s 0x%llx %s: %llu hits, %llu dropped\n", i,
+                go_fn_names[sites.site[i].s.fn], (unsigned long long)sites.site[i].vaddr,
+                sites.site[i].text, (unsigned long long)h, (unsigned long long)d);
+    }
     uint64_t t1 = now_ns();
     if (lost[0]) {
         struct hmap_native_lost_record lr =
@@ -260,9 +280,11 @@ int main(int argc, char **argv)
         goto done;
     }
     struct go_shadow_stats st = go_shadow_stats(sh);
-    say("%llu probe hits -> %llu events, %llu bytes, %llu lost, %.2f s -> %s "
+    say("%llu probe hits (%llu dropped in BPF, %llu at emulated branches), %llu records -> "
+        "%llu events, %llu bytes, %llu lost, %.2f s -> %s "
         "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
         "hits on maps never seen created)\n",
+        (unsigned long long)hits, (unsigned long long)dropped, (unsigned long long)emulated,
         (unsigned long long)st.raw, (unsigned long long)st.native,
         (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9, output,
         (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,

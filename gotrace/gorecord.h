@@ -60,7 +60,9 @@ struct go_site {
     uint8_t val_shift; /* 8 for AH/BH/CH/DH */
     uint8_t imm;
     int32_t disp;
-    uint32_t pad;
+    uint8_t val_mem; /* read the stored byte back from memory: the probe is on a
+                      * later branch and val_reg was overwritten on the way */
+    uint8_t pad[3];
 };
 
 #define GO_MAX_SITES 1024

@@ -17,6 +17,12 @@ strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
     { cat "$WORK/rec.err" >&2; fail "gorecord exited $?"; }
 cat "$WORK/rec.err"
 grep -q ' 0 lost' "$WORK/rec.err" || fail "events were lost"
+# Cost (docs/go.md, "Cost"): the stores that are not tophash stores (h.flags)
+# are dropped by the BPF program, so none reaches the loader, and the
+# stack-check branch, not the entry's compare, is probed.
+grep -qE '\([1-9][0-9]* dropped in BPF' "$WORK/rec.err" || fail "no store was dropped in BPF"
+grep -q ' 0 stores outside tracked tophash' "$WORK/rec.err" ||
+    fail "non-tophash stores reached the loader"
 "$CHECK" "$WORK/t.hmtrace" "$WORK/dumps.txt" || fail "the shadow does not match the real buckets"
 "$DUMP" --fields "$WORK/t.hmtrace" | awk '{print $1}' | sort | uniq -c >"$WORK/counts"
 for ev in map_create bucket_array_alloc overflow_alloc tophash_write grow_start evacuate grow_done bucket_free map_destroy; do
