@@ -21,7 +21,8 @@ struct block {
     uint64_t base, bytes, map;
     uint32_t nb; /* buckets in it */
     uint8_t kind, state, reason;
-    uint8_t *th; /* nb * 8 */
+    uint8_t *th;    /* nb * 8 */
+    uint64_t *next; /* nb overflow links (newoverflow's parent -> result), or NULL */
 };
 
 struct gmap {
@@ -89,7 +90,7 @@ void go_shadow_free(struct go_shadow *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nblk; i++)
-        free(s->blk[i].th);
+        free(s->blk[i].th), free(s->blk[i].next);
     free(s->blk);
     free(s->map);
     free(s);
@@ -156,6 +157,7 @@ static struct block *add_block(struct go_shadow *s, uint64_t base, uint64_t byte
     size_t i = lower(s, base);
     if (i < s->nblk && s->blk[i].base == base) { /* reused address: the old one is gone */
         free(s->blk[i].th);
+        free(s->blk[i].next);
         memmove(&s->blk[i], &s->blk[i + 1], (s->nblk - i - 1) * sizeof *s->blk);
         s->nblk--;
     }
@@ -179,8 +181,19 @@ static struct block *add_block(struct go_shadow *s, uint64_t base, uint64_t byte
 static void remove_block(struct go_shadow *s, size_t i)
 {
     free(s->blk[i].th);
+    free(s->blk[i].next);
     memmove(&s->blk[i], &s->blk[i + 1], (s->nblk - i - 1) * sizeof *s->blk);
     s->nblk--;
+}
+
+/* The overflow link of bucket ADDR (of a map with bucket size BS), or NULL
+ * when ADDR is no tracked bucket; with make, allocated on first use. */
+static uint64_t *link_of(struct go_shadow *s, uint64_t addr, uint32_t bs, int make)
+{
+    struct block *b = containing(s, addr);
+    if (!b || !bs || (addr - b->base) % bs || (addr - b->base) / bs >= b->nb) return NULL;
+    if (!b->next && make) b->next = calloc(b->nb, sizeof *b->next);
+    return b->next ? &b->next[(addr - b->base) / bs] : NULL;
 }
 
 /* ---- maps ---------------------------------------------------------------- */
@@ -289,6 +302,33 @@ static void th_write(struct go_shadow *s, struct gmap *m, int fn, uint64_t addr,
     *th = val;
 }
 
+/* The old head HEAD was scrubbed (evacuate, pointerful buckets): its chain
+ * is unlinked.  An allocator overflow bucket becomes unreachable with it
+ * while every bucket before it in the chain is one too; from the first
+ * preallocated bucket on, the old array (still h.oldbuckets) links the rest
+ * until the growth ends (docs/go.md, "What is exact"). */
+static void drop_old_chain(struct go_shadow *s, struct gmap *m, uint64_t head, uint64_t ts,
+                           uint32_t tid)
+{
+    uint64_t *l = link_of(s, head, m->bucketsize, 0);
+    uint64_t prev = head, n = l ? *l : 0;
+    int reachable = 0;
+    if (l) *l = 0;
+    for (int guard = 0; n && guard < 1 << 20; guard++) {
+        struct block *b = containing(s, n);
+        if (!b || b->map != m->h) break;
+        int alloc = b->kind == HMAP_MEM_OVERFLOW && b->base == n;
+        reachable |= !alloc;
+        EMIT(s, overflow_unlink, ts, tid, .map = m->h, .addr = n, .prev = prev,
+             .cause = HMAP_UNLINK_EVACUATED, .to_freelist = 0);
+        if (alloc && !reachable && b->state != ST_DEAD)
+            b->state = ST_DEAD, b->reason = HMAP_FREE_EVACUATED;
+        l = link_of(s, n, m->bucketsize, 0);
+        prev = n;
+        n = l ? *l : 0;
+    }
+}
+
 static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
 {
     if (r->site >= s->sites->n) return;
@@ -348,6 +388,8 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
             src = HMAP_OVF_ALLOCATOR;
             add_block(s, ovf, roundupsize(m->bucketsize), 1, m->h, HMAP_MEM_OVERFLOW);
         }
+        uint64_t *l = link_of(s, parent, m->bucketsize, 1);
+        if (l) *l = ovf;
         EMIT(s, overflow_alloc, ts, tid, .map = m->h, .addr = ovf, .parent = parent, .source = src,
              .bytes = m->bucketsize);
         break;
@@ -366,6 +408,11 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
                  .x_addr = m->cur + i * bs,
                  .y_addr = dbl ? m->cur + (i + (1ull << m->oldB)) * bs : 0, .moved_x = m->moved_x,
                  .moved_y = m->moved_y);
+            /* A pointerful bucket is scrubbed after its evacuation, overflow
+             * link included, unless an iterator started during the growth
+             * may still read it (h.flags & oldIterator). */
+            if (m->pointerful && r->has_hdr && !(h.flags & 2))
+                drop_old_chain(s, m, m->old + i * bs, ts, tid);
         } else if (kind == GO_SITE_STORE)
             th_write(s, m, fn, r->addr, r->val, ts, tid);
         break;
@@ -380,12 +427,15 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
         break;
     case GOFN_MAPCLEAR:
         /* Every slot of the current array becomes emptyRest (the array is
-         * reused); the old array and every allocator overflow bucket are
-         * dropped. */
+         * reused, its links reset by makeBucketArray); the old array and
+         * every allocator overflow bucket are dropped.  An empty map
+         * (h.count == 0) is left as it is. */
+        if (!r->has_hdr || !h.count) break;
         for (size_t i = 0; i < s->nblk; i++) {
             struct block *b = &s->blk[i];
             if (b->map != m->h || b->state == ST_DEAD) continue;
             if (b->base == m->cur) {
+                if (b->next) memset(b->next, 0, b->nb * sizeof *b->next);
                 for (uint32_t k = 0; k < b->nb * 8; k++)
                     if (b->th[k]) {
                         EMIT(s, tophash_write, ts, tid, .map = m->h,
@@ -393,8 +443,12 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
                              .old_th = b->th[k], .new_th = 0, .cause = HMAP_TH_CLEAR);
                         b->th[k] = 0;
                     }
-            } else
+            } else {
+                if (b->kind == HMAP_MEM_OVERFLOW)
+                    EMIT(s, overflow_unlink, ts, tid, .map = m->h, .addr = b->base, .prev = 0,
+                         .cause = HMAP_UNLINK_CLEAR, .to_freelist = 0);
                 b->state = ST_DEAD, b->reason = HMAP_FREE_CLEAR;
+            }
         }
         m->old = 0;
         break;

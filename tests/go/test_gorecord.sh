@@ -13,9 +13,17 @@ V=$1
 [ -e /sys/bus/event_source/devices/uprobe ] || skip "kernel has no uprobe PMU"
 build_truth "$V" "$WORK/truth.full"
 strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
-"$GORECORD" -o "$WORK/t.hmtrace" -- "$WORK/truth" "$WORK/dumps.txt" 2>"$WORK/rec.err" ||
-    { cat "$WORK/rec.err" >&2; fail "gorecord exited $?"; }
+"$GORECORD" -v -o "$WORK/t.hmtrace" -- "$WORK/truth" "$WORK/dumps.txt" 2>"$WORK/rec.all" ||
+    { grep -v '^libbpf' "$WORK/rec.all" >&2; fail "gorecord exited $?"; }
+grep -v ': site [0-9]' "$WORK/rec.all" | grep -v '^libbpf' >"$WORK/rec.err"
 cat "$WORK/rec.err"
+# Every map function of the program's four key/value kinds was hit
+# (docs/go.md, "Ground truth"): fast64, faststr, the generic path, clear.
+for f in mapassign_fast64 mapdelete_fast64 mapassign_faststr mapdelete_faststr mapassign mapdelete \
+         evacuate_fast64 evacuate_faststr evacuate mapclear; do
+    grep -qE ": site [0-9]+ runtime\.$f 0x[0-9a-f]+ [^:]*: [1-9][0-9]* hits" "$WORK/rec.all" ||
+        fail "runtime.$f was never hit"
+done
 grep -q ' 0 lost' "$WORK/rec.err" || fail "events were lost"
 # Cost (docs/go.md, "Cost"): the stores that are not tophash stores (h.flags)
 # are dropped by the BPF program, so none reaches the loader, and the
@@ -23,11 +31,26 @@ grep -q ' 0 lost' "$WORK/rec.err" || fail "events were lost"
 grep -qE '\([1-9][0-9]* dropped in BPF' "$WORK/rec.err" || fail "no store was dropped in BPF"
 grep -q ' 0 stores outside tracked tophash' "$WORK/rec.err" ||
     fail "non-tophash stores reached the loader"
-"$CHECK" "$WORK/t.hmtrace" "$WORK/dumps.txt" || fail "the shadow does not match the real buckets"
+"$CHECK" "$WORK/t.hmtrace" "$WORK/dumps.txt" >"$WORK/check.txt" ||
+    { cat "$WORK/check.txt"; fail "the shadow does not match the real buckets"; }
+cat "$WORK/check.txt"
+for m in keep strs ptrs wide sized; do
+    grep -qE "^map $m: [1-9][0-9]* bucket checks, 0 mismatches" "$WORK/check.txt" ||
+        fail "map $m was not checked bucket by bucket"
+done
 "$DUMP" --fields "$WORK/t.hmtrace" | awk '{print $1}' | sort | uniq -c >"$WORK/counts"
-for ev in map_create bucket_array_alloc overflow_alloc tophash_write grow_start evacuate grow_done bucket_free map_destroy; do
+for ev in map_create bucket_array_alloc overflow_alloc tophash_write grow_start evacuate grow_done bucket_free map_destroy overflow_unlink; do
     grep -q " $ev\$" "$WORK/counts" || fail "no $ev event: $(cat "$WORK/counts")"
 done
+# Pointerful buckets: old chains unlinked at their evacuation and freed with
+# that reason; clears unlink allocator overflow buckets (schema/hmap_events.h:
+# unlink_cause 1 evacuated, 2 clear; free_reason 1 evacuated, 3 clear).
+"$DUMP" --fields "$WORK/t.hmtrace" >"$WORK/fields.txt"
+grep -q '^overflow_unlink .* cause=1 ' "$WORK/fields.txt" || fail "no old chain unlinked at evacuation"
+grep -q '^overflow_unlink .* cause=2 ' "$WORK/fields.txt" || fail "no overflow bucket unlinked by a clear"
+grep -qE '^bucket_free .* reason=1$' "$WORK/fields.txt" || fail "no block freed as an evacuated old chain"
+grep -qE '^bucket_free .* reason=3$' "$WORK/fields.txt" || fail "no block freed after a clear"
+grep -q '^tophash_write .* cause=5$' "$WORK/fields.txt" || fail "no slot emptied by a clear"
 if [ -n "${REPORT:-}" ]; then
     "$REPORT" "$WORK/t.hmtrace" >"$WORK/report.txt" 2>&1 || { cat "$WORK/report.txt"; fail "report failed"; }
     grep -q '^deletes: ' "$WORK/report.txt" || fail "report has no delete summary"
