@@ -62,6 +62,20 @@ struct {
     __type(value, uint64_t);
 } hits SEC(".maps");
 
+/* Heap pages holding the start of a bucket block (array or allocator
+ * overflow bucket), value: when last seen.  Filled here, at the hits that
+ * show a block (the header's buckets, newoverflow's result), so no block is
+ * missed however late the loader reads the ring; emptied by the loader when
+ * it sees a page's last block freed (gorecord.c, page_freed).  A sweep of a
+ * span with no such page cannot free a tracked block and is dropped here. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, GO_MAX_PAGES);
+    __type(key, uint64_t);
+    __type(value, uint64_t);
+} pages SEC(".maps");
+volatile uint32_t pages_full; /* the table overflowed: every sweep is sent */
+
 /* [0] ring full, [1] hits before arming. */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -82,6 +96,25 @@ static __always_inline void count_hit(uint32_t k)
     if (v) *v += 1; /* per-CPU: no other writer */
 }
 
+static __always_inline void track_page(uint64_t addr, uint64_t ts)
+{
+    uint64_t k = addr >> GO_PAGE_SHIFT;
+    if (addr && bpf_map_update_elem(&pages, &k, &ts, BPF_ANY)) pages_full = 1;
+}
+
+/* Does the span [start, start + npages pages) hold a tracked block?  A
+ * span of more than 16 pages holds one large object, at its start. */
+static __always_inline bool span_tracked(uint64_t start, uint64_t npages)
+{
+    if (pages_full) return true;
+    for (uint32_t i = 0; i < 16; i++) {
+        if (i >= npages) break;
+        uint64_t k = (start >> GO_PAGE_SHIFT) + i;
+        if (bpf_map_lookup_elem(&pages, &k)) return true;
+    }
+    return false;
+}
+
 /* struct pt_regs as an array of u64 (sites.c, reg_index), copied to the
  * stack: the verifier refuses a ctx access at a computed offset. */
 #define NREGS (sizeof(struct pt_regs) / 8)
@@ -90,11 +123,17 @@ static __always_inline uint64_t reg(const uint64_t *regs, uint8_t i)
     return i < NREGS ? regs[i] : 0;
 }
 
-static __always_inline int sweep(struct pt_regs *ctx, uint64_t ts, uint32_t tid)
+static __always_inline int sweep(struct pt_regs *ctx, uint64_t ts, uint32_t tid, uint32_t id)
 {
-    uint64_t s = 0, bits = 0;
+    uint64_t s = 0, bits = 0, start = 0, npages = 0;
     /* The receiver is a *sweepLocked, a struct holding the *mspan. */
     if (bpf_probe_read_user(&s, 8, (void *)ctx->rax) || !s) return 0;
+    if (!bpf_probe_read_user(&start, 8, (void *)(s + span.start)) &&
+        !bpf_probe_read_user(&npages, 8, (void *)(s + span.npages)) &&
+        !span_tracked(start, npages)) {
+        count_hit(GO_MAX_SITES + id);
+        return 0;
+    }
     struct go_raw_sweep *r = bpf_ringbuf_reserve(&events, sizeof *r, 0);
     if (!r) {
         count_loss(0);
@@ -134,7 +173,7 @@ int go_site(struct pt_regs *ctx)
     if (!s) return 0;
     count_hit(id);
     uint8_t fn = s->fn, kind = s->kind;
-    if (fn == GOFN_SWEEP) return sweep(ctx, ts, (uint32_t)pt);
+    if (fn == GOFN_SWEEP) return sweep(ctx, ts, (uint32_t)pt, id);
     /* Registers by value, once: the compiler would otherwise select between
      * ctx fields by pointer, which the verifier refuses. */
     uint64_t regs[NREGS];
@@ -199,7 +238,13 @@ int go_site(struct pt_regs *ctx)
         r->args[1] = a->r[1];
         r->args[2] = a->r[2];
     }
-    if (h && bpf_probe_read_user(r->hdr, sizeof r->hdr, (void *)h) == 0) r->has_hdr = 1;
+    if (h && bpf_probe_read_user(r->hdr, sizeof r->hdr, (void *)h) == 0) {
+        r->has_hdr = 1;
+        uint64_t buckets = 0;
+        __builtin_memcpy(&buckets, r->hdr + 16, 8); /* h.buckets */
+        track_page(buckets, ts);
+    }
+    if (fn == GOFN_NEWOVERFLOW && kind == GO_SITE_RET) track_page(rax, ts);
     bpf_ringbuf_submit(r, 0);
     return 0;
 }

@@ -66,6 +66,8 @@ struct go_site {
 };
 
 #define GO_MAX_SITES 1024
+#define GO_PAGE_SHIFT 13 /* Go's heap pages: 8 KiB; spans start on one */
+#define GO_MAX_PAGES (1u << 18)
 #define GO_SPAN_MARK_BYTES 128 /* nelems <= 1024 for every span with more than one object */
 
 enum go_raw_type { GO_RAW_SITE = 1, GO_RAW_SWEEP = 2 };

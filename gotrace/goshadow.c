@@ -29,6 +29,7 @@ struct gmap {
     uint64_t h, t;
     uint32_t keysize, elemsize, bucketsize, hint;
     uint8_t pointerful, announced, destroyed;
+    uint8_t unseen; /* created before the attach or on a stack: its events are not used */
     uint64_t cur, old;
     uint8_t curB, oldB, growkind;
     uint16_t noverflow_before;
@@ -49,6 +50,8 @@ struct go_shadow {
     size_t nblk, capblk;
     struct gmap *map;
     size_t nmap, capmap;
+    go_page_freed_fn *page_freed;
+    void *page_ctx;
 };
 
 struct hdr {
@@ -94,6 +97,11 @@ void go_shadow_free(struct go_shadow *s)
     free(s->blk);
     free(s->map);
     free(s);
+}
+
+void go_shadow_on_page_freed(struct go_shadow *s, go_page_freed_fn *fn, void *ctx)
+{
+    s->page_freed = fn, s->page_ctx = ctx;
 }
 
 uint64_t go_shadow_bytes(const struct go_shadow *s, int *write_failed)
@@ -353,8 +361,26 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
     uint64_t hp = (fn == GOFN_NEWOVERFLOW || fn == GOFN_ADVANCE) ? r->args[0] : r->args[1];
     uint64_t t = fn == GOFN_NEWOVERFLOW ? r->args[1] : r->args[0];
     struct gmap *m = find_map(s, hp);
-    if (!m) { /* a map whose makemap was not seen (a stack map that grew) */
+    if (!m) {
+        if (!hp || !(m = new_map(s, hp))) return;
+        m->unseen = 1;
+        s->st.maps_unseen++;
+    }
+    if (m->unseen) {
+        /* A map whose creation was not seen: made before the recorder
+         * attached (-p), or on a goroutine stack (no makemap).  Its buckets
+         * are unknown, so nothing of it is guessed: the trace says once,
+         * in a state bracket with status "unseen", that it exists, with its
+         * type and header as of this hit (docs/go.md, "Attaching"). */
         s->st.events_unknown_map++;
+        if (!m->announced && t && r->has_hdr) {
+            EMIT(s, state_begin, ts, tid, .map = hp, .count = h.count, .B = h.B, .flags = h.flags,
+                 .old_addr = h.oldbuckets, .nevacuate = h.nevacuate, .noverflow = h.noverflow,
+                 .trigger = HMAP_STATE_BY_WRITER);
+            set_type(s, m, t, ts, tid);
+            EMIT(s, state_end, ts, tid, .map = hp, .status = HMAP_STATE_UNSEEN);
+            m->announced = 1;
+        }
         return;
     }
     set_type(s, m, t, ts, tid); /* makemap_small: the type comes with the first write */
@@ -495,7 +521,13 @@ static void sweep(struct go_shadow *s, const struct go_raw_sweep *r)
         }
         EMIT(s, bucket_free, r->ts_ns, r->tid, .map = b->map, .addr = b->base, .bytes = b->bytes,
              .kind = b->kind, .reason = reason);
+        uint64_t page = b->base >> GO_PAGE_SHIFT;
         remove_block(s, i);
+        /* The page's last tracked block: the BPF side may stop sending its
+         * sweeps (gorecord.bpf.c, pages). */
+        size_t j = lower(s, page << GO_PAGE_SHIFT);
+        if (s->page_freed && (j == s->nblk || s->blk[j].base >> GO_PAGE_SHIFT != page))
+            s->page_freed(s->page_ctx, page, r->ts_ns);
     }
 }
 

@@ -5,7 +5,7 @@
 
 _bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -v --verbose -h --help -V --version --"
 _bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds -h --help -V --version"
-_bucketscope_gorecord_opts="-o --output -v --verbose -h --help -V --version --"
+_bucketscope_gorecord_opts="-o --output -p --pid -d --duration -v --verbose -h --help -V --version --"
 
 # _bucketscope_sub SUB: complete the words of `bucketscope SUB ...` (or of
 # bucketscope-SUB), from COMP_WORDS[first] on.
@@ -29,7 +29,7 @@ _bucketscope_sub() {
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    record:-p | record:--pid | report:--pid)
+    record:-p | record:--pid | report:--pid | gorecord:-p | gorecord:--pid)
         COMPREPLY=($(compgen -W "$(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur"))
         return
         ;;
@@ -37,7 +37,8 @@ _bucketscope_sub() {
         COMPREPLY=($(compgen -W "text json csv" -- "$cur"))
         return
         ;;
-    record:-b | record:--ring-size | record:-d | record:--duration | report:--tick | report:--map | \
+    record:-b | record:--ring-size | record:-d | record:--duration | gorecord:-d | gorecord:--duration | \
+        report:--tick | report:--map | \
         report:--since | report:--until | report:--top | report:--ctf-timeout)
         return # a value the user types
         ;;

@@ -16,6 +16,10 @@ strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
 "$GORECORD" -v -o "$WORK/t.hmtrace" -- "$WORK/truth" "$WORK/dumps.txt" 2>"$WORK/rec.all" ||
     { grep -v '^libbpf' "$WORK/rec.all" >&2; fail "gorecord exited $?"; }
 grep -v ': site [0-9]' "$WORK/rec.all" | grep -v '^libbpf' >"$WORK/rec.err"
+# Sweeps of spans holding no tracked block are dropped in BPF (the frees of
+# tracked blocks are still all there: checked below).
+grep -qE ': site [0-9]+ runtime\.\(\*sweepLocked\)\.sweep 0x[0-9a-f]+ [^:]*: [1-9][0-9]* hits, [1-9][0-9]* dropped' "$WORK/rec.all" ||
+    fail "no sweep was dropped in BPF: $(grep 'sweepLocked' "$WORK/rec.all")"
 cat "$WORK/rec.err"
 # Every map function of the program's four key/value kinds was hit
 # (docs/go.md, "Ground truth"): fast64, faststr, the generic path, clear.
@@ -34,7 +38,7 @@ grep -q ' 0 stores outside tracked tophash' "$WORK/rec.err" ||
 "$CHECK" "$WORK/t.hmtrace" "$WORK/dumps.txt" >"$WORK/check.txt" ||
     { cat "$WORK/check.txt"; fail "the shadow does not match the real buckets"; }
 cat "$WORK/check.txt"
-for m in keep strs ptrs wide sized; do
+for m in keep strs ptrs wide sized tiny; do
     grep -qE "^map $m: [1-9][0-9]* bucket checks, 0 mismatches" "$WORK/check.txt" ||
         fail "map $m was not checked bucket by bucket"
 done

@@ -16,6 +16,10 @@
 //	                           old chains
 //	wide  map[[32]byte]uint64  the generic mapassign, mapdelete, evacuate
 //	sized map[uint64]uint64    makemap with a hint
+//	tiny  map[uint64]uint64    cleared while it has allocator overflow buckets
+//
+// With "-attach READY GO OUT" it plays the scenario of a recorder attaching
+// to a running process instead (func attached).
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -54,6 +59,7 @@ var (
 	strs  map[string]int
 	ptrs  map[uint64]*node
 	wide  map[[32]byte]uint64
+	tiny  map[uint64]uint64
 )
 
 func monotonic() int64 {
@@ -156,12 +162,57 @@ func exercise(n uint64, period int, put, del func(uint64), dumpNow func()) {
 	dumpNow()
 }
 
+// attached: the scenario of "gorecord -p" (test_attach.sh).  A map is made
+// and filled, READY is created, and the program waits for GO to exist
+// (the recorder attached in between); then it writes to the old map, makes
+// a fresh one and churns it, dumping the fresh map's buckets.
+func attached(ready, goFile string) {
+	old := make(map[uint64]uint64)
+	for i := uint64(0); i < 2000; i++ {
+		old[i] = i
+	}
+	if err := os.WriteFile(ready, []byte("ready\n"), 0o644); err != nil {
+		panic(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(goFile); err == nil {
+			break
+		}
+		if i > 12000 { // 120 s: the test gave up
+			os.Exit(3)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := uint64(0); i < 2000; i += 2 {
+		delete(old, i)
+	}
+	keep = make(map[uint64]uint64)
+	x := rng(88172645463325252)
+	for i := uint64(0); i < 3000; i++ {
+		keep[i] = i
+		if i%3 == 0 {
+			delete(keep, x.next()%(i+1))
+		}
+		if i%251 == 0 {
+			dump("keep", keep)
+		}
+	}
+	dump("keep", keep)
+	old[1] = 1
+}
+
 func main() {
-	f, err := os.Create(os.Args[1])
+	f, err := os.Create(os.Args[len(os.Args)-1])
 	if err != nil {
 		panic(err)
 	}
 	out = bufio.NewWriter(f)
+	if len(os.Args) == 5 && os.Args[1] == "-attach" {
+		attached(os.Args[2], os.Args[3])
+		out.Flush()
+		f.Close()
+		return
+	}
 	keep = make(map[uint64]uint64) // makemap_small: buckets come at the first insert
 	for i := uint64(0); i < 1000; i++ {
 		keep[i] = i
@@ -227,6 +278,25 @@ func main() {
 	dump("strs", strs)
 	clearStrings(strs)
 	dump("strs", strs)
+
+	// A clear of a map holding allocator overflow buckets: with B = 1 there
+	// is no preallocated one, and 13 keys overflow one of the 2 buckets
+	// about once in four maps; the hash seed decides, so maps are made
+	// until one does.
+	for attempt := 0; attempt < 1000; attempt++ {
+		tiny = make(map[uint64]uint64, 13)
+		for i := uint64(0); i < 13; i++ {
+			tiny[i] = i
+		}
+		if (*(**hmap)(unsafe.Pointer(&tiny))).noverflow > 0 {
+			break
+		}
+	}
+	dump("tiny", tiny)
+	for k := range tiny {
+		delete(tiny, k)
+	}
+	dump("tiny", tiny)
 
 	sized = make(map[uint64]uint64, 300) // makemap with a hint: an array at creation
 	for i := uint64(0); i < 500; i++ {
