@@ -19,6 +19,7 @@
 
 #include "prog.h"
 #include "csv_stream.h"
+#include "go_latency.h"
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
 #include "options.h"
@@ -111,8 +112,8 @@ struct selection {
 
 /* Feed every record of rd to e; the window is relative to the first record
  * read, filtered or not.  0, or -1 with the reader's message printed. */
-static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
-                      struct selection *sel)
+static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *rd,
+                      const struct bs_options *o, struct selection *sel)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0;
@@ -135,6 +136,7 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
         }
         if (filtered_out(o, h)) continue;
         if (bs_engine_feed(e, h)) break;
+        if (go) bs_go_feed(go, h); /* the Go section (docs/go.md, "The report") */
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
     if (o->show_progress) progress(rd, nrec, 1);
@@ -220,15 +222,18 @@ static struct bs_report_input report_input(const struct bs_options *o, const str
 
 /* The report on stdout in the chosen format, and the SVG if asked; their
  * write errors are kept by outfile.c and said by bs_out_commit_all(). */
-static void write_outputs(const struct bs_report_model *m, const struct bs_options *o)
+static void write_outputs(const struct bs_report_model *m, const struct bs_go *go,
+                          const struct bs_options *o)
 {
     FILE *out = bs_out_stdout();
     if (strcmp(o->format, "json") == 0)
         bs_report_json(out, m);
     else if (strcmp(o->format, "csv") == 0)
         bs_report_csv_maps(out, m);
-    else
+    else {
         bs_report_text(out, m);
+        bs_go_report_text(out, go, m->in.msecs);
+    }
     if (o->svg) bs_report_svg(bs_out_open(o->svg), m);
 }
 
@@ -252,7 +257,9 @@ int main(int argc, char **argv)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct selection sel = {0};
-    if (!e || run_engine(e, rd, &o, &sel) < 0) {
+    struct bs_go *go = strcmp(o.format, "text") == 0 ? bs_go_new() : NULL;
+    if (!e || run_engine(e, go, rd, &o, &sel) < 0) {
+        bs_go_free(go);
         bs_engine_free(e);
         bs_reader_close(rd);
         return 1;
@@ -265,11 +272,12 @@ int main(int argc, char **argv)
         bs_err("out of memory\n");
         return 1;
     }
-    write_outputs(&model, &o);
+    write_outputs(&model, go, &o);
     int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : 0;
     if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);
     bs_site_cache_free();
+    bs_go_free(go);
     bs_engine_free(e);
     bs_reader_close(rd);
     if (rc == 0 && say_if_nothing(&o, &sel)) rc = EXIT_NOTHING;

@@ -58,5 +58,18 @@ grep -q '^tophash_write .* cause=5$' "$WORK/fields.txt" || fail "no slot emptied
 if [ -n "${REPORT:-}" ]; then
     "$REPORT" "$WORK/t.hmtrace" >"$WORK/report.txt" 2>&1 || { cat "$WORK/report.txt"; fail "report failed"; }
     grep -q '^deletes: ' "$WORK/report.txt" || fail "report has no delete summary"
+    # The Go section (docs/go.md, "The report"): its deletes are the
+    # trace's delete writes, each reused, freed or pending; both latencies;
+    # keep, dropped by the program, died without a destroy of its own.
+    dels=$(grep -c '^tophash_write .* cause=1$' "$WORK/fields.txt")
+    line=$(grep '^Go: [0-9]* maps, ' "$WORK/report.txt") || fail "no Go section: $(cat "$WORK/report.txt")"
+    echo "$line"
+    read -r d r f p < <(echo "$line" | sed -E 's/.* ([0-9]+) deletes: ([0-9]+) slots reused by an insert, ([0-9]+) freed by the GC .*\), ([0-9]+) not freed.*/\1 \2 \3 \4/')
+    [ "$d" = "$dels" ] || fail "Go section: $d deletes, the trace has $dels"
+    [ $((r + f + p)) = "$d" ] || fail "Go section: reused $r + freed $f + pending $p != $d deletes"
+    grep -qE '^Go: delete -> unreachable latency .*: [1-9]' "$WORK/report.txt" || fail "no delete -> unreachable latency"
+    grep -qE '^Go: delete -> freed by the GC latency: [1-9]' "$WORK/report.txt" || fail "no delete -> freed latency"
+    grep -qE '^Go: [1-9][0-9]* maps died without a destroy event' "$WORK/report.txt" || fail "no map died unseen"
+    grep -q '^Go hides: maps that never escape' "$WORK/report.txt" || fail "the report does not say what Go hides"
 fi
 echo "PASS: go$V recorded with 0 mismatches"
