@@ -45,6 +45,7 @@ struct argkey {
 };
 struct argval {
     uint64_t r[3];
+    uint64_t caller;
 };
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -182,7 +183,11 @@ int go_site(struct pt_regs *ctx)
 
     struct argkey k = {.g = g, .fn = fn};
     if (kind == GO_SITE_ENTRY) {
-        struct argval a = {{rax, rbx, rcx}};
+        struct argval a = {{rax, rbx, rcx}, 0};
+        /* makemap*: who called it, the map's creation site (the entry's
+         * probe is before the prologue: [rsp] is the return address). */
+        if (fn == GOFN_MAKEMAP || fn == GOFN_MAKEMAP_SMALL)
+            bpf_probe_read_user(&a.caller, 8, (void *)regs[19]);
         bpf_map_update_elem(&args, &k, &a, BPF_ANY);
         /* Only the entries the loader needs to see: the rest are frequent. */
         if (fn != GOFN_HASHGROW && fn != GOFN_MAPCLEAR &&
@@ -237,6 +242,7 @@ int go_site(struct pt_regs *ctx)
         r->args[0] = a->r[0];
         r->args[1] = a->r[1];
         r->args[2] = a->r[2];
+        r->caller = a->caller;
     }
     if (h && bpf_probe_read_user(r->hdr, sizeof r->hdr, (void *)h) == 0) {
         r->has_hdr = 1;

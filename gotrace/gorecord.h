@@ -82,6 +82,7 @@ struct go_raw_site {
     uint8_t has_args, has_hdr, val, pad;
     uint64_t g;
     uint64_t args[3];
+    uint64_t caller; /* makemap*: the return address at the entry (the creation site) */
     uint64_t rax, rbx, rcx;
     uint64_t addr; /* store: effective address */
     uint8_t hdr[48];

@@ -29,7 +29,8 @@ struct gmap {
     uint64_t h, t;
     uint32_t keysize, elemsize, bucketsize, hint;
     uint8_t pointerful, announced, destroyed;
-    uint8_t unseen; /* created before the attach or on a stack: its events are not used */
+    uint8_t unseen;  /* created before the attach or on a stack: its events are not used */
+    uint64_t caller; /* makemap*'s return address, 0 if unknown */
     uint64_t cur, old;
     uint8_t curB, oldB, growkind;
     uint16_t noverflow_before;
@@ -256,8 +257,24 @@ static void set_type(struct go_shadow *s, struct gmap *m, uint64_t t, uint64_t t
                                        .hint = m->hint};
     snprintf(c.type_name, sizeof c.type_name, "go:k%u/v%u", m->keysize, m->elemsize);
     emit(s, HMAP_EV_map_create, ts, tid, &c, sizeof c);
-    struct hmap_native_map_info in = {.map = m->h};
+    /* The creation site: makemap*'s caller, named FUNCTION:LINE from
+     * .gopclntab (stripped binaries too) in name; site_off for a
+     * position-dependent binary, where addresses are the file's. */
+    struct hmap_native_map_info in = {.map = m->h, .site = m->caller};
     snprintf(in.object, sizeof in.object, "%.95s", s->bin->path);
+    int32_t line = 0;
+    const struct gobin_func *f = m->caller ? gobin_line(s->bin, m->caller - 1, &line) : NULL;
+    if (f && !s->bin->et_dyn) in.site_off = m->caller;
+    if (f) {
+        char where[512];
+        int n = snprintf(where, sizeof where, "%s:%d", f->name, (int)line);
+        /* too long: keep the end, the most specific part (package.Func:line) */
+        if (n < 0) n = 0;
+        if (n >= (int)sizeof where) n = sizeof where - 1;
+        size_t keep = (size_t)n < sizeof in.name - 1 ? (size_t)n : sizeof in.name - 1;
+        memcpy(in.name, where + n - keep, keep);
+        in.name[keep] = '\0';
+    }
     emit(s, HMAP_EV_map_info, ts, tid, &in, sizeof in);
 }
 
@@ -350,6 +367,7 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
     if ((fn == GOFN_MAKEMAP || fn == GOFN_MAKEMAP_SMALL) && kind == GO_SITE_RET) {
         struct gmap *m = new_map(s, r->rax);
         if (!m) return;
+        if (r->has_args) m->caller = r->caller;
         if (fn == GOFN_MAKEMAP && r->has_args) {
             m->hint = r->args[1] > 0xffffffffull ? 0xffffffffu : (uint32_t)r->args[1];
             set_type(s, m, r->args[0], ts, tid);

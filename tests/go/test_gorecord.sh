@@ -55,6 +55,13 @@ grep -q '^overflow_unlink .* cause=2 ' "$WORK/fields.txt" || fail "no overflow b
 grep -qE '^bucket_free .* reason=1$' "$WORK/fields.txt" || fail "no block freed as an evacuated old chain"
 grep -qE '^bucket_free .* reason=3$' "$WORK/fields.txt" || fail "no block freed after a clear"
 grep -q '^tophash_write .* cause=5$' "$WORK/fields.txt" || fail "no slot emptied by a clear"
+# Creation sites: makemap*'s caller named FUNCTION:LINE from .gopclntab (the
+# binary is stripped), for makemap_small (keep) and makemap with a hint (sized).
+for pat in 'keep = make(map\[uint64\]uint64) // makemap_small' 'sized = make(map\[uint64\]uint64, 300)'; do
+    line=$(grep -n "$pat" "$HERE/truth/main.go" | cut -d: -f1)
+    grep -qE "^map_info .* name=main\.main:$line\$" "$WORK/fields.txt" ||
+        fail "no map created at main.main:$line: $(grep '^map_info' "$WORK/fields.txt" | head -12)"
+done
 if [ -n "${REPORT:-}" ]; then
     "$REPORT" "$WORK/t.hmtrace" >"$WORK/report.txt" 2>&1 || { cat "$WORK/report.txt"; fail "report failed"; }
     grep -q '^deletes: ' "$WORK/report.txt" || fail "report has no delete summary"
