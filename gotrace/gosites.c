@@ -21,7 +21,12 @@ int main(int argc, char **argv)
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         printf("usage: bucketscope-gosites [-v] GO-BINARY\n"
                "List the map operations bucketscope-gorecord would probe in GO-BINARY.\n"
-               "  -V, --version  print the version and exit\n");
+               "  -v             every site, and where its probe goes\n"
+               "  -h, --help     print this help and exit\n"
+               "  -V, --version  print the version and exit\n\n"
+               "EXAMPLES:\n"
+               "  bucketscope-gosites ./server\n"
+               "  bucketscope-gosites -v ./server | grep mapdelete\n");
         return 0;
     }
     int verbose = argc > 2 && strcmp(argv[1], "-v") == 0;

@@ -5,6 +5,7 @@
 
 _bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -v --verbose -h --help -V --version --"
 _bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds -h --help -V --version"
+_bucketscope_gosites_opts="-v -h --help -V --version"
 _bucketscope_gorecord_opts="-o --output -p --pid -d --duration -v --verbose -h --help -V --version --"
 
 # _bucketscope_sub SUB: complete the words of `bucketscope SUB ...` (or of
@@ -57,6 +58,7 @@ _bucketscope() {
     bucketscope-record) _bucketscope_sub record 1 ;;
     bucketscope-report) _bucketscope_sub report 1 ;;
     bucketscope-gorecord) _bucketscope_sub gorecord 1 ;;
+    bucketscope-gosites) _bucketscope_sub gosites 1 ;;
     *)
         if ((COMP_CWORD == 1)); then
             COMPREPLY=($(compgen -W "record gorecord report help -h --help -V --version" -- "$cur"))
@@ -68,4 +70,5 @@ _bucketscope() {
         ;;
     esac
 }
-complete -F _bucketscope -o filenames bucketscope bucketscope-record bucketscope-report bucketscope-gorecord
+complete -F _bucketscope -o filenames bucketscope bucketscope-record bucketscope-report bucketscope-gorecord \
+    bucketscope-gosites

@@ -26,5 +26,9 @@ for sub in record report gorecord; do
     done
 done
 [ "$(complete_line bucketscope report --format j)" = json ] || fail "--format values"
+# bucketscope-gosites is a command of its own (no dispatcher entry).
+for opt in -v --help --version; do
+    [[ " $(complete_line bucketscope-gosites -) " == *" $opt "* ]] || fail "'bucketscope-gosites -<TAB>' does not offer $opt"
+done
 [ $bad = 0 ] && echo "PASS: completion offers the commands and their options"
 exit $bad
