@@ -225,7 +225,11 @@ static void on_free(struct bs_go *g, const struct hmap_native_bucket_free *e, ui
 
 void bs_go_feed(struct bs_go *g, const struct hmap_native_rec_header *h)
 {
-    if (h->id == HMAP_NATIVE_LOST_ID || h->size < sizeof *h + 8) return;
+    /* Only whole records of the schema's events (readers check them; a
+     * short one is ignored here rather than read past). */
+    if (h->id == HMAP_NATIVE_LOST_ID || !h->id || h->id > HMAP_EVENT_MAX_ID ||
+        h->size < hmap_native_rec_size(h->id) || h->size < sizeof *h + 8)
+        return;
     const void *p = h + 1;
     uint64_t ts = h->ts_ns, addr;
     memcpy(&addr, p, 8); /* every event but statedump_done starts with its map */
