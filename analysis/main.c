@@ -19,6 +19,7 @@
 
 #include "prog.h"
 #include "csv_stream.h"
+#include "go_latency.h"
 #include "live_drive.h"
 #include "spell.h" /* bs_fmt_ns */
 #include "lifetime.h"
@@ -125,8 +126,9 @@ struct selection {
  * read, filtered or not.  0, or -1 with the reader's message printed; live,
  * 1 after such a message when events came before it: they are still
  * reported (docs/live.md). */
-static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs_options *o,
-                      struct selection *sel, struct bs_live_drive *live)
+static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *rd,
+                      const struct bs_options *o, struct selection *sel,
+                      struct bs_live_drive *live)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;
@@ -156,6 +158,7 @@ static int run_engine(struct bs_engine *e, struct bs_reader *rd, const struct bs
         }
         if (out) continue;
         if (bs_engine_feed(e, h)) break;
+        if (go) bs_go_feed(go, h); /* the Go section (docs/go.md, "The report") */
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
     if (o->show_progress) progress(rd, nrec, 1);
@@ -256,15 +259,18 @@ static void on_delete(void *ctx, const struct bs_delete_row *row)
 
 /* The report on stdout in the chosen format, and the SVG if asked; their
  * write errors are kept by outfile.c and said by bs_out_commit_all(). */
-static void write_outputs(const struct bs_report_model *m, const struct bs_options *o)
+static void write_outputs(const struct bs_report_model *m, const struct bs_go *go,
+                          const struct bs_options *o)
 {
     FILE *out = bs_out_stdout();
     if (strcmp(o->format, "json") == 0)
         bs_report_json(out, m);
     else if (strcmp(o->format, "csv") == 0)
         bs_report_csv_maps(out, m);
-    else
+    else {
         bs_report_text(out, m);
+        bs_go_report_text(out, go, m->in.msecs);
+    }
     if (o->svg) bs_report_svg(bs_out_open(o->svg), m);
 }
 
@@ -292,7 +298,9 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct selection sel = {0};
     int input_failed = 0;
-    if (!e || (input_failed = run_engine(e, rd, &o, &sel, live)) < 0) {
+    struct bs_go *go = strcmp(o.format, "text") == 0 ? bs_go_new() : NULL;
+    if (!e || (input_failed = run_engine(e, go, rd, &o, &sel, live)) < 0) {
+        bs_go_free(go);
         bs_engine_free(e);
         bs_reader_close(rd);
         bs_live_drive_free(live);
@@ -306,11 +314,12 @@ int main(int argc, char **argv)
         bs_err("out of memory\n");
         return 1;
     }
-    write_outputs(&model, &o);
+    write_outputs(&model, go, &o);
     int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : input_failed ? 1 : 0;
     if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);
     bs_site_cache_free();
+    bs_go_free(go);
     bs_engine_free(e);
     bs_reader_close(rd);
     bs_live_drive_free(live);

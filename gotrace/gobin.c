@@ -17,6 +17,11 @@
  *    pclnOffset+funcoff a _func whose second word is the name's offset in
  *    the funcnametab.  Strip keeps the section (it is loaded data), and when
  *    a tool removes section headers the header is found by its magic.
+ *  - Lines: the _func's pcln field (word 6: entryoff, nameoff, args,
+ *    deferreturn, pcsp, pcfile, pcln, ...) is an offset into the pctab
+ *    (header word pctabOffset) of a pc-value table: pairs of uvarints, a
+ *    zig-zag value delta (starting from -1) and a pc delta (x1 on amd64),
+ *    ending at a zero value delta after the first pair.
  */
 #include <elf.h>
 #include <errno.h>
@@ -121,6 +126,8 @@ static int read_pclntab(struct gobin *b, char *why, size_t whylen)
     if (!p || !is_pclntab(p, avail))
         return WHY("no Go 1.18+ function table (.gopclntab) found: not a Go >= 1.18 amd64 binary");
     uint64_t nfunc = rd64(p + 8), text = rd64(p + 24), nameoff = rd64(p + 32), pcln = rd64(p + 64);
+    uint64_t pctab = rd64(p + 56);
+    if (pctab < avail) b->pctab = p + pctab, b->pctab_len = avail - pctab;
     if (pcln + (nfunc + 1) * 8 > avail || nameoff >= avail || nfunc > (1u << 24))
         return WHY("corrupt .gopclntab header");
     b->funcs = calloc(nfunc, sizeof *b->funcs);
@@ -134,8 +141,11 @@ static int read_pclntab(struct gobin *b, char *why, size_t whylen)
         uint32_t name = rd32(ft + funcoff + 4);
         if (nameoff + name >= avail)
             return WHY("corrupt .gopclntab name %llu", (unsigned long long)i);
-        b->funcs[b->nfunc++] = (struct gobin_func){
-            .name = (const char *)p + nameoff + name, .entry = text + entry, .size = next - entry};
+        b->funcs[b->nfunc++] =
+            (struct gobin_func){.name = (const char *)p + nameoff + name,
+                                .entry = text + entry,
+                                .size = next - entry,
+                                .fn = pcln + funcoff + 32 <= avail ? ft + funcoff : NULL};
     }
     qsort(b->funcs, b->nfunc, sizeof *b->funcs, cmp_func);
     return 0;
@@ -185,6 +195,7 @@ int gobin_open(struct gobin *b, const char *path, char *why, size_t whylen)
     if (b->minor < 19)
         return WHY("%s: built by %s: only Go 1.19 to 1.23 are supported", path, b->version);
     b->stripped = section(b, ".symtab") == NULL;
+    b->et_dyn = eh->e_type == ET_DYN;
     return read_pclntab(b, why, whylen);
 }
 
@@ -200,6 +211,52 @@ const struct gobin_func *gobin_find(const struct gobin *b, const char *name)
     for (size_t i = 0; i < b->nfunc; i++)
         if (strcmp(b->funcs[i].name, name) == 0) return &b->funcs[i];
     return NULL;
+}
+
+static int uvarint(const uint8_t **q, const uint8_t *end, uint32_t *v)
+{
+    uint32_t x = 0;
+    for (int shift = 0; *q < end && shift < 35; shift += 7) {
+        uint8_t c = *(*q)++;
+        x |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const struct gobin_func *gobin_line(const struct gobin *b, uint64_t pc, int32_t *line)
+{
+    *line = 0;
+    size_t lo = 0, hi = b->nfunc;
+    while (lo < hi) { /* the last function with entry <= pc */
+        size_t mid = (lo + hi) / 2;
+        if (b->funcs[mid].entry <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo) return NULL;
+    const struct gobin_func *f = &b->funcs[lo - 1];
+    if (pc >= f->entry + f->size) return NULL;
+    if (!f->fn || !b->pctab) return f;
+    uint32_t off = rd32(f->fn + 24); /* pcln */
+    if (!off || off >= b->pctab_len) return f;
+    const uint8_t *q = b->pctab + off, *end = b->pctab + b->pctab_len;
+    int32_t val = -1;
+    uint64_t at = f->entry;
+    for (int first = 1;; first = 0) {
+        uint32_t dv, dpc;
+        if (uvarint(&q, end, &dv) || (dv == 0 && !first) || uvarint(&q, end, &dpc)) return f;
+        val += (int32_t)((dv >> 1) ^ -(dv & 1));
+        at += dpc;
+        if (pc < at) {
+            *line = val;
+            return f;
+        }
+    }
 }
 
 int64_t gobin_file_offset(const struct gobin *b, uint64_t vaddr)

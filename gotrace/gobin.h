@@ -12,9 +12,10 @@
 #include <stdint.h>
 
 struct gobin_func {
-    const char *name; /* points into the binary's funcnametab */
-    uint64_t entry;   /* virtual address */
-    uint64_t size;    /* bytes up to the next function */
+    const char *name;  /* points into the binary's funcnametab */
+    uint64_t entry;    /* virtual address */
+    uint64_t size;     /* bytes up to the next function */
+    const uint8_t *fn; /* its _func record in .gopclntab */
 };
 
 struct gobin {
@@ -26,6 +27,9 @@ struct gobin {
     size_t nfunc;
     struct gobin_func *funcs; /* sorted by entry */
     int stripped;             /* no .symtab */
+    const uint8_t *pctab;     /* .gopclntab's pc-value tables */
+    size_t pctab_len;
+    int et_dyn; /* position-independent: addresses are relative to a load bias */
     /* PT_LOAD segments, for vaddr -> file offset */
     size_t nload;
     struct {
@@ -41,6 +45,11 @@ void gobin_close(struct gobin *b);
 
 /* The function named exactly NAME, or NULL. */
 const struct gobin_func *gobin_find(const struct gobin *b, const char *name);
+
+/* The function holding PC (a binary address) and the source line of PC, from
+ * .gopclntab (stripped binaries too); NULL when no function holds it, line
+ * 0 when its line table cannot be read. */
+const struct gobin_func *gobin_line(const struct gobin *b, uint64_t pc, int32_t *line);
 
 /* File offset of virtual address VADDR (for a uprobe), or -1. */
 int64_t gobin_file_offset(const struct gobin *b, uint64_t vaddr);

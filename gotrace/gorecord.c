@@ -3,7 +3,8 @@
  * gorecord.c — `bucketscope gorecord`: record the map of an unmodified Go
  * 1.19-1.23 amd64 program into a native trace (schema/hmap_native.h).
  *
- *   bucketscope-gorecord [-o FILE] [-v] -- GO-PROGRAM [ARG...]
+ *   bucketscope-gorecord [-o FILE] [-d SECONDS] [-v] -- GO-PROGRAM [ARG...]
+ *   bucketscope-gorecord [-o FILE] [-d SECONDS] [-v] -p PID
  *
  * A sibling of bucketscope-record rather than an option of it: the probes,
  * the BPF program and the ring's contents differ (raw register values, not
@@ -12,7 +13,9 @@
  * the child blocks on a pipe before execve(), every site is attached to its
  * pid (uprobes filter by mm, so every thread of the Go process is covered),
  * the program is armed, then the child is released.  Sites and binary
- * checks: sites.c, gobin.c; raw -> native: goshadow.c (docs/go.md).
+ * checks: sites.c, gobin.c; raw -> native: goshadow.c (docs/go.md).  With
+ * -p the probes attach to a running process through /proc/PID/exe; its
+ * maps made before that are unknown, and said so (docs/go.md, "Attaching").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,20 +87,69 @@ static int on_raw(void *ctx, void *data, size_t size)
     return go_shadow_feed(ctx, data, size) == 0 ? 0 : -EINVAL;
 }
 
+/* The last tracked block of a heap page was freed: drop the page from the
+ * BPF side's table, unless the traced program showed a block in it since
+ * (its record may still be in the ring: 10 ms of slack for the ring's
+ * order across CPUs), in which case it goes back. */
+static void page_freed(void *ctx, uint64_t page, uint64_t ts)
+{
+    int fd = *(int *)ctx;
+    uint64_t seen = 0;
+    if (bpf_map_lookup_and_delete_elem(fd, &page, &seen) == 0 && seen + 10000000 > ts)
+        bpf_map_update_elem(fd, &page, &seen, BPF_NOEXIST);
+}
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* Has process PID ended (gone, or a zombie)? */
+static int ended(pid_t pid)
+{
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+    return !rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X';
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: %s [-o FILE] [-v] -- GO-PROGRAM [ARG...]\n", prog);
-    fprintf(
-        f, "Record the maps of an unmodified Go 1.19-1.23 amd64 program into a native\n"
-           "trace (default FILE: bucketscope.hmtrace).  Exit status: 0 complete, 1 could not\n"
-           "record, 2 usage, 3 written but events were lost.  -V, --version: print the version.\n");
+    fprintf(f,
+            "usage: %s [-o FILE] [-d SECONDS] [-v] -- GO-PROGRAM [ARG...]\n"
+            "       %s [-o FILE] [-d SECONDS] [-v] -p PID\n",
+            prog, prog);
+    fprintf(f, "Record the maps of an unmodified Go 1.19-1.23 amd64 program into a native\n"
+               "trace (default FILE: bucketscope.hmtrace), from its start or, with -p, from now\n"
+               "on (maps made before are listed as unseen, their state unknown).\n"
+               "  -o, --output FILE    trace file\n"
+               "  -p, --pid PID        attach to a running Go process\n"
+               "  -d, --duration S     stop after S seconds (default: when the program ends, or\n"
+               "                       at SIGINT/SIGTERM)\n"
+               "  -v, --verbose        libbpf's log and every site's hits\n"
+               "  -V, --version        print the version\n"
+               "Exit status: 0 complete, 1 could not record, 2 usage, 3 written but events\n"
+               "were lost.\n\n"
+               "EXAMPLES:\n"
+               "  bucketscope gorecord -o go.hmtrace -- ./server -listen :8080\n"
+               "  bucketscope gorecord -p 4242 -d 30 -o svc.hmtrace\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *output = "bucketscope.hmtrace";
+    pid_t attach = 0;
+    double duration = 0;
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},
+        {"pid", required_argument, 0, 'p'},
+        {"duration", required_argument, 0, 'd'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
@@ -106,8 +158,22 @@ int main(int argc, char **argv)
     int c;
     prog = bs_prog_name(argv[0], prog);
     argv[0] = (char *)prog; /* getopt's own messages name the command too */
-    while ((c = getopt_long(argc, argv, "+o:vhV", longopts, NULL)) != -1) {
-        if (c == 'V') {
+    while ((c = getopt_long(argc, argv, "+o:p:d:vhV", longopts, NULL)) != -1) {
+        char *end;
+        if (c == 'p') {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v <= 0 || v > 0x3fffffff) {
+                say("invalid PID '%s'\nTry '%s --help'.\n", optarg, prog);
+                return 2;
+            }
+            attach = (pid_t)v;
+        } else if (c == 'd') {
+            duration = strtod(optarg, &end);
+            if (*end || !(duration > 0) || duration > 1e9) {
+                say("invalid duration '%s'\nTry '%s --help'.\n", optarg, prog);
+                return 2;
+            }
+        } else if (c == 'V') {
             printf("%s %s\n", prog, BS_VERSION);
             return 0;
         } else if (c == 'o')
@@ -122,7 +188,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind >= argc) {
+    if (attach && optind < argc) {
+        say("-p PID and a GO-PROGRAM are exclusive\nTry '%s --help'.\n", prog);
+        return 2;
+    }
+    if (!attach && optind >= argc) {
         say("no GO-PROGRAM given\nTry '%s --help'.\n", prog);
         return 2;
     }
@@ -132,12 +202,23 @@ int main(int argc, char **argv)
     static struct gobin bin;
     static struct go_sites sites;
     struct go_span_layout layout;
-    char why[512], path[4096];
-    if (!realpath(cmd[0], path)) {
+    char why[512], path[4096], probe_path[64];
+    if (attach) {
+        /* The file the process runs, even if replaced or deleted since:
+         * uprobes attach to the inode behind /proc/PID/exe. */
+        snprintf(probe_path, sizeof probe_path, "/proc/%d/exe", (int)attach);
+        ssize_t n = readlink(probe_path, path, sizeof path - 1);
+        if (n < 0) {
+            say("process %d: %s\n", (int)attach, strerror(errno));
+            return 1;
+        }
+        path[n] = '\0';
+    } else if (!realpath(cmd[0], path)) {
         say("%s: %s\n", cmd[0], strerror(errno));
         return 1;
     }
-    if (gobin_open(&bin, path, why, sizeof why) != 0 ||
+    const char *open_path = attach ? probe_path : path;
+    if (gobin_open(&bin, open_path, why, sizeof why) != 0 ||
         go_sites_find(&bin, &sites, why, sizeof why) != 0) {
         say("%s\n", why);
         return 1;
@@ -146,19 +227,26 @@ int main(int argc, char **argv)
         say("%s: built by %s, whose runtime.mspan layout is not verified\n", path, bin.version);
         return 1;
     }
+    snprintf(bin.path, sizeof bin.path, "%s", path); /* for messages and map_info */
 
-    /* The child, held before exec. */
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0) return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char ch;
-        close(go[1]);
-        if (read(go[0], &ch, 1) != 1) _exit(127);
-        execv(path, cmd);
-        _exit(127);
+    /* The child, held before exec; or the running process. */
+    int go[2] = {-1, -1};
+    pid_t pid = attach;
+    if (!attach) {
+        if (pipe2(go, O_CLOEXEC) != 0) return 1;
+        pid = fork();
+        if (pid == 0) {
+            char ch;
+            close(go[1]);
+            if (read(go[0], &ch, 1) != 1) _exit(127);
+            execv(path, cmd);
+            _exit(127);
+        }
+        close(go[0]);
     }
-    close(go[0]);
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wake the poll */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     struct gorecord *skel = gorecord__open();
     int status = 1;
@@ -180,7 +268,7 @@ int main(int argc, char **argv)
             goto done;
     for (size_t i = 0; i < sites.n; i++) {
         LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = i);
-        links[i] = bpf_program__attach_uprobe_opts(skel->progs.go_site, pid, path,
+        links[i] = bpf_program__attach_uprobe_opts(skel->progs.go_site, pid, open_path,
                                                    sites.site[i].file_off, &o);
         if (!links[i]) {
             say("cannot attach a uprobe at %s+0x%llx (%s): %s\n", path,
@@ -205,22 +293,34 @@ int main(int argc, char **argv)
     sh = go_shadow_new(&bin, &sites, out, pid);
     rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_raw, sh, NULL);
     if (!sh || !rb) goto done;
+    int pages_fd = bpf_map__fd(skel->maps.pages);
+    go_shadow_on_page_freed(sh, page_freed, &pages_fd);
     skel->bss->armed = 1;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     uint64_t t0 = now_ns();
-    if (write(go[1], "g", 1) != 1) goto done;
-    close(go[1]);
-    go[1] = -1;
-    say("recording %zu sites of %s (%s) to %s\n", sites.n, path, bin.version, output);
-    int cs = 0;
+    if (!attach) {
+        if (write(go[1], "g", 1) != 1) goto done;
+        close(go[1]);
+        go[1] = -1;
+    }
+    say("recording %zu sites of %s (%s)%s to %s\n", sites.n, path, bin.version,
+        attach ? " from now on (maps made before are unseen)" : "", output);
+    int cs = 0, child_done = 0;
     for (;;) {
         int err = ring_buffer__poll(rb, 10);
         if (err < 0 && err != -EINTR) {
             say("reading the ring buffer failed: %s\n", strerror(-err));
             goto done;
         }
-        if (waitpid(pid, &cs, WNOHANG) == pid) break;
+        if (!attach && waitpid(pid, &cs, WNOHANG) == pid) {
+            child_done = 1;
+            break;
+        }
+        if (attach && ended(pid)) break;
+        if (stop_signal || (duration > 0 && now_ns() - t0 >= duration * 1e9)) break;
     }
+    /* Not ours to kill (-p), reaped, or left running when the recording
+     * stops first (duration, signal). */
     pid = 0;
     for (size_t i = 0; i < sites.n; i++)
         bpf_link__destroy(links[i]), links[i] = NULL;
@@ -235,6 +335,26 @@ int main(int argc, char **argv)
         if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.losses), &k, v) == 0)
             for (int i = 0; i < ncpu; i++)
                 lost[k] += v[i];
+    }
+    /* Probe hits per site, and those the BPF side dropped (docs/go.md, "Cost"). */
+    uint64_t hits = 0, dropped = 0, emulated = 0;
+    for (uint32_t i = 0; i < sites.n; i++) {
+        uint64_t h = 0, d = 0;
+        uint32_t k = i, kd = GO_MAX_SITES + i;
+        memset(v, 0, sizeof v);
+        if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hits), &k, v) == 0)
+            for (int c = 0; c < ncpu; c++)
+                h += v[c];
+        memset(v, 0, sizeof v);
+        if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hits), &kd, v) == 0)
+            for (int c = 0; c < ncpu; c++)
+                d += v[c];
+        hits += h, dropped += d;
+        if (sites.site[i].emulated) emulated += h;
+        if (verbose && h)
+            say("site %u %s 0x%llx %s: %llu hits, %llu dropped\n", i,
+                go_fn_names[sites.site[i].s.fn], (unsigned long long)sites.site[i].vaddr,
+                sites.site[i].text, (unsigned long long)h, (unsigned long long)d);
     }
     uint64_t t1 = now_ns();
     if (lost[0]) {
@@ -260,15 +380,18 @@ int main(int argc, char **argv)
         goto done;
     }
     struct go_shadow_stats st = go_shadow_stats(sh);
-    say("%llu probe hits -> %llu events, %llu bytes, %llu lost, %.2f s -> %s "
+    say("%llu probe hits (%llu dropped in BPF, %llu at emulated branches), %llu records -> "
+        "%llu events, %llu bytes, %llu lost, %.2f s -> %s "
         "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
-        "hits on maps never seen created)\n",
+        "hits on %llu maps never seen created, state unknown)\n",
+        (unsigned long long)hits, (unsigned long long)dropped, (unsigned long long)emulated,
         (unsigned long long)st.raw, (unsigned long long)st.native,
         (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9, output,
         (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
-        (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map);
+        (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map,
+        (unsigned long long)st.maps_unseen);
     status = lost[0] ? 3 : 0;
-    if (!(WIFEXITED(cs) && WEXITSTATUS(cs) == 0))
+    if (child_done && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0))
         say("%s exited abnormally (status 0x%x)\n", cmd[0], cs);
 done:
     if (links)

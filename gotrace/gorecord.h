@@ -60,10 +60,14 @@ struct go_site {
     uint8_t val_shift; /* 8 for AH/BH/CH/DH */
     uint8_t imm;
     int32_t disp;
-    uint32_t pad;
+    uint8_t val_mem; /* read the stored byte back from memory: the probe is on a
+                      * later branch and val_reg was overwritten on the way */
+    uint8_t pad[3];
 };
 
 #define GO_MAX_SITES 1024
+#define GO_PAGE_SHIFT 13 /* Go's heap pages: 8 KiB; spans start on one */
+#define GO_MAX_PAGES (1u << 18)
 #define GO_SPAN_MARK_BYTES 128 /* nelems <= 1024 for every span with more than one object */
 
 enum go_raw_type { GO_RAW_SITE = 1, GO_RAW_SWEEP = 2 };
@@ -78,6 +82,7 @@ struct go_raw_site {
     uint8_t has_args, has_hdr, val, pad;
     uint64_t g;
     uint64_t args[3];
+    uint64_t caller; /* makemap*: the return address at the entry (the creation site) */
     uint64_t rax, rbx, rcx;
     uint64_t addr; /* store: effective address */
     uint8_t hdr[48];

@@ -21,13 +21,16 @@ struct block {
     uint64_t base, bytes, map;
     uint32_t nb; /* buckets in it */
     uint8_t kind, state, reason;
-    uint8_t *th; /* nb * 8 */
+    uint8_t *th;    /* nb * 8 */
+    uint64_t *next; /* nb overflow links (newoverflow's parent -> result), or NULL */
 };
 
 struct gmap {
     uint64_t h, t;
     uint32_t keysize, elemsize, bucketsize, hint;
     uint8_t pointerful, announced, destroyed;
+    uint8_t unseen;  /* created before the attach or on a stack: its events are not used */
+    uint64_t caller; /* makemap*'s return address, 0 if unknown */
     uint64_t cur, old;
     uint8_t curB, oldB, growkind;
     uint16_t noverflow_before;
@@ -48,6 +51,8 @@ struct go_shadow {
     size_t nblk, capblk;
     struct gmap *map;
     size_t nmap, capmap;
+    go_page_freed_fn *page_freed;
+    void *page_ctx;
 };
 
 struct hdr {
@@ -89,10 +94,15 @@ void go_shadow_free(struct go_shadow *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nblk; i++)
-        free(s->blk[i].th);
+        free(s->blk[i].th), free(s->blk[i].next);
     free(s->blk);
     free(s->map);
     free(s);
+}
+
+void go_shadow_on_page_freed(struct go_shadow *s, go_page_freed_fn *fn, void *ctx)
+{
+    s->page_freed = fn, s->page_ctx = ctx;
 }
 
 uint64_t go_shadow_bytes(const struct go_shadow *s, int *write_failed)
@@ -156,6 +166,7 @@ static struct block *add_block(struct go_shadow *s, uint64_t base, uint64_t byte
     size_t i = lower(s, base);
     if (i < s->nblk && s->blk[i].base == base) { /* reused address: the old one is gone */
         free(s->blk[i].th);
+        free(s->blk[i].next);
         memmove(&s->blk[i], &s->blk[i + 1], (s->nblk - i - 1) * sizeof *s->blk);
         s->nblk--;
     }
@@ -179,8 +190,19 @@ static struct block *add_block(struct go_shadow *s, uint64_t base, uint64_t byte
 static void remove_block(struct go_shadow *s, size_t i)
 {
     free(s->blk[i].th);
+    free(s->blk[i].next);
     memmove(&s->blk[i], &s->blk[i + 1], (s->nblk - i - 1) * sizeof *s->blk);
     s->nblk--;
+}
+
+/* The overflow link of bucket ADDR (of a map with bucket size BS), or NULL
+ * when ADDR is no tracked bucket; with make, allocated on first use. */
+static uint64_t *link_of(struct go_shadow *s, uint64_t addr, uint32_t bs, int make)
+{
+    struct block *b = containing(s, addr);
+    if (!b || !bs || (addr - b->base) % bs || (addr - b->base) / bs >= b->nb) return NULL;
+    if (!b->next && make) b->next = calloc(b->nb, sizeof *b->next);
+    return b->next ? &b->next[(addr - b->base) / bs] : NULL;
 }
 
 /* ---- maps ---------------------------------------------------------------- */
@@ -235,8 +257,24 @@ static void set_type(struct go_shadow *s, struct gmap *m, uint64_t t, uint64_t t
                                        .hint = m->hint};
     snprintf(c.type_name, sizeof c.type_name, "go:k%u/v%u", m->keysize, m->elemsize);
     emit(s, HMAP_EV_map_create, ts, tid, &c, sizeof c);
-    struct hmap_native_map_info in = {.map = m->h};
+    /* The creation site: makemap*'s caller, named FUNCTION:LINE from
+     * .gopclntab (stripped binaries too) in name; site_off for a
+     * position-dependent binary, where addresses are the file's. */
+    struct hmap_native_map_info in = {.map = m->h, .site = m->caller};
     snprintf(in.object, sizeof in.object, "%.95s", s->bin->path);
+    int32_t line = 0;
+    const struct gobin_func *f = m->caller ? gobin_line(s->bin, m->caller - 1, &line) : NULL;
+    if (f && !s->bin->et_dyn) in.site_off = m->caller;
+    if (f) {
+        char where[512];
+        int n = snprintf(where, sizeof where, "%s:%d", f->name, (int)line);
+        /* too long: keep the end, the most specific part (package.Func:line) */
+        if (n < 0) n = 0;
+        if (n >= (int)sizeof where) n = sizeof where - 1;
+        size_t keep = (size_t)n < sizeof in.name - 1 ? (size_t)n : sizeof in.name - 1;
+        memcpy(in.name, where + n - keep, keep);
+        in.name[keep] = '\0';
+    }
     emit(s, HMAP_EV_map_info, ts, tid, &in, sizeof in);
 }
 
@@ -289,6 +327,33 @@ static void th_write(struct go_shadow *s, struct gmap *m, int fn, uint64_t addr,
     *th = val;
 }
 
+/* The old head HEAD was scrubbed (evacuate, pointerful buckets): its chain
+ * is unlinked.  An allocator overflow bucket becomes unreachable with it
+ * while every bucket before it in the chain is one too; from the first
+ * preallocated bucket on, the old array (still h.oldbuckets) links the rest
+ * until the growth ends (docs/go.md, "What is exact"). */
+static void drop_old_chain(struct go_shadow *s, struct gmap *m, uint64_t head, uint64_t ts,
+                           uint32_t tid)
+{
+    uint64_t *l = link_of(s, head, m->bucketsize, 0);
+    uint64_t prev = head, n = l ? *l : 0;
+    int reachable = 0;
+    if (l) *l = 0;
+    for (int guard = 0; n && guard < 1 << 20; guard++) {
+        struct block *b = containing(s, n);
+        if (!b || b->map != m->h) break;
+        int alloc = b->kind == HMAP_MEM_OVERFLOW && b->base == n;
+        reachable |= !alloc;
+        EMIT(s, overflow_unlink, ts, tid, .map = m->h, .addr = n, .prev = prev,
+             .cause = HMAP_UNLINK_EVACUATED, .to_freelist = 0);
+        if (alloc && !reachable && b->state != ST_DEAD)
+            b->state = ST_DEAD, b->reason = HMAP_FREE_EVACUATED;
+        l = link_of(s, n, m->bucketsize, 0);
+        prev = n;
+        n = l ? *l : 0;
+    }
+}
+
 static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
 {
     if (r->site >= s->sites->n) return;
@@ -302,6 +367,7 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
     if ((fn == GOFN_MAKEMAP || fn == GOFN_MAKEMAP_SMALL) && kind == GO_SITE_RET) {
         struct gmap *m = new_map(s, r->rax);
         if (!m) return;
+        if (r->has_args) m->caller = r->caller;
         if (fn == GOFN_MAKEMAP && r->has_args) {
             m->hint = r->args[1] > 0xffffffffull ? 0xffffffffu : (uint32_t)r->args[1];
             set_type(s, m, r->args[0], ts, tid);
@@ -313,8 +379,26 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
     uint64_t hp = (fn == GOFN_NEWOVERFLOW || fn == GOFN_ADVANCE) ? r->args[0] : r->args[1];
     uint64_t t = fn == GOFN_NEWOVERFLOW ? r->args[1] : r->args[0];
     struct gmap *m = find_map(s, hp);
-    if (!m) { /* a map whose makemap was not seen (a stack map that grew) */
+    if (!m) {
+        if (!hp || !(m = new_map(s, hp))) return;
+        m->unseen = 1;
+        s->st.maps_unseen++;
+    }
+    if (m->unseen) {
+        /* A map whose creation was not seen: made before the recorder
+         * attached (-p), or on a goroutine stack (no makemap).  Its buckets
+         * are unknown, so nothing of it is guessed: the trace says once,
+         * in a state bracket with status "unseen", that it exists, with its
+         * type and header as of this hit (docs/go.md, "Attaching"). */
         s->st.events_unknown_map++;
+        if (!m->announced && t && r->has_hdr) {
+            EMIT(s, state_begin, ts, tid, .map = hp, .count = h.count, .B = h.B, .flags = h.flags,
+                 .old_addr = h.oldbuckets, .nevacuate = h.nevacuate, .noverflow = h.noverflow,
+                 .trigger = HMAP_STATE_BY_WRITER);
+            set_type(s, m, t, ts, tid);
+            EMIT(s, state_end, ts, tid, .map = hp, .status = HMAP_STATE_UNSEEN);
+            m->announced = 1;
+        }
         return;
     }
     set_type(s, m, t, ts, tid); /* makemap_small: the type comes with the first write */
@@ -348,6 +432,8 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
             src = HMAP_OVF_ALLOCATOR;
             add_block(s, ovf, roundupsize(m->bucketsize), 1, m->h, HMAP_MEM_OVERFLOW);
         }
+        uint64_t *l = link_of(s, parent, m->bucketsize, 1);
+        if (l) *l = ovf;
         EMIT(s, overflow_alloc, ts, tid, .map = m->h, .addr = ovf, .parent = parent, .source = src,
              .bytes = m->bucketsize);
         break;
@@ -366,6 +452,11 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
                  .x_addr = m->cur + i * bs,
                  .y_addr = dbl ? m->cur + (i + (1ull << m->oldB)) * bs : 0, .moved_x = m->moved_x,
                  .moved_y = m->moved_y);
+            /* A pointerful bucket is scrubbed after its evacuation, overflow
+             * link included, unless an iterator started during the growth
+             * may still read it (h.flags & oldIterator). */
+            if (m->pointerful && r->has_hdr && !(h.flags & 2))
+                drop_old_chain(s, m, m->old + i * bs, ts, tid);
         } else if (kind == GO_SITE_STORE)
             th_write(s, m, fn, r->addr, r->val, ts, tid);
         break;
@@ -380,12 +471,15 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
         break;
     case GOFN_MAPCLEAR:
         /* Every slot of the current array becomes emptyRest (the array is
-         * reused); the old array and every allocator overflow bucket are
-         * dropped. */
+         * reused, its links reset by makeBucketArray); the old array and
+         * every allocator overflow bucket are dropped.  An empty map
+         * (h.count == 0) is left as it is. */
+        if (!r->has_hdr || !h.count) break;
         for (size_t i = 0; i < s->nblk; i++) {
             struct block *b = &s->blk[i];
             if (b->map != m->h || b->state == ST_DEAD) continue;
             if (b->base == m->cur) {
+                if (b->next) memset(b->next, 0, b->nb * sizeof *b->next);
                 for (uint32_t k = 0; k < b->nb * 8; k++)
                     if (b->th[k]) {
                         EMIT(s, tophash_write, ts, tid, .map = m->h,
@@ -393,8 +487,12 @@ static void site_hit(struct go_shadow *s, const struct go_raw_site *r)
                              .old_th = b->th[k], .new_th = 0, .cause = HMAP_TH_CLEAR);
                         b->th[k] = 0;
                     }
-            } else
+            } else {
+                if (b->kind == HMAP_MEM_OVERFLOW)
+                    EMIT(s, overflow_unlink, ts, tid, .map = m->h, .addr = b->base, .prev = 0,
+                         .cause = HMAP_UNLINK_CLEAR, .to_freelist = 0);
                 b->state = ST_DEAD, b->reason = HMAP_FREE_CLEAR;
+            }
         }
         m->old = 0;
         break;
@@ -441,7 +539,13 @@ static void sweep(struct go_shadow *s, const struct go_raw_sweep *r)
         }
         EMIT(s, bucket_free, r->ts_ns, r->tid, .map = b->map, .addr = b->base, .bytes = b->bytes,
              .kind = b->kind, .reason = reason);
+        uint64_t page = b->base >> GO_PAGE_SHIFT;
         remove_block(s, i);
+        /* The page's last tracked block: the BPF side may stop sending its
+         * sweeps (gorecord.bpf.c, pages). */
+        size_t j = lower(s, page << GO_PAGE_SHIFT);
+        if (s->page_freed && (j == s->nblk || s->blk[j].base >> GO_PAGE_SHIFT != page))
+            s->page_freed(s->page_ctx, page, r->ts_ns);
     }
 }
 

@@ -16,6 +16,7 @@
 
 struct go_shadow_stats {
     uint64_t raw, native, stores_ignored, events_unknown_map, sweeps, sweeps_unread;
+    uint64_t maps_unseen; /* maps first seen at a hit: no creation, state unknown */
 };
 
 struct go_shadow;
@@ -24,6 +25,10 @@ struct go_shadow;
  * stay owned by the caller and must outlive the shadow. */
 struct go_shadow *go_shadow_new(const struct gobin *b, const struct go_sites *sites, FILE *out,
                                 uint32_t pid);
+/* Called when the last tracked block starting in heap page PAGE (address >>
+ * GO_PAGE_SHIFT) was freed by a sweep at time TS. */
+typedef void go_page_freed_fn(void *ctx, uint64_t page, uint64_t ts);
+void go_shadow_on_page_freed(struct go_shadow *s, go_page_freed_fn *fn, void *ctx);
 /* One ring record; -1 if it is malformed. */
 int go_shadow_feed(struct go_shadow *s, const void *data, size_t size);
 /* Bytes written so far; write errors are sticky. */

@@ -21,7 +21,12 @@ int main(int argc, char **argv)
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         printf("usage: bucketscope-gosites [-v] GO-BINARY\n"
                "List the map operations bucketscope-gorecord would probe in GO-BINARY.\n"
-               "  -V, --version  print the version and exit\n");
+               "  -v             every site, and where its probe goes\n"
+               "  -h, --help     print this help and exit\n"
+               "  -V, --version  print the version and exit\n\n"
+               "EXAMPLES:\n"
+               "  bucketscope-gosites ./server\n"
+               "  bucketscope-gosites -v ./server | grep mapdelete\n");
         return 0;
     }
     int verbose = argc > 2 && strcmp(argv[1], "-v") == 0;
@@ -55,12 +60,23 @@ int main(int argc, char **argv)
         printf("func %s entry 0x%llx size %llu rets %zu stores %zu\n", go_fn_names[fn],
                (unsigned long long)f->entry, (unsigned long long)f->size, rets, stores);
     }
-    printf("sites %zu\n", s.n);
+    size_t emul = 0;
+    for (size_t i = 0; i < s.n; i++)
+        emul += s.site[i].emulated;
+    printf("sites %zu emulated %zu single-stepped %zu frame-stores-skipped %zu\n", s.n, emul,
+           s.n - emul, s.frame_stores);
+    /* site N FUNCTION INSN-ADDR +PROBE-FILE-OFFSET INSN; then, when the probe
+     * was moved to an emulated branch, "  at PROBE-ADDR MNEMONIC", and
+     * "(value read back)" when the stored byte is read from memory there. */
     if (verbose)
-        for (size_t i = 0; i < s.n; i++)
+        for (size_t i = 0; i < s.n; i++) {
             printf("site %zu %s 0x%llx +0x%llx %s\n", i, go_fn_names[s.site[i].s.fn],
                    (unsigned long long)s.site[i].vaddr, (unsigned long long)s.site[i].file_off,
                    s.site[i].text);
+            if (s.site[i].emulated)
+                printf("  at 0x%llx %s%s\n", (unsigned long long)s.site[i].probe,
+                       s.site[i].probe_text, s.site[i].s.val_mem ? " (value read back)" : "");
+        }
     gobin_close(&b);
     return 0;
 }

@@ -15,14 +15,18 @@
 
 struct go_site_ex {
     struct go_site s;
-    uint64_t vaddr;
-    int64_t file_off;
-    char text[64]; /* the instruction, for listings */
+    uint64_t vaddr;   /* the instruction the site stands for */
+    uint64_t probe;   /* where the uprobe goes: vaddr, or a later emulated branch */
+    int64_t file_off; /* of probe */
+    uint8_t emulated; /* probe is a branch the kernel emulates (no single-step) */
+    char text[64];    /* the instruction at vaddr, for listings */
+    char probe_text[32];
 };
 
 struct go_sites {
     const struct gobin_func *fn[GOFN_COUNT]; /* NULL: not in this binary */
     size_t n;
+    size_t frame_stores; /* one-byte stores to the function's own frame: not probed */
     struct go_site_ex site[GO_MAX_SITES];
 };
 

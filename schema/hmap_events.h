@@ -101,7 +101,8 @@
 #define HMAP_ENUM_STATE_STATUS(X)                                                                  \
     X(HMAP_STATE_OK, 0, "ok")     /* complete: every block, slot and object above */               \
     X(HMAP_STATE_BUSY, 1, "busy") /* a writer held the map: it dumps itself at its next write */   \
-    X(HMAP_STATE_UNSAFE, 2, "unsafe") /* no safe way to read it (membarrier unavailable) */
+    X(HMAP_STATE_UNSAFE, 2, "unsafe") /* no safe way to read it (membarrier unavailable) */   \
+    X(HMAP_STATE_UNSEEN, 3, "unseen") /* Go: created unseen (before the attach, or on a stack) */
 
 /* What started a state dump. */
 #define HMAP_ENUM_STATE_TRIGGER(X)                                                                 \

@@ -5,7 +5,8 @@
 
 _bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -i --interval -T --timestamp --json -v --verbose -h --help -V --version --"
 _bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds --follow -i --interval -T --timestamp --json --live-ticks -h --help -V --version"
-_bucketscope_gorecord_opts="-o --output -v --verbose -h --help -V --version --"
+_bucketscope_gosites_opts="-v -h --help -V --version"
+_bucketscope_gorecord_opts="-o --output -p --pid -d --duration -v --verbose -h --help -V --version --"
 
 # _bucketscope_sub SUB: complete the words of `bucketscope SUB ...` (or of
 # bucketscope-SUB), from COMP_WORDS[first] on.
@@ -29,7 +30,7 @@ _bucketscope_sub() {
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    record:-p | record:--pid | report:--pid)
+    record:-p | record:--pid | report:--pid | gorecord:-p | gorecord:--pid)
         COMPREPLY=($(compgen -W "$(cd /proc 2>/dev/null && echo [0-9]*)" -- "$cur"))
         return
         ;;
@@ -37,9 +38,10 @@ _bucketscope_sub() {
         COMPREPLY=($(compgen -W "text json csv" -- "$cur"))
         return
         ;;
-    record:-b | record:--ring-size | record:-d | record:--duration | report:--tick | report:--map | \
-        report:--since | report:--until | report:--top | report:--ctf-timeout | record:-i | \
-        record:--interval | report:-i | report:--interval | report:--live-ticks)
+    record:-b | record:--ring-size | record:-d | record:--duration | gorecord:-d | gorecord:--duration | \
+        report:--tick | report:--map | report:--since | report:--until | report:--top | \
+        report:--ctf-timeout | record:-i | record:--interval | report:-i | report:--interval | \
+        report:--live-ticks)
         return # a value the user types
         ;;
     esac
@@ -57,6 +59,7 @@ _bucketscope() {
     bucketscope-record) _bucketscope_sub record 1 ;;
     bucketscope-report) _bucketscope_sub report 1 ;;
     bucketscope-gorecord) _bucketscope_sub gorecord 1 ;;
+    bucketscope-gosites) _bucketscope_sub gosites 1 ;;
     *)
         if ((COMP_CWORD == 1)); then
             COMPREPLY=($(compgen -W "record gorecord report help -h --help -V --version" -- "$cur"))
@@ -68,4 +71,5 @@ _bucketscope() {
         ;;
     esac
 }
-complete -F _bucketscope -o filenames bucketscope bucketscope-record bucketscope-report bucketscope-gorecord
+complete -F _bucketscope -o filenames bucketscope bucketscope-record bucketscope-report bucketscope-gorecord \
+    bucketscope-gosites

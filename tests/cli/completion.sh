@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # completion.sh COMPLETION DISPATCHER — the bash completion offers the
-# subcommands, and for record and report every long option their --help
+# subcommands, and for record, report and gorecord every long option their --help
 # prints (so the file cannot fall behind the commands).
 set -u
 . "$1"
@@ -19,12 +19,16 @@ complete_line() {
 }
 [[ " $(complete_line bucketscope re) " == *" record "* ]] || fail "'bucketscope re' does not offer record"
 [[ " $(complete_line bucketscope re) " == *" report "* ]] || fail "'bucketscope re' does not offer report"
-for sub in record report; do
+for sub in record report gorecord; do
     offered=" $(complete_line bucketscope "$sub" --) "
     for opt in $("$disp" "$sub" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
         [[ $offered == *" $opt "* ]] || fail "'bucketscope $sub --<TAB>' does not offer $opt"
     done
 done
 [ "$(complete_line bucketscope report --format j)" = json ] || fail "--format values"
+# bucketscope-gosites is a command of its own (no dispatcher entry).
+for opt in -v --help --version; do
+    [[ " $(complete_line bucketscope-gosites -) " == *" $opt "* ]] || fail "'bucketscope-gosites -<TAB>' does not offer $opt"
+done
 [ $bad = 0 ] && echo "PASS: completion offers the commands and their options"
 exit $bad

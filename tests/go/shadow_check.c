@@ -58,6 +58,22 @@ static uint32_t bucket_size(uint64_t map)
 
 static uint64_t bad_writes, unknown_writes;
 
+/* Checks per map name of the dumps (keep, strs, ...): every kind of map the
+ * program has must be checked bucket by bucket. */
+static struct {
+    char name[64];
+    uint64_t checked, mismatches;
+} names[32];
+static size_t nnames;
+static size_t name_index(const char *n)
+{
+    for (size_t i = 0; i < nnames; i++)
+        if (strcmp(names[i].name, n) == 0) return i;
+    if (nnames == 32) return 31;
+    snprintf(names[nnames].name, sizeof names[nnames].name, "%s", n);
+    return nnames++;
+}
+
 static void apply(uint16_t id, const uint8_t *p)
 {
     switch (id) {
@@ -156,10 +172,13 @@ int main(int argc, char **argv)
                        &th[4], &th[5], &th[6], &th[7]) != 9)
                 continue;
             checked++;
+            size_t ni = name_index(name);
+            names[ni].checked++;
             struct slot *s = lookup(b, 0);
             int ok = s != NULL;
             for (int i = 0; ok && i < 8; i++)
                 ok = s->th[i] == th[i];
+            names[ni].mismatches += !ok;
             if (!ok && mismatches++ < 10) {
                 fprintf(stderr, "phase %d map %s bucket %llx: real", ph, name, b);
                 for (int i = 0; i < 8; i++)
@@ -174,6 +193,9 @@ int main(int argc, char **argv)
             }
         }
     }
+    for (size_t i = 0; i < nnames; i++)
+        printf("map %s: %" PRIu64 " bucket checks, %" PRIu64 " mismatches\n", names[i].name,
+               names[i].checked, names[i].mismatches);
     printf("%" PRIu64 " phases, %" PRIu64 " bucket checks, %" PRIu64 " mismatches, %" PRIu64
            " records replayed, %" PRIu64 " inconsistent old_th, %" PRIu64
            " writes to unknown buckets\n",

@@ -23,10 +23,17 @@ for bin in truth truth.stripped; do
         fail "$bin: no emptyRest store found in mapdelete_fast64"
     grep -qE '^site [0-9]+ runtime.advanceEvacuationMark .* ret' "$WORK/$bin.txt" ||
         fail "$bin: no RET found in advanceEvacuationMark"
+    # Cost: entries are probed at the stack-check branch the kernel emulates,
+    # and stack-local stores are not probed (docs/go.md, "Cost").
+    grep -A1 -E '^site [0-9]+ runtime.mapdelete_fast64 0x[0-9a-f]+ \+0x[0-9a-f]+ entry$' "$WORK/$bin.txt" |
+        grep -qE '^  at 0x[0-9a-f]+ j' || fail "$bin: mapdelete_fast64's entry probe is not on a branch"
+    grep -qE '^sites [0-9]+ emulated [1-9][0-9]* single-stepped [0-9]+ frame-stores-skipped [1-9]' "$WORK/$bin.txt" ||
+        fail "$bin: no emulated site or no skipped frame store: $(grep '^sites' "$WORK/$bin.txt")"
+    grep -qE '^site .* \[rsp' "$WORK/$bin.txt" && fail "$bin: a stack-local store is probed"
 done
 grep -q '^stripped no' "$WORK/truth.txt" || fail "unstripped binary said stripped"
 grep -q '^stripped yes' "$WORK/truth.stripped.txt" || fail "stripped binary not seen as stripped"
 # The same sites whether stripped or not: .gopclntab is all that is used.
-diff <(grep -E '^(func|site)' "$WORK/truth.txt") <(grep -E '^(func|site)' "$WORK/truth.stripped.txt") ||
+diff <(grep -E '^(func|site|  at)' "$WORK/truth.txt") <(grep -E '^(func|site|  at)' "$WORK/truth.stripped.txt") ||
     fail "stripping changed the sites"
 echo "PASS: go$V: $(grep -c '^site' "$WORK/truth.txt") sites, same when stripped"
