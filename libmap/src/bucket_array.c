@@ -51,7 +51,7 @@ static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)
 int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc)
 {
     uint64_t n = array_nalloc(m, B);
-    uint8_t *arr = hmap__blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
+    uint8_t *arr = hmap__bucket_alloc(m, n * m->bucketsize);
     if (!arr) return -1;
     *out = arr;
     *nalloc = n;
@@ -87,7 +87,7 @@ int hmap__ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
 {
     uint64_t have = hmap__prealloc_remaining(m) + r->nfresh;
     while (have < needed) {
-        uint8_t *b = hmap__blk_alloc(m, m->bucketsize, BLK_OVERFLOW);
+        uint8_t *b = hmap__bucket_alloc(m, m->bucketsize);
         if (!b) {
             hmap__ovf_reserve_drop(m, r);
             return -1;
@@ -106,7 +106,7 @@ void hmap__ovf_reserve_drop(hmap *m, ovf_reserve *r)
     while (r->fresh) {
         uint8_t *b = r->fresh;
         r->fresh = overflow_of(m, b);
-        hmap__blk_free_now(m, b);
+        hmap__bucket_free_now(m, b, m->bucketsize);
     }
     r->nfresh = 0;
 }

@@ -36,7 +36,7 @@ static void unlink_overflow(hmap *m)
             uint8_t *next = overflow_of(m, ovf);
             bool prealloc = in_block(ovf, m->buckets, m->nalloc, m->bucketsize);
             HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_CLEAR, (uint8_t)prealloc);
-            if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_CLEAR);
+            if (!prealloc) hmap__overflow_release(m, ovf, HMAP_FREE_CLEAR);
             prev = ovf;
             ovf = next;
         }
@@ -57,7 +57,7 @@ HMAP_API void hmap_clear(hmap *m)
         for (uint64_t i = 0; i < n; i++)
             empty_chain(m, bucket_at(m, m->oldbuckets, i), true);
         /* The growth is abandoned: the old array and its chains go now. */
-        hmap__free_chains(m, m->oldbuckets, n, m->old_nalloc, HMAP_FREE_CLEAR);
+        hmap__old_array_release(m, HMAP_FREE_CLEAR);
         m->oldbuckets = NULL;
         m->old_nalloc = 0;
     }

@@ -16,7 +16,14 @@ int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind)
 {
     uint8_t *arr, *next_ovf;
     uint64_t nalloc;
-    if (hmap__make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) return -1;
+    old_array *rec; /* first: what releasing the old array will need */
+    if (hmap__old_record_alloc(m, &rec) < 0) return -1;
+    if (hmap__make_bucket_array(m, newB, &arr, &next_ovf, &nalloc) < 0) {
+        hmap__old_record_free(m, rec);
+        return -1;
+    }
+    *rec = (old_array){NULL, m->buckets, bucket_shift(m->B), m->nalloc, 0};
+    m->old_rec = rec;
 
     HMAP_TP(grow_start, m, m->B, newB, kind, m->count, m->noverflow);
     /* The iterator bit becomes oldIterator: an iterator started before now

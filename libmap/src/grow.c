@@ -72,7 +72,12 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
         uint8_t *next = overflow_of(m, ovf);
         bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
-        if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        /* Freed at once: scrubbing happens only without oldIterator and
+         * EAGER drops only without a live iterator, so no iterator can
+         * reach the chain (every iterator sets oldIterator, docs/go-map-
+         * model.md §9, and a growth keeps it for the old array). */
+        if (!prealloc)
+            hmap__bucket_free(m, ovf, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_EVACUATED);
         prev = ovf;
         ovf = next;
     }
@@ -98,8 +103,7 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
     m->oldbuckets = NULL;
     flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
-    hmap__free_chains(m, old, newbit, m->old_nalloc,
-                      kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
+    hmap__old_array_release(m, kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
     m->old_nalloc = 0;
 }
 

@@ -49,32 +49,42 @@
 #define F_SAME_SIZE_GROW 8
 #define F_SHRINK 16 /* not Go's: the growth in progress halves the array (SHRINK) */
 
-/* Memory blocks handed out by the map carry this 16-byte header in front,
- * so that a block can be retired (kept alive for an iterator) without
- * allocating anything: freeing must never fail. */
+/* Separately allocated keys and values (> 128 bytes, docs/go-map-model.md
+ * §1) carry this 16-byte header in front, so that an object an iterator
+ * may still read can be "retired" (kept alive) without allocating anything:
+ * freeing must never fail.  Bucket memory has no header: its size follows
+ * from B and the bucket size, and what retiring it needs lives elsewhere
+ * (struct old_array below, the retired overflow list). */
 typedef struct blk {
     struct blk *next_retired;
-    uint32_t size;      /* bytes after the header, low 32 bits */
-    uint8_t kind;       /* BLK_* */
-    uint8_t reason;     /* hmap_free_reason when retired */
-    uint16_t size_high; /* size >> 32 (arrays over 4 GiB) */
+    uint32_t size;  /* bytes after the header */
+    uint8_t kind;   /* BLK_INDIRECT_* */
+    uint8_t reason; /* hmap_obj_reason when retired */
+    uint16_t unused;
 } blk;
 #define BLK_HDR ((size_t)sizeof(blk))
-_Static_assert(sizeof(blk) == 16, "block header is 16 bytes");
+_Static_assert(sizeof(blk) == 16, "object header is 16 bytes");
 
-/* Block kinds: bucket memory (the schema's mem_kind) or a separately
- * allocated key or value (BLK_INDIRECT + the schema's indirect_kind). */
+/* Object kinds: BLK_INDIRECT + the schema's indirect_kind.  Bucket memory
+ * is announced with the schema's mem_kind (HMAP_MEM_ARRAY/OVERFLOW). */
 enum {
-    BLK_ARRAY = HMAP_MEM_ARRAY,
-    BLK_OVERFLOW = HMAP_MEM_OVERFLOW,
     BLK_INDIRECT = 8,
     BLK_INDIRECT_KEY = BLK_INDIRECT + HMAP_INDIRECT_KEY,
     BLK_INDIRECT_VAL = BLK_INDIRECT + HMAP_INDIRECT_VALUE,
 };
-static inline bool blk_is_indirect(uint8_t kind)
-{
-    return kind >= BLK_INDIRECT;
-}
+
+/* The old array of a growth: allocated when the growth starts (when a
+ * failure can still be reported), it describes the array to free when the
+ * growth ends, and, if an iterator is live then, becomes the array's entry
+ * in the retired list, freed with its chains when the last iterator stops
+ * (docs/go-map-model.md §10.4).  So releasing an array never allocates. */
+typedef struct old_array {
+    struct old_array *next; /* retired list */
+    uint8_t *arr;
+    uint64_t nbuckets; /* head buckets (chains to walk) */
+    uint64_t nalloc;   /* buckets in the block, preallocated tail included */
+    uint8_t reason;    /* hmap_free_reason once retired */
+} old_array;
 
 /* ---- The map header ------------------------------------------------------ */
 struct hmap {
@@ -121,7 +131,13 @@ struct hmap {
     hmap_allocator alloc;
     _Atomic uint64_t bytes_allocated;
     _Atomic uint32_t live_iters;
-    _Atomic(blk *) retired;
+    _Atomic(blk *) retired;              /* indirect objects kept for iterators */
+    _Atomic(old_array *) retired_arrays; /* old arrays (with chains) kept for iterators */
+    /* Overflow buckets released by a clear while an iterator was live,
+     * linked through their overflow word (all their slots are emptyRest:
+     * an iterator standing on one walks on through empty buckets). */
+    _Atomic(uint8_t *) retired_ovf;
+    old_array *old_rec; /* describes oldbuckets while growing, else NULL */
 
     /* Who the map is, for traces (map_info): hmap_options.name and the
      * return address of the hmap_new call. */
@@ -427,12 +443,26 @@ uint64_t hmap__map_rand(hmap *m);
 /* types.c */
 int hmap__type_check(const hmap_type *t);
 
-/* alloc.c */
-void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
-/* Free now, or retire until no iterator can reach the block. */
-void hmap__blk_release(hmap *m, void *p, uint8_t reason);
-void hmap__blk_free_now(hmap *m, void *p);
+/* alloc.c: bucket memory (no header; the caller says the size) */
+void *hmap__bucket_alloc(hmap *m, size_t size);
+/* Free bucket memory that was never published (an unused reserve): no event. */
+void hmap__bucket_free_now(hmap *m, void *p, size_t size);
+/* Free published bucket memory now (bucket_free); only when no iterator
+ * can reach it. */
+void hmap__bucket_free(hmap *m, void *p, size_t size, uint8_t kind, uint8_t reason);
+/* An overflow bucket dropped by a clear: freed now, or retired while an
+ * iterator is live. */
+void hmap__overflow_release(hmap *m, uint8_t *b, uint8_t reason);
+/* The growth's old array (m->old_rec) is no longer the map's: free it with
+ * its chains now, or retire it while an iterator is live. */
+void hmap__old_array_release(hmap *m, uint8_t reason);
+int hmap__old_record_alloc(hmap *m, old_array **out);
+void hmap__old_record_free(hmap *m, old_array *r);
 void hmap__retired_flush(hmap *m);
+/* Indirect objects (with a header): */
+void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
+/* Free now, or retire until no iterator can reach the object. */
+void hmap__blk_release(hmap *m, void *p, uint8_t reason);
 int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out);
 /* Give back an indirect object that an insert obtained but did not use. */
 void hmap__indirect_unused(hmap *m, void *p);

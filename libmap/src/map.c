@@ -149,10 +149,11 @@ static void free_indirect_live(hmap *m, uint8_t *b)
     }
 }
 
-/* Release an array and the individually allocated overflow buckets of its
- * chains (preallocated ones live inside the block and go with it).  Live
- * indirect objects are released too when `with_indirect` says the slots
- * own them (not for evacuated copies). */
+/* Free an array and the individually allocated overflow buckets of its
+ * chains (preallocated ones live inside the block and go with it), now:
+ * the caller knows no iterator can reach them.  Live indirect objects are
+ * released too when the map is destroyed (the slots own them; evacuated
+ * copies do not). */
 void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc, uint8_t reason)
 {
     bool with_indirect = reason == HMAP_FREE_DESTROY && (m->indirect_key || m->indirect_val);
@@ -163,11 +164,12 @@ void hmap__free_chains(hmap *m, uint8_t *arr, uint64_t nbuckets, uint64_t nalloc
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
             if (with_indirect) free_indirect_live(m, ovf);
-            if (!in_block(ovf, arr, nalloc, m->bucketsize)) hmap__blk_release(m, ovf, reason);
+            if (!in_block(ovf, arr, nalloc, m->bucketsize))
+                hmap__bucket_free(m, ovf, m->bucketsize, HMAP_MEM_OVERFLOW, reason);
             ovf = next;
         }
     }
-    hmap__blk_release(m, arr, reason);
+    hmap__bucket_free(m, arr, nalloc * m->bucketsize, HMAP_MEM_ARRAY, reason);
 }
 
 HMAP_API void hmap_free(hmap *m)
@@ -178,8 +180,10 @@ HMAP_API void hmap_free(hmap *m)
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);
     hmap__retired_flush(m);
-    if (m->oldbuckets)
+    if (m->oldbuckets) {
         hmap__free_chains(m, m->oldbuckets, noldbuckets(m), m->old_nalloc, HMAP_FREE_DESTROY);
+        hmap__old_record_free(m, m->old_rec);
+    }
     if (m->buckets)
         hmap__free_chains(m, m->buckets, bucket_shift(m->B), m->nalloc, HMAP_FREE_DESTROY);
     hmap_allocator a = m->alloc;

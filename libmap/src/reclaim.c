@@ -54,7 +54,7 @@ static void unlink_bucket(hmap *m, uint8_t *prev, uint8_t *b)
     HMAP_TP(overflow_unlink, m, b, prev, HMAP_UNLINK_EMPTIED, (uint8_t)prealloc);
     decr_noverflow(m);
     if (!prealloc) {
-        hmap__blk_release(m, b, HMAP_FREE_UNLINK);
+        hmap__bucket_free(m, b, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_UNLINK);
         return;
     }
     /* Back to the array's free list, reset to the state of a fresh bucket:

@@ -60,14 +60,21 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
     out->indirect_objects = m->count * per_entry;
     out->indirect_bytes = m->count * ((m->indirect_key ? m->type.key_size : 0) +
                                       (m->indirect_val ? m->type.val_size : 0));
-    for (blk *h = atomic_load(&((hmap *)m)->retired); h; h = h->next_retired) {
-        uint64_t size = (uint64_t)h->size | ((uint64_t)h->size_high << 32);
+    /* Memory kept for live iterators (alloc.c). */
+    hmap *mm = (hmap *)m;
+    for (blk *h = atomic_load(&mm->retired); h; h = h->next_retired) {
         out->retained_blocks++;
-        if (blk_is_indirect(h->kind)) {
-            out->indirect_objects++;
-            out->indirect_bytes += size;
-        } else {
-            out->bucket_bytes += size;
-        }
+        out->indirect_objects++;
+        out->indirect_bytes += h->size;
+    }
+    for (old_array *r = atomic_load(&mm->retired_arrays); r; r = r->next) {
+        uint64_t ind = 0;
+        (void)count_overflow(m, r->arr, r->nbuckets, r->nalloc, &ind);
+        out->retained_blocks += 1 + ind;
+        out->bucket_bytes += (r->nalloc + ind) * m->bucketsize;
+    }
+    for (uint8_t *b = atomic_load(&mm->retired_ovf); b; b = overflow_of(m, b)) {
+        out->retained_blocks++;
+        out->bucket_bytes += m->bucketsize;
     }
 }
