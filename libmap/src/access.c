@@ -66,7 +66,7 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
 HMAP_API void *hmap_get(const hmap *m, const void *key)
 {
     if (m == NULL) return NULL;
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return lookup_impl(m, key, HMAP_KIND_U64, true, NULL);
     case HMAP_KIND_U32:
@@ -82,7 +82,7 @@ HMAP_API void *hmap_get(const hmap *m, const void *key)
  * own), returns the current key and value of an entry seen stale. */
 bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v)
 {
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         *v = lookup_impl(m, key, HMAP_KIND_U64, false, k);
         break;
@@ -104,18 +104,18 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
                                     const void *val, void *kobj, void *vobj)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (m->indirect_key) {
+    if (has_indirect_key(m)) {
         memcpy(ks, &kobj, sizeof kobj);
         ks = kobj;
     }
-    copy_slot(ks, key, m->type.key_size);
-    if (m->indirect_val) {
+    copy_slot(ks, key, key_size_of(m));
+    if (has_indirect_val(m)) {
         memcpy(vs, &vobj, sizeof vobj);
         vs = vobj;
     }
     /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
      * needs no write. */
-    if (val) copy_slot(vs, val, m->type.val_size);
+    if (val) copy_slot(vs, val, val_size_of(m));
 }
 
 /* Key size as a constant for the fast kinds, so copies fold to moves. */
@@ -124,7 +124,7 @@ static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
     return kind == HMAP_KIND_U64   ? 8
            : kind == HMAP_KIND_U32 ? 4
            : kind == HMAP_KIND_STR ? sizeof(hmap_str)
-                                   : m->type.key_size;
+                                   : key_size_of(m);
 }
 
 /* ---- mapassign, step by step (docs/go-map-model.md §6.2) ---------------- */
@@ -137,7 +137,7 @@ static ALWAYS_INLINE const void *stable_key(const hmap *m, const void *key, uint
                                             int kind)
 {
     /* Keeps: the returned key stays readable however the map changes. */
-    if (m->indirect_key) return key;
+    if (has_indirect_key(m)) return key;
     copy_slot(kbuf, key, key_size_k(m, kind));
     return kbuf;
 }
@@ -145,8 +145,8 @@ static ALWAYS_INLINE const void *stable_key(const hmap *m, const void *key, uint
 static ALWAYS_INLINE const void *stable_val(const hmap *m, const void *val, uint64_t *vbuf)
 {
     /* Keeps: the returned value (NULL: the zero value) stays readable. */
-    if (val == NULL || m->indirect_val) return val;
-    copy_slot(vbuf, val, m->type.val_size);
+    if (val == NULL || has_indirect_val(m)) return val;
+    copy_slot(vbuf, val, val_size_of(m));
     return vbuf;
 }
 
@@ -156,8 +156,9 @@ static ALWAYS_INLINE int ensure_buckets(hmap *m)
 {
     /* Keeps: on success m->buckets is non-NULL; on -ENOMEM nothing changed. */
     if (LIKELY(m->buckets != NULL)) return 0;
-    return hmap__make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0 ? -ENOMEM
-                                                                                         : 0;
+    uint8_t *next_ovf;
+    uint64_t nalloc;
+    return hmap__make_bucket_array(m, 0, &m->buckets, &next_ovf, &nalloc) < 0 ? -ENOMEM : 0;
 }
 
 /* §6.2 step 5, §8.2: the chain of `hash` in the current array, with the
@@ -229,12 +230,12 @@ static ALWAYS_INLINE void update_in_place(hmap *m, uint8_t *b, unsigned i, const
                                           const void *val)
 {
     /* Keeps: count, tophash and growth state untouched; no tophash event. */
-    if (m->type.flags & HMAP_TYPE_KEY_UPDATE) copy_slot(key_of(m, b, i), key, m->type.key_size);
+    if (m->props & P_KEY_UPDATE) copy_slot(key_of(m, b, i), key, key_size_of(m));
     void *v = val_of(m, b, i);
     if (val)
-        copy_slot(v, val, m->type.val_size);
+        copy_slot(v, val, val_size_of(m));
     else
-        zero_slot(v, m->type.val_size);
+        zero_slot(v, val_size_of(m));
 }
 
 /* Frees what alloc_indirect_objects obtained, when a later step fails. */
@@ -251,9 +252,9 @@ static ALWAYS_INLINE int alloc_indirect_objects(hmap *m, void **kobj, void **vob
     /* Keeps: on -ENOMEM nothing stays allocated and the map is unchanged. */
     *kobj = NULL;
     *vobj = NULL;
-    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, BLK_INDIRECT_KEY, kobj) < 0)
+    if (UNLIKELY(has_indirect_key(m)) && hmap__indirect_alloc(m, BLK_INDIRECT_KEY, kobj) < 0)
         return -ENOMEM;
-    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, BLK_INDIRECT_VAL, vobj) < 0) {
+    if (UNLIKELY(has_indirect_val(m)) && hmap__indirect_alloc(m, BLK_INDIRECT_VAL, vobj) < 0) {
         free_indirect_objects(m, *kobj, NULL);
         return -ENOMEM;
     }
@@ -344,7 +345,7 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
 HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 {
     if (m == NULL) return -EINVAL; /* Go panics: "assignment to entry in nil map" */
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return assign_impl(m, key, val, HMAP_KIND_U64);
     case HMAP_KIND_U32:
@@ -360,19 +361,19 @@ HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (m->indirect_key) {
+    if (has_indirect_key(m)) {
         hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DELETE);
         memset(ks, 0, sizeof(void *));
     } else if (kind == HMAP_KIND_STR) {
         memset(ks, 0, sizeof(const char *)); /* faststr: the pointer, not the length */
-    } else if (kind == HMAP_KIND_GENERIC && m->pointerful) {
-        memset(ks, 0, m->type.key_size);
+    } else if (kind == HMAP_KIND_GENERIC && is_pointerful(m)) {
+        memset(ks, 0, key_size_of(m));
     }
-    if (m->indirect_val) {
+    if (has_indirect_val(m)) {
         hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_DELETE);
         memset(vs, 0, sizeof(void *));
     } else {
-        zero_slot(vs, m->type.val_size);
+        zero_slot(vs, val_size_of(m));
     }
 }
 
@@ -385,7 +386,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     /* As in assign: the key may point into the map (Go's range-delete). */
     uint64_t kbuf[MAX_KEY_SIZE / 8];
-    if (!m->indirect_key) {
+    if (!has_indirect_key(m)) {
         copy_slot(kbuf, key, key_size_k(m, kind));
         key = kbuf;
     }
@@ -458,7 +459,7 @@ done:
 HMAP_API bool hmap_delete(hmap *m, const void *key)
 {
     if (m == NULL) return false;
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return delete_impl(m, key, HMAP_KIND_U64);
     case HMAP_KIND_U32:

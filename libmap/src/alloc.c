@@ -27,15 +27,14 @@ static bool iterators_live(const hmap *m)
 /* Zeroed bucket memory of `size` bytes, or NULL. */
 void *hmap__bucket_alloc(hmap *m, size_t size)
 {
-    void *p = m->alloc.alloc(m->alloc.ctx, size, 16);
-    if (p) atomic_fetch_add_explicit(&m->bytes_allocated, size, memory_order_relaxed);
-    return p;
+    const hmap_allocator *a = alloc_of(m);
+    return a->alloc(a->ctx, size, 16);
 }
 
 void hmap__bucket_free_now(hmap *m, void *p, size_t size)
 {
-    atomic_fetch_sub_explicit(&m->bytes_allocated, size, memory_order_relaxed);
-    m->alloc.free(m->alloc.ctx, p, size);
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, p, size);
 }
 
 void hmap__bucket_free(hmap *m, void *p, size_t size, uint8_t kind, uint8_t reason)
@@ -52,22 +51,21 @@ void hmap__overflow_release(hmap *m, uint8_t *b, uint8_t reason)
     }
     /* Only clear retires overflow buckets (reason clear), after marking
      * every slot emptyRest: the list link is harmless to an iterator. */
-    set_overflow(m, b, atomic_load_explicit(&m->retired_ovf, memory_order_relaxed));
-    atomic_store_explicit(&m->retired_ovf, b, memory_order_release);
+    set_overflow(m, b, atomic_load_explicit(&m->ext->retired_ovf, memory_order_relaxed));
+    atomic_store_explicit(&m->ext->retired_ovf, b, memory_order_release);
 }
 
 int hmap__old_record_alloc(hmap *m, old_array **out)
 {
-    *out = m->alloc.alloc(m->alloc.ctx, sizeof **out, 16);
-    if (!*out) return -1;
-    atomic_fetch_add_explicit(&m->bytes_allocated, sizeof **out, memory_order_relaxed);
-    return 0;
+    const hmap_allocator *a = alloc_of(m);
+    *out = a->alloc(a->ctx, sizeof **out, 16);
+    return *out ? 0 : -1;
 }
 
 void hmap__old_record_free(hmap *m, old_array *r)
 {
-    atomic_fetch_sub_explicit(&m->bytes_allocated, sizeof *r, memory_order_relaxed);
-    m->alloc.free(m->alloc.ctx, r, sizeof *r);
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, r, sizeof *r);
 }
 
 /* Free an old array and the individually allocated overflow buckets of its
@@ -80,15 +78,15 @@ static void old_array_free(hmap *m, old_array *r)
 
 void hmap__old_array_release(hmap *m, uint8_t reason)
 {
-    old_array *r = m->old_rec;
-    m->old_rec = NULL;
+    old_array *r = m->ext->old_rec;
+    m->ext->old_rec = NULL;
     r->reason = reason;
     if (!iterators_live(m)) {
         old_array_free(m, r);
         return;
     }
-    r->next = atomic_load_explicit(&m->retired_arrays, memory_order_relaxed);
-    atomic_store_explicit(&m->retired_arrays, r, memory_order_release);
+    r->next = atomic_load_explicit(&m->ext->retired_arrays, memory_order_relaxed);
+    atomic_store_explicit(&m->ext->retired_arrays, r, memory_order_release);
 }
 
 static blk *hdr_of(const void *p)
@@ -99,13 +97,13 @@ static blk *hdr_of(const void *p)
 /* Zeroed object of `size` usable bytes behind its header, or NULL. */
 void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind)
 {
-    blk *h = m->alloc.alloc(m->alloc.ctx, size + BLK_HDR, 16);
+    const hmap_allocator *a = alloc_of(m);
+    blk *h = a->alloc(a->ctx, size + BLK_HDR, 16);
     if (!h) return NULL;
     h->next_retired = NULL;
     h->size = (uint32_t)size;
     h->kind = kind;
     h->reason = 0;
-    atomic_fetch_add_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
     return (uint8_t *)h + BLK_HDR;
 }
 
@@ -115,8 +113,8 @@ static void free_object(hmap *m, blk *h, uint8_t reason)
     size_t size = h->size;
     void *p = (uint8_t *)h + BLK_HDR;
     HMAP_TP(indirect_free, m, p, (uint32_t)size, (uint8_t)(h->kind - BLK_INDIRECT), reason);
-    atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
-    m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, h, size + BLK_HDR);
 }
 
 /* The map no longer references object p.  If an iterator is alive it might
@@ -129,8 +127,8 @@ void hmap__blk_release(hmap *m, void *p, uint8_t reason)
         return;
     }
     h->reason = reason;
-    h->next_retired = atomic_load_explicit(&m->retired, memory_order_relaxed);
-    atomic_store_explicit(&m->retired, h, memory_order_release);
+    h->next_retired = atomic_load_explicit(&m->ext->retired, memory_order_relaxed);
+    atomic_store_explicit(&m->ext->retired, h, memory_order_release);
 }
 
 /* Free everything retired.  Called when the live-iterator count drops to
@@ -138,19 +136,21 @@ void hmap__blk_release(hmap *m, void *p, uint8_t reason)
  * a list to exactly one of them) and at destruction. */
 void hmap__retired_flush(hmap *m)
 {
-    blk *h = atomic_exchange_explicit(&m->retired, NULL, memory_order_acq_rel);
+    struct hmap_ext *x = m->ext;
+    if (!x) return; /* nothing can have been retired */
+    blk *h = atomic_exchange_explicit(&x->retired, NULL, memory_order_acq_rel);
     while (h) {
         blk *next = h->next_retired;
         free_object(m, h, h->reason);
         h = next;
     }
-    old_array *r = atomic_exchange_explicit(&m->retired_arrays, NULL, memory_order_acq_rel);
+    old_array *r = atomic_exchange_explicit(&x->retired_arrays, NULL, memory_order_acq_rel);
     while (r) {
         old_array *next = r->next;
         old_array_free(m, r);
         r = next;
     }
-    uint8_t *b = atomic_exchange_explicit(&m->retired_ovf, NULL, memory_order_acq_rel);
+    uint8_t *b = atomic_exchange_explicit(&x->retired_ovf, NULL, memory_order_acq_rel);
     while (b) {
         uint8_t *next = overflow_of(m, b);
         hmap__bucket_free(m, b, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_CLEAR);
@@ -162,7 +162,7 @@ void hmap__retired_flush(hmap *m)
  * BLK_INDIRECT_KEY or BLK_INDIRECT_VAL. */
 int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out)
 {
-    uint32_t size = kind == BLK_INDIRECT_KEY ? m->type.key_size : m->type.val_size;
+    uint32_t size = kind == BLK_INDIRECT_KEY ? key_size_of(m) : val_size_of(m);
     *out = hmap__blk_alloc(m, size, kind);
     if (!*out) return -1;
     HMAP_TP(indirect_alloc, m, *out, size, (uint8_t)(kind - BLK_INDIRECT));

@@ -17,8 +17,8 @@ static void empty_chain(hmap *m, uint8_t *b, bool owns)
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             if (b[i] == EMPTY_REST) continue;
             if (owns && b[i] >= MIN_TOP_HASH) {
-                if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_CLEAR);
-                if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_CLEAR);
+                if (has_indirect_key(m)) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_CLEAR);
+                if (has_indirect_val(m)) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_CLEAR);
             }
             th_write(m, b, i, EMPTY_REST, HMAP_TH_CLEAR);
         }
@@ -34,7 +34,7 @@ static void unlink_overflow(hmap *m)
         uint8_t *ovf = overflow_of(m, prev);
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
-            bool prealloc = in_block(ovf, m->buckets, m->nalloc, m->bucketsize);
+            bool prealloc = in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize);
             HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_CLEAR, (uint8_t)prealloc);
             if (!prealloc) hmap__overflow_release(m, ovf, HMAP_FREE_CLEAR);
             prev = ovf;
@@ -59,12 +59,11 @@ HMAP_API void hmap_clear(hmap *m)
         /* The growth is abandoned: the old array and its chains go now. */
         hmap__old_array_release(m, HMAP_FREE_CLEAR);
         m->oldbuckets = NULL;
-        m->old_nalloc = 0;
     }
     unlink_overflow(m);
 
     flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
-    m->nevacuate = 0;
+    if (m->ext) m->ext->nevacuate = 0;
     m->noverflow = 0;
     m->count = 0;
     hmap__map_reseed(m);

@@ -87,6 +87,50 @@ typedef struct old_array {
 } old_array;
 
 /* ---- The map header ------------------------------------------------------ */
+
+/* hmap.props: what the type makes of the map, fixed at creation. */
+#define P_INDIRECT_KEY 1 /* the key slot holds a pointer to the key (> 128 bytes) */
+#define P_INDIRECT_VAL 2
+#define P_POINTERFUL 4 /* Go's pointerful bucket kind */
+#define P_REFLEXIVE 8  /* every key equals itself (not HMAP_TYPE_NONREFLEXIVE) */
+#define P_KEY_UPDATE 16
+#define P_FIXED_SEED 32 /* hmap_options.seed given: reseeds are reproducible */
+
+/* What only some maps need, out of line (docs/libhmap.md, "Memory"): the
+ * type descriptor of maps whose type the header cannot describe (indirect
+ * keys or values, a hash or equality function), a custom allocator, a name. */
+struct hmap_cold {
+    hmap_type type;
+    hmap_allocator alloc;
+    char name[32];
+};
+
+/* The rest of Go's bookkeeping, allocated when the map first needs it (as
+ * Go allocates mapextra): a preallocated overflow tail (B >= 4), a growth,
+ * an overflow bucket from the allocator, a reclaim policy other than GO, or
+ * a cold part.  Once allocated it stays until hmap_free. */
+struct hmap_ext {
+    uint64_t nalloc;        /* buckets of the current array, tail included */
+    uint64_t nevacuate;     /* old buckets below this index are evacuated */
+    old_array *old_rec;     /* describes oldbuckets while growing, else NULL */
+    uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
+    /* EAGER/SHRINK only: preallocated buckets given back by unlinks, linked
+     * through their overflow word, handed out before next_overflow. */
+    uint8_t *free_overflow;
+    /* Memory kept for live iterators (alloc.c). */
+    _Atomic(blk *) retired;              /* indirect objects */
+    _Atomic(old_array *) retired_arrays; /* old arrays with their chains */
+    /* Overflow buckets released by a clear while an iterator was live,
+     * linked through their overflow word (all their slots are emptyRest:
+     * an iterator standing on one walks on through empty buckets). */
+    _Atomic(uint8_t *) retired_ovf;
+    struct hmap_cold *cold; /* NULL: built-in type shape, default allocator, no name */
+    uint32_t nfree_overflow;
+    bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
+    uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
+};
+
+/* The header: exactly one cache line, everything an operation reads. */
 struct hmap {
     uint64_t count;        /* live entries; len(m) */
     _Atomic uint8_t flags; /* F_*; readers OR iterator bits in concurrently */
@@ -95,57 +139,76 @@ struct hmap {
     /* A tracer asked for this map's state (statedump.c): the next writer
      * dumps it before its first change, unless the dumper did it first. */
     _Atomic uint8_t dump_pending;
-    uint8_t *buckets;       /* 2^B buckets (+ preallocated tail); NULL until first insert */
-    uint8_t *oldbuckets;    /* previous array while growing, else NULL */
-    uint64_t nevacuate;     /* old buckets below this index are evacuated */
-    uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
-    /* EAGER/SHRINK only: preallocated buckets given back by unlinks, linked
-     * through their overflow word, handed out before next_overflow. */
-    uint8_t *free_overflow;
-    uint64_t nfree_overflow;
-    bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
-    uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
-
-    /* Per-map hash seed and the values derived from it for the fast paths. */
+    uint8_t kind;        /* hmap_key_kind: selects the fast path */
+    uint8_t props;       /* P_* */
+    uint8_t reclaim;     /* hmap_reclaim */
+    uint8_t *buckets;    /* 2^B buckets (+ preallocated tail); NULL until first insert */
+    uint8_t *oldbuckets; /* previous array while growing, else NULL */
+    /* Per-map hash seed; the hash keys are derived from it (hash_inline.h). */
     uint64_t seed;
-    uint64_t hs0, hs1;
-    uint64_t rng;                  /* writer-side PRNG: reseeds, noverflow sampling */
-    _Atomic uint64_t iter_counter; /* readers draw iterator start positions from it */
-    bool fixed_seed;
-
-    /* Type, resolved once. */
-    hmap_type type;
-    uint32_t keyslot, valslot; /* bytes per key / value slot (8 if indirect) */
-    uint32_t bucketsize;       /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 */
-    bool indirect_key, indirect_val;
-    bool pointerful;
-    bool reflexive;
-    hmap_reclaim reclaim;
-    uint64_t hint;
-
-    /* Array sizes (in buckets, preallocated tail included) for freeing. */
-    uint64_t nalloc;
-    uint64_t old_nalloc;
-
-    /* Memory accounting and deferral of frees while iterators live. */
-    hmap_allocator alloc;
-    _Atomic uint64_t bytes_allocated;
-    _Atomic uint32_t live_iters;
-    _Atomic(blk *) retired;              /* indirect objects kept for iterators */
-    _Atomic(old_array *) retired_arrays; /* old arrays (with chains) kept for iterators */
-    /* Overflow buckets released by a clear while an iterator was live,
-     * linked through their overflow word (all their slots are emptyRest:
-     * an iterator standing on one walks on through empty buckets). */
-    _Atomic(uint8_t *) retired_ovf;
-    old_array *old_rec; /* describes oldbuckets while growing, else NULL */
-
-    /* Who the map is, for traces (map_info): hmap_options.name and the
-     * return address of the hmap_new call. */
-    char name[32];
-    const void *site;
-    /* The registry of live maps, for state dumps (statedump.c). */
-    struct hmap *reg_prev, *reg_next;
+    struct hmap_ext *ext;          /* NULL until needed */
+    uint16_t bucketsize;           /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 (<= 2064) */
+    uint8_t keyslot, valslot;      /* bytes per key / value slot (8 if indirect) */
+    uint32_t reg_slot;             /* the map's entry in the registry (statedump.c) */
+    _Atomic uint32_t live_iters;   /* iterators between init and their end */
+    _Atomic uint32_t iter_counter; /* readers draw iterator start positions from it */
 };
+_Static_assert(sizeof(struct hmap) == 64, "the map header is one cache line");
+
+static ALWAYS_INLINE bool has_indirect_key(const hmap *m)
+{
+    return m->props & P_INDIRECT_KEY;
+}
+static ALWAYS_INLINE bool has_indirect_val(const hmap *m)
+{
+    return m->props & P_INDIRECT_VAL;
+}
+static ALWAYS_INLINE bool is_pointerful(const hmap *m)
+{
+    return m->props & P_POINTERFUL;
+}
+static ALWAYS_INLINE bool is_reflexive(const hmap *m)
+{
+    return m->props & P_REFLEXIVE;
+}
+static ALWAYS_INLINE const struct hmap_cold *cold_of(const hmap *m)
+{
+    return m->ext ? m->ext->cold : NULL;
+}
+/* Key and value sizes: the slot size unless stored indirectly (then the
+ * type is in the cold part). */
+static ALWAYS_INLINE uint32_t key_size_of(const hmap *m)
+{
+    return has_indirect_key(m) ? m->ext->cold->type.key_size : m->keyslot;
+}
+static ALWAYS_INLINE uint32_t val_size_of(const hmap *m)
+{
+    return has_indirect_val(m) ? m->ext->cold->type.val_size : m->valslot;
+}
+extern const hmap_allocator hmap_default_allocator;
+static ALWAYS_INLINE const hmap_allocator *alloc_of(const hmap *m)
+{
+    const struct hmap_cold *c = cold_of(m);
+    return c ? &c->alloc : &hmap_default_allocator;
+}
+/* Buckets in the current array's block: 2^B until the map has a tail
+ * (B >= 4), which lives in ext. */
+static ALWAYS_INLINE uint64_t map_nalloc(const hmap *m)
+{
+    return m->ext ? m->ext->nalloc : (uint64_t)1 << m->B;
+}
+static ALWAYS_INLINE uint64_t map_nevacuate(const hmap *m)
+{
+    return m->ext ? m->ext->nevacuate : 0;
+}
+static ALWAYS_INLINE uint64_t map_old_nalloc(const hmap *m)
+{
+    return m->ext && m->ext->old_rec ? m->ext->old_rec->nalloc : 0;
+}
+static ALWAYS_INLINE uint8_t *map_next_overflow(const hmap *m)
+{
+    return m->ext ? m->ext->next_overflow : NULL;
+}
 
 /* ---- Small helpers ------------------------------------------------------- */
 
@@ -195,14 +258,14 @@ static ALWAYS_INLINE void set_overflow(const hmap *m, uint8_t *b, uint8_t *o)
 static ALWAYS_INLINE void *key_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *k = slot_key(m, b, i), *obj;
-    if (!m->indirect_key) return k;
+    if (!has_indirect_key(m)) return k;
     memcpy(&obj, k, sizeof obj); /* the slot holds a pointer to the key */
     return obj;
 }
 static ALWAYS_INLINE void *val_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *v = slot_val(m, b, i), *obj;
-    if (!m->indirect_val) return v;
+    if (!has_indirect_val(m)) return v;
     memcpy(&obj, v, sizeof obj);
     return obj;
 }
@@ -305,20 +368,22 @@ static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
     case HMAP_KIND_U32: {
         uint32_t v;
         memcpy(&v, key, 4);
-        return hash_u64_derived(v, m->hs0, m->hs1);
+        return hash_u64_derived(v, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
     case HMAP_KIND_U64: {
         uint64_t v;
         memcpy(&v, key, 8);
-        return hash_u64_derived(v, m->hs0, m->hs1);
+        return hash_u64_derived(v, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
     case HMAP_KIND_STR: {
         const hmap_str *s = key;
-        return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
+        return hash_bytes_derived(s->ptr, s->len, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
-    default:
-        if (m->type.hash) return m->type.hash(key, m->seed);
-        return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
+    default: {
+        const struct hmap_cold *c = cold_of(m);
+        if (c && c->type.hash) return c->type.hash(key, m->seed);
+        return hash_bytes_derived(key, key_size_of(m), HASH_KEY0(m->seed), HASH_KEY1(m->seed));
+    }
     }
 }
 
@@ -331,19 +396,21 @@ static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int 
         return memcmp(a, b, 8) == 0;
     case HMAP_KIND_STR:
         return str_equal(a, b);
-    default:
-        if (m->type.equal) return m->type.equal(a, b);
-        return memcmp(a, b, m->type.key_size) == 0;
+    default: {
+        const struct hmap_cold *c = cold_of(m);
+        if (c && c->type.equal) return c->type.equal(a, b);
+        return memcmp(a, b, key_size_of(m)) == 0;
+    }
     }
 }
 
 static ALWAYS_INLINE uint64_t key_hash(const hmap *m, const void *key)
 {
-    return hash_k(m, key, m->type.kind);
+    return hash_k(m, key, m->kind);
 }
 static ALWAYS_INLINE bool key_equal(const hmap *m, const void *a, const void *b)
 {
-    return eq_k(m, a, b, m->type.kind);
+    return eq_k(m, a, b, m->kind);
 }
 
 /* Every tophash change goes through here so that the probe sees it. */
@@ -468,10 +535,17 @@ int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out);
 void hmap__indirect_unused(hmap *m, void *p);
 
 /* statedump.c: the registry of live maps, and who a map is (map_create and
- * map_info, at creation and in every state dump). */
-void hmap__registry_add(hmap *m);
+ * map_info, at creation and in every state dump): the creation site, the
+ * type name and the hint live in the map's registry entry. */
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint);
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint);
 void hmap__registry_remove(hmap *m);
 void hmap__tp_identity(hmap *m);
+
+/* map.c: allocate ext on first need (-1: out of memory, nothing changed);
+ * what the map holds in all (hmap_stats.bytes_allocated). */
+int hmap__ensure_ext(hmap *m);
+uint64_t hmap__bytes_held(const hmap *m);
 
 /* bucket_array.c */
 int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf,
@@ -502,7 +576,7 @@ void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
 void hmap__reclaim_owed_sweep(hmap *m);
 static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 {
-    if (UNLIKELY(m->sweep_owed)) hmap__reclaim_owed_sweep(m);
+    if (UNLIKELY(m->reclaim != HMAP_RECLAIM_GO) && m->ext->sweep_owed) hmap__reclaim_owed_sweep(m);
 }
 
 /* shrink.c (SHRINK) */

@@ -118,7 +118,7 @@ next:
         uint8_t th = b[offi];
         if (is_empty(th) || th == EVACUATED_EMPTY) continue;
         const void *k = key_of(m, b, offi);
-        bool self_equal = m->reflexive || key_equal(m, k, k);
+        bool self_equal = is_reflexive(m) || key_equal(m, k, k);
         if (checkbucket != NO_CHECK && (it->shrink_mode || !same_size_grow(m))) {
             if (self_equal) {
                 if ((key_hash(m, k) & bucket_mask(it->B)) != checkbucket) continue;

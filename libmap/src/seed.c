@@ -6,7 +6,7 @@
  */
 #include "internal.h"
 
-/* splitmix64 step: the writer-side PRNG (noverflow sampling, reseeds). */
+/* splitmix64 step: the writer-side PRNG. */
 static uint64_t splitmix(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -15,25 +15,29 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* The next number of the map's own PRNG; writers only (m->rng is not
- * shared with readers). */
+/* A random number for writers (noverflow sampling above B = 15).  The map
+ * keeps no PRNG state of its own: each draw mixes the seed with a
+ * per-thread counter; noverflow is an estimate, so only its distribution
+ * matters, not the sequence. */
 uint64_t hmap__map_rand(hmap *m)
 {
-    return splitmix(&m->rng);
+    static __thread uint64_t counter;
+    uint64_t s = m->seed ^ (counter++ * 0xd1342543de82ef95ull);
+    return splitmix(&s);
 }
 
-/* The hash seed and the two hash keys derived from it, set together so
- * that they never disagree. */
 void hmap__set_seed(hmap *m, uint64_t seed)
 {
     m->seed = seed;
-    hmap_derive_seed(seed, &m->hs0, &m->hs1);
 }
 
 /* A fresh hash seed (Go: hash0 = fastrand() when the map empties,
- * golang/go#25237).  The PRNG state came from getrandom(), so seeds stay secret; with
- * a fixed creation seed the sequence is reproducible. */
+ * golang/go#25237).  Drawn from the previous one through splitmix64's
+ * output function, which an observer of hash values cannot run backwards
+ * without the seed; with a fixed creation seed the sequence is
+ * reproducible. */
 void hmap__map_reseed(hmap *m)
 {
-    hmap__set_seed(m, hmap__map_rand(m));
+    uint64_t s = m->seed ^ 0x6a09e667f3bcc909ull;
+    hmap__set_seed(m, splitmix(&s));
 }

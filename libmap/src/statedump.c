@@ -28,10 +28,17 @@
  * map is freed while it may be read; dump_lock is held while one map is
  * dumped.  A writer only ever takes dump_lock, so a pass never waits for a
  * thread that waits for it.
+ *
+ * The registry is a table of entries in chunks that never move, one per
+ * live map, holding what only traces need (the creation site, the type
+ * name, the hint), so that the map header does not: the map keeps its
+ * entry's index.  An entry is written before its map is returned and read
+ * by the map's own writer without a lock.
  */
 #define _GNU_SOURCE
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +49,29 @@
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
-static hmap *reg_head; /* under reg_lock */
+
+struct reg_entry {
+    hmap *m; /* NULL: free */
+    const void *site;
+    const char *type_name;
+    uint32_t hint;      /* clamped to 32 bits, as map_create carries it */
+    uint32_t next_free; /* free list: index + 1, 0 ends it */
+};
+#define REG_CHUNK_BITS 10
+#define REG_CHUNK (1u << REG_CHUNK_BITS)
+#define REG_MAX_CHUNKS (1u << 18)                    /* 2^28 maps at once */
+static struct reg_entry *reg_chunks[REG_MAX_CHUNKS]; /* under reg_lock; never freed */
+static uint32_t reg_top;                             /* entries ever handed out */
+static uint32_t reg_free_head;                       /* index + 1 of a free entry, or 0 */
+static uint32_t reg_live;                            /* maps registered */
+
+static struct reg_entry *reg_entry_at(uint32_t i)
+{
+    return &reg_chunks[i >> REG_CHUNK_BITS][i & (REG_CHUNK - 1)];
+}
+#define FOR_EACH_MAP(e, m)                                                                         \
+    for (uint32_t i_ = 0; i_ < reg_top; i_++)                                                      \
+        if ((e = reg_entry_at(i_)), (m = e->m) != NULL)
 
 /* What one dump saw, for its state_end. */
 struct dump_count {
@@ -59,12 +88,12 @@ static void dump_bucket(hmap *m, uint8_t *b, struct dump_count *c)
         HMAP_TP(tophash_write, m, b, (uint8_t)i, EMPTY_REST, th, HMAP_TH_STATE);
         if (th < MIN_TOP_HASH) continue;
         c->slots++;
-        if (m->indirect_key) {
-            HMAP_TP(indirect_alloc, m, key_of(m, b, i), m->type.key_size, HMAP_INDIRECT_KEY);
+        if (has_indirect_key(m)) {
+            HMAP_TP(indirect_alloc, m, key_of(m, b, i), key_size_of(m), HMAP_INDIRECT_KEY);
             c->objects++;
         }
-        if (m->indirect_val) {
-            HMAP_TP(indirect_alloc, m, val_of(m, b, i), m->type.val_size, HMAP_INDIRECT_VALUE);
+        if (has_indirect_val(m)) {
+            HMAP_TP(indirect_alloc, m, val_of(m, b, i), val_size_of(m), HMAP_INDIRECT_VALUE);
             c->objects++;
         }
     }
@@ -97,12 +126,13 @@ static void dump_map(hmap *m, uint8_t trigger)
 {
     struct dump_count c = {0};
     uint8_t flags = flags_load(m) & (uint8_t)~F_HASH_WRITING;
-    HMAP_TP(state_begin, m, m->count, m->B, flags, m->oldbuckets, m->nevacuate, m->noverflow,
+    HMAP_TP(state_begin, m, m->count, m->B, flags, m->oldbuckets, map_nevacuate(m), m->noverflow,
             trigger);
     hmap__tp_identity(m);
     if (m->oldbuckets)
-        dump_array(m, m->oldbuckets, (uint8_t)__builtin_ctzll(noldbuckets(m)), m->old_nalloc, &c);
-    if (m->buckets) dump_array(m, m->buckets, m->B, m->nalloc, &c);
+        dump_array(m, m->oldbuckets, (uint8_t)__builtin_ctzll(noldbuckets(m)), map_old_nalloc(m),
+                   &c);
+    if (m->buckets) dump_array(m, m->buckets, m->B, map_nalloc(m), &c);
     HMAP_TP(state_end, m, c.blocks, c.slots, c.objects, HMAP_STATE_OK);
 }
 
@@ -163,16 +193,19 @@ static int fence_all_threads(void)
 static void statedump_all(uint8_t trigger)
 {
     uint32_t maps = 0, deferred = 0, unsafe = 0;
+    struct reg_entry *e;
+    hmap *m;
     pthread_mutex_lock(&reg_lock);
-    if (!reg_head && trigger == HMAP_STATE_BY_RECORDER) {
+    if (!reg_live && trigger == HMAP_STATE_BY_RECORDER) {
         /* A trace started before any map (HMAP_TRACE): nothing to say. */
         pthread_mutex_unlock(&reg_lock);
         return;
     }
-    for (hmap *m = reg_head; m; m = m->reg_next)
-        atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
+    FOR_EACH_MAP(e, m)
+    atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
     int fenced = fence_all_threads();
-    for (hmap *m = reg_head; m; m = m->reg_next) {
+    FOR_EACH_MAP(e, m)
+    {
         maps++;
         if (!fenced) {
             /* Writers still see dump_pending (without the fence, later). */
@@ -186,26 +219,51 @@ static void statedump_all(uint8_t trigger)
         struct timespec ts = {0, BUSY_WAIT_NS};
         nanosleep(&ts, NULL);
         deferred = 0;
-        for (hmap *m = reg_head; m; m = m->reg_next)
-            if (!dump_if_idle(m, trigger)) deferred++;
+        FOR_EACH_MAP(e, m)
+        if (!dump_if_idle(m, trigger)) deferred++;
     }
     /* Still busy: say so; each dumps itself at its next write. */
-    for (hmap *m = reg_head; fenced && deferred && m; m = m->reg_next)
-        if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
-            dump_none(m, trigger, HMAP_STATE_BUSY);
+    if (fenced && deferred) FOR_EACH_MAP(e, m)
+    if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
+        dump_none(m, trigger, HMAP_STATE_BUSY);
     HMAP_TP(statedump_done, maps - deferred - unsafe, deferred, unsafe, trigger);
     pthread_mutex_unlock(&reg_lock);
 }
 
-void hmap__registry_add(hmap *m)
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint)
 {
     pthread_mutex_lock(&reg_lock);
-    m->reg_prev = NULL;
-    m->reg_next = reg_head;
-    if (reg_head) reg_head->reg_prev = m;
-    reg_head = m;
+    uint32_t i;
+    if (reg_free_head) {
+        i = reg_free_head - 1;
+        reg_free_head = reg_entry_at(i)->next_free;
+    } else {
+        if ((reg_top & (REG_CHUNK - 1)) == 0) {
+            uint32_t c = reg_top >> REG_CHUNK_BITS;
+            if (c >= REG_MAX_CHUNKS) goto full;
+            if (!reg_chunks[c] && !(reg_chunks[c] = calloc(REG_CHUNK, sizeof(struct reg_entry))))
+                goto full;
+        }
+        i = reg_top++;
+    }
+    *reg_entry_at(i) = (struct reg_entry){m, site, type_name,
+                                          (uint32_t)(hint > UINT32_MAX ? UINT32_MAX : hint), 0};
+    m->reg_slot = i;
+    reg_live++;
     pthread_mutex_unlock(&reg_lock);
     hmap_tp_agent_ensure();
+    return 0;
+full:
+    pthread_mutex_unlock(&reg_lock);
+    return -1;
+}
+
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
+{
+    const struct reg_entry *e = reg_entry_at(m->reg_slot);
+    *site = e->site;
+    *type_name = e->type_name;
+    *hint = e->hint;
 }
 
 /* The probe backends start passes (the recorder at hmap_trace_start, the
@@ -222,12 +280,11 @@ void hmap__registry_remove(hmap *m)
 {
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) hmap__statedump_self(m);
     pthread_mutex_lock(&reg_lock);
-    if (m->reg_prev)
-        m->reg_prev->reg_next = m->reg_next;
-    else if (reg_head == m)
-        reg_head = m->reg_next;
-    if (m->reg_next) m->reg_next->reg_prev = m->reg_prev;
-    m->reg_prev = m->reg_next = NULL;
+    struct reg_entry *e = reg_entry_at(m->reg_slot);
+    e->m = NULL;
+    e->next_free = reg_free_head;
+    reg_free_head = m->reg_slot + 1;
+    reg_live--;
     pthread_mutex_unlock(&reg_lock);
 }
 
@@ -237,9 +294,17 @@ void hmap__statedump_self(hmap *m)
 {
     (void)m;
 }
-void hmap__registry_add(hmap *m)
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint)
+{
+    (void)m, (void)site, (void)type_name, (void)hint;
+    return 0;
+}
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
 {
     (void)m;
+    *site = NULL;
+    *type_name = "";
+    *hint = 0;
 }
 void hmap__registry_remove(hmap *m)
 {

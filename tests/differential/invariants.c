@@ -18,7 +18,7 @@ static const char *violation(const char *fmt, unsigned long long a, unsigned lon
 
 static bool self_equal(const hmap *m, const void *k)
 {
-    return !(m->type.flags & HMAP_TYPE_NONREFLEXIVE) || key_equal(m, k, k);
+    return is_reflexive(m) || key_equal(m, k, k);
 }
 
 /* Walk one chain of the current array (index i) or of the old array;
@@ -88,9 +88,9 @@ const char *map_invariant_violation(const hmap *m)
                     return violation("evacuated old bucket %llu has tophash %llu", i, head[s]);
             continue;
         }
-        if (i < m->nevacuate)
+        if (i < map_nevacuate(m))
             return violation("old bucket %llu below the mark %llu is not evacuated", i,
-                             m->nevacuate);
+                             map_nevacuate(m));
         const char *err = check_chain(m, head, i, nold - 1, true, &live);
         if (err) return err;
     }

@@ -53,8 +53,8 @@ static bool matches(const hmap *m, const bool *want, uint64_t mark, uint64_t n, 
         }
         return true;
     }
-    if (!m->oldbuckets || m->nevacuate != mark) {
-        FAILF("%s: nevacuate %llu (growing %d), model %llu", what, (unsigned long long)m->nevacuate,
+    if (!m->oldbuckets || map_nevacuate(m) != mark) {
+        FAILF("%s: nevacuate %llu (growing %d), model %llu", what, (unsigned long long)map_nevacuate(m),
               m->oldbuckets != NULL, (unsigned long long)mark);
         return false;
     }
@@ -95,7 +95,7 @@ static void test_grow_work_per_write(void)
     while (m->oldbuckets) {
         bool before[MAXOLD];
         snapshot(m, before, n);
-        uint64_t nev_before = m->nevacuate;
+        uint64_t nev_before = map_nevacuate(m);
         /* Lookups of every kind never move anything. */
         for (uint64_t q = 1; q < 500; q += 7)
             (void)get_u64(m, q);
@@ -103,7 +103,7 @@ static void test_grow_work_per_write(void)
         snapshot(m, after_reads, n);
         for (uint64_t i = 0; i < n; i++)
             CU_ASSERT_EQUAL(before[i], after_reads[i]);
-        CU_ASSERT_EQUAL(m->nevacuate, nev_before);
+        CU_ASSERT_EQUAL(map_nevacuate(m), nev_before);
 
         /* Rotate through the kinds of write. */
         const char *what;
@@ -140,7 +140,7 @@ static void test_grow_work_per_write(void)
         CU_ASSERT_FATAL(step <= n); /* at most one write per old bucket */
     }
     CU_ASSERT(step >= n / 2 - 1);     /* at least about N/2 writes */
-    CU_ASSERT_EQUAL(m->nevacuate, n); /* kept after the growth (observed) */
+    CU_ASSERT_EQUAL(map_nevacuate(m), n); /* kept after the growth (observed) */
     hmap_free(m);
 }
 
@@ -154,16 +154,16 @@ static void test_mark_jump_observation(void)
         uint64_t k;
         for (k = 1; k <= 27; k++)
             set_u64(m, k, k);
-        bool ok = m->B == 3 && m->oldbuckets && m->nevacuate == 1;
+        bool ok = m->B == 3 && m->oldbuckets && map_nevacuate(m) == 1;
         if (ok) {
             set_u64(m, k++, 0);
-            ok = m->oldbuckets && m->nevacuate == 2;
+            ok = m->oldbuckets && map_nevacuate(m) == 2;
         }
         if (ok) {
             /* All old buckets but the mark's may already be evacuated. */
             bool rest = old_evacuated(m, 3);
             set_u64(m, k++, 0);
-            ok = !m->oldbuckets && m->nevacuate == 4;
+            ok = !m->oldbuckets && map_nevacuate(m) == 4;
             (void)rest;
         }
         hmap_free(m);
@@ -215,12 +215,12 @@ static void test_same_size_growth_from_churn(void)
     CU_ASSERT_TRUE(hmap_delete(m, &k));
     CU_ASSERT_TRUE_FATAL(m->oldbuckets != NULL);
     /* §7.1: a delete on an empty map does no growth work. */
-    uint64_t nev = m->nevacuate;
+    uint64_t nev = map_nevacuate(m);
     bool ev[16];
     snapshot(m, ev, 16);
     for (uint64_t q = 0; q < 40; q++)
         CU_ASSERT_FALSE(hmap_delete(m, &q));
-    CU_ASSERT_EQUAL(m->nevacuate, nev);
+    CU_ASSERT_EQUAL(map_nevacuate(m), nev);
     for (uint64_t i = 0; i < 16; i++)
         CU_ASSERT_EQUAL(old_evacuated(m, i), ev[i]);
 

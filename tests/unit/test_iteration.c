@@ -122,7 +122,7 @@ static void test_guarantees_during_growth(void)
         default:
             break;
         }
-        if (!late_started && (!m->oldbuckets || m->nevacuate > 40)) {
+        if (!late_started && (!m->oldbuckets || map_nevacuate(m) > 40)) {
             it_start(m, &md, &late); /* started with the growth half done */
             late_started = true;
         }

@@ -110,7 +110,7 @@ static void check_overflow_release(bool str, bool iterate)
             CU_ASSERT_EQUAL_FATAL(hmap_set(m, k, &v), 0);
         }
     uint8_t *ovf = overflow_of(m, bucket_at(m, m->buckets, P));
-    CU_ASSERT_FATAL(ovf && !in_block(ovf, m->buckets, m->nalloc, m->bucketsize));
+    CU_ASSERT_FATAL(ovf && !in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize));
     if (iterate) {
         hmap_iter it;
         hmap_iter_init(&it, m);
@@ -203,7 +203,7 @@ static void test_retired_without_header(void)
     for (int i = 0; i < 40; i++) /* chain 7: head, 2 preallocated, 2 allocated */
         set_u64(m, key_for_bucket(m, 7, &from), 1);
     uint8_t *ovf = overflow_of(m, bucket_at(m, m->buckets, 7));
-    while (ovf && in_block(ovf, m->buckets, m->nalloc, m->bucketsize))
+    while (ovf && in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize))
         ovf = overflow_of(m, ovf);
     CU_ASSERT_FATAL(ovf != NULL);
 

@@ -151,7 +151,7 @@ static void test_overflow_from_tail_first(void)
     CU_ASSERT_PTR_EQUAL(overflow_of(m, bucket_at(m, m->buckets, 0)), tail);
     CU_ASSERT_PTR_EQUAL(overflow_of(m, bucket_at(m, m->buckets, 1)), tail + m->bucketsize);
     /* Chain 2's came from the allocator: one more block of one bucket. */
-    CU_ASSERT_FALSE(in_block(overflow_of(m, bucket_at(m, m->buckets, 2)), m->buckets, m->nalloc,
+    CU_ASSERT_FALSE(in_block(overflow_of(m, bucket_at(m, m->buckets, 2)), m->buckets, map_nalloc(m),
                              m->bucketsize));
     CU_ASSERT_EQUAL(s.bytes_allocated - s0.bytes_allocated, 144); /* no block header */
     hmap_free(m);

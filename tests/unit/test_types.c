@@ -79,7 +79,7 @@ static void test_indirect(void)
     hmap_type inl = {
         .name = "k128", .key_size = 128, .key_align = 8, .val_size = 128, .val_align = 8};
     hmap *m = hmap_new(&inl, NULL);
-    CU_ASSERT_FALSE(m->indirect_key);
+    CU_ASSERT_FALSE(has_indirect_key(m));
     CU_ASSERT_EQUAL(stats_of(m).bucket_size, 8 + 8 * 128 + 8 * 128 + 8);
     hmap_free(m);
 
@@ -87,8 +87,8 @@ static void test_indirect(void)
         .name = "k129", .key_size = 136, .key_align = 8, .val_size = 1000, .val_align = 8};
     hmap_options o = {.seed = 71};
     m = hmap_new(&big, &o);
-    CU_ASSERT_TRUE(m->indirect_key);
-    CU_ASSERT_TRUE(m->indirect_val);
+    CU_ASSERT_TRUE(has_indirect_key(m));
+    CU_ASSERT_TRUE(has_indirect_val(m));
     CU_ASSERT_EQUAL(stats_of(m).bucket_size, 8 + 8 * 8 + 8 * 8 + 8);
     uint8_t key[136], val[1000];
     for (uint32_t i = 0; i < 2000; i++) {
