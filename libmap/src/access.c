@@ -33,8 +33,8 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
     uint64_t mask = bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, hash & mask);
     prefetch_bucket(m, b);
-    if (UNLIKELY(m->oldbuckets != NULL)) {
-        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+    if (UNLIKELY(growing(m))) {
+        uint8_t *ob = bucket_at(m, m->ext->old_rec->arr, hash & oldbucketmask(m));
         if (!evacuated(ob)) b = ob;
     }
     return b;
@@ -402,7 +402,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         /* Out of memory for the evacuation: the key is where lookups would
          * find it, its old chain if that is still unevacuated. */
-        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+        uint8_t *ob = bucket_at(m, oldbuckets_of(m), hash & oldbucketmask(m));
         if (!evacuated(ob)) {
             b = ob;
             in_old = true;

@@ -52,17 +52,18 @@ HMAP_API void hmap_clear(hmap *m)
 
     for (uint64_t i = 0; i < bucket_shift(m->B); i++)
         empty_chain(m, bucket_at(m, m->buckets, i), true);
-    if (m->oldbuckets) {
+    if (growing(m)) {
         uint64_t n = noldbuckets(m);
+        uint8_t *old = oldbuckets_of(m);
         for (uint64_t i = 0; i < n; i++)
-            empty_chain(m, bucket_at(m, m->oldbuckets, i), true);
+            empty_chain(m, bucket_at(m, old, i), true);
+        flags_store(m, flags_load(m) & ~F_GROWING);
         /* The growth is abandoned: the old array and its chains go now. */
         hmap__old_array_release(m, HMAP_FREE_CLEAR);
-        m->oldbuckets = NULL;
     }
     unlink_overflow(m);
 
-    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
+    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK | F_LAST_MASK));
     if (m->ext) m->ext->nevacuate = 0;
     m->noverflow = 0;
     m->count = 0;

@@ -31,14 +31,13 @@ int hmap__start_growth(hmap *m, uint8_t newB, uint8_t kind)
     /* The iterator bit becomes oldIterator: an iterator started before now
      * may be walking what becomes the old array. */
     uint8_t f = flags_load(m);
-    uint8_t nf = f & ~(F_ITERATOR | F_OLD_ITERATOR);
+    uint8_t nf = (f & ~(F_ITERATOR | F_OLD_ITERATOR | F_LAST_MASK)) | F_GROWING;
     if (f & F_ITERATOR) nf |= F_OLD_ITERATOR;
     if (kind == HMAP_GROW_SAME_SIZE) nf |= F_SAME_SIZE_GROW;
     if (kind == HMAP_GROW_SHRINK) nf |= F_SHRINK;
     flags_store(m, nf);
 
     m->B = newB;
-    m->oldbuckets = m->buckets;
     m->buckets = arr;
     x->nalloc = nalloc;
     x->nevacuate = 0;

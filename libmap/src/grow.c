@@ -70,7 +70,7 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
     uint8_t *prev = head;
     while (ovf) {
         uint8_t *next = overflow_of(m, ovf);
-        bool prealloc = in_block(ovf, m->oldbuckets, map_old_nalloc(m), m->bucketsize);
+        bool prealloc = in_block(ovf, oldbuckets_of(m), map_old_nalloc(m), m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
         /* Freed at once: scrubbing happens only without oldIterator and
          * EAGER drops only without a live iterator, so no iterator can
@@ -92,19 +92,23 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
     x->nevacuate++;
     uint64_t stop = x->nevacuate + EVAC_SCAN_LIMIT;
     if (stop > newbit) stop = newbit;
-    while (x->nevacuate != stop && evacuated(bucket_at(m, m->oldbuckets, x->nevacuate)))
+    while (x->nevacuate != stop && evacuated(bucket_at(m, x->old_rec->arr, x->nevacuate)))
         x->nevacuate++;
     if (x->nevacuate != newbit) return;
 
-    uint8_t *old = m->oldbuckets;
+    uint8_t *old = x->old_rec->arr;
     uint8_t kind = same_size_grow(m) ? HMAP_GROW_SAME_SIZE
                    : shrinking(m)    ? HMAP_GROW_SHRINK
                                      : HMAP_GROW_DOUBLE;
     HMAP_TP(grow_done, m, old, m->B, kind, m->count);
-    m->oldbuckets = NULL;
-    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
+    uint8_t last = kind == HMAP_GROW_SAME_SIZE ? LAST_SAME
+                   : kind == HMAP_GROW_SHRINK  ? LAST_SHRINK
+                                               : LAST_DOUBLE;
+    flags_store(m, (flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK | F_GROWING)) |
+                       (uint8_t)(last << F_LAST_SHIFT));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
     hmap__old_array_release(m, kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
+    hmap__ext_trim(m);
 }
 
 /* hmap__evacuate(oldbucket): copy the live entries of one old chain into X (same
@@ -114,7 +118,7 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
 int hmap__evacuate(hmap *m, uint64_t oldbucket)
 {
     uint64_t newbit = noldbuckets(m);
-    uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
+    uint8_t *b = bucket_at(m, oldbuckets_of(m), oldbucket);
     if (!evacuated(b) && shrinking(m)) {
         if (hmap__shrink_evacuate(m, oldbucket, b) < 0) return -1;
     } else if (!evacuated(b)) {

@@ -48,6 +48,14 @@
 #define F_HASH_WRITING 4
 #define F_SAME_SIZE_GROW 8
 #define F_SHRINK 16 /* not Go's: the growth in progress halves the array (SHRINK) */
+/* Not Go's either, and never shown (stats, state_begin show F_SHOWN): */
+#define F_GROWING 32 /* Go's oldbuckets != NULL; the old array is ext->old_rec->arr */
+/* Bits 6-7: the kind of the last growth that finished (LAST_*), which is
+ * what nevacuate reads as once no growth runs (the old bucket count). */
+#define F_LAST_SHIFT 6
+#define F_LAST_MASK (3u << F_LAST_SHIFT)
+#define F_SHOWN 31
+enum { LAST_NONE, LAST_DOUBLE, LAST_SAME, LAST_SHRINK };
 
 /* Separately allocated keys and values (> 128 bytes, docs/go-map-model.md
  * §1) carry this 16-byte header in front, so that an object an iterator
@@ -130,7 +138,7 @@ struct hmap_ext {
     uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
 };
 
-/* The header: exactly one cache line, everything an operation reads. */
+/* The header: what every operation reads, nothing else. */
 struct hmap {
     uint64_t count;        /* live entries; len(m) */
     _Atomic uint8_t flags; /* F_*; readers OR iterator bits in concurrently */
@@ -139,21 +147,21 @@ struct hmap {
     /* A tracer asked for this map's state (statedump.c): the next writer
      * dumps it before its first change, unless the dumper did it first. */
     _Atomic uint8_t dump_pending;
-    uint8_t kind;        /* hmap_key_kind: selects the fast path */
-    uint8_t props;       /* P_* */
-    uint8_t reclaim;     /* hmap_reclaim */
-    uint8_t *buckets;    /* 2^B buckets (+ preallocated tail); NULL until first insert */
-    uint8_t *oldbuckets; /* previous array while growing, else NULL */
-    /* Per-map hash seed; the hash keys are derived from it (hash_inline.h). */
-    uint64_t seed;
-    struct hmap_ext *ext;          /* NULL until needed */
-    uint16_t bucketsize;           /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 (<= 2064) */
-    uint8_t keyslot, valslot;      /* bytes per key / value slot (8 if indirect) */
-    uint32_t reg_slot;             /* the map's entry in the registry (statedump.c) */
-    _Atomic uint32_t live_iters;   /* iterators between init and their end */
-    _Atomic uint32_t iter_counter; /* readers draw iterator start positions from it */
+    uint8_t kind;         /* hmap_key_kind: selects the fast path */
+    uint8_t props;        /* P_* */
+    uint8_t reclaim;      /* hmap_reclaim */
+    uint8_t *buckets;     /* 2^B buckets (+ preallocated tail); NULL until first insert */
+    struct hmap_ext *ext; /* NULL until needed; holds the old array while growing */
+    /* Per-map hash seed, 32 bits as Go's hash0; the hash keys are derived
+     * from it (hash_inline.h). */
+    uint32_t seed;
+    uint32_t reg_slot;           /* the map's entry in the registry (statedump.c) */
+    uint16_t bucketsize;         /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 (<= 2064) */
+    uint8_t keyslot, valslot;    /* bytes per key / value slot (8 if indirect) */
+    _Atomic uint32_t live_iters; /* iterators between init and their end */
 };
-_Static_assert(sizeof(struct hmap) == 64, "the map header is one cache line");
+/* Go's hmap is 48 bytes: so is this one (docs/libhmap.md, "Memory"). */
+_Static_assert(sizeof(struct hmap) == 48, "the map header is Go's size");
 
 static ALWAYS_INLINE bool has_indirect_key(const hmap *m)
 {
@@ -197,13 +205,35 @@ static ALWAYS_INLINE uint64_t map_nalloc(const hmap *m)
 {
     return m->ext ? m->ext->nalloc : (uint64_t)1 << m->B;
 }
-static ALWAYS_INLINE uint64_t map_nevacuate(const hmap *m)
+static ALWAYS_INLINE bool growing(const hmap *m)
 {
-    return m->ext ? m->ext->nevacuate : 0;
+    return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_GROWING) != 0;
+}
+/* Go's h.oldbuckets. */
+static ALWAYS_INLINE uint8_t *oldbuckets_of(const hmap *m)
+{
+    return growing(m) ? m->ext->old_rec->arr : NULL;
 }
 static ALWAYS_INLINE uint64_t map_old_nalloc(const hmap *m)
 {
-    return m->ext && m->ext->old_rec ? m->ext->old_rec->nalloc : 0;
+    return growing(m) ? m->ext->old_rec->nalloc : 0;
+}
+/* Go's h.nevacuate: the mark while growing; after a growth, the old bucket
+ * count it ended at; 0 before any growth and after a clear. */
+static ALWAYS_INLINE uint64_t map_nevacuate(const hmap *m)
+{
+    uint8_t f = atomic_load_explicit(&m->flags, memory_order_relaxed);
+    if (f & F_GROWING) return m->ext->nevacuate;
+    switch ((f & F_LAST_MASK) >> F_LAST_SHIFT) {
+    case LAST_DOUBLE:
+        return (uint64_t)1 << (m->B - 1);
+    case LAST_SAME:
+        return (uint64_t)1 << m->B;
+    case LAST_SHRINK:
+        return (uint64_t)1 << (m->B + 1);
+    default:
+        return 0;
+    }
 }
 static ALWAYS_INLINE uint8_t *map_next_overflow(const hmap *m)
 {
@@ -286,10 +316,6 @@ static ALWAYS_INLINE bool evacuated(const uint8_t *b)
     return h > EMPTY_ONE && h < MIN_TOP_HASH;
 }
 
-static ALWAYS_INLINE bool growing(const hmap *m)
-{
-    return m->oldbuckets != NULL;
-}
 static ALWAYS_INLINE bool same_size_grow(const hmap *m)
 {
     return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SAME_SIZE_GROW) != 0;
@@ -545,6 +571,7 @@ void hmap__tp_identity(hmap *m);
 /* map.c: allocate ext on first need (-1: out of memory, nothing changed);
  * what the map holds in all (hmap_stats.bytes_allocated). */
 int hmap__ensure_ext(hmap *m);
+void hmap__ext_trim(hmap *m);
 uint64_t hmap__bytes_held(const hmap *m);
 
 /* bucket_array.c */

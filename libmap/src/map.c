@@ -83,6 +83,23 @@ int hmap__ensure_ext(hmap *m)
     return 0;
 }
 
+/* After a growth: a small map back to what the header describes alone (no
+ * tail, no cold part, GO policy, no allocator overflow bucket, nothing
+ * kept for iterators) gives ext back, so that it holds what Go's holds:
+ * nevacuate then reads from the flags (map_nevacuate). */
+void hmap__ext_trim(hmap *m)
+{
+    struct hmap_ext *x = m->ext;
+    if (!x || x->cold || m->reclaim != HMAP_RECLAIM_GO || m->B >= 4 || growing(m) ||
+        atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0 || x->retired ||
+        x->retired_arrays || x->retired_ovf)
+        return;
+    for (uint64_t i = 0; m->buckets && i < bucket_shift(m->B); i++)
+        if (overflow_of(m, bucket_at(m, m->buckets, i))) return; /* B < 4: allocator's */
+    m->ext = NULL;
+    hmap_default_allocator.free(hmap_default_allocator.ctx, x, sizeof *x);
+}
+
 /* A type the header describes alone: built-in shape, no hash or equality
  * function of its own, nothing stored indirectly. */
 static bool needs_cold(const hmap_type *t, const hmap_options *o)
@@ -243,8 +260,9 @@ HMAP_API void hmap_free(hmap *m)
     /* Iterators still open are invalid from here on: free, don't retire. */
     atomic_store(&m->live_iters, 0);
     if (m->ext) hmap__retired_flush(m);
-    if (m->oldbuckets) {
-        hmap__free_chains(m, m->oldbuckets, noldbuckets(m), map_old_nalloc(m), HMAP_FREE_DESTROY);
+    if (growing(m)) {
+        hmap__free_chains(m, oldbuckets_of(m), noldbuckets(m), map_old_nalloc(m),
+                          HMAP_FREE_DESTROY);
         hmap__old_record_free(m, m->ext->old_rec);
     }
     if (m->buckets)

@@ -26,9 +26,11 @@ uint64_t hmap__map_rand(hmap *m)
     return splitmix(&s);
 }
 
+/* The map keeps 32 bits, as Go's hash0; HASH_KEY0 folds a 64-bit seed the
+ * same way, so hmap_hash_*(k, seed) agrees with the map for any seed. */
 void hmap__set_seed(hmap *m, uint64_t seed)
 {
-    m->seed = seed;
+    m->seed = (uint32_t)(seed ^ (seed >> 32));
 }
 
 /* A fresh hash seed (Go: hash0 = fastrand() when the map empties,

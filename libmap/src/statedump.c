@@ -125,12 +125,12 @@ static void dump_array(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc, struct
 static void dump_map(hmap *m, uint8_t trigger)
 {
     struct dump_count c = {0};
-    uint8_t flags = flags_load(m) & (uint8_t)~F_HASH_WRITING;
-    HMAP_TP(state_begin, m, m->count, m->B, flags, m->oldbuckets, map_nevacuate(m), m->noverflow,
+    uint8_t flags = flags_load(m) & (uint8_t)(F_SHOWN & ~F_HASH_WRITING);
+    HMAP_TP(state_begin, m, m->count, m->B, flags, oldbuckets_of(m), map_nevacuate(m), m->noverflow,
             trigger);
     hmap__tp_identity(m);
-    if (m->oldbuckets)
-        dump_array(m, m->oldbuckets, (uint8_t)__builtin_ctzll(noldbuckets(m)), map_old_nalloc(m),
+    if (growing(m))
+        dump_array(m, oldbuckets_of(m), (uint8_t)__builtin_ctzll(noldbuckets(m)), map_old_nalloc(m),
                    &c);
     if (m->buckets) dump_array(m, m->buckets, m->B, map_nalloc(m), &c);
     HMAP_TP(state_end, m, c.blocks, c.slots, c.objects, HMAP_STATE_OK);

@@ -31,7 +31,7 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
     out->noverflow = m->noverflow;
     out->nevacuate = map_nevacuate(m);
     out->buckets = bucket_shift(m->B);
-    out->flags = flags_load(m);
+    out->flags = flags_load(m) & F_SHOWN;
     out->bucket_size = m->bucketsize;
     out->seed = m->seed;
 
@@ -45,9 +45,9 @@ HMAP_API void hmap_get_stats(const hmap *m, hmap_stats *out)
         out->prealloc_free = hmap__prealloc_remaining(m); /* EAGER: given-back ones too */
         slots_buckets += map_nalloc(m);
     }
-    if (m->oldbuckets) {
+    if (growing(m)) {
         out->overflow_buckets +=
-            count_overflow(m, m->oldbuckets, noldbuckets(m), map_old_nalloc(m), &individual);
+            count_overflow(m, oldbuckets_of(m), noldbuckets(m), map_old_nalloc(m), &individual);
         slots_buckets += map_old_nalloc(m);
     }
     slots_buckets += individual;

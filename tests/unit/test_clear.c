@@ -16,7 +16,7 @@ static void test_clear_during_growth(void)
     uint64_t k;
     for (k = 0; k < 13 * 64 + 1; k++) /* growth 7 -> 8 starts at the last */
         set_u64(m, k, k);
-    CU_ASSERT_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
     /* Pile some allocator overflow buckets into the new array too. */
     uint64_t from = 1u << 20;
     for (int i = 0; i < 20; i++)

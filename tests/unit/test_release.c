@@ -119,7 +119,7 @@ static void check_overflow_release(bool str, bool iterate)
     }
     /* Fill buckets P+2 .. 15 until the doubling starts; its first growWork
      * touches old bucket 0, maybe 1, and the target, never P. */
-    while (!m->oldbuckets) {
+    while (!oldbuckets_of(m)) {
         make_key(str, next_key(m, str, &from, P + 2, 15), k);
         CU_ASSERT_EQUAL_FATAL(hmap_set(m, k, &v), 0);
     }
@@ -129,7 +129,7 @@ static void check_overflow_release(bool str, bool iterate)
     /* An update of a chain-P key evacuates old bucket P. */
     make_key(str, chain_p[0], k);
     CU_ASSERT_EQUAL(hmap_set(m, k, &v), 0);
-    CU_ASSERT_TRUE_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_TRUE_FATAL(oldbuckets_of(m) != NULL);
     CU_ASSERT_TRUE(old_evacuated(m, P));
     bool freed_at_evacuation = !live(ovf);
     if (freed_at_evacuation != (str && !iterate))
@@ -138,7 +138,7 @@ static void check_overflow_release(bool str, bool iterate)
               freed_at_evacuation ? "freed" : "not freed");
 
     /* Deletes of absent keys finish the growth: now it is gone in all cases. */
-    for (uint64_t q = 100000; m->oldbuckets; q++) {
+    for (uint64_t q = 100000; oldbuckets_of(m); q++) {
         make_key(false, q, k); /* u64 bytes; for str maps a short absent key */
         if (str) {
             hmap_str s = {"absent-key", 10 - (q % 10)};
@@ -218,9 +218,9 @@ static void test_retired_without_header(void)
 
     /* A growth that completes while the iterator lives: the old array waits. */
     uint8_t *first = m->buckets;
-    for (uint64_t k = 1000; !m->oldbuckets; k++)
+    for (uint64_t k = 1000; !oldbuckets_of(m); k++)
         set_u64(m, k, k);
-    for (uint64_t k = 1000000; m->oldbuckets; k++)
+    for (uint64_t k = 1000000; oldbuckets_of(m); k++)
         set_u64(m, k, k);
     CU_ASSERT_TRUE(live(first));
     CU_ASSERT_EQUAL(stats_of(m).bytes_allocated, ledger_bytes());

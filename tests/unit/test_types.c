@@ -370,7 +370,7 @@ static void test_nan_iteration_during_growth(void)
         }
         double d = 1e9;
         hmap_set(m, &d, &v); /* growth 7 -> 8 */
-        CU_ASSERT_FATAL(m->oldbuckets != NULL);
+        CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
         hmap_iter it;
         const void *kp;
         hmap_iter_init(&it, m);
