@@ -278,18 +278,19 @@ static ALWAYS_INLINE int take_overflow_slot(hmap *m, assign_pos *pos)
 /* §6.2 step 9: key and value go in before the tophash, so the slot is
  * complete when the insert event (a tracer reading the slot) announces it. */
 static ALWAYS_INLINE void write_new_slot(hmap *m, uint8_t *b, unsigned i, uint8_t top,
-                                         const void *key, const void *val, void *kobj, void *vobj)
+                                         const void *key, const void *val, void *kobj, void *vobj,
+                                         bool traced)
 {
     /* Keeps: a tophash turns live only over a complete key and value. */
     fill_slot(m, b, i, key, val, kobj, vobj);
-    th_write(m, b, i, top, HMAP_TH_INSERT);
+    th_write_if(m, b, i, top, HMAP_TH_INSERT, traced);
     m->count++;
 }
 
 /* §6.2 steps 8–9 for a new key: everything that can fail (indirect
  * objects, then the overflow bucket) is obtained before the first change. */
 static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, const void *key,
-                                        const void *val)
+                                        const void *val, bool traced)
 {
     /* Keeps: -ENOMEM leaves every entry, chain and counter as it was. */
     void *kobj, *vobj;
@@ -298,7 +299,7 @@ static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, c
         free_indirect_objects(m, kobj, vobj);
         return -ENOMEM;
     }
-    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj);
+    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj, traced);
     return 0;
 }
 
@@ -307,7 +308,7 @@ static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, c
  * (with the growWork for its new bucket); the trigger cannot fire twice,
  * since a growth is then running. */
 static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *val, uint64_t hash,
-                                        int kind)
+                                        int kind, bool traced)
 {
     /* Keeps: -ENOMEM from any step leaves every entry as it was. */
     if (ensure_buckets(m) < 0) return -ENOMEM;
@@ -323,7 +324,7 @@ static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *va
         if (!new_key_starts_growth(m)) break;
         if (hmap__hash_grow(m) < 0) return -ENOMEM;
     }
-    return insert_new_key(m, &pos, top, key, val);
+    return insert_new_key(m, &pos, top, key, val, traced);
 }
 
 /* mapassign (§6.2): check, snapshot the operands, hash, then the steps
@@ -335,9 +336,12 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
     key = stable_key(m, key, kbuf, kind);
     val = stable_val(m, val, vbuf);
     uint64_t hash = hash_k(m, key, kind);
-    write_begin(m);
+    /* One probe gate per operation (write_begin): the steps are compiled
+     * twice, with and without their probe sites (docs/probes.md). */
+    bool traced = write_begin(m);
     reclaim_before_write(m);
-    int err = assign_writing(m, key, val, hash, kind);
+    int err = UNLIKELY(traced) ? assign_writing(m, key, val, hash, kind, true)
+                               : assign_writing(m, key, val, hash, kind, false);
     write_end(m);
     return err;
 }
@@ -380,19 +384,9 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 /* mapdelete.  A delete, even of an absent key, drives growth (§7.3).  If
  * that growth step cannot get memory, the key is deleted where it still
  * lives (its unevacuated old chain): the map stays valid and correct. */
-static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash, int kind,
+                                         bool traced)
 {
-    if (m == NULL || m->count == 0) return false;
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
-    /* As in assign: the key may point into the map (Go's range-delete). */
-    uint64_t kbuf[MAX_KEY_SIZE / 8];
-    if (!has_indirect_key(m)) {
-        copy_slot(kbuf, key, key_size_k(m, kind));
-        key = kbuf;
-    }
-    uint64_t hash = hash_k(m, key, kind);
-    write_begin(m);
-    reclaim_before_write(m);
     bool found = false;
 
     uint64_t bucket = hash & bucket_mask(m->B);
@@ -417,7 +411,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
             unsigned i = (unsigned)found_at;
             uint8_t *db = b; /* the bucket that lost the entry */
             clear_slot(m, b, i, kind);
-            th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);
+            th_write_if(m, b, i, EMPTY_ONE, HMAP_TH_DELETE, traced);
             /* Fold the tombstone into emptyRest if every later slot of the
              * chain is empty, then walk backwards over emptyOne slots. */
             if (i == BUCKET_CNT - 1) {
@@ -427,7 +421,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
                 goto not_last;
             }
             for (;;) {
-                th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
+                th_write_if(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST, traced);
                 if (i == 0) {
                     if (b == head) break;
                     uint8_t *c = b;
@@ -452,6 +446,24 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
     if (m->reclaim == HMAP_RECLAIM_SHRINK) hmap__maybe_shrink(m);
+    return found;
+}
+
+static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+{
+    if (m == NULL || m->count == 0) return false;
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
+    /* As in assign: the key may point into the map (Go's range-delete). */
+    uint64_t kbuf[MAX_KEY_SIZE / 8];
+    if (!has_indirect_key(m)) {
+        copy_slot(kbuf, key, key_size_k(m, kind));
+        key = kbuf;
+    }
+    uint64_t hash = hash_k(m, key, kind);
+    bool traced = write_begin(m); /* one probe gate per operation, as in assign */
+    reclaim_before_write(m);
+    bool found = UNLIKELY(traced) ? delete_writing(m, key, hash, kind, true)
+                                  : delete_writing(m, key, hash, kind, false);
     write_end(m);
     return found;
 }

@@ -445,6 +445,14 @@ static ALWAYS_INLINE void th_write(hmap *m, uint8_t *b, unsigned i, uint8_t v, u
     HMAP_TP(tophash_write, m, b, (uint8_t)i, b[i], v, cause);
     b[i] = v;
 }
+/* The same in an operation instantiated with (traced) or without its probe
+ * sites: `traced` is a constant there, what write_begin returned. */
+static ALWAYS_INLINE void th_write_if(hmap *m, uint8_t *b, unsigned i, uint8_t v, uint8_t cause,
+                                      bool traced)
+{
+    if (traced) HMAP_TP(tophash_write, m, b, (uint8_t)i, b[i], v, cause);
+    b[i] = v;
+}
 
 /* Flag helpers.  Go toggles hashWriting with a plain XOR so that two racing
  * writers are likely to notice each other; relaxed atomics keep that
@@ -465,19 +473,45 @@ _Noreturn void hmap_fatal(const char *msg);
 /* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing;
  * at the end check it is still set and clear it. */
 void hmap__statedump_self(hmap *m);
-static ALWAYS_INLINE void write_begin(hmap *m)
+#if HMAP_PROBES_ANY
+/* Is a gate word nonzero?  On x86-64 one compare with memory whose flag is
+ * the branch condition (cmp + jcc, one fused micro-op); a plain load, test
+ * and branch elsewhere. */
+static ALWAYS_INLINE bool gate_up(volatile union hmap_tp_gate *g)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    bool nz;
+    __asm__ volatile("cmpl $0, %1" : "=@ccnz"(nz) : "m"(g->any));
+    return nz;
+#else
+    return __atomic_load_n(&g->any, __ATOMIC_ACQUIRE) != 0;
+#endif
+}
+#endif
+
+/* Returns whether the operation must run its probe sites: the one gate
+ * check of a write (docs/probes.md, "Idle cost").  The word read is
+ * tophash_write's gate, the event of every write's hot path; the sites of
+ * rarer events (growth, overflow buckets, frees) keep their own gates.
+ * While a state dump is pending anywhere the dumper holds a bit of that
+ * gate up (HMAP_GATE_DUMP), so the load is also the writer's half of the
+ * state-dump handshake (statedump.c): the store of hashWriting above, then
+ * this load, in program order; the dumper's membarrier() supplies the
+ * fence both sides need.  A pending dump is done here, before the write
+ * changes anything. */
+static ALWAYS_INLINE bool write_begin(hmap *m)
 {
     uint8_t f = flags_load(m);
     if (UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     flags_store(m, f ^ F_HASH_WRITING);
 #if HMAP_PROBES_ANY
-    /* The writer's half of the state-dump handshake (statedump.c): the
-     * store of hashWriting above, then this load, in program order; the
-     * dumper's membarrier() supplies the fence both sides need.  A pending
-     * dump is done here, before the write changes anything. */
     atomic_signal_fence(memory_order_seq_cst);
-    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_relaxed)))
+    if (LIKELY(!gate_up(&HMAP_TP_GATE(tophash_write)))) return false;
+    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_acquire)))
         hmap__statedump_self(m);
+    return true;
+#else
+    return false;
 #endif
 }
 static ALWAYS_INLINE void write_end(hmap *m)

@@ -12,8 +12,13 @@
  *
  * Go's single-writer rule holds for the dump too: no map is read while a
  * writer changes it.  The handshake is an asymmetric Dekker:
- *   writer (write_begin, every write):  store hashWriting; load dump_pending
- *   dumper (rare):  store dump_pending; membarrier(); load hashWriting
+ *   writer (write_begin, every write):  store hashWriting; load the gate
+ *   dumper (rare):  store dump_pending, raise the gate; membarrier();
+ *                   load hashWriting
+ * "The gate" is tophash_write's gate word, which write_begin reads anyway
+ * (one probe gate per operation): while any map's dump is pending its
+ * HMAP_GATE_DUMP bit is up, and a writer that sees it checks its map's
+ * dump_pending.
  * The membarrier() runs a full fence on every thread of the process, so
  * writers pay no fence: either the dumper sees hashWriting set (the map is
  * busy: its writer will see dump_pending at its next write_begin and dump
@@ -143,6 +148,17 @@ static void dump_none(hmap *m, uint8_t trigger, uint8_t status)
     HMAP_TP(state_end, m, 0, 0, 0, status);
 }
 
+/* Maps whose dump is pending, under dump_lock: the gate bit is up while
+ * this is nonzero. */
+static uint32_t npending;
+
+/* Under dump_lock: m's pending dump is done. */
+static void pending_done(hmap *m)
+{
+    atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+    if (--npending == 0) hmap_tp_gate_set(&HMAP_TP_GATE(tophash_write), HMAP_GATE_DUMP, 0);
+}
+
 /* Called by write_begin when a dump is pending: the writer owns the map, and
  * has changed nothing yet. */
 void hmap__statedump_self(hmap *m)
@@ -150,7 +166,7 @@ void hmap__statedump_self(hmap *m)
     pthread_mutex_lock(&dump_lock);
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
         dump_map(m, HMAP_STATE_BY_WRITER);
-        atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+        pending_done(m);
     }
     pthread_mutex_unlock(&dump_lock);
 }
@@ -165,7 +181,7 @@ static int dump_if_idle(hmap *m, uint8_t trigger)
             done = 0;
         } else {
             dump_map(m, trigger);
-            atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+            pending_done(m);
         }
     }
     pthread_mutex_unlock(&dump_lock);
@@ -201,8 +217,16 @@ static void statedump_all(uint8_t trigger)
         pthread_mutex_unlock(&reg_lock);
         return;
     }
+    /* Counted before the gate goes up: a writer that sees it may finish its
+     * map's dump (pending_done) before this loop ends. */
+    pthread_mutex_lock(&dump_lock);
     FOR_EACH_MAP(e, m)
-    atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
+    if (!atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
+        atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
+        npending++;
+    }
+    if (npending) hmap_tp_gate_set(&HMAP_TP_GATE(tophash_write), HMAP_GATE_DUMP, 1);
+    pthread_mutex_unlock(&dump_lock);
     int fenced = fence_all_threads();
     FOR_EACH_MAP(e, m)
     {
