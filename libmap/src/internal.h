@@ -564,6 +564,7 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
 
 /* seed.c */
 void hmap__set_seed(hmap *m, uint64_t seed);
+int hmap__fresh_seed(uint64_t *out);
 void hmap__map_reseed(hmap *m);
 uint64_t hmap__map_rand(hmap *m);
 

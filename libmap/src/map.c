@@ -184,7 +184,7 @@ HMAP_API __attribute__((noinline)) hmap *hmap_new(const hmap_type *type, const h
         hmap__set_seed(m, o.seed);
     } else {
         uint64_t r;
-        if (getrandom(&r, sizeof r, 0) != sizeof r) {
+        if (hmap__fresh_seed(&r) < 0) {
             free_header(m, a);
             errno = EIO;
             return NULL;
