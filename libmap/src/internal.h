@@ -599,6 +599,7 @@ void hmap__indirect_unused(hmap *m, void *p);
  * map_info, at creation and in every state dump): the creation site, the
  * type name and the hint live in the map's registry entry. */
 int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint);
+void hmap__registry_publish(hmap *m);
 void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint);
 void hmap__registry_remove(hmap *m);
 void hmap__tp_identity(hmap *m);

@@ -215,6 +215,7 @@ HMAP_API __attribute__((noinline)) hmap *hmap_new(const hmap_type *type, const h
             m->ext->next_overflow = next_ovf;
         }
     }
+    hmap__registry_publish(m); /* complete: a state dump may read it now */
     return m;
 }
 

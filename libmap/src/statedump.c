@@ -56,7 +56,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct reg_entry {
-    hmap *m; /* NULL: free */
+    _Atomic(hmap *) m; /* NULL: free, reserved or not yet published */
     const void *site;
     const char *type_name;
     uint32_t hint;      /* clamped to 32 bits, as map_create carries it */
@@ -68,7 +68,23 @@ struct reg_entry {
 static struct reg_entry *reg_chunks[REG_MAX_CHUNKS]; /* under reg_lock; never freed */
 static uint32_t reg_top;                             /* entries ever handed out */
 static uint32_t reg_free_head;                       /* index + 1 of a free entry, or 0 */
-static uint32_t reg_live;                            /* maps registered */
+static _Atomic uint32_t reg_live;                    /* maps published */
+/* A pass reads maps: hmap_free of a map the pass may have seen waits for
+ * reg_lock (see hmap__registry_remove). */
+static _Atomic int pass_active;
+
+/* Each thread keeps a few free entries, so that creating and freeing a map
+ * takes no lock (the registry's mutex was a fifth of a small map's life).
+ * They go back to the free list when the thread exits. */
+#define REG_CACHE 32
+struct reg_cache {
+    uint32_t n;
+    uint32_t idx[REG_CACHE];
+};
+static __thread struct reg_cache reg_tcache;
+static __thread bool reg_tcache_keyed;
+static pthread_key_t reg_cache_key;
+static pthread_once_t reg_cache_once = PTHREAD_ONCE_INIT;
 
 static struct reg_entry *reg_entry_at(uint32_t i)
 {
@@ -76,7 +92,7 @@ static struct reg_entry *reg_entry_at(uint32_t i)
 }
 #define FOR_EACH_MAP(e, m)                                                                         \
     for (uint32_t i_ = 0; i_ < reg_top; i_++)                                                      \
-        if ((e = reg_entry_at(i_)), (m = e->m) != NULL)
+        if ((e = reg_entry_at(i_)), (m = atomic_load(&e->m)) != NULL)
 
 /* What one dump saw, for its state_end. */
 struct dump_count {
@@ -212,11 +228,12 @@ static void statedump_all(uint8_t trigger)
     struct reg_entry *e;
     hmap *m;
     pthread_mutex_lock(&reg_lock);
-    if (!reg_live && trigger == HMAP_STATE_BY_RECORDER) {
+    if (!atomic_load(&reg_live) && trigger == HMAP_STATE_BY_RECORDER) {
         /* A trace started before any map (HMAP_TRACE): nothing to say. */
         pthread_mutex_unlock(&reg_lock);
         return;
     }
+    atomic_store(&pass_active, 1); /* before any e->m is read (seq_cst) */
     /* Counted before the gate goes up: a writer that sees it may finish its
      * map's dump (pending_done) before this loop ends. */
     pthread_mutex_lock(&dump_lock);
@@ -251,35 +268,77 @@ static void statedump_all(uint8_t trigger)
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
         dump_none(m, trigger, HMAP_STATE_BUSY);
     HMAP_TP(statedump_done, maps - deferred - unsafe, deferred, unsafe, trigger);
+    atomic_store(&pass_active, 0);
     pthread_mutex_unlock(&reg_lock);
+}
+
+/* Under reg_lock: a free entry's index, or -1 (out of memory). */
+static int take_entry_locked(uint32_t *out)
+{
+    if (reg_free_head) {
+        *out = reg_free_head - 1;
+        reg_free_head = reg_entry_at(*out)->next_free;
+        return 0;
+    }
+    if ((reg_top & (REG_CHUNK - 1)) == 0) {
+        uint32_t c = reg_top >> REG_CHUNK_BITS;
+        if (c >= REG_MAX_CHUNKS) return -1;
+        if (!reg_chunks[c] && !(reg_chunks[c] = calloc(REG_CHUNK, sizeof(struct reg_entry))))
+            return -1;
+    }
+    *out = reg_top++;
+    return 0;
+}
+
+static void give_back_locked(uint32_t i)
+{
+    reg_entry_at(i)->next_free = reg_free_head;
+    reg_free_head = i + 1;
+}
+
+/* Thread exit: the thread's cached entries go back to the free list. */
+static void reg_cache_release(void *cache)
+{
+    struct reg_cache *c = cache;
+    pthread_mutex_lock(&reg_lock);
+    while (c->n)
+        give_back_locked(c->idx[--c->n]);
+    pthread_mutex_unlock(&reg_lock);
+}
+static void reg_cache_key_make(void)
+{
+    (void)pthread_key_create(&reg_cache_key, reg_cache_release);
 }
 
 int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint)
 {
-    pthread_mutex_lock(&reg_lock);
-    uint32_t i;
-    if (reg_free_head) {
-        i = reg_free_head - 1;
-        reg_free_head = reg_entry_at(i)->next_free;
-    } else {
-        if ((reg_top & (REG_CHUNK - 1)) == 0) {
-            uint32_t c = reg_top >> REG_CHUNK_BITS;
-            if (c >= REG_MAX_CHUNKS) goto full;
-            if (!reg_chunks[c] && !(reg_chunks[c] = calloc(REG_CHUNK, sizeof(struct reg_entry))))
-                goto full;
+    struct reg_cache *c = &reg_tcache;
+    if (c->n == 0) {
+        if (!reg_tcache_keyed) {
+            pthread_once(&reg_cache_once, reg_cache_key_make);
+            reg_tcache_keyed = pthread_setspecific(reg_cache_key, c) == 0;
         }
-        i = reg_top++;
+        pthread_mutex_lock(&reg_lock);
+        while (c->n < REG_CACHE / 2 && take_entry_locked(&c->idx[c->n]) == 0)
+            c->n++;
+        pthread_mutex_unlock(&reg_lock);
+        if (c->n == 0) return -1;
     }
-    *reg_entry_at(i) = (struct reg_entry){m, site, type_name,
-                                          (uint32_t)(hint > UINT32_MAX ? UINT32_MAX : hint), 0};
+    uint32_t i = c->idx[--c->n];
+    struct reg_entry *e = reg_entry_at(i);
+    e->site = site;
+    e->type_name = type_name;
+    e->hint = (uint32_t)(hint > UINT32_MAX ? UINT32_MAX : hint);
     m->reg_slot = i;
-    reg_live++;
-    pthread_mutex_unlock(&reg_lock);
-    hmap_tp_agent_ensure();
     return 0;
-full:
-    pthread_mutex_unlock(&reg_lock);
-    return -1;
+}
+
+/* The map is complete: passes may dump it from now on. */
+void hmap__registry_publish(hmap *m)
+{
+    atomic_store_explicit(&reg_entry_at(m->reg_slot)->m, m, memory_order_release);
+    atomic_fetch_add(&reg_live, 1);
+    hmap_tp_agent_ensure();
 }
 
 void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
@@ -303,12 +362,22 @@ __attribute__((constructor)) static void statedump_hook_install(void)
 void hmap__registry_remove(hmap *m)
 {
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) hmap__statedump_self(m);
-    pthread_mutex_lock(&reg_lock);
     struct reg_entry *e = reg_entry_at(m->reg_slot);
-    e->m = NULL;
-    e->next_free = reg_free_head;
-    reg_free_head = m->reg_slot + 1;
-    reg_live--;
+    /* Dekker with the pass: it sets pass_active, then reads e->m; this
+     * clears e->m, then reads pass_active (both seq_cst).  Either the pass
+     * never sees m, or this waits until the pass is over. */
+    if (atomic_exchange(&e->m, NULL) == m) atomic_fetch_sub(&reg_live, 1);
+    if (atomic_load(&pass_active)) {
+        pthread_mutex_lock(&reg_lock);
+        pthread_mutex_unlock(&reg_lock);
+    }
+    struct reg_cache *c = &reg_tcache;
+    if (c->n < REG_CACHE && reg_tcache_keyed) {
+        c->idx[c->n++] = m->reg_slot;
+        return;
+    }
+    pthread_mutex_lock(&reg_lock);
+    give_back_locked(m->reg_slot);
     pthread_mutex_unlock(&reg_lock);
 }
 
@@ -322,6 +391,10 @@ int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_
 {
     (void)m, (void)site, (void)type_name, (void)hint;
     return 0;
+}
+void hmap__registry_publish(hmap *m)
+{
+    (void)m;
 }
 void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
 {
