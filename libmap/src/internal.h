@@ -380,10 +380,28 @@ static ALWAYS_INLINE unsigned first_byte(uint64_t bits)
     return (unsigned)__builtin_ctzll(bits) >> 3;
 }
 
+/* Equality of n <= 16 bytes without a call: two overlapping loads per side
+ * (Go's faststr compares short strings in registers too). */
+static ALWAYS_INLINE bool short_bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n >= 8)
+        return hash_rd64((const uint8_t *)a) == hash_rd64((const uint8_t *)b) &&
+               hash_rd64((const uint8_t *)a + n - 8) == hash_rd64((const uint8_t *)b + n - 8);
+    if (n >= 4)
+        return hash_rd32((const uint8_t *)a) == hash_rd32((const uint8_t *)b) &&
+               hash_rd32((const uint8_t *)a + n - 4) == hash_rd32((const uint8_t *)b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 /* Go string equality: same length, then same pointer or same bytes. */
 static ALWAYS_INLINE bool str_equal(const hmap_str *x, const hmap_str *y)
 {
-    return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+    if (x->len != y->len) return false;
+    if (x->ptr == y->ptr) return true;
+    return x->len <= 16 ? short_bytes_equal(x->ptr, y->ptr, x->len)
+                        : memcmp(x->ptr, y->ptr, x->len) == 0;
 }
 
 /* Hash and equality of a key by kind.  With a constant kind (the fast

@@ -391,6 +391,35 @@ static void test_nan_iteration_during_growth(void)
     }
 }
 
+/* String keys compare in registers up to 16 bytes (internal.h,
+ * short_bytes_equal): keys of every length 0..24 that differ in exactly one
+ * byte, at every position, are different keys; equal bytes at another
+ * address are the same key. */
+static void test_str_keys_every_length(void)
+{
+    hmap_options o = {.seed = 5};
+    hmap *m = hmap_new(&hmap_type_str, &o);
+    static char base[25], var[25][25], copy[25][25];
+    memset(base, 'a', sizeof base);
+    uint64_t v = 1, n = 0;
+    for (size_t len = 0; len <= 24; len++) {
+        hmap_str k = {base, len};
+        CU_ASSERT_EQUAL_FATAL(hmap_set(m, &k, &v), 0);
+        n++;
+        memcpy(copy[len], base, len);
+        hmap_str c = {copy[len], len};
+        CU_ASSERT_PTR_NOT_NULL(hmap_get(m, &c));
+        for (size_t pos = 0; pos < len; pos++) {
+            memcpy(var[pos], base, len);
+            var[pos][pos] = 'b';
+            hmap_str d = {var[pos], len};
+            if (hmap_get(m, &d)) FAILF("len %zu: key differing at byte %zu found", len, pos);
+        }
+    }
+    CU_ASSERT_EQUAL(hmap_len(m), n);
+    hmap_free(m);
+}
+
 void suite_types(void)
 {
     CU_pSuite s = CU_add_suite("types", NULL, NULL);
@@ -403,6 +432,8 @@ void suite_types(void)
                 test_null_value_and_name);
     CU_add_test(s, "non-reflexive (NaN) keys: inserted, never found, iterated, cleared",
                 test_nonreflexive_keys);
+    CU_add_test(s, "string keys of every length 0..24: one differing byte is another key",
+                test_str_keys_every_length);
     CU_add_test(s, "NaN keys seen once by an iterator started during growth",
                 test_nan_iteration_during_growth);
 }
