@@ -48,6 +48,21 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     if (m == NULL || m->count == 0) return NULL;
     if (check && UNLIKELY(flags_load(m) & F_HASH_WRITING))
         hmap_fatal("concurrent map read and map write");
+    if (kind != HMAP_KIND_GENERIC && m->B == 0 && !growing(m)) {
+        /* One bucket: compare the keys, no hash (Go's fast32/fast64/
+         * faststr do the same when B == 0).  Fast kinds are reflexive, so
+         * the result is the hashed lookup's.  A single-bucket map has no
+         * overflow bucket (its ninth entry grows it first), but the chain
+         * is walked all the same. */
+        for (uint8_t *b = m->buckets; b; b = overflow_of(m, b)) {
+            for (unsigned i = 0; i < BUCKET_CNT && b[i] != EMPTY_REST; i++) {
+                if (b[i] < MIN_TOP_HASH || !eq_k(m, key, key_of(m, b, i), kind)) continue;
+                if (kout) *kout = key_of(m, b, i);
+                return val_of(m, b, i);
+            }
+        }
+        return NULL;
+    }
     uint64_t hash = hash_k(m, key, kind);
     uint8_t top = tophash(hash);
     for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {

