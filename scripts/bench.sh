@@ -10,7 +10,7 @@
 #   $BUILD/bench/raw.txt      every machine-readable line
 #   $BUILD/bench/results.md   the table (also printed)
 # Environment: BUILD (default build), BENCH_SIZES (default "1000 100000
-# 4000000"), BENCH_RUNS (default 5, at least 5: the table reports medians),
+# 4000000"), BENCH_SMALL (default 1; 0 skips the small-map rows), BENCH_RUNS (default 5, at least 5: the table reports medians),
 # BENCH_GLIBC_TUNABLES (default: keep freed memory, see below; "" for glibc's
 # defaults), BENCH_NICE (nice value for the programs, default 0; e.g. -10 as
 # root on a shared machine so other jobs disturb the timings less).
@@ -83,6 +83,25 @@ for n in $SIZES; do
     done
   done
 done
+# Small maps (the per-request pattern and many maps at once) at N = 1, 8,
+# 64, and bytes per map at N = 0, 1, 8, 9, 64, 1000 (BENCH_SMALL=0 skips).
+if [ "${BENCH_SMALL:-1}" != 0 ]; then
+  for n in 1 8 64; do
+    for keys in u64 str; do
+      for op in small many; do
+        for p in "${programs[@]}"; do
+          nice -n "$NICE" "$dir/$p" --keys "$keys" --n "$n" --runs "$RUNS" --only "$op" >>"$raw"
+        done
+      done
+      echo "bench: small maps --keys $keys --n $n done"
+    done
+  done
+  for keys in u64 str; do
+    for p in "${programs[@]}"; do
+      nice -n "$NICE" "$dir/$p" --keys "$keys" --n 1000 --runs 1 --only mapmem >>"$raw"
+    done
+  done
+fi
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); total $(( $(date +%s) - start )) s" >>"$raw"
 
 echo

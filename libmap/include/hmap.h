@@ -197,8 +197,9 @@ typedef struct hmap_stats {
     uint32_t bucket_size;      /* bytes per bucket */
     uint64_t seed;             /* current hash seed (changes when the map empties) */
     /* The same memory as traces count it (bucket_array_alloc, overflow_alloc,
-     * indirect_alloc: usable bytes, without the map header and the 16-byte
-     * block headers that bytes_allocated includes). */
+     * indirect_alloc: usable bytes, without the bookkeeping that
+     * bytes_allocated includes: the header, its out-of-line parts, growth
+     * records and the 16-byte headers of indirect objects). */
     uint64_t bucket_bytes;     /* bucket arrays and allocator overflow buckets (with retained) */
     uint64_t indirect_bytes;   /* keys and values over 128 bytes, allocated one by one */
     uint64_t indirect_objects; /* how many such objects */

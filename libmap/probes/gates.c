@@ -20,4 +20,12 @@ void hmap_tp_gates_set(uint16_t bit, int on)
     HMAP_EVENTS_SEQ(HMAP_TP_GATE_SET_)
 }
 
+void hmap_tp_gate_set(volatile union hmap_tp_gate *g, uint16_t bit, int on)
+{
+    if (on)
+        __atomic_fetch_or(&g->f.slow, bit, __ATOMIC_SEQ_CST);
+    else
+        __atomic_fetch_and(&g->f.slow, (uint16_t)~bit, __ATOMIC_SEQ_CST);
+}
+
 void (*hmap_tp_statedump_hook)(uint8_t trigger);

@@ -35,6 +35,9 @@ union hmap_tp_gate {
 
 #define HMAP_GATE_REC 1u   /* the in-process recorder records */
 #define HMAP_GATE_LTTNG 2u /* the LTTng provider is loaded: check its state */
+/* A state dump is pending for some map (libmap/src/statedump.c); held up on
+ * tophash_write's gate only, the word every write reads once. */
+#define HMAP_GATE_DUMP 4u
 
 #define HMAP_TP_GATE(name) hmap_##name##_semaphore
 
@@ -43,8 +46,11 @@ union hmap_tp_gate {
 HMAP_EVENTS_SEQ(HMAP_TP_GATE_DECLARE_)
 #undef HMAP_TP_GATE_DECLARE_
 
-/* Set (on != 0) or clear one HMAP_GATE_* bit in every event's gate. */
+/* Set (on != 0) or clear one HMAP_GATE_* bit in every event's gate, or in
+ * one gate. */
 __attribute__((visibility("hidden"))) void hmap_tp_gates_set(uint16_t bit, int on);
+__attribute__((visibility("hidden"))) void hmap_tp_gate_set(volatile union hmap_tp_gate *g,
+                                                            uint16_t bit, int on);
 
 /* State at attach (docs/statedump.md).  The map core installs the pass
  * (libmap/src/statedump.c); a backend that starts listening to a running

@@ -33,8 +33,8 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
     uint64_t mask = bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, hash & mask);
     prefetch_bucket(m, b);
-    if (UNLIKELY(m->oldbuckets != NULL)) {
-        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+    if (UNLIKELY(growing(m))) {
+        uint8_t *ob = bucket_at(m, m->ext->old_rec->arr, hash & oldbucketmask(m));
         if (!evacuated(ob)) b = ob;
     }
     return b;
@@ -48,6 +48,21 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     if (m == NULL || m->count == 0) return NULL;
     if (check && UNLIKELY(flags_load(m) & F_HASH_WRITING))
         hmap_fatal("concurrent map read and map write");
+    if (kind != HMAP_KIND_GENERIC && m->B == 0 && !growing(m)) {
+        /* One bucket: compare the keys, no hash (Go's fast32/fast64/
+         * faststr do the same when B == 0).  Fast kinds are reflexive, so
+         * the result is the hashed lookup's.  A single-bucket map has no
+         * overflow bucket (its ninth entry grows it first), but the chain
+         * is walked all the same. */
+        for (uint8_t *b = m->buckets; b; b = overflow_of(m, b)) {
+            for (unsigned i = 0; i < BUCKET_CNT && b[i] != EMPTY_REST; i++) {
+                if (b[i] < MIN_TOP_HASH || !eq_k(m, key, key_of(m, b, i), kind)) continue;
+                if (kout) *kout = key_of(m, b, i);
+                return val_of(m, b, i);
+            }
+        }
+        return NULL;
+    }
     uint64_t hash = hash_k(m, key, kind);
     uint8_t top = tophash(hash);
     for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
@@ -66,7 +81,7 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
 HMAP_API void *hmap_get(const hmap *m, const void *key)
 {
     if (m == NULL) return NULL;
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return lookup_impl(m, key, HMAP_KIND_U64, true, NULL);
     case HMAP_KIND_U32:
@@ -82,7 +97,7 @@ HMAP_API void *hmap_get(const hmap *m, const void *key)
  * own), returns the current key and value of an entry seen stale. */
 bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v)
 {
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         *v = lookup_impl(m, key, HMAP_KIND_U64, false, k);
         break;
@@ -104,18 +119,18 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
                                     const void *val, void *kobj, void *vobj)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (m->indirect_key) {
+    if (has_indirect_key(m)) {
         memcpy(ks, &kobj, sizeof kobj);
         ks = kobj;
     }
-    copy_slot(ks, key, m->type.key_size);
-    if (m->indirect_val) {
+    copy_slot(ks, key, key_size_of(m));
+    if (has_indirect_val(m)) {
         memcpy(vs, &vobj, sizeof vobj);
         vs = vobj;
     }
     /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
      * needs no write. */
-    if (val) copy_slot(vs, val, m->type.val_size);
+    if (val) copy_slot(vs, val, val_size_of(m));
 }
 
 /* Key size as a constant for the fast kinds, so copies fold to moves. */
@@ -124,7 +139,7 @@ static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
     return kind == HMAP_KIND_U64   ? 8
            : kind == HMAP_KIND_U32 ? 4
            : kind == HMAP_KIND_STR ? sizeof(hmap_str)
-                                   : m->type.key_size;
+                                   : key_size_of(m);
 }
 
 /* ---- mapassign, step by step (docs/go-map-model.md §6.2) ---------------- */
@@ -137,7 +152,7 @@ static ALWAYS_INLINE const void *stable_key(const hmap *m, const void *key, uint
                                             int kind)
 {
     /* Keeps: the returned key stays readable however the map changes. */
-    if (m->indirect_key) return key;
+    if (has_indirect_key(m)) return key;
     copy_slot(kbuf, key, key_size_k(m, kind));
     return kbuf;
 }
@@ -145,8 +160,8 @@ static ALWAYS_INLINE const void *stable_key(const hmap *m, const void *key, uint
 static ALWAYS_INLINE const void *stable_val(const hmap *m, const void *val, uint64_t *vbuf)
 {
     /* Keeps: the returned value (NULL: the zero value) stays readable. */
-    if (val == NULL || m->indirect_val) return val;
-    copy_slot(vbuf, val, m->type.val_size);
+    if (val == NULL || has_indirect_val(m)) return val;
+    copy_slot(vbuf, val, val_size_of(m));
     return vbuf;
 }
 
@@ -156,8 +171,9 @@ static ALWAYS_INLINE int ensure_buckets(hmap *m)
 {
     /* Keeps: on success m->buckets is non-NULL; on -ENOMEM nothing changed. */
     if (LIKELY(m->buckets != NULL)) return 0;
-    return hmap__make_bucket_array(m, 0, &m->buckets, &m->next_overflow, &m->nalloc) < 0 ? -ENOMEM
-                                                                                         : 0;
+    uint8_t *next_ovf;
+    uint64_t nalloc;
+    return hmap__make_bucket_array(m, 0, &m->buckets, &next_ovf, &nalloc) < 0 ? -ENOMEM : 0;
 }
 
 /* §6.2 step 5, §8.2: the chain of `hash` in the current array, with the
@@ -229,12 +245,12 @@ static ALWAYS_INLINE void update_in_place(hmap *m, uint8_t *b, unsigned i, const
                                           const void *val)
 {
     /* Keeps: count, tophash and growth state untouched; no tophash event. */
-    if (m->type.flags & HMAP_TYPE_KEY_UPDATE) copy_slot(key_of(m, b, i), key, m->type.key_size);
+    if (m->props & P_KEY_UPDATE) copy_slot(key_of(m, b, i), key, key_size_of(m));
     void *v = val_of(m, b, i);
     if (val)
-        copy_slot(v, val, m->type.val_size);
+        copy_slot(v, val, val_size_of(m));
     else
-        zero_slot(v, m->type.val_size);
+        zero_slot(v, val_size_of(m));
 }
 
 /* Frees what alloc_indirect_objects obtained, when a later step fails. */
@@ -251,9 +267,9 @@ static ALWAYS_INLINE int alloc_indirect_objects(hmap *m, void **kobj, void **vob
     /* Keeps: on -ENOMEM nothing stays allocated and the map is unchanged. */
     *kobj = NULL;
     *vobj = NULL;
-    if (UNLIKELY(m->indirect_key) && hmap__indirect_alloc(m, BLK_INDIRECT_KEY, kobj) < 0)
+    if (UNLIKELY(has_indirect_key(m)) && hmap__indirect_alloc(m, BLK_INDIRECT_KEY, kobj) < 0)
         return -ENOMEM;
-    if (UNLIKELY(m->indirect_val) && hmap__indirect_alloc(m, BLK_INDIRECT_VAL, vobj) < 0) {
+    if (UNLIKELY(has_indirect_val(m)) && hmap__indirect_alloc(m, BLK_INDIRECT_VAL, vobj) < 0) {
         free_indirect_objects(m, *kobj, NULL);
         return -ENOMEM;
     }
@@ -277,18 +293,19 @@ static ALWAYS_INLINE int take_overflow_slot(hmap *m, assign_pos *pos)
 /* §6.2 step 9: key and value go in before the tophash, so the slot is
  * complete when the insert event (a tracer reading the slot) announces it. */
 static ALWAYS_INLINE void write_new_slot(hmap *m, uint8_t *b, unsigned i, uint8_t top,
-                                         const void *key, const void *val, void *kobj, void *vobj)
+                                         const void *key, const void *val, void *kobj, void *vobj,
+                                         bool traced)
 {
     /* Keeps: a tophash turns live only over a complete key and value. */
     fill_slot(m, b, i, key, val, kobj, vobj);
-    th_write(m, b, i, top, HMAP_TH_INSERT);
+    th_write_if(m, b, i, top, HMAP_TH_INSERT, traced);
     m->count++;
 }
 
 /* §6.2 steps 8–9 for a new key: everything that can fail (indirect
  * objects, then the overflow bucket) is obtained before the first change. */
 static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, const void *key,
-                                        const void *val)
+                                        const void *val, bool traced)
 {
     /* Keeps: -ENOMEM leaves every entry, chain and counter as it was. */
     void *kobj, *vobj;
@@ -297,7 +314,7 @@ static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, c
         free_indirect_objects(m, kobj, vobj);
         return -ENOMEM;
     }
-    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj);
+    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj, traced);
     return 0;
 }
 
@@ -306,7 +323,7 @@ static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, c
  * (with the growWork for its new bucket); the trigger cannot fire twice,
  * since a growth is then running. */
 static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *val, uint64_t hash,
-                                        int kind)
+                                        int kind, bool traced)
 {
     /* Keeps: -ENOMEM from any step leaves every entry as it was. */
     if (ensure_buckets(m) < 0) return -ENOMEM;
@@ -322,7 +339,7 @@ static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *va
         if (!new_key_starts_growth(m)) break;
         if (hmap__hash_grow(m) < 0) return -ENOMEM;
     }
-    return insert_new_key(m, &pos, top, key, val);
+    return insert_new_key(m, &pos, top, key, val, traced);
 }
 
 /* mapassign (§6.2): check, snapshot the operands, hash, then the steps
@@ -334,9 +351,12 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
     key = stable_key(m, key, kbuf, kind);
     val = stable_val(m, val, vbuf);
     uint64_t hash = hash_k(m, key, kind);
-    write_begin(m);
+    /* One probe gate per operation (write_begin): the steps are compiled
+     * twice, with and without their probe sites (docs/probes.md). */
+    bool traced = write_begin(m);
     reclaim_before_write(m);
-    int err = assign_writing(m, key, val, hash, kind);
+    int err = UNLIKELY(traced) ? assign_writing(m, key, val, hash, kind, true)
+                               : assign_writing(m, key, val, hash, kind, false);
     write_end(m);
     return err;
 }
@@ -344,7 +364,7 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
 HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 {
     if (m == NULL) return -EINVAL; /* Go panics: "assignment to entry in nil map" */
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return assign_impl(m, key, val, HMAP_KIND_U64);
     case HMAP_KIND_U32:
@@ -360,38 +380,28 @@ HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 {
     uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (m->indirect_key) {
+    if (has_indirect_key(m)) {
         hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DELETE);
         memset(ks, 0, sizeof(void *));
     } else if (kind == HMAP_KIND_STR) {
         memset(ks, 0, sizeof(const char *)); /* faststr: the pointer, not the length */
-    } else if (kind == HMAP_KIND_GENERIC && m->pointerful) {
-        memset(ks, 0, m->type.key_size);
+    } else if (kind == HMAP_KIND_GENERIC && is_pointerful(m)) {
+        memset(ks, 0, key_size_of(m));
     }
-    if (m->indirect_val) {
+    if (has_indirect_val(m)) {
         hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_DELETE);
         memset(vs, 0, sizeof(void *));
     } else {
-        zero_slot(vs, m->type.val_size);
+        zero_slot(vs, val_size_of(m));
     }
 }
 
 /* mapdelete.  A delete, even of an absent key, drives growth (§7.3).  If
  * that growth step cannot get memory, the key is deleted where it still
  * lives (its unevacuated old chain): the map stays valid and correct. */
-static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash, int kind,
+                                         bool traced)
 {
-    if (m == NULL || m->count == 0) return false;
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
-    /* As in assign: the key may point into the map (Go's range-delete). */
-    uint64_t kbuf[MAX_KEY_SIZE / 8];
-    if (!m->indirect_key) {
-        copy_slot(kbuf, key, key_size_k(m, kind));
-        key = kbuf;
-    }
-    uint64_t hash = hash_k(m, key, kind);
-    write_begin(m);
-    reclaim_before_write(m);
     bool found = false;
 
     uint64_t bucket = hash & bucket_mask(m->B);
@@ -401,7 +411,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         /* Out of memory for the evacuation: the key is where lookups would
          * find it, its old chain if that is still unevacuated. */
-        uint8_t *ob = bucket_at(m, m->oldbuckets, hash & oldbucketmask(m));
+        uint8_t *ob = bucket_at(m, oldbuckets_of(m), hash & oldbucketmask(m));
         if (!evacuated(ob)) {
             b = ob;
             in_old = true;
@@ -416,7 +426,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
             unsigned i = (unsigned)found_at;
             uint8_t *db = b; /* the bucket that lost the entry */
             clear_slot(m, b, i, kind);
-            th_write(m, b, i, EMPTY_ONE, HMAP_TH_DELETE);
+            th_write_if(m, b, i, EMPTY_ONE, HMAP_TH_DELETE, traced);
             /* Fold the tombstone into emptyRest if every later slot of the
              * chain is empty, then walk backwards over emptyOne slots. */
             if (i == BUCKET_CNT - 1) {
@@ -426,7 +436,7 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
                 goto not_last;
             }
             for (;;) {
-                th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
+                th_write_if(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST, traced);
                 if (i == 0) {
                     if (b == head) break;
                     uint8_t *c = b;
@@ -451,6 +461,24 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
     if (m->reclaim == HMAP_RECLAIM_SHRINK) hmap__maybe_shrink(m);
+    return found;
+}
+
+static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+{
+    if (m == NULL || m->count == 0) return false;
+    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
+    /* As in assign: the key may point into the map (Go's range-delete). */
+    uint64_t kbuf[MAX_KEY_SIZE / 8];
+    if (!has_indirect_key(m)) {
+        copy_slot(kbuf, key, key_size_k(m, kind));
+        key = kbuf;
+    }
+    uint64_t hash = hash_k(m, key, kind);
+    bool traced = write_begin(m); /* one probe gate per operation, as in assign */
+    reclaim_before_write(m);
+    bool found = UNLIKELY(traced) ? delete_writing(m, key, hash, kind, true)
+                                  : delete_writing(m, key, hash, kind, false);
     write_end(m);
     return found;
 }
@@ -458,7 +486,7 @@ done:
 HMAP_API bool hmap_delete(hmap *m, const void *key)
 {
     if (m == NULL) return false;
-    switch (m->type.kind) {
+    switch (m->kind) {
     case HMAP_KIND_U64:
         return delete_impl(m, key, HMAP_KIND_U64);
     case HMAP_KIND_U32:

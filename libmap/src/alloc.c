@@ -2,90 +2,159 @@
 /*
  * alloc.c — every byte the map holds comes from its allocator through here.
  *
- * Blocks carry a 16-byte header (struct blk) so that a block whose last map
- * reference is gone but which an iterator may still read can be "retired":
- * linked into the map's retired list and freed when the last iterator stops
- * (docs/go-map-model.md §10.4: Go's GC keeps such memory alive; we must defer the
- * free explicitly).  Retiring needs no allocation, so freeing never fails.
- * The bucket_free tracepoint fires when memory really goes back to the
- * allocator, not when the map drops it.
+ * Bucket memory (arrays, overflow buckets) is exactly what Go allocates: no
+ * header.  Its size follows from where it is released (an array's bucket
+ * count, the bucket size), and what is needed to keep it alive for an
+ * iterator (docs/go-map-model.md §10.4: Go's GC keeps such memory; we must
+ * defer the free explicitly) was obtained earlier, when failing was still
+ * allowed: an old array's record (struct old_array) is allocated when its
+ * growth starts, and an overflow bucket dropped by a clear is linked
+ * through its own overflow word.  Separately allocated keys and values keep
+ * a 16-byte header (struct blk) that links them when retired.  So freeing
+ * never fails.  The bucket_free and indirect_free tracepoints fire when
+ * memory really goes back to the allocator, not when the map drops it.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "internal.h"
 
+static bool iterators_live(const hmap *m)
+{
+    return atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0;
+}
+
+/* Zeroed bucket memory of `size` bytes, or NULL. */
+void *hmap__bucket_alloc(hmap *m, size_t size)
+{
+    const hmap_allocator *a = alloc_of(m);
+    return a->alloc(a->ctx, size, 16);
+}
+
+void hmap__bucket_free_now(hmap *m, void *p, size_t size)
+{
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, p, size);
+}
+
+void hmap__bucket_free(hmap *m, void *p, size_t size, uint8_t kind, uint8_t reason)
+{
+    HMAP_TP(bucket_free, m, p, (uint64_t)size, kind, reason);
+    hmap__bucket_free_now(m, p, size);
+}
+
+void hmap__overflow_release(hmap *m, uint8_t *b, uint8_t reason)
+{
+    if (!iterators_live(m)) {
+        hmap__bucket_free(m, b, m->bucketsize, HMAP_MEM_OVERFLOW, reason);
+        return;
+    }
+    /* Only clear retires overflow buckets (reason clear), after marking
+     * every slot emptyRest: the list link is harmless to an iterator. */
+    set_overflow(m, b, atomic_load_explicit(&m->ext->retired_ovf, memory_order_relaxed));
+    atomic_store_explicit(&m->ext->retired_ovf, b, memory_order_release);
+}
+
+int hmap__old_record_alloc(hmap *m, old_array **out)
+{
+    const hmap_allocator *a = alloc_of(m);
+    *out = a->alloc(a->ctx, sizeof **out, 16);
+    return *out ? 0 : -1;
+}
+
+void hmap__old_record_free(hmap *m, old_array *r)
+{
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, r, sizeof *r);
+}
+
+/* Free an old array and the individually allocated overflow buckets of its
+ * chains, then its record. */
+static void old_array_free(hmap *m, old_array *r)
+{
+    hmap__free_chains(m, r->arr, r->nbuckets, r->nalloc, r->reason);
+    hmap__old_record_free(m, r);
+}
+
+void hmap__old_array_release(hmap *m, uint8_t reason)
+{
+    old_array *r = m->ext->old_rec;
+    m->ext->old_rec = NULL;
+    r->reason = reason;
+    if (!iterators_live(m)) {
+        old_array_free(m, r);
+        return;
+    }
+    r->next = atomic_load_explicit(&m->ext->retired_arrays, memory_order_relaxed);
+    atomic_store_explicit(&m->ext->retired_arrays, r, memory_order_release);
+}
+
 static blk *hdr_of(const void *p)
 {
     return (blk *)((uint8_t *)p - BLK_HDR);
 }
 
-/* Usable size recorded in a block's header. */
-static size_t hdr_size(const blk *h)
-{
-    return (size_t)h->size | ((size_t)h->size_high << 32);
-}
-
-/* Zeroed block of `size` usable bytes, or NULL. */
+/* Zeroed object of `size` usable bytes behind its header, or NULL. */
 void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind)
 {
-    blk *h = m->alloc.alloc(m->alloc.ctx, size + BLK_HDR, 16);
+    const hmap_allocator *a = alloc_of(m);
+    blk *h = a->alloc(a->ctx, size + BLK_HDR, 16);
     if (!h) return NULL;
     h->next_retired = NULL;
     h->size = (uint32_t)size;
-    h->size_high = (uint16_t)((uint64_t)size >> 32);
     h->kind = kind;
     h->reason = 0;
-    atomic_fetch_add_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
     return (uint8_t *)h + BLK_HDR;
 }
 
-/* Return a block to the allocator now, announcing bucket memory. */
-static void free_block(hmap *m, blk *h, uint8_t reason)
+/* Return an object to the allocator now, announcing it. */
+static void free_object(hmap *m, blk *h, uint8_t reason)
 {
-    size_t size = hdr_size(h);
+    size_t size = h->size;
     void *p = (uint8_t *)h + BLK_HDR;
-    if (!blk_is_indirect(h->kind))
-        HMAP_TP(bucket_free, m, p, (uint64_t)size, h->kind, reason);
-    else
-        HMAP_TP(indirect_free, m, p, (uint32_t)size, (uint8_t)(h->kind - BLK_INDIRECT), reason);
-    atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
-    m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
+    HMAP_TP(indirect_free, m, p, (uint32_t)size, (uint8_t)(h->kind - BLK_INDIRECT), reason);
+    const hmap_allocator *a = alloc_of(m);
+    a->free(a->ctx, h, size + BLK_HDR);
 }
 
-/* Free a block that was never published (an unused reserve): no event. */
-void hmap__blk_free_now(hmap *m, void *p)
-{
-    blk *h = hdr_of(p);
-    size_t size = hdr_size(h);
-    atomic_fetch_sub_explicit(&m->bytes_allocated, size + BLK_HDR, memory_order_relaxed);
-    m->alloc.free(m->alloc.ctx, h, size + BLK_HDR);
-}
-
-/* The map no longer references p.  If an iterator is alive it might still
- * read p, so p waits in the retired list; otherwise it is freed now. */
+/* The map no longer references object p.  If an iterator is alive it might
+ * still read p, so p waits in the retired list; otherwise it is freed now. */
 void hmap__blk_release(hmap *m, void *p, uint8_t reason)
 {
     blk *h = hdr_of(p);
-    if (atomic_load_explicit(&m->live_iters, memory_order_acquire) == 0) {
-        free_block(m, h, reason);
+    if (!iterators_live(m)) {
+        free_object(m, h, reason);
         return;
     }
     h->reason = reason;
-    h->next_retired = atomic_load_explicit(&m->retired, memory_order_relaxed);
-    atomic_store_explicit(&m->retired, h, memory_order_release);
+    h->next_retired = atomic_load_explicit(&m->ext->retired, memory_order_relaxed);
+    atomic_store_explicit(&m->ext->retired, h, memory_order_release);
 }
 
-/* Free every retired block.  Called when the live-iterator count drops to
- * zero (possibly from several reader threads at once: the exchange hands
- * the list to exactly one of them) and at destruction. */
+/* Free everything retired.  Called when the live-iterator count drops to
+ * zero (possibly from several reader threads at once: each exchange hands
+ * a list to exactly one of them) and at destruction. */
 void hmap__retired_flush(hmap *m)
 {
-    blk *h = atomic_exchange_explicit(&m->retired, NULL, memory_order_acq_rel);
+    struct hmap_ext *x = m->ext;
+    if (!x) return; /* nothing can have been retired */
+    blk *h = atomic_exchange_explicit(&x->retired, NULL, memory_order_acq_rel);
     while (h) {
         blk *next = h->next_retired;
-        free_block(m, h, h->reason);
+        free_object(m, h, h->reason);
         h = next;
+    }
+    old_array *r = atomic_exchange_explicit(&x->retired_arrays, NULL, memory_order_acq_rel);
+    while (r) {
+        old_array *next = r->next;
+        old_array_free(m, r);
+        r = next;
+    }
+    uint8_t *b = atomic_exchange_explicit(&x->retired_ovf, NULL, memory_order_acq_rel);
+    while (b) {
+        uint8_t *next = overflow_of(m, b);
+        hmap__bucket_free(m, b, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_CLEAR);
+        b = next;
     }
 }
 
@@ -93,7 +162,7 @@ void hmap__retired_flush(hmap *m)
  * BLK_INDIRECT_KEY or BLK_INDIRECT_VAL. */
 int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out)
 {
-    uint32_t size = kind == BLK_INDIRECT_KEY ? m->type.key_size : m->type.val_size;
+    uint32_t size = kind == BLK_INDIRECT_KEY ? key_size_of(m) : val_size_of(m);
     *out = hmap__blk_alloc(m, size, kind);
     if (!*out) return -1;
     HMAP_TP(indirect_alloc, m, *out, size, (uint8_t)(kind - BLK_INDIRECT));
@@ -104,7 +173,7 @@ int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out)
  * map: free it now, saying why. */
 void hmap__indirect_unused(hmap *m, void *p)
 {
-    free_block(m, hdr_of(p), HMAP_OBJ_UNUSED);
+    free_object(m, hdr_of(p), HMAP_OBJ_UNUSED);
 }
 
 /* Default allocator: calloc/free (16-byte alignment is all the map asks).
@@ -115,11 +184,22 @@ void hmap__indirect_unused(hmap *m, void *p)
  * entries on the reference VM, and costs no extra memory. */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 #define HUGE_MIN ((size_t)4 << 20)
+#define SMALL_MAX ((size_t)1024) /* glibc's tcache serves up to 1032 bytes */
 static void *default_alloc(void *ctx, size_t size, size_t align)
 {
     (void)ctx;
     (void)align;
-    void *p = calloc(1, size);
+    /* Small blocks through malloc and memset: glibc's calloc skips its
+     * per-thread cache, and a small map's life (header, one bucket) cost
+     * twice as much through calloc's arena path. */
+    void *p;
+    if (size <= SMALL_MAX) {
+        p = malloc(size);
+        __asm__("" : "+r"(p)); /* or the compiler fuses the two into calloc */
+        if (p) memset(p, 0, size);
+    } else {
+        p = calloc(1, size);
+    }
     if (p && size >= HUGE_MIN) {
         uintptr_t s = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
         uintptr_t e = ((uintptr_t)p + size) & ~(HUGE_PAGE - 1);

@@ -51,7 +51,9 @@ static uint8_t *plant_tail(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc)
 int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf, uint64_t *nalloc)
 {
     uint64_t n = array_nalloc(m, B);
-    uint8_t *arr = hmap__blk_alloc(m, n * m->bucketsize, BLK_ARRAY);
+    /* A tail needs ext (next_overflow, nalloc), like Go's mapextra. */
+    if (n != bucket_shift(B) && hmap__ensure_ext(m) < 0) return -1;
+    uint8_t *arr = hmap__bucket_alloc(m, n * m->bucketsize);
     if (!arr) return -1;
     *out = arr;
     *nalloc = n;
@@ -65,19 +67,25 @@ int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ov
  * and plant the tail again (the block is reused, not reallocated). */
 void hmap__reset_bucket_array(hmap *m)
 {
-    memset(m->buckets, 0, m->nalloc * m->bucketsize);
-    m->next_overflow = plant_tail(m, m->buckets, m->B, m->nalloc);
-    m->free_overflow = NULL;
-    m->nfree_overflow = 0;
+    uint64_t nalloc = map_nalloc(m);
+    memset(m->buckets, 0, nalloc * m->bucketsize);
+    uint8_t *next = plant_tail(m, m->buckets, m->B, nalloc);
+    if (m->ext) {
+        m->ext->next_overflow = next;
+        m->ext->free_overflow = NULL;
+        m->ext->nfree_overflow = 0;
+    }
 }
 
 /* Preallocated buckets still available in the current array (the untouched
  * tail plus, under EAGER, the ones given back). */
 uint64_t hmap__prealloc_remaining(const hmap *m)
 {
-    if (!m->next_overflow) return m->nfree_overflow;
-    uint8_t *end = m->buckets + m->nalloc * m->bucketsize;
-    return (uint64_t)(end - m->next_overflow) / m->bucketsize + m->nfree_overflow;
+    const struct hmap_ext *x = m->ext;
+    if (!x) return 0;
+    if (!x->next_overflow) return x->nfree_overflow;
+    uint8_t *end = m->buckets + x->nalloc * m->bucketsize;
+    return (uint64_t)(end - x->next_overflow) / m->bucketsize + x->nfree_overflow;
 }
 
 /* Make sure `needed` overflow buckets can be handed out without failing:
@@ -86,8 +94,11 @@ uint64_t hmap__prealloc_remaining(const hmap *m)
 int hmap__ovf_reserve_take(hmap *m, ovf_reserve *r, uint64_t needed)
 {
     uint64_t have = hmap__prealloc_remaining(m) + r->nfresh;
+    /* A map with allocator overflow buckets has ext (where a clear under
+     * an iterator retires them). */
+    if (have < needed && hmap__ensure_ext(m) < 0) return -1;
     while (have < needed) {
-        uint8_t *b = hmap__blk_alloc(m, m->bucketsize, BLK_OVERFLOW);
+        uint8_t *b = hmap__bucket_alloc(m, m->bucketsize);
         if (!b) {
             hmap__ovf_reserve_drop(m, r);
             return -1;
@@ -106,7 +117,7 @@ void hmap__ovf_reserve_drop(hmap *m, ovf_reserve *r)
     while (r->fresh) {
         uint8_t *b = r->fresh;
         r->fresh = overflow_of(m, b);
-        hmap__blk_free_now(m, b);
+        hmap__bucket_free_now(m, b, m->bucketsize);
     }
     r->nfresh = 0;
 }
@@ -130,20 +141,21 @@ uint8_t *hmap__newoverflow(hmap *m, uint8_t *b, ovf_reserve *r)
 {
     uint8_t *ovf;
     uint8_t source;
-    if (m->free_overflow) {
-        ovf = m->free_overflow; /* given back by an EAGER unlink */
-        m->free_overflow = overflow_of(m, ovf);
-        m->nfree_overflow--;
+    struct hmap_ext *x = m->ext; /* non-NULL: a tail or a reserve from the allocator */
+    if (x->free_overflow) {
+        ovf = x->free_overflow; /* given back by an EAGER unlink */
+        x->free_overflow = overflow_of(m, ovf);
+        x->nfree_overflow--;
         set_overflow(m, ovf, NULL);
         source = HMAP_OVF_PREALLOC;
-    } else if (m->next_overflow) {
-        ovf = m->next_overflow;
+    } else if (x->next_overflow) {
+        ovf = x->next_overflow;
         if (overflow_of(m, ovf) == NULL) {
-            m->next_overflow = ovf + m->bucketsize;
+            x->next_overflow = ovf + m->bucketsize;
         } else {
             /* The last preallocated bucket: drop the sentinel. */
             set_overflow(m, ovf, NULL);
-            m->next_overflow = NULL;
+            x->next_overflow = NULL;
         }
         source = HMAP_OVF_PREALLOC;
     } else {

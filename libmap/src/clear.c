@@ -17,8 +17,8 @@ static void empty_chain(hmap *m, uint8_t *b, bool owns)
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             if (b[i] == EMPTY_REST) continue;
             if (owns && b[i] >= MIN_TOP_HASH) {
-                if (m->indirect_key) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_CLEAR);
-                if (m->indirect_val) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_CLEAR);
+                if (has_indirect_key(m)) hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_CLEAR);
+                if (has_indirect_val(m)) hmap__blk_release(m, val_of(m, b, i), HMAP_OBJ_CLEAR);
             }
             th_write(m, b, i, EMPTY_REST, HMAP_TH_CLEAR);
         }
@@ -34,9 +34,9 @@ static void unlink_overflow(hmap *m)
         uint8_t *ovf = overflow_of(m, prev);
         while (ovf) {
             uint8_t *next = overflow_of(m, ovf);
-            bool prealloc = in_block(ovf, m->buckets, m->nalloc, m->bucketsize);
+            bool prealloc = in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize);
             HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_CLEAR, (uint8_t)prealloc);
-            if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_CLEAR);
+            if (!prealloc) hmap__overflow_release(m, ovf, HMAP_FREE_CLEAR);
             prev = ovf;
             ovf = next;
         }
@@ -52,19 +52,19 @@ HMAP_API void hmap_clear(hmap *m)
 
     for (uint64_t i = 0; i < bucket_shift(m->B); i++)
         empty_chain(m, bucket_at(m, m->buckets, i), true);
-    if (m->oldbuckets) {
+    if (growing(m)) {
         uint64_t n = noldbuckets(m);
+        uint8_t *old = oldbuckets_of(m);
         for (uint64_t i = 0; i < n; i++)
-            empty_chain(m, bucket_at(m, m->oldbuckets, i), true);
+            empty_chain(m, bucket_at(m, old, i), true);
+        flags_store(m, flags_load(m) & ~F_GROWING);
         /* The growth is abandoned: the old array and its chains go now. */
-        hmap__free_chains(m, m->oldbuckets, n, m->old_nalloc, HMAP_FREE_CLEAR);
-        m->oldbuckets = NULL;
-        m->old_nalloc = 0;
+        hmap__old_array_release(m, HMAP_FREE_CLEAR);
     }
     unlink_overflow(m);
 
-    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
-    m->nevacuate = 0;
+    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK | F_LAST_MASK));
+    if (m->ext) m->ext->nevacuate = 0;
     m->noverflow = 0;
     m->count = 0;
     hmap__map_reseed(m);

@@ -31,7 +31,7 @@ static unsigned destination(hmap *m, uint8_t *b, unsigned i, bool doubling, uint
     if (!doubling) return 0;
     const void *k = key_of(m, b, i);
     uint64_t hash = key_hash(m, k);
-    if (!m->reflexive && (flags_load(m) & F_ITERATOR) && !key_equal(m, k, k)) {
+    if (!is_reflexive(m) && (flags_load(m) & F_ITERATOR) && !key_equal(m, k, k)) {
         *newtop = tophash(hash);
         return b[i] & 1;
     }
@@ -70,9 +70,14 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
     uint8_t *prev = head;
     while (ovf) {
         uint8_t *next = overflow_of(m, ovf);
-        bool prealloc = in_block(ovf, m->oldbuckets, m->old_nalloc, m->bucketsize);
+        bool prealloc = in_block(ovf, oldbuckets_of(m), map_old_nalloc(m), m->bucketsize);
         HMAP_TP(overflow_unlink, m, ovf, prev, HMAP_UNLINK_EVACUATED, 0);
-        if (!prealloc) hmap__blk_release(m, ovf, HMAP_FREE_EVACUATED);
+        /* Freed at once: scrubbing happens only without oldIterator and
+         * EAGER drops only without a live iterator, so no iterator can
+         * reach the chain (every iterator sets oldIterator, docs/go-map-
+         * model.md §9, and a growth keeps it for the old array). */
+        if (!prealloc)
+            hmap__bucket_free(m, ovf, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_EVACUATED);
         prev = ovf;
         ovf = next;
     }
@@ -83,24 +88,27 @@ static void drop_old_chain(hmap *m, uint8_t *head, uint8_t *ovf)
  * are; when it reaches the old bucket count the old array is released. */
 static void advance_evacuation_mark(hmap *m, uint64_t newbit)
 {
-    m->nevacuate++;
-    uint64_t stop = m->nevacuate + EVAC_SCAN_LIMIT;
+    struct hmap_ext *x = m->ext; /* a growth runs: ext exists */
+    x->nevacuate++;
+    uint64_t stop = x->nevacuate + EVAC_SCAN_LIMIT;
     if (stop > newbit) stop = newbit;
-    while (m->nevacuate != stop && evacuated(bucket_at(m, m->oldbuckets, m->nevacuate)))
-        m->nevacuate++;
-    if (m->nevacuate != newbit) return;
+    while (x->nevacuate != stop && evacuated(bucket_at(m, x->old_rec->arr, x->nevacuate)))
+        x->nevacuate++;
+    if (x->nevacuate != newbit) return;
 
-    uint8_t *old = m->oldbuckets;
+    uint8_t *old = x->old_rec->arr;
     uint8_t kind = same_size_grow(m) ? HMAP_GROW_SAME_SIZE
                    : shrinking(m)    ? HMAP_GROW_SHRINK
                                      : HMAP_GROW_DOUBLE;
     HMAP_TP(grow_done, m, old, m->B, kind, m->count);
-    m->oldbuckets = NULL;
-    flags_store(m, flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK));
+    uint8_t last = kind == HMAP_GROW_SAME_SIZE ? LAST_SAME
+                   : kind == HMAP_GROW_SHRINK  ? LAST_SHRINK
+                                               : LAST_DOUBLE;
+    flags_store(m, (flags_load(m) & ~(F_SAME_SIZE_GROW | F_SHRINK | F_GROWING)) |
+                       (uint8_t)(last << F_LAST_SHIFT));
     /* Old chains that were not scrubbed still hold their overflow buckets. */
-    hmap__free_chains(m, old, newbit, m->old_nalloc,
-                      kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
-    m->old_nalloc = 0;
+    hmap__old_array_release(m, kind == HMAP_GROW_SHRINK ? HMAP_FREE_SHRINK : HMAP_FREE_GROW_DONE);
+    hmap__ext_trim(m);
 }
 
 /* hmap__evacuate(oldbucket): copy the live entries of one old chain into X (same
@@ -110,7 +118,7 @@ static void advance_evacuation_mark(hmap *m, uint64_t newbit)
 int hmap__evacuate(hmap *m, uint64_t oldbucket)
 {
     uint64_t newbit = noldbuckets(m);
-    uint8_t *b = bucket_at(m, m->oldbuckets, oldbucket);
+    uint8_t *b = bucket_at(m, oldbuckets_of(m), oldbucket);
     if (!evacuated(b) && shrinking(m)) {
         if (hmap__shrink_evacuate(m, oldbucket, b) < 0) return -1;
     } else if (!evacuated(b)) {
@@ -134,7 +142,7 @@ int hmap__evacuate(hmap *m, uint64_t oldbucket)
         /* Scrub: only for pointerful kinds and when no iterator may walk
          * old buckets.  Zeroing from offset 8 keeps the marks and cuts the
          * overflow link, which makes the old overflow chain unreachable. */
-        if (m->pointerful && !(flags_load(m) & F_OLD_ITERATOR)) {
+        if (is_pointerful(m) && !(flags_load(m) & F_OLD_ITERATOR)) {
             uint8_t *ovf = overflow_of(m, b);
             memset(b + DATA_OFFSET, 0, m->bucketsize - DATA_OFFSET);
             drop_old_chain(m, b, ovf);
@@ -150,7 +158,7 @@ int hmap__evacuate(hmap *m, uint64_t oldbucket)
                 doubling ? bucket_at(m, m->buckets, oldbucket + newbit) : NULL, dst[0].moved,
                 dst[1].moved);
     }
-    if (oldbucket == m->nevacuate) advance_evacuation_mark(m, newbit);
+    if (oldbucket == m->ext->nevacuate) advance_evacuation_mark(m, newbit);
     return 0;
 }
 
@@ -176,6 +184,6 @@ int hmap__grow_work(hmap *m, uint64_t bucket)
      * The map is sparse then (<= 1.6 entries per old bucket), so 16 old
      * buckets are about 26 entries' worth of copying. */
     for (int i = shrinking(m) ? 16 : 1; i > 0 && growing(m); i--)
-        (void)hmap__evacuate(m, m->nevacuate);
+        (void)hmap__evacuate(m, m->ext->nevacuate);
     return 0;
 }

@@ -42,11 +42,19 @@ static inline __attribute__((always_inline)) uint64_t hash_rd32(const uint8_t *p
     return v;
 }
 
-/* Two secret words per seed, so the per-key work is two multiplies. */
+/* Two secret words per seed, so the per-key work is two multiplies.  They
+ * are derived from the seed on every hash (a multiply and an xor, off the
+ * key's dependency chain) so that the map header holds the seed alone:
+ * multiplying by an odd constant is a bijection that spreads small seeds
+ * (tests fix seeds like 1) over every bit. */
+/* A 64-bit seed is folded to 32 bits first (the map keeps 32, as Go's hash0). */
+#define HASH_FOLD(seed) ((uint64_t)(uint32_t)((uint64_t)(seed) ^ ((uint64_t)(seed) >> 32)))
+#define HASH_KEY0(seed) (HASH_FOLD(seed) * HASH_K0)
+#define HASH_KEY1(seed) (HASH_KEY0(seed) ^ HASH_K2)
 static inline uint64_t hmap_derive_seed(uint64_t seed, uint64_t *hs0, uint64_t *hs1)
 {
-    *hs0 = hash_mum(seed ^ HASH_K0, HASH_K1) ^ seed;
-    *hs1 = hash_mum(seed ^ HASH_K2, HASH_K3) ^ (seed >> 1);
+    *hs0 = HASH_KEY0(seed);
+    *hs1 = HASH_KEY1(seed);
     return *hs0;
 }
 

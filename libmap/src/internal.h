@@ -48,35 +48,97 @@
 #define F_HASH_WRITING 4
 #define F_SAME_SIZE_GROW 8
 #define F_SHRINK 16 /* not Go's: the growth in progress halves the array (SHRINK) */
+/* Not Go's either, and never shown (stats, state_begin show F_SHOWN): */
+#define F_GROWING 32 /* Go's oldbuckets != NULL; the old array is ext->old_rec->arr */
+/* Bits 6-7: the kind of the last growth that finished (LAST_*), which is
+ * what nevacuate reads as once no growth runs (the old bucket count). */
+#define F_LAST_SHIFT 6
+#define F_LAST_MASK (3u << F_LAST_SHIFT)
+#define F_SHOWN 31
+enum { LAST_NONE, LAST_DOUBLE, LAST_SAME, LAST_SHRINK };
 
-/* Memory blocks handed out by the map carry this 16-byte header in front,
- * so that a block can be retired (kept alive for an iterator) without
- * allocating anything: freeing must never fail. */
+/* Separately allocated keys and values (> 128 bytes, docs/go-map-model.md
+ * §1) carry this 16-byte header in front, so that an object an iterator
+ * may still read can be "retired" (kept alive) without allocating anything:
+ * freeing must never fail.  Bucket memory has no header: its size follows
+ * from B and the bucket size, and what retiring it needs lives elsewhere
+ * (struct old_array below, the retired overflow list). */
 typedef struct blk {
     struct blk *next_retired;
-    uint32_t size;      /* bytes after the header, low 32 bits */
-    uint8_t kind;       /* BLK_* */
-    uint8_t reason;     /* hmap_free_reason when retired */
-    uint16_t size_high; /* size >> 32 (arrays over 4 GiB) */
+    uint32_t size;  /* bytes after the header */
+    uint8_t kind;   /* BLK_INDIRECT_* */
+    uint8_t reason; /* hmap_obj_reason when retired */
+    uint16_t unused;
 } blk;
 #define BLK_HDR ((size_t)sizeof(blk))
-_Static_assert(sizeof(blk) == 16, "block header is 16 bytes");
+_Static_assert(sizeof(blk) == 16, "object header is 16 bytes");
 
-/* Block kinds: bucket memory (the schema's mem_kind) or a separately
- * allocated key or value (BLK_INDIRECT + the schema's indirect_kind). */
+/* Object kinds: BLK_INDIRECT + the schema's indirect_kind.  Bucket memory
+ * is announced with the schema's mem_kind (HMAP_MEM_ARRAY/OVERFLOW). */
 enum {
-    BLK_ARRAY = HMAP_MEM_ARRAY,
-    BLK_OVERFLOW = HMAP_MEM_OVERFLOW,
     BLK_INDIRECT = 8,
     BLK_INDIRECT_KEY = BLK_INDIRECT + HMAP_INDIRECT_KEY,
     BLK_INDIRECT_VAL = BLK_INDIRECT + HMAP_INDIRECT_VALUE,
 };
-static inline bool blk_is_indirect(uint8_t kind)
-{
-    return kind >= BLK_INDIRECT;
-}
+
+/* The old array of a growth: allocated when the growth starts (when a
+ * failure can still be reported), it describes the array to free when the
+ * growth ends, and, if an iterator is live then, becomes the array's entry
+ * in the retired list, freed with its chains when the last iterator stops
+ * (docs/go-map-model.md §10.4).  So releasing an array never allocates. */
+typedef struct old_array {
+    struct old_array *next; /* retired list */
+    uint8_t *arr;
+    uint64_t nbuckets; /* head buckets (chains to walk) */
+    uint64_t nalloc;   /* buckets in the block, preallocated tail included */
+    uint8_t reason;    /* hmap_free_reason once retired */
+} old_array;
 
 /* ---- The map header ------------------------------------------------------ */
+
+/* hmap.props: what the type makes of the map, fixed at creation. */
+#define P_INDIRECT_KEY 1 /* the key slot holds a pointer to the key (> 128 bytes) */
+#define P_INDIRECT_VAL 2
+#define P_POINTERFUL 4 /* Go's pointerful bucket kind */
+#define P_REFLEXIVE 8  /* every key equals itself (not HMAP_TYPE_NONREFLEXIVE) */
+#define P_KEY_UPDATE 16
+#define P_FIXED_SEED 32 /* hmap_options.seed given: reseeds are reproducible */
+
+/* What only some maps need, out of line (docs/libhmap.md, "Memory"): the
+ * type descriptor of maps whose type the header cannot describe (indirect
+ * keys or values, a hash or equality function), a custom allocator, a name. */
+struct hmap_cold {
+    hmap_type type;
+    hmap_allocator alloc;
+    char name[32];
+};
+
+/* The rest of Go's bookkeeping, allocated when the map first needs it (as
+ * Go allocates mapextra): a preallocated overflow tail (B >= 4), a growth,
+ * an overflow bucket from the allocator, a reclaim policy other than GO, or
+ * a cold part.  Once allocated it stays until hmap_free. */
+struct hmap_ext {
+    uint64_t nalloc;        /* buckets of the current array, tail included */
+    uint64_t nevacuate;     /* old buckets below this index are evacuated */
+    old_array *old_rec;     /* describes oldbuckets while growing, else NULL */
+    uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
+    /* EAGER/SHRINK only: preallocated buckets given back by unlinks, linked
+     * through their overflow word, handed out before next_overflow. */
+    uint8_t *free_overflow;
+    /* Memory kept for live iterators (alloc.c). */
+    _Atomic(blk *) retired;              /* indirect objects */
+    _Atomic(old_array *) retired_arrays; /* old arrays with their chains */
+    /* Overflow buckets released by a clear while an iterator was live,
+     * linked through their overflow word (all their slots are emptyRest:
+     * an iterator standing on one walks on through empty buckets). */
+    _Atomic(uint8_t *) retired_ovf;
+    struct hmap_cold *cold; /* NULL: built-in type shape, default allocator, no name */
+    uint32_t nfree_overflow;
+    bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
+    uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
+};
+
+/* The header: what every operation reads, nothing else. */
 struct hmap {
     uint64_t count;        /* live entries; len(m) */
     _Atomic uint8_t flags; /* F_*; readers OR iterator bits in concurrently */
@@ -85,51 +147,98 @@ struct hmap {
     /* A tracer asked for this map's state (statedump.c): the next writer
      * dumps it before its first change, unless the dumper did it first. */
     _Atomic uint8_t dump_pending;
-    uint8_t *buckets;       /* 2^B buckets (+ preallocated tail); NULL until first insert */
-    uint8_t *oldbuckets;    /* previous array while growing, else NULL */
-    uint64_t nevacuate;     /* old buckets below this index are evacuated */
-    uint8_t *next_overflow; /* next unused preallocated overflow bucket, or NULL */
-    /* EAGER/SHRINK only: preallocated buckets given back by unlinks, linked
-     * through their overflow word, handed out before next_overflow. */
-    uint8_t *free_overflow;
-    uint64_t nfree_overflow;
-    bool sweep_owed; /* an unlink waited for iterators: next write sweeps */
-    uint8_t min_B;   /* SHRINK never goes below the B the hint asked for */
-
-    /* Per-map hash seed and the values derived from it for the fast paths. */
-    uint64_t seed;
-    uint64_t hs0, hs1;
-    uint64_t rng;                  /* writer-side PRNG: reseeds, noverflow sampling */
-    _Atomic uint64_t iter_counter; /* readers draw iterator start positions from it */
-    bool fixed_seed;
-
-    /* Type, resolved once. */
-    hmap_type type;
-    uint32_t keyslot, valslot; /* bytes per key / value slot (8 if indirect) */
-    uint32_t bucketsize;       /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 */
-    bool indirect_key, indirect_val;
-    bool pointerful;
-    bool reflexive;
-    hmap_reclaim reclaim;
-    uint64_t hint;
-
-    /* Array sizes (in buckets, preallocated tail included) for freeing. */
-    uint64_t nalloc;
-    uint64_t old_nalloc;
-
-    /* Memory accounting and deferral of frees while iterators live. */
-    hmap_allocator alloc;
-    _Atomic uint64_t bytes_allocated;
-    _Atomic uint32_t live_iters;
-    _Atomic(blk *) retired;
-
-    /* Who the map is, for traces (map_info): hmap_options.name and the
-     * return address of the hmap_new call. */
-    char name[32];
-    const void *site;
-    /* The registry of live maps, for state dumps (statedump.c). */
-    struct hmap *reg_prev, *reg_next;
+    uint8_t kind;         /* hmap_key_kind: selects the fast path */
+    uint8_t props;        /* P_* */
+    uint8_t reclaim;      /* hmap_reclaim */
+    uint8_t *buckets;     /* 2^B buckets (+ preallocated tail); NULL until first insert */
+    struct hmap_ext *ext; /* NULL until needed; holds the old array while growing */
+    /* Per-map hash seed, 32 bits as Go's hash0; the hash keys are derived
+     * from it (hash_inline.h). */
+    uint32_t seed;
+    uint32_t reg_slot;           /* the map's entry in the registry (statedump.c) */
+    uint16_t bucketsize;         /* DATA_OFFSET + 8*keyslot + 8*valslot + 8 (<= 2064) */
+    uint8_t keyslot, valslot;    /* bytes per key / value slot (8 if indirect) */
+    _Atomic uint32_t live_iters; /* iterators between init and their end */
 };
+/* Go's hmap is 48 bytes: so is this one (docs/libhmap.md, "Memory"). */
+_Static_assert(sizeof(struct hmap) == 48, "the map header is Go's size");
+
+static ALWAYS_INLINE bool has_indirect_key(const hmap *m)
+{
+    return m->props & P_INDIRECT_KEY;
+}
+static ALWAYS_INLINE bool has_indirect_val(const hmap *m)
+{
+    return m->props & P_INDIRECT_VAL;
+}
+static ALWAYS_INLINE bool is_pointerful(const hmap *m)
+{
+    return m->props & P_POINTERFUL;
+}
+static ALWAYS_INLINE bool is_reflexive(const hmap *m)
+{
+    return m->props & P_REFLEXIVE;
+}
+static ALWAYS_INLINE const struct hmap_cold *cold_of(const hmap *m)
+{
+    return m->ext ? m->ext->cold : NULL;
+}
+/* Key and value sizes: the slot size unless stored indirectly (then the
+ * type is in the cold part). */
+static ALWAYS_INLINE uint32_t key_size_of(const hmap *m)
+{
+    return has_indirect_key(m) ? m->ext->cold->type.key_size : m->keyslot;
+}
+static ALWAYS_INLINE uint32_t val_size_of(const hmap *m)
+{
+    return has_indirect_val(m) ? m->ext->cold->type.val_size : m->valslot;
+}
+extern const hmap_allocator hmap_default_allocator;
+static ALWAYS_INLINE const hmap_allocator *alloc_of(const hmap *m)
+{
+    const struct hmap_cold *c = cold_of(m);
+    return c ? &c->alloc : &hmap_default_allocator;
+}
+/* Buckets in the current array's block: 2^B until the map has a tail
+ * (B >= 4), which lives in ext. */
+static ALWAYS_INLINE uint64_t map_nalloc(const hmap *m)
+{
+    return m->ext ? m->ext->nalloc : (uint64_t)1 << m->B;
+}
+static ALWAYS_INLINE bool growing(const hmap *m)
+{
+    return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_GROWING) != 0;
+}
+/* Go's h.oldbuckets. */
+static ALWAYS_INLINE uint8_t *oldbuckets_of(const hmap *m)
+{
+    return growing(m) ? m->ext->old_rec->arr : NULL;
+}
+static ALWAYS_INLINE uint64_t map_old_nalloc(const hmap *m)
+{
+    return growing(m) ? m->ext->old_rec->nalloc : 0;
+}
+/* Go's h.nevacuate: the mark while growing; after a growth, the old bucket
+ * count it ended at; 0 before any growth and after a clear. */
+static ALWAYS_INLINE uint64_t map_nevacuate(const hmap *m)
+{
+    uint8_t f = atomic_load_explicit(&m->flags, memory_order_relaxed);
+    if (f & F_GROWING) return m->ext->nevacuate;
+    switch ((f & F_LAST_MASK) >> F_LAST_SHIFT) {
+    case LAST_DOUBLE:
+        return (uint64_t)1 << (m->B - 1);
+    case LAST_SAME:
+        return (uint64_t)1 << m->B;
+    case LAST_SHRINK:
+        return (uint64_t)1 << (m->B + 1);
+    default:
+        return 0;
+    }
+}
+static ALWAYS_INLINE uint8_t *map_next_overflow(const hmap *m)
+{
+    return m->ext ? m->ext->next_overflow : NULL;
+}
 
 /* ---- Small helpers ------------------------------------------------------- */
 
@@ -179,14 +288,14 @@ static ALWAYS_INLINE void set_overflow(const hmap *m, uint8_t *b, uint8_t *o)
 static ALWAYS_INLINE void *key_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *k = slot_key(m, b, i), *obj;
-    if (!m->indirect_key) return k;
+    if (!has_indirect_key(m)) return k;
     memcpy(&obj, k, sizeof obj); /* the slot holds a pointer to the key */
     return obj;
 }
 static ALWAYS_INLINE void *val_of(const hmap *m, uint8_t *b, unsigned i)
 {
     uint8_t *v = slot_val(m, b, i), *obj;
-    if (!m->indirect_val) return v;
+    if (!has_indirect_val(m)) return v;
     memcpy(&obj, v, sizeof obj);
     return obj;
 }
@@ -207,10 +316,6 @@ static ALWAYS_INLINE bool evacuated(const uint8_t *b)
     return h > EMPTY_ONE && h < MIN_TOP_HASH;
 }
 
-static ALWAYS_INLINE bool growing(const hmap *m)
-{
-    return m->oldbuckets != NULL;
-}
 static ALWAYS_INLINE bool same_size_grow(const hmap *m)
 {
     return (atomic_load_explicit(&m->flags, memory_order_relaxed) & F_SAME_SIZE_GROW) != 0;
@@ -275,10 +380,28 @@ static ALWAYS_INLINE unsigned first_byte(uint64_t bits)
     return (unsigned)__builtin_ctzll(bits) >> 3;
 }
 
+/* Equality of n <= 16 bytes without a call: two overlapping loads per side
+ * (Go's faststr compares short strings in registers too). */
+static ALWAYS_INLINE bool short_bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n >= 8)
+        return hash_rd64((const uint8_t *)a) == hash_rd64((const uint8_t *)b) &&
+               hash_rd64((const uint8_t *)a + n - 8) == hash_rd64((const uint8_t *)b + n - 8);
+    if (n >= 4)
+        return hash_rd32((const uint8_t *)a) == hash_rd32((const uint8_t *)b) &&
+               hash_rd32((const uint8_t *)a + n - 4) == hash_rd32((const uint8_t *)b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 /* Go string equality: same length, then same pointer or same bytes. */
 static ALWAYS_INLINE bool str_equal(const hmap_str *x, const hmap_str *y)
 {
-    return x->len == y->len && (x->ptr == y->ptr || memcmp(x->ptr, y->ptr, x->len) == 0);
+    if (x->len != y->len) return false;
+    if (x->ptr == y->ptr) return true;
+    return x->len <= 16 ? short_bytes_equal(x->ptr, y->ptr, x->len)
+                        : memcmp(x->ptr, y->ptr, x->len) == 0;
 }
 
 /* Hash and equality of a key by kind.  With a constant kind (the fast
@@ -289,20 +412,22 @@ static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
     case HMAP_KIND_U32: {
         uint32_t v;
         memcpy(&v, key, 4);
-        return hash_u64_derived(v, m->hs0, m->hs1);
+        return hash_u64_derived(v, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
     case HMAP_KIND_U64: {
         uint64_t v;
         memcpy(&v, key, 8);
-        return hash_u64_derived(v, m->hs0, m->hs1);
+        return hash_u64_derived(v, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
     case HMAP_KIND_STR: {
         const hmap_str *s = key;
-        return hash_bytes_derived(s->ptr, s->len, m->hs0, m->hs1);
+        return hash_bytes_derived(s->ptr, s->len, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
     }
-    default:
-        if (m->type.hash) return m->type.hash(key, m->seed);
-        return hash_bytes_derived(key, m->type.key_size, m->hs0, m->hs1);
+    default: {
+        const struct hmap_cold *c = cold_of(m);
+        if (c && c->type.hash) return c->type.hash(key, m->seed);
+        return hash_bytes_derived(key, key_size_of(m), HASH_KEY0(m->seed), HASH_KEY1(m->seed));
+    }
     }
 }
 
@@ -315,25 +440,35 @@ static ALWAYS_INLINE bool eq_k(const hmap *m, const void *a, const void *b, int 
         return memcmp(a, b, 8) == 0;
     case HMAP_KIND_STR:
         return str_equal(a, b);
-    default:
-        if (m->type.equal) return m->type.equal(a, b);
-        return memcmp(a, b, m->type.key_size) == 0;
+    default: {
+        const struct hmap_cold *c = cold_of(m);
+        if (c && c->type.equal) return c->type.equal(a, b);
+        return memcmp(a, b, key_size_of(m)) == 0;
+    }
     }
 }
 
 static ALWAYS_INLINE uint64_t key_hash(const hmap *m, const void *key)
 {
-    return hash_k(m, key, m->type.kind);
+    return hash_k(m, key, m->kind);
 }
 static ALWAYS_INLINE bool key_equal(const hmap *m, const void *a, const void *b)
 {
-    return eq_k(m, a, b, m->type.kind);
+    return eq_k(m, a, b, m->kind);
 }
 
 /* Every tophash change goes through here so that the probe sees it. */
 static ALWAYS_INLINE void th_write(hmap *m, uint8_t *b, unsigned i, uint8_t v, uint8_t cause)
 {
     HMAP_TP(tophash_write, m, b, (uint8_t)i, b[i], v, cause);
+    b[i] = v;
+}
+/* The same in an operation instantiated with (traced) or without its probe
+ * sites: `traced` is a constant there, what write_begin returned. */
+static ALWAYS_INLINE void th_write_if(hmap *m, uint8_t *b, unsigned i, uint8_t v, uint8_t cause,
+                                      bool traced)
+{
+    if (traced) HMAP_TP(tophash_write, m, b, (uint8_t)i, b[i], v, cause);
     b[i] = v;
 }
 
@@ -356,19 +491,45 @@ _Noreturn void hmap_fatal(const char *msg);
 /* Writers: check hashWriting, then toggle it (XOR, as Go), after hashing;
  * at the end check it is still set and clear it. */
 void hmap__statedump_self(hmap *m);
-static ALWAYS_INLINE void write_begin(hmap *m)
+#if HMAP_PROBES_ANY
+/* Is a gate word nonzero?  On x86-64 one compare with memory whose flag is
+ * the branch condition (cmp + jcc, one fused micro-op); a plain load, test
+ * and branch elsewhere. */
+static ALWAYS_INLINE bool gate_up(volatile union hmap_tp_gate *g)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    bool nz;
+    __asm__ volatile("cmpl $0, %1" : "=@ccnz"(nz) : "m"(g->any));
+    return nz;
+#else
+    return __atomic_load_n(&g->any, __ATOMIC_ACQUIRE) != 0;
+#endif
+}
+#endif
+
+/* Returns whether the operation must run its probe sites: the one gate
+ * check of a write (docs/probes.md, "Idle cost").  The word read is
+ * tophash_write's gate, the event of every write's hot path; the sites of
+ * rarer events (growth, overflow buckets, frees) keep their own gates.
+ * While a state dump is pending anywhere the dumper holds a bit of that
+ * gate up (HMAP_GATE_DUMP), so the load is also the writer's half of the
+ * state-dump handshake (statedump.c): the store of hashWriting above, then
+ * this load, in program order; the dumper's membarrier() supplies the
+ * fence both sides need.  A pending dump is done here, before the write
+ * changes anything. */
+static ALWAYS_INLINE bool write_begin(hmap *m)
 {
     uint8_t f = flags_load(m);
     if (UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     flags_store(m, f ^ F_HASH_WRITING);
 #if HMAP_PROBES_ANY
-    /* The writer's half of the state-dump handshake (statedump.c): the
-     * store of hashWriting above, then this load, in program order; the
-     * dumper's membarrier() supplies the fence both sides need.  A pending
-     * dump is done here, before the write changes anything. */
     atomic_signal_fence(memory_order_seq_cst);
-    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_relaxed)))
+    if (LIKELY(!gate_up(&HMAP_TP_GATE(tophash_write)))) return false;
+    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_acquire)))
         hmap__statedump_self(m);
+    return true;
+#else
+    return false;
 #endif
 }
 static ALWAYS_INLINE void write_end(hmap *m)
@@ -421,27 +582,51 @@ static ALWAYS_INLINE void zero_slot(void *dst, size_t n)
 
 /* seed.c */
 void hmap__set_seed(hmap *m, uint64_t seed);
+int hmap__fresh_seed(uint64_t *out);
 void hmap__map_reseed(hmap *m);
 uint64_t hmap__map_rand(hmap *m);
 
 /* types.c */
 int hmap__type_check(const hmap_type *t);
 
-/* alloc.c */
-void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
-/* Free now, or retire until no iterator can reach the block. */
-void hmap__blk_release(hmap *m, void *p, uint8_t reason);
-void hmap__blk_free_now(hmap *m, void *p);
+/* alloc.c: bucket memory (no header; the caller says the size) */
+void *hmap__bucket_alloc(hmap *m, size_t size);
+/* Free bucket memory that was never published (an unused reserve): no event. */
+void hmap__bucket_free_now(hmap *m, void *p, size_t size);
+/* Free published bucket memory now (bucket_free); only when no iterator
+ * can reach it. */
+void hmap__bucket_free(hmap *m, void *p, size_t size, uint8_t kind, uint8_t reason);
+/* An overflow bucket dropped by a clear: freed now, or retired while an
+ * iterator is live. */
+void hmap__overflow_release(hmap *m, uint8_t *b, uint8_t reason);
+/* The growth's old array (m->old_rec) is no longer the map's: free it with
+ * its chains now, or retire it while an iterator is live. */
+void hmap__old_array_release(hmap *m, uint8_t reason);
+int hmap__old_record_alloc(hmap *m, old_array **out);
+void hmap__old_record_free(hmap *m, old_array *r);
 void hmap__retired_flush(hmap *m);
+/* Indirect objects (with a header): */
+void *hmap__blk_alloc(hmap *m, size_t size, uint8_t kind);
+/* Free now, or retire until no iterator can reach the object. */
+void hmap__blk_release(hmap *m, void *p, uint8_t reason);
 int hmap__indirect_alloc(hmap *m, uint8_t kind, void **out);
 /* Give back an indirect object that an insert obtained but did not use. */
 void hmap__indirect_unused(hmap *m, void *p);
 
 /* statedump.c: the registry of live maps, and who a map is (map_create and
- * map_info, at creation and in every state dump). */
-void hmap__registry_add(hmap *m);
+ * map_info, at creation and in every state dump): the creation site, the
+ * type name and the hint live in the map's registry entry. */
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint);
+void hmap__registry_publish(hmap *m);
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint);
 void hmap__registry_remove(hmap *m);
 void hmap__tp_identity(hmap *m);
+
+/* map.c: allocate ext on first need (-1: out of memory, nothing changed);
+ * what the map holds in all (hmap_stats.bytes_allocated). */
+int hmap__ensure_ext(hmap *m);
+void hmap__ext_trim(hmap *m);
+uint64_t hmap__bytes_held(const hmap *m);
 
 /* bucket_array.c */
 int hmap__make_bucket_array(hmap *m, uint8_t B, uint8_t **out, uint8_t **next_ovf,
@@ -472,7 +657,7 @@ void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b);
 void hmap__reclaim_owed_sweep(hmap *m);
 static ALWAYS_INLINE void reclaim_before_write(hmap *m)
 {
-    if (UNLIKELY(m->sweep_owed)) hmap__reclaim_owed_sweep(m);
+    if (UNLIKELY(m->reclaim != HMAP_RECLAIM_GO) && m->ext->sweep_owed) hmap__reclaim_owed_sweep(m);
 }
 
 /* shrink.c (SHRINK) */

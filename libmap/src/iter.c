@@ -45,14 +45,15 @@ HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
          * with its sibling's, so that bucket is walked filtered to idx. */
         it->shrink_mode = 1;
         it->B = m->B + 1;
-        it->buckets = m->oldbuckets;
+        it->buckets = oldbuckets_of(m);
         it->newB = m->B;
         it->newbuckets = m->buckets;
     }
     /* Random start bucket and slot rotation.  Readers may start iterators
      * concurrently, so the randomness comes from an atomic counter mixed
      * with the (secret) seed rather than from writer-side state. */
-    uint64_t n = atomic_fetch_add_explicit(&m->iter_counter, 1, memory_order_relaxed);
+    static __thread uint64_t iter_count;
+    uint64_t n = iter_count++ ^ (uint64_t)(uintptr_t)m;
     uint64_t r = hmap_hash_u64(n, m->seed ^ 0x5851f42d4c957f2dull);
     if (it->B <= 28) r &= 0xffffffffu;
     it->startbucket = r & bucket_mask(it->B);
@@ -90,12 +91,12 @@ next:
             }
         } else if (growing(m) && it->B == m->B &&
                    (m->reclaim != HMAP_RECLAIM_SHRINK || it->buckets == m->buckets ||
-                    it->buckets == m->oldbuckets)) {
+                    it->buckets == oldbuckets_of(m))) {
             /* Started during this growth, which is not done: if the old
              * bucket feeding this index is not evacuated yet, walk it and
              * keep only the entries that will land at this index. */
             uint64_t oldbucket = bucket & oldbucketmask(m);
-            b = bucket_at(m, m->oldbuckets, oldbucket);
+            b = bucket_at(m, oldbuckets_of(m), oldbucket);
             if (!evacuated(b)) {
                 checkbucket = bucket;
             } else {
@@ -118,7 +119,7 @@ next:
         uint8_t th = b[offi];
         if (is_empty(th) || th == EVACUATED_EMPTY) continue;
         const void *k = key_of(m, b, offi);
-        bool self_equal = m->reflexive || key_equal(m, k, k);
+        bool self_equal = is_reflexive(m) || key_equal(m, k, k);
         if (checkbucket != NO_CHECK && (it->shrink_mode || !same_size_grow(m))) {
             if (self_equal) {
                 if ((key_hash(m, k) & bucket_mask(it->B)) != checkbucket) continue;

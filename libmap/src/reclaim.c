@@ -49,21 +49,21 @@ static void decr_noverflow(hmap *m)
 /* Cut b out of its chain (prev links to it) and give its memory back. */
 static void unlink_bucket(hmap *m, uint8_t *prev, uint8_t *b)
 {
-    bool prealloc = in_block(b, m->buckets, m->nalloc, m->bucketsize);
+    bool prealloc = in_block(b, m->buckets, map_nalloc(m), m->bucketsize);
     set_overflow(m, prev, overflow_of(m, b));
     HMAP_TP(overflow_unlink, m, b, prev, HMAP_UNLINK_EMPTIED, (uint8_t)prealloc);
     decr_noverflow(m);
     if (!prealloc) {
-        hmap__blk_release(m, b, HMAP_FREE_UNLINK);
+        hmap__bucket_free(m, b, m->bucketsize, HMAP_MEM_OVERFLOW, HMAP_FREE_UNLINK);
         return;
     }
     /* Back to the array's free list, reset to the state of a fresh bucket:
      * all emptyRest (its values are zero already). */
     for (unsigned i = 0; i < BUCKET_CNT; i++)
         if (b[i] != EMPTY_REST) th_write(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST);
-    set_overflow(m, b, m->free_overflow);
-    m->free_overflow = b;
-    m->nfree_overflow++;
+    set_overflow(m, b, m->ext->free_overflow); /* EAGER and SHRINK maps have ext */
+    m->ext->free_overflow = b;
+    m->ext->nfree_overflow++;
 }
 
 /* Unlink every all-empty overflow bucket of one chain. */
@@ -86,7 +86,7 @@ void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
 {
     if (b == head || !all_empty(b)) return;
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) {
-        m->sweep_owed = true;
+        m->ext->sweep_owed = true;
         return;
     }
     uint8_t *prev = head;
@@ -101,7 +101,7 @@ void hmap__reclaim_after_delete(hmap *m, uint8_t *head, uint8_t *b)
 void hmap__reclaim_owed_sweep(hmap *m)
 {
     if (atomic_load_explicit(&m->live_iters, memory_order_acquire) != 0) return;
-    m->sweep_owed = false;
+    m->ext->sweep_owed = false;
     if (!m->buckets) return;
     for (uint64_t i = 0; i < bucket_shift(m->B); i++)
         reclaim_chain(m, bucket_at(m, m->buckets, i));

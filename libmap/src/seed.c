@@ -4,9 +4,12 @@
  * (creation), clear.c (reseed) and bucket_array.c (noverflow sampling) use
  * it, it uses nothing of theirs.
  */
+#include <pthread.h>
+#include <sys/random.h>
+
 #include "internal.h"
 
-/* splitmix64 step: the writer-side PRNG (noverflow sampling, reseeds). */
+/* splitmix64 step: the writer-side PRNG. */
 static uint64_t splitmix(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -15,25 +18,60 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* The next number of the map's own PRNG; writers only (m->rng is not
- * shared with readers). */
-uint64_t hmap__map_rand(hmap *m)
+/* A seed for a new map.  A getrandom() per map cost more than creating a
+ * small map (a system call, ~0.3 us), so each thread draws 128 secret bits
+ * from getrandom() once and steps them with splitmix64, whose outputs do
+ * not reveal the state (Go's fastrand does the same per M).  -1 when the
+ * kernel gives no randomness. */
+static __thread uint64_t seed_state[2];
+static __thread bool seeded;
+
+/* A child of fork() must not repeat its parent's seeds: it draws anew. */
+static void reseed_child(void)
 {
-    return splitmix(&m->rng);
+    seeded = false;
+}
+__attribute__((constructor)) static void seed_atfork(void)
+{
+    pthread_atfork(NULL, NULL, reseed_child);
 }
 
-/* The hash seed and the two hash keys derived from it, set together so
- * that they never disagree. */
+int hmap__fresh_seed(uint64_t *out)
+{
+    uint64_t *state = seed_state;
+    if (!seeded) {
+        if (getrandom(seed_state, sizeof seed_state, 0) != sizeof seed_state) return -1;
+        seeded = true;
+    }
+    *out = splitmix(&state[0]) ^ state[1];
+    return 0;
+}
+
+/* A random number for writers (noverflow sampling above B = 15).  The map
+ * keeps no PRNG state of its own: each draw mixes the seed with a
+ * per-thread counter; noverflow is an estimate, so only its distribution
+ * matters, not the sequence. */
+uint64_t hmap__map_rand(hmap *m)
+{
+    static __thread uint64_t counter;
+    uint64_t s = m->seed ^ (counter++ * 0xd1342543de82ef95ull);
+    return splitmix(&s);
+}
+
+/* The map keeps 32 bits, as Go's hash0; HASH_KEY0 folds a 64-bit seed the
+ * same way, so hmap_hash_*(k, seed) agrees with the map for any seed. */
 void hmap__set_seed(hmap *m, uint64_t seed)
 {
-    m->seed = seed;
-    hmap_derive_seed(seed, &m->hs0, &m->hs1);
+    m->seed = (uint32_t)(seed ^ (seed >> 32));
 }
 
 /* A fresh hash seed (Go: hash0 = fastrand() when the map empties,
- * golang/go#25237).  The PRNG state came from getrandom(), so seeds stay secret; with
- * a fixed creation seed the sequence is reproducible. */
+ * golang/go#25237).  Drawn from the previous one through splitmix64's
+ * output function, which an observer of hash values cannot run backwards
+ * without the seed; with a fixed creation seed the sequence is
+ * reproducible. */
 void hmap__map_reseed(hmap *m)
 {
-    hmap__set_seed(m, hmap__map_rand(m));
+    uint64_t s = m->seed ^ 0x6a09e667f3bcc909ull;
+    hmap__set_seed(m, splitmix(&s));
 }

@@ -34,7 +34,7 @@ static bool sparse(const hmap *m)
 /* Called by delete (inside the write bracket) after an entry went. */
 void hmap__maybe_shrink(hmap *m)
 {
-    if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->min_B && sparse(m))
+    if (m->reclaim == HMAP_RECLAIM_SHRINK && !growing(m) && m->B > m->ext->min_B && sparse(m))
         (void)hmap__start_growth(m, m->B - 1,
                                  HMAP_GROW_SHRINK); /* on ENOMEM, a later delete retries */
 }

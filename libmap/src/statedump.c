@@ -12,8 +12,13 @@
  *
  * Go's single-writer rule holds for the dump too: no map is read while a
  * writer changes it.  The handshake is an asymmetric Dekker:
- *   writer (write_begin, every write):  store hashWriting; load dump_pending
- *   dumper (rare):  store dump_pending; membarrier(); load hashWriting
+ *   writer (write_begin, every write):  store hashWriting; load the gate
+ *   dumper (rare):  store dump_pending, raise the gate; membarrier();
+ *                   load hashWriting
+ * "The gate" is tophash_write's gate word, which write_begin reads anyway
+ * (one probe gate per operation): while any map's dump is pending its
+ * HMAP_GATE_DUMP bit is up, and a writer that sees it checks its map's
+ * dump_pending.
  * The membarrier() runs a full fence on every thread of the process, so
  * writers pay no fence: either the dumper sees hashWriting set (the map is
  * busy: its writer will see dump_pending at its next write_begin and dump
@@ -28,10 +33,17 @@
  * map is freed while it may be read; dump_lock is held while one map is
  * dumped.  A writer only ever takes dump_lock, so a pass never waits for a
  * thread that waits for it.
+ *
+ * The registry is a table of entries in chunks that never move, one per
+ * live map, holding what only traces need (the creation site, the type
+ * name, the hint), so that the map header does not: the map keeps its
+ * entry's index.  An entry is written before its map is returned and read
+ * by the map's own writer without a lock.
  */
 #define _GNU_SOURCE
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +54,45 @@
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
-static hmap *reg_head; /* under reg_lock */
+
+struct reg_entry {
+    _Atomic(hmap *) m; /* NULL: free, reserved or not yet published */
+    const void *site;
+    const char *type_name;
+    uint32_t hint;      /* clamped to 32 bits, as map_create carries it */
+    uint32_t next_free; /* free list: index + 1, 0 ends it */
+};
+#define REG_CHUNK_BITS 10
+#define REG_CHUNK (1u << REG_CHUNK_BITS)
+#define REG_MAX_CHUNKS (1u << 18)                    /* 2^28 maps at once */
+static struct reg_entry *reg_chunks[REG_MAX_CHUNKS]; /* under reg_lock; never freed */
+static uint32_t reg_top;                             /* entries ever handed out */
+static uint32_t reg_free_head;                       /* index + 1 of a free entry, or 0 */
+static _Atomic uint32_t reg_live;                    /* maps published */
+/* A pass reads maps: hmap_free of a map the pass may have seen waits for
+ * reg_lock (see hmap__registry_remove). */
+static _Atomic int pass_active;
+
+/* Each thread keeps a few free entries, so that creating and freeing a map
+ * takes no lock (the registry's mutex was a fifth of a small map's life).
+ * They go back to the free list when the thread exits. */
+#define REG_CACHE 32
+struct reg_cache {
+    uint32_t n;
+    uint32_t idx[REG_CACHE];
+};
+static __thread struct reg_cache reg_tcache;
+static __thread bool reg_tcache_keyed;
+static pthread_key_t reg_cache_key;
+static pthread_once_t reg_cache_once = PTHREAD_ONCE_INIT;
+
+static struct reg_entry *reg_entry_at(uint32_t i)
+{
+    return &reg_chunks[i >> REG_CHUNK_BITS][i & (REG_CHUNK - 1)];
+}
+#define FOR_EACH_MAP(e, m)                                                                         \
+    for (uint32_t i_ = 0; i_ < reg_top; i_++)                                                      \
+        if ((e = reg_entry_at(i_)), (m = atomic_load(&e->m)) != NULL)
 
 /* What one dump saw, for its state_end. */
 struct dump_count {
@@ -59,12 +109,12 @@ static void dump_bucket(hmap *m, uint8_t *b, struct dump_count *c)
         HMAP_TP(tophash_write, m, b, (uint8_t)i, EMPTY_REST, th, HMAP_TH_STATE);
         if (th < MIN_TOP_HASH) continue;
         c->slots++;
-        if (m->indirect_key) {
-            HMAP_TP(indirect_alloc, m, key_of(m, b, i), m->type.key_size, HMAP_INDIRECT_KEY);
+        if (has_indirect_key(m)) {
+            HMAP_TP(indirect_alloc, m, key_of(m, b, i), key_size_of(m), HMAP_INDIRECT_KEY);
             c->objects++;
         }
-        if (m->indirect_val) {
-            HMAP_TP(indirect_alloc, m, val_of(m, b, i), m->type.val_size, HMAP_INDIRECT_VALUE);
+        if (has_indirect_val(m)) {
+            HMAP_TP(indirect_alloc, m, val_of(m, b, i), val_size_of(m), HMAP_INDIRECT_VALUE);
             c->objects++;
         }
     }
@@ -96,13 +146,14 @@ static void dump_array(hmap *m, uint8_t *arr, uint8_t B, uint64_t nalloc, struct
 static void dump_map(hmap *m, uint8_t trigger)
 {
     struct dump_count c = {0};
-    uint8_t flags = flags_load(m) & (uint8_t)~F_HASH_WRITING;
-    HMAP_TP(state_begin, m, m->count, m->B, flags, m->oldbuckets, m->nevacuate, m->noverflow,
+    uint8_t flags = flags_load(m) & (uint8_t)(F_SHOWN & ~F_HASH_WRITING);
+    HMAP_TP(state_begin, m, m->count, m->B, flags, oldbuckets_of(m), map_nevacuate(m), m->noverflow,
             trigger);
     hmap__tp_identity(m);
-    if (m->oldbuckets)
-        dump_array(m, m->oldbuckets, (uint8_t)__builtin_ctzll(noldbuckets(m)), m->old_nalloc, &c);
-    if (m->buckets) dump_array(m, m->buckets, m->B, m->nalloc, &c);
+    if (growing(m))
+        dump_array(m, oldbuckets_of(m), (uint8_t)__builtin_ctzll(noldbuckets(m)), map_old_nalloc(m),
+                   &c);
+    if (m->buckets) dump_array(m, m->buckets, m->B, map_nalloc(m), &c);
     HMAP_TP(state_end, m, c.blocks, c.slots, c.objects, HMAP_STATE_OK);
 }
 
@@ -113,6 +164,17 @@ static void dump_none(hmap *m, uint8_t trigger, uint8_t status)
     HMAP_TP(state_end, m, 0, 0, 0, status);
 }
 
+/* Maps whose dump is pending, under dump_lock: the gate bit is up while
+ * this is nonzero. */
+static uint32_t npending;
+
+/* Under dump_lock: m's pending dump is done. */
+static void pending_done(hmap *m)
+{
+    atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+    if (--npending == 0) hmap_tp_gate_set(&HMAP_TP_GATE(tophash_write), HMAP_GATE_DUMP, 0);
+}
+
 /* Called by write_begin when a dump is pending: the writer owns the map, and
  * has changed nothing yet. */
 void hmap__statedump_self(hmap *m)
@@ -120,7 +182,7 @@ void hmap__statedump_self(hmap *m)
     pthread_mutex_lock(&dump_lock);
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
         dump_map(m, HMAP_STATE_BY_WRITER);
-        atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+        pending_done(m);
     }
     pthread_mutex_unlock(&dump_lock);
 }
@@ -135,7 +197,7 @@ static int dump_if_idle(hmap *m, uint8_t trigger)
             done = 0;
         } else {
             dump_map(m, trigger);
-            atomic_store_explicit(&m->dump_pending, 0, memory_order_relaxed);
+            pending_done(m);
         }
     }
     pthread_mutex_unlock(&dump_lock);
@@ -163,16 +225,28 @@ static int fence_all_threads(void)
 static void statedump_all(uint8_t trigger)
 {
     uint32_t maps = 0, deferred = 0, unsafe = 0;
+    struct reg_entry *e;
+    hmap *m;
     pthread_mutex_lock(&reg_lock);
-    if (!reg_head && trigger == HMAP_STATE_BY_RECORDER) {
+    if (!atomic_load(&reg_live) && trigger == HMAP_STATE_BY_RECORDER) {
         /* A trace started before any map (HMAP_TRACE): nothing to say. */
         pthread_mutex_unlock(&reg_lock);
         return;
     }
-    for (hmap *m = reg_head; m; m = m->reg_next)
+    atomic_store(&pass_active, 1); /* before any e->m is read (seq_cst) */
+    /* Counted before the gate goes up: a writer that sees it may finish its
+     * map's dump (pending_done) before this loop ends. */
+    pthread_mutex_lock(&dump_lock);
+    FOR_EACH_MAP(e, m)
+    if (!atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) {
         atomic_store_explicit(&m->dump_pending, 1, memory_order_relaxed);
+        npending++;
+    }
+    if (npending) hmap_tp_gate_set(&HMAP_TP_GATE(tophash_write), HMAP_GATE_DUMP, 1);
+    pthread_mutex_unlock(&dump_lock);
     int fenced = fence_all_threads();
-    for (hmap *m = reg_head; m; m = m->reg_next) {
+    FOR_EACH_MAP(e, m)
+    {
         maps++;
         if (!fenced) {
             /* Writers still see dump_pending (without the fence, later). */
@@ -186,26 +260,93 @@ static void statedump_all(uint8_t trigger)
         struct timespec ts = {0, BUSY_WAIT_NS};
         nanosleep(&ts, NULL);
         deferred = 0;
-        for (hmap *m = reg_head; m; m = m->reg_next)
-            if (!dump_if_idle(m, trigger)) deferred++;
+        FOR_EACH_MAP(e, m)
+        if (!dump_if_idle(m, trigger)) deferred++;
     }
     /* Still busy: say so; each dumps itself at its next write. */
-    for (hmap *m = reg_head; fenced && deferred && m; m = m->reg_next)
-        if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
-            dump_none(m, trigger, HMAP_STATE_BUSY);
+    if (fenced && deferred) FOR_EACH_MAP(e, m)
+    if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
+        dump_none(m, trigger, HMAP_STATE_BUSY);
     HMAP_TP(statedump_done, maps - deferred - unsafe, deferred, unsafe, trigger);
+    atomic_store(&pass_active, 0);
     pthread_mutex_unlock(&reg_lock);
 }
 
-void hmap__registry_add(hmap *m)
+/* Under reg_lock: a free entry's index, or -1 (out of memory). */
+static int take_entry_locked(uint32_t *out)
 {
+    if (reg_free_head) {
+        *out = reg_free_head - 1;
+        reg_free_head = reg_entry_at(*out)->next_free;
+        return 0;
+    }
+    if ((reg_top & (REG_CHUNK - 1)) == 0) {
+        uint32_t c = reg_top >> REG_CHUNK_BITS;
+        if (c >= REG_MAX_CHUNKS) return -1;
+        if (!reg_chunks[c] && !(reg_chunks[c] = calloc(REG_CHUNK, sizeof(struct reg_entry))))
+            return -1;
+    }
+    *out = reg_top++;
+    return 0;
+}
+
+static void give_back_locked(uint32_t i)
+{
+    reg_entry_at(i)->next_free = reg_free_head;
+    reg_free_head = i + 1;
+}
+
+/* Thread exit: the thread's cached entries go back to the free list. */
+static void reg_cache_release(void *cache)
+{
+    struct reg_cache *c = cache;
     pthread_mutex_lock(&reg_lock);
-    m->reg_prev = NULL;
-    m->reg_next = reg_head;
-    if (reg_head) reg_head->reg_prev = m;
-    reg_head = m;
+    while (c->n)
+        give_back_locked(c->idx[--c->n]);
     pthread_mutex_unlock(&reg_lock);
+}
+static void reg_cache_key_make(void)
+{
+    (void)pthread_key_create(&reg_cache_key, reg_cache_release);
+}
+
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint)
+{
+    struct reg_cache *c = &reg_tcache;
+    if (c->n == 0) {
+        if (!reg_tcache_keyed) {
+            pthread_once(&reg_cache_once, reg_cache_key_make);
+            reg_tcache_keyed = pthread_setspecific(reg_cache_key, c) == 0;
+        }
+        pthread_mutex_lock(&reg_lock);
+        while (c->n < REG_CACHE / 2 && take_entry_locked(&c->idx[c->n]) == 0)
+            c->n++;
+        pthread_mutex_unlock(&reg_lock);
+        if (c->n == 0) return -1;
+    }
+    uint32_t i = c->idx[--c->n];
+    struct reg_entry *e = reg_entry_at(i);
+    e->site = site;
+    e->type_name = type_name;
+    e->hint = (uint32_t)(hint > UINT32_MAX ? UINT32_MAX : hint);
+    m->reg_slot = i;
+    return 0;
+}
+
+/* The map is complete: passes may dump it from now on. */
+void hmap__registry_publish(hmap *m)
+{
+    atomic_store_explicit(&reg_entry_at(m->reg_slot)->m, m, memory_order_release);
+    atomic_fetch_add(&reg_live, 1);
     hmap_tp_agent_ensure();
+}
+
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
+{
+    const struct reg_entry *e = reg_entry_at(m->reg_slot);
+    *site = e->site;
+    *type_name = e->type_name;
+    *hint = e->hint;
 }
 
 /* The probe backends start passes (the recorder at hmap_trace_start, the
@@ -221,13 +362,22 @@ __attribute__((constructor)) static void statedump_hook_install(void)
 void hmap__registry_remove(hmap *m)
 {
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed)) hmap__statedump_self(m);
+    struct reg_entry *e = reg_entry_at(m->reg_slot);
+    /* Dekker with the pass: it sets pass_active, then reads e->m; this
+     * clears e->m, then reads pass_active (both seq_cst).  Either the pass
+     * never sees m, or this waits until the pass is over. */
+    if (atomic_exchange(&e->m, NULL) == m) atomic_fetch_sub(&reg_live, 1);
+    if (atomic_load(&pass_active)) {
+        pthread_mutex_lock(&reg_lock);
+        pthread_mutex_unlock(&reg_lock);
+    }
+    struct reg_cache *c = &reg_tcache;
+    if (c->n < REG_CACHE && reg_tcache_keyed) {
+        c->idx[c->n++] = m->reg_slot;
+        return;
+    }
     pthread_mutex_lock(&reg_lock);
-    if (m->reg_prev)
-        m->reg_prev->reg_next = m->reg_next;
-    else if (reg_head == m)
-        reg_head = m->reg_next;
-    if (m->reg_next) m->reg_next->reg_prev = m->reg_prev;
-    m->reg_prev = m->reg_next = NULL;
+    give_back_locked(m->reg_slot);
     pthread_mutex_unlock(&reg_lock);
 }
 
@@ -237,9 +387,21 @@ void hmap__statedump_self(hmap *m)
 {
     (void)m;
 }
-void hmap__registry_add(hmap *m)
+int hmap__registry_add(hmap *m, const void *site, const char *type_name, uint64_t hint)
+{
+    (void)m, (void)site, (void)type_name, (void)hint;
+    return 0;
+}
+void hmap__registry_publish(hmap *m)
 {
     (void)m;
+}
+void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint)
+{
+    (void)m;
+    *site = NULL;
+    *type_name = "";
+    *hint = 0;
 }
 void hmap__registry_remove(hmap *m)
 {

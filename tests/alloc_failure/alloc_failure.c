@@ -148,8 +148,8 @@ typedef struct coverage {
 
 static void observe(coverage *c, const hmap *m, const wop *op)
 {
-    if (op->kind == W_CLEAR && m->oldbuckets) c->clear_while_growing++;
-    if (m->oldbuckets && m->oldbuckets != c->last_old) {
+    if (op->kind == W_CLEAR && oldbuckets_of(m)) c->clear_while_growing++;
+    if (oldbuckets_of(m) && oldbuckets_of(m) != c->last_old) {
         if (m->flags & F_SAME_SIZE_GROW)
             c->same_size++;
         else if (m->flags & F_SHRINK)
@@ -157,7 +157,7 @@ static void observe(coverage *c, const hmap *m, const wop *op)
         else
             c->doubling++;
     }
-    c->last_old = m->oldbuckets;
+    c->last_old = oldbuckets_of(m);
 }
 
 /* The reclaim policy of the maps under test: GO for the full matrix, then

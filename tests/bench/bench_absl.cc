@@ -133,6 +133,56 @@ static void run_all(const char *kname, const std::vector<K> &keys, const bench_a
     }
     if (bench_wants(&a, "delete_all")) report("delete_all");
 
+    for (int r = 0; r < runs && bench_wants(&a, "small"); r++) {
+        size_t p2 = bench_passes(2 * n);
+        uint64_t sum = 0, t0 = bench_now_ns();
+        for (size_t p = 0; p < p2; p++) {
+            auto *d = new Map<K>();
+            fill(*d);
+            for (size_t i = 0; i < n; i++) {
+                auto it = d->find(keys[i]);
+                sum += it != d->end() ? it->second : 1;
+            }
+            delete d;
+        }
+        ns[r] = (double)(bench_now_ns() - t0) / (double)p2;
+        sink += sum;
+    }
+    if (bench_wants(&a, "small")) report("small");
+    if (bench_wants(&a, "many")) {
+        std::vector<Map<K>> maps(BENCH_MANY_MAPS);
+        for (auto &d : maps)
+            fill(d);
+        size_t p2 = bench_passes(BENCH_MANY_MAPS);
+        for (int r = 0; r < runs; r++) {
+            uint64_t sum = 0, t0 = bench_now_ns();
+            for (size_t p = 0; p < p2; p++)
+                for (size_t j = 0; j < BENCH_MANY_MAPS; j++) {
+                    auto it = maps[j].find(keys[(j + p) % n]);
+                    sum += it != maps[j].end() ? it->second : 1;
+                }
+            ns[r] = (double)(bench_now_ns() - t0) / (double)(p2 * BENCH_MANY_MAPS);
+            sink += sum;
+        }
+        report("many");
+    }
+    if (bench_wants(&a, "mapmem")) {
+        if (n < BENCH_MAPMEM_KEYS) bench_usage("bench_absl");
+        // The allocator's bytes plus the map object itself (Go's and
+        // libhmap's headers are heap memory; Abseil's object lives wherever
+        // its owner puts it).
+        for (size_t t = 0; t < sizeof bench_mapmem_n / sizeof bench_mapmem_n[0]; t++) {
+            size_t mn = bench_mapmem_n[t], count = bench_mapmem_maps(mn);
+            size_t b0 = g_bytes_held;
+            std::vector<Map<K>> maps(count);
+            for (auto &d : maps)
+                for (size_t i = 0; i < mn; i++)
+                    d.insert_or_assign(keys[i], (uint64_t)i);
+            double per = (double)(g_bytes_held - b0) / (double)count + (double)sizeof(Map<K>);
+            bench_report_mapmem("abseil", kname, mn, per);
+        }
+    }
+
     size_t before = g_bytes_held;
     if (bench_wants(&a, "mem")) {
         Map<K> d;

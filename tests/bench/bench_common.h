@@ -41,7 +41,19 @@
     X(lookup_miss, "lookup, key absent")                                                           \
     X(delete_all, "delete every key")                                                              \
     X(churn, "delete 1 + insert 1, size N")                                                        \
-    X(iterate, "iterate, per entry")
+    X(iterate, "iterate, per entry")                                                               \
+    X(small, "small map: create + N inserts + N lookups + free, ns per map")                       \
+    X(many, "10^5 maps of N entries live at once: one lookup per map, ns per lookup")
+
+/* Only with --only: the small-map rows run at N = 1, 8, 64 (bench.sh), and
+ * mapmem measures several N at once. */
+#define BENCH_MANY_MAPS 100000
+static const size_t bench_mapmem_n[] = {0, 1, 8, 9, 64, 1000};
+#define BENCH_MAPMEM_KEYS 1000 /* mapmem needs --n 1000: the keys it uses */
+static inline size_t bench_mapmem_maps(size_t n)
+{
+    return n >= 1000 ? 200 : 10000;
+}
 
 static inline uint64_t splitmix64_next(uint64_t *state)
 {
@@ -121,6 +133,13 @@ static inline void bench_report(const char *impl, const char *keys, const char *
     fflush(stdout);
 }
 
+/* Bytes one map of n entries holds, averaged over many maps. */
+static inline void bench_report_mapmem(const char *impl, const char *keys, size_t n, double per_map)
+{
+    printf("mapmem impl=%s keys=%s n=%zu bytes_per_map=%.1f\n", impl, keys, n, per_map);
+    fflush(stdout);
+}
+
 static inline void bench_report_mem(const char *impl, const char *keys, size_t n, double held,
                                     double after_delete)
 {
@@ -176,7 +195,7 @@ static inline struct bench_args bench_parse_args(int argc, char **argv)
     if (a.n == 0 || a.runs == 0) bench_usage(argv[0]);
     if (a.only) {
 #define BENCH_OP_NAME_(name, desc) #name,
-        static const char *const names[] = {BENCH_OPS(BENCH_OP_NAME_) "mem"};
+        static const char *const names[] = {BENCH_OPS(BENCH_OP_NAME_) "mem", "mapmem"};
 #undef BENCH_OP_NAME_
         int known = 0;
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
@@ -186,9 +205,12 @@ static inline struct bench_args bench_parse_args(int argc, char **argv)
     return a;
 }
 
-/* Whether workload `op` (or "mem") runs: all of them unless --only named one. */
+/* Whether workload `op` (or "mem") runs: all of them unless --only named
+ * one; small, many and mapmem run only when named. */
 static inline int bench_wants(const struct bench_args *a, const char *op)
 {
+    if (!strcmp(op, "small") || !strcmp(op, "many") || !strcmp(op, "mapmem"))
+        return a->only && !strcmp(a->only, op);
     return !a->only || !strcmp(a->only, op);
 }
 

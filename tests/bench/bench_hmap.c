@@ -152,6 +152,59 @@ static void report_mem(const struct keyset *ks, const char *kname)
     hmap_free(m);
 }
 
+/* The per-request pattern: a map made, filled, read and dropped. */
+static double run_small(const struct keyset *ks)
+{
+    size_t passes = bench_passes(2 * ks->n);
+    uint64_t sum = 0, t0 = bench_now_ns();
+    for (size_t p = 0; p < passes; p++) {
+        hmap *m = new_map(ks, 0);
+        insert_first_n(m, ks);
+        for (size_t i = 0; i < ks->n; i++) {
+            const uint64_t *v = hmap_get(m, key_at(ks, i));
+            sum += v ? *v : 1;
+        }
+        hmap_free(m);
+    }
+    sink += sum;
+    return (double)(bench_now_ns() - t0) / (double)passes;
+}
+
+/* Many small maps live at once: one lookup in each, round robin. */
+static double run_many(hmap **maps, const struct keyset *ks)
+{
+    size_t passes = bench_passes(BENCH_MANY_MAPS);
+    uint64_t sum = 0, t0 = bench_now_ns();
+    for (size_t p = 0; p < passes; p++)
+        for (size_t j = 0; j < BENCH_MANY_MAPS; j++) {
+            const uint64_t *v = hmap_get(maps[j], key_at(ks, (j + p) % ks->n));
+            sum += v ? *v : 1;
+        }
+    sink += sum;
+    return (double)(bench_now_ns() - t0) / (double)(passes * BENCH_MANY_MAPS);
+}
+
+/* Bytes per map for small N: hmap_stats.bytes_allocated (header, ext,
+ * buckets: what the allocator handed out), averaged over many maps. */
+static void report_mapmem(const struct keyset *ks, const char *kname)
+{
+    for (size_t t = 0; t < sizeof bench_mapmem_n / sizeof bench_mapmem_n[0]; t++) {
+        size_t n = bench_mapmem_n[t], count = bench_mapmem_maps(n);
+        struct keyset sub = *ks;
+        sub.n = n;
+        double total = 0;
+        for (size_t j = 0; j < count; j++) {
+            hmap *m = new_map(&sub, 0);
+            insert_first_n(m, &sub);
+            hmap_stats st;
+            hmap_get_stats(m, &st);
+            total += (double)st.bytes_allocated;
+            hmap_free(m);
+        }
+        bench_report_mapmem("libhmap", kname, n, total / (double)count);
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args a = bench_parse_args(argc, argv);
@@ -198,6 +251,23 @@ int main(int argc, char **argv)
         hmap_free(m);
     }
     RUNS("delete_all", run_delete_all(&ks));
+    RUNS("small", run_small(&ks));
+    if (bench_wants(&a, "many")) {
+        hmap **maps = malloc(BENCH_MANY_MAPS * sizeof *maps);
+        if (!maps) return 1;
+        for (size_t j = 0; j < BENCH_MANY_MAPS; j++) {
+            maps[j] = new_map(&ks, 0);
+            insert_first_n(maps[j], &ks);
+        }
+        RUNS("many", run_many(maps, &ks));
+        for (size_t j = 0; j < BENCH_MANY_MAPS; j++)
+            hmap_free(maps[j]);
+        free(maps);
+    }
+    if (bench_wants(&a, "mapmem")) {
+        if (a.n < BENCH_MAPMEM_KEYS) bench_usage(argv[0]);
+        report_mapmem(&ks, kname);
+    }
 
     if (bench_wants(&a, "mem")) report_mem(&ks, kname);
     free(ns);

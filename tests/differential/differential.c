@@ -146,7 +146,7 @@ static void run_round(int type, uint64_t base_seed, uint64_t round, uint64_t nop
                 harness_iter_step(&h, slot, 1 + (unsigned)rng_below(&s, p->w_iter > 20 ? 64 : 8));
         }
         if (rng_below(&s, 5000) == 0) harness_clear(&h);
-        if (h.m->oldbuckets && h.m->oldbuckets != last_old) {
+        if (oldbuckets_of(h.m) && oldbuckets_of(h.m) != last_old) {
             if (h.m->flags & F_SAME_SIZE_GROW)
                 t->same_size_growths++;
             else if (shrinking(h.m))
@@ -155,10 +155,10 @@ static void run_round(int type, uint64_t base_seed, uint64_t round, uint64_t nop
                 t->doubling_growths++;
             check_in = 1 + rng_below(&s, 64);
         }
-        last_old = h.m->oldbuckets;
+        last_old = oldbuckets_of(h.m);
         /* A full check some writes into each growth: a fresh iteration
          * over a half-evacuated map must return exactly the model's set. */
-        if (check_in && --check_in == 0 && h.m->oldbuckets) full_check(&h, p->w_iter != 0);
+        if (check_in && --check_in == 0 && oldbuckets_of(h.m)) full_check(&h, p->w_iter != 0);
         /* A full check iterates, which sets the sticky iterator flags and
          * so turns off the scrub of old buckets: not in no-iterator rounds. */
         if ((n & 4095) == 4095) full_check(&h, p->w_iter != 0);

@@ -18,7 +18,7 @@ static const char *violation(const char *fmt, unsigned long long a, unsigned lon
 
 static bool self_equal(const hmap *m, const void *k)
 {
-    return !(m->type.flags & HMAP_TYPE_NONREFLEXIVE) || key_equal(m, k, k);
+    return is_reflexive(m) || key_equal(m, k, k);
 }
 
 /* Walk one chain of the current array (index i) or of the old array;
@@ -65,14 +65,14 @@ const char *map_invariant_violation(const hmap *m)
     if (flags_load(m) & F_HASH_WRITING) return "hashWriting set between operations";
     if (!m->buckets) return m->count == 0 ? NULL : "entries but no bucket array";
     uint64_t live = 0, n = bucket_shift(m->B), mask = bucket_mask(m->B);
-    uint64_t nold = m->oldbuckets ? noldbuckets(m) : 0;
+    uint64_t nold = oldbuckets_of(m) ? noldbuckets(m) : 0;
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *head = bucket_at(m, m->buckets, i);
         if (nold) {
             uint64_t src = i & (nold - 1);
-            bool src_done = evacuated(bucket_at(m, m->oldbuckets, src));
+            bool src_done = evacuated(bucket_at(m, oldbuckets_of(m), src));
             /* A shrink (SHRINK policy) merges old buckets i and i + 2^B. */
-            if (shrinking(m)) src_done = src_done || evacuated(bucket_at(m, m->oldbuckets, i + n));
+            if (shrinking(m)) src_done = src_done || evacuated(bucket_at(m, oldbuckets_of(m), i + n));
             if (!src_done && (head[0] != EMPTY_REST || overflow_of(m, head)))
                 return violation("new bucket %llu used before its old bucket %llu was evacuated", i,
                                  src);
@@ -81,16 +81,16 @@ const char *map_invariant_violation(const hmap *m)
         if (err) return err;
     }
     for (uint64_t i = 0; i < nold; i++) {
-        uint8_t *head = bucket_at(m, m->oldbuckets, i);
+        uint8_t *head = bucket_at(m, oldbuckets_of(m), i);
         if (evacuated(head)) {
             for (unsigned s = 0; s < BUCKET_CNT; s++)
                 if (head[s] < EVACUATED_X || head[s] > EVACUATED_EMPTY)
                     return violation("evacuated old bucket %llu has tophash %llu", i, head[s]);
             continue;
         }
-        if (i < m->nevacuate)
+        if (i < map_nevacuate(m))
             return violation("old bucket %llu below the mark %llu is not evacuated", i,
-                             m->nevacuate);
+                             map_nevacuate(m));
         const char *err = check_chain(m, head, i, nold - 1, true, &live);
         if (err) return err;
     }

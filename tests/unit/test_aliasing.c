@@ -21,7 +21,7 @@ static uint64_t leave_one_old_bucket(hmap *m, uint64_t nold)
 {
     uint64_t absent = 1ull << 50;
     for (;;) {
-        if (!m->oldbuckets) return UINT64_MAX;
+        if (!oldbuckets_of(m)) return UINT64_MAX;
         uint64_t left = 0, last = 0;
         for (uint64_t i = 0; i < nold; i++)
             if (!old_evacuated(m, i)) left++, last = i;
@@ -67,9 +67,9 @@ static void test_value_from_scrubbed_bucket(void)
         uint64_t v = 100 + n;
         hmap_set(m, &s, &v);
     }
-    CU_ASSERT_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
     /* Every old bucket still unevacuated: copy from it, and update in it. */
-    for (unsigned i = 0; i <= 26 && m->oldbuckets; i++) {
+    for (unsigned i = 0; i <= 26 && oldbuckets_of(m); i++) {
         hmap_str s1 = {pool[i], 5};
         uint64_t old = key_hash(m, &s1) & 3;
         if (old_evacuated(m, old)) continue;
@@ -115,7 +115,7 @@ static void test_delete_through_iterator_key(void)
     CU_ASSERT_TRUE(hmap_delete(m, k));
     /* Growths 2 -> 3 -> 4 -> 5 -> 6 while the iterator is open; the last
      * (32 old buckets) is left running. */
-    for (; m->B < 6 || !m->oldbuckets; n++) {
+    for (; m->B < 6 || !oldbuckets_of(m); n++) {
         snprintf(pool[n], sizeof pool[n], "t%04u", n);
         hmap_str s = {pool[n], 5};
         hmap_set(m, &s, &v);

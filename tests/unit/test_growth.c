@@ -13,7 +13,7 @@
 static void snapshot(const hmap *m, bool *ev, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
-        ev[i] = m->oldbuckets ? old_evacuated(m, i) : true;
+        ev[i] = oldbuckets_of(m) ? old_evacuated(m, i) : true;
 }
 
 /* advanceEvacuationMark on the model: past the bucket, then past already
@@ -46,16 +46,16 @@ static uint64_t model_grow_work(uint64_t target, uint64_t mark, bool *ev, uint64
 static bool matches(const hmap *m, const bool *want, uint64_t mark, uint64_t n, const char *what)
 {
     if (mark == n) {
-        if (m->oldbuckets) {
+        if (oldbuckets_of(m)) {
             FAILF("%s: mark reached %llu but the old array is still there", what,
                   (unsigned long long)n);
             return false;
         }
         return true;
     }
-    if (!m->oldbuckets || m->nevacuate != mark) {
-        FAILF("%s: nevacuate %llu (growing %d), model %llu", what, (unsigned long long)m->nevacuate,
-              m->oldbuckets != NULL, (unsigned long long)mark);
+    if (!oldbuckets_of(m) || map_nevacuate(m) != mark) {
+        FAILF("%s: nevacuate %llu (growing %d), model %llu", what, (unsigned long long)map_nevacuate(m),
+              oldbuckets_of(m) != NULL, (unsigned long long)mark);
         return false;
     }
     for (uint64_t i = 0; i < n; i++)
@@ -78,7 +78,7 @@ static void test_grow_work_per_write(void)
     for (k = 1; k <= 13 * 32; k++) /* B = 6, 416 entries: full load */
         set_u64(m, k, k);
     CU_ASSERT_EQUAL_FATAL(m->B, 6);
-    CU_ASSERT_PTR_NULL_FATAL(m->oldbuckets);
+    CU_ASSERT_PTR_NULL_FATAL(oldbuckets_of(m));
     uint64_t n = 64;
     bool ev[MAXOLD];
     for (uint64_t i = 0; i < n; i++)
@@ -92,10 +92,10 @@ static void test_grow_work_per_write(void)
     CU_ASSERT_FATAL(matches(m, ev, mark, n, "growth start"));
 
     uint64_t absent = 1u << 30, step = 0;
-    while (m->oldbuckets) {
+    while (oldbuckets_of(m)) {
         bool before[MAXOLD];
         snapshot(m, before, n);
-        uint64_t nev_before = m->nevacuate;
+        uint64_t nev_before = map_nevacuate(m);
         /* Lookups of every kind never move anything. */
         for (uint64_t q = 1; q < 500; q += 7)
             (void)get_u64(m, q);
@@ -103,7 +103,7 @@ static void test_grow_work_per_write(void)
         snapshot(m, after_reads, n);
         for (uint64_t i = 0; i < n; i++)
             CU_ASSERT_EQUAL(before[i], after_reads[i]);
-        CU_ASSERT_EQUAL(m->nevacuate, nev_before);
+        CU_ASSERT_EQUAL(map_nevacuate(m), nev_before);
 
         /* Rotate through the kinds of write. */
         const char *what;
@@ -140,7 +140,7 @@ static void test_grow_work_per_write(void)
         CU_ASSERT_FATAL(step <= n); /* at most one write per old bucket */
     }
     CU_ASSERT(step >= n / 2 - 1);     /* at least about N/2 writes */
-    CU_ASSERT_EQUAL(m->nevacuate, n); /* kept after the growth (observed) */
+    CU_ASSERT_EQUAL(map_nevacuate(m), n); /* kept after the growth (observed) */
     hmap_free(m);
 }
 
@@ -154,16 +154,16 @@ static void test_mark_jump_observation(void)
         uint64_t k;
         for (k = 1; k <= 27; k++)
             set_u64(m, k, k);
-        bool ok = m->B == 3 && m->oldbuckets && m->nevacuate == 1;
+        bool ok = m->B == 3 && oldbuckets_of(m) && map_nevacuate(m) == 1;
         if (ok) {
             set_u64(m, k++, 0);
-            ok = m->oldbuckets && m->nevacuate == 2;
+            ok = oldbuckets_of(m) && map_nevacuate(m) == 2;
         }
         if (ok) {
             /* All old buckets but the mark's may already be evacuated. */
             bool rest = old_evacuated(m, 3);
             set_u64(m, k++, 0);
-            ok = !m->oldbuckets && m->nevacuate == 4;
+            ok = !oldbuckets_of(m) && map_nevacuate(m) == 4;
             (void)rest;
         }
         hmap_free(m);
@@ -208,25 +208,25 @@ static void test_same_size_growth_from_churn(void)
     CU_ASSERT_EQUAL(s.B, 4);
     CU_ASSERT_EQUAL(s.count, 1);
     CU_ASSERT_EQUAL(s.noverflow, 0);
-    CU_ASSERT_PTR_EQUAL(m->oldbuckets, old);
+    CU_ASSERT_PTR_EQUAL(oldbuckets_of(m), old);
     CU_ASSERT_PTR_NOT_EQUAL(m->buckets, old);
 
     /* Deleting the only key drives growth once more, then empties the map. */
     CU_ASSERT_TRUE(hmap_delete(m, &k));
-    CU_ASSERT_TRUE_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_TRUE_FATAL(oldbuckets_of(m) != NULL);
     /* §7.1: a delete on an empty map does no growth work. */
-    uint64_t nev = m->nevacuate;
+    uint64_t nev = map_nevacuate(m);
     bool ev[16];
     snapshot(m, ev, 16);
     for (uint64_t q = 0; q < 40; q++)
         CU_ASSERT_FALSE(hmap_delete(m, &q));
-    CU_ASSERT_EQUAL(m->nevacuate, nev);
+    CU_ASSERT_EQUAL(map_nevacuate(m), nev);
     for (uint64_t i = 0; i < 16; i++)
         CU_ASSERT_EQUAL(old_evacuated(m, i), ev[i]);
 
     /* Inserts finish the growth; the emptied overflow buckets are gone. */
     size_t bytes_growing = stats_of(m).bytes_allocated;
-    for (uint64_t q = 0; q < 16 && m->oldbuckets; q++)
+    for (uint64_t q = 0; q < 16 && oldbuckets_of(m); q++)
         set_u64(m, q, q);
     s = stats_of(m);
     CU_ASSERT_FALSE(s.growing);
@@ -246,8 +246,8 @@ static void test_no_growth_during_growth(void)
     for (k = 1; k <= 13 * 512 + 1; k++) /* growth 10 -> 11 starts at the last */
         set_u64(m, k, k);
     CU_ASSERT_EQUAL_FATAL(m->B, 11);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(m->oldbuckets);
-    while (m->oldbuckets) {
+    CU_ASSERT_PTR_NOT_NULL_FATAL(oldbuckets_of(m));
+    while (oldbuckets_of(m)) {
         uint8_t B = m->B;
         set_u64(m, k++, 0);
         CU_ASSERT_EQUAL(m->B, B);

@@ -100,7 +100,7 @@ static void test_guarantees_during_growth(void)
     for (int i = 0; i < 5; i++)
         it_step(&md, &before);
     m_set(m, &md, next, next), next++; /* starts growth 7 -> 8 */
-    CU_ASSERT_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
     it_start(m, &md, &during);
 
     uint64_t r = 12345;
@@ -122,7 +122,7 @@ static void test_guarantees_during_growth(void)
         default:
             break;
         }
-        if (!late_started && (!m->oldbuckets || m->nevacuate > 40)) {
+        if (!late_started && (!oldbuckets_of(m) || map_nevacuate(m) > 40)) {
             it_start(m, &md, &late); /* started with the growth half done */
             late_started = true;
         }
@@ -131,7 +131,7 @@ static void test_guarantees_during_growth(void)
         if (late_started) it_step(&md, &late);
         if (CU_get_number_of_failures() > failures_at_start) break;
     }
-    CU_ASSERT_PTR_NULL(m->oldbuckets); /* the growth finished meanwhile */
+    CU_ASSERT_PTR_NULL(oldbuckets_of(m)); /* the growth finished meanwhile */
     it_check_complete(&md, &before, "iterator started before the growth");
     it_check_complete(&md, &during, "iterator started at the growth's start");
     it_check_complete(&md, &late, "iterator started half-way");
@@ -222,11 +222,11 @@ static void test_sticky_flags_and_scrub(void)
         }
         hmap_str s = {words[26], 3};
         hmap_set(m, &s, &v); /* growth 2 -> 3 evacuates at least one bucket */
-        CU_ASSERT_FATAL(m->oldbuckets != NULL);
+        CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
         CU_ASSERT_EQUAL(stats_of(m).flags & 3, iterate ? F_OLD_ITERATOR : 0);
         unsigned scrubbed = 0, evacuated = 0;
         for (uint64_t i = 0; i < 4; i++) {
-            uint8_t *b = bucket_at(m, m->oldbuckets, i);
+            uint8_t *b = bucket_at(m, oldbuckets_of(m), i);
             if (!old_evacuated(m, i)) continue;
             evacuated++;
             hmap_str k;
@@ -252,7 +252,7 @@ static void test_iterator_retains_memory(void)
     hmap_iter_init(&it, m);
     CU_ASSERT_TRUE(hmap_iter_next(&it, NULL, NULL));
     set_u64(m, k++, 0); /* growth 3 -> 4 */
-    while (m->oldbuckets)
+    while (oldbuckets_of(m))
         set_u64(m, k++, 0);
     hmap_stats s = stats_of(m);
     CU_ASSERT(s.retained_blocks >= 1);

@@ -15,13 +15,17 @@
 
 static struct {
     void *blocks[LEDGER_MAX];
+    size_t sizes[LEDGER_MAX];
     unsigned n;
 } ledger;
 
 static void *ledger_alloc(void *ctx, size_t size, size_t align)
 {
     void *p = calloc(1, size);
-    if (p && ledger.n < LEDGER_MAX) ledger.blocks[ledger.n++] = p;
+    if (p && ledger.n < LEDGER_MAX) {
+        ledger.sizes[ledger.n] = size;
+        ledger.blocks[ledger.n++] = p;
+    }
     return p;
 }
 
@@ -29,6 +33,7 @@ static void ledger_free(void *ctx, void *p, size_t size)
 {
     for (unsigned i = 0; i < ledger.n; i++)
         if (ledger.blocks[i] == p) {
+            ledger.sizes[i] = ledger.sizes[ledger.n - 1];
             ledger.blocks[i] = ledger.blocks[--ledger.n];
             break;
         }
@@ -41,8 +46,17 @@ static const hmap_allocator ledger_allocator = {ledger_alloc, ledger_free, NULL}
 static bool live(const uint8_t *p)
 {
     for (unsigned i = 0; i < ledger.n; i++)
-        if (ledger.blocks[i] == p - BLK_HDR) return true;
+        if (ledger.blocks[i] == p) return true; /* bucket memory has no header */
     return false;
+}
+
+/* Bytes the allocator holds for the map: what bytes_allocated must say. */
+static size_t ledger_bytes(void)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < ledger.n; i++)
+        n += ledger.sizes[i];
+    return n;
 }
 
 /* Keys of either kind made from a number; strings come from a pool that
@@ -96,7 +110,7 @@ static void check_overflow_release(bool str, bool iterate)
             CU_ASSERT_EQUAL_FATAL(hmap_set(m, k, &v), 0);
         }
     uint8_t *ovf = overflow_of(m, bucket_at(m, m->buckets, P));
-    CU_ASSERT_FATAL(ovf && !in_block(ovf, m->buckets, m->nalloc, m->bucketsize));
+    CU_ASSERT_FATAL(ovf && !in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize));
     if (iterate) {
         hmap_iter it;
         hmap_iter_init(&it, m);
@@ -105,7 +119,7 @@ static void check_overflow_release(bool str, bool iterate)
     }
     /* Fill buckets P+2 .. 15 until the doubling starts; its first growWork
      * touches old bucket 0, maybe 1, and the target, never P. */
-    while (!m->oldbuckets) {
+    while (!oldbuckets_of(m)) {
         make_key(str, next_key(m, str, &from, P + 2, 15), k);
         CU_ASSERT_EQUAL_FATAL(hmap_set(m, k, &v), 0);
     }
@@ -115,7 +129,7 @@ static void check_overflow_release(bool str, bool iterate)
     /* An update of a chain-P key evacuates old bucket P. */
     make_key(str, chain_p[0], k);
     CU_ASSERT_EQUAL(hmap_set(m, k, &v), 0);
-    CU_ASSERT_TRUE_FATAL(m->oldbuckets != NULL);
+    CU_ASSERT_TRUE_FATAL(oldbuckets_of(m) != NULL);
     CU_ASSERT_TRUE(old_evacuated(m, P));
     bool freed_at_evacuation = !live(ovf);
     if (freed_at_evacuation != (str && !iterate))
@@ -124,7 +138,7 @@ static void check_overflow_release(bool str, bool iterate)
               freed_at_evacuation ? "freed" : "not freed");
 
     /* Deletes of absent keys finish the growth: now it is gone in all cases. */
-    for (uint64_t q = 100000; m->oldbuckets; q++) {
+    for (uint64_t q = 100000; oldbuckets_of(m); q++) {
         make_key(false, q, k); /* u64 bytes; for str maps a short absent key */
         if (str) {
             hmap_str s = {"absent-key", 10 - (q % 10)};
@@ -174,6 +188,54 @@ static void test_delete_frees_nothing(void)
     CU_ASSERT_EQUAL(ledger.n, 0);
 }
 
+/* §10.4: memory a write drops while an iterator lives stays allocated until
+ * the last iterator ends, although bucket memory has no block header: the
+ * old array of a growth that completes (its record was taken when the
+ * growth started) and the overflow buckets a clear drops (linked through
+ * their overflow words).  bytes_allocated matches the allocator at every
+ * step. */
+static void test_retired_without_header(void)
+{
+    ledger.n = 0;
+    hmap_options o = {.seed = 83, .hint = 53, .allocator = &ledger_allocator};
+    hmap *m = hmap_new(&hmap_type_u64, &o);
+    uint64_t from = 0;
+    for (int i = 0; i < 40; i++) /* chain 7: head, 2 preallocated, 2 allocated */
+        set_u64(m, key_for_bucket(m, 7, &from), 1);
+    uint8_t *ovf = overflow_of(m, bucket_at(m, m->buckets, 7));
+    while (ovf && in_block(ovf, m->buckets, map_nalloc(m), m->bucketsize))
+        ovf = overflow_of(m, ovf);
+    CU_ASSERT_FATAL(ovf != NULL);
+
+    hmap_iter it;
+    hmap_iter_init(&it, m);
+    CU_ASSERT_TRUE(hmap_iter_next(&it, NULL, NULL));
+    hmap_clear(m);
+    CU_ASSERT_TRUE(live(ovf)); /* an iterator may stand on it */
+    hmap_stats s = stats_of(m);
+    CU_ASSERT(s.retained_blocks >= 1);
+    CU_ASSERT_EQUAL(s.bytes_allocated, ledger_bytes());
+
+    /* A growth that completes while the iterator lives: the old array waits. */
+    uint8_t *first = m->buckets;
+    for (uint64_t k = 1000; !oldbuckets_of(m); k++)
+        set_u64(m, k, k);
+    for (uint64_t k = 1000000; oldbuckets_of(m); k++)
+        set_u64(m, k, k);
+    CU_ASSERT_TRUE(live(first));
+    CU_ASSERT_EQUAL(stats_of(m).bytes_allocated, ledger_bytes());
+
+    while (hmap_iter_next(&it, NULL, NULL))
+        ;
+    CU_ASSERT_FALSE(live(ovf));
+    CU_ASSERT_FALSE(live(first));
+    s = stats_of(m);
+    CU_ASSERT_EQUAL(s.retained_blocks, 0);
+    CU_ASSERT_EQUAL(s.bytes_allocated, ledger_bytes());
+    hmap_free(m);
+    CU_ASSERT_EQUAL(ledger.n, 0);
+}
+
 void suite_release(void)
 {
     CU_pSuite s = CU_add_suite("release", NULL, NULL);
@@ -185,4 +247,6 @@ void suite_release(void)
                 test_iterated_freed_at_end);
     CU_add_test(s, "delete frees nothing; emptied overflow buckets stay",
                 test_delete_frees_nothing);
+    CU_add_test(s, "iterator keeps dropped bucket memory without block headers",
+                test_retired_without_header);
 }

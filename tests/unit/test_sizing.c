@@ -35,7 +35,7 @@ static void test_B_after_every_insert(void)
             growths++;
             /* The growth starts on exactly this insert, as a doubling (with 1
              * or 2 old buckets the insert's own growWork already ends it). */
-            if (m->B >= 3) CU_ASSERT_PTR_NOT_NULL(m->oldbuckets);
+            if (m->B >= 3) CU_ASSERT_PTR_NOT_NULL(oldbuckets_of(m));
             CU_ASSERT_FALSE(same_size_grow(m));
         }
     }
@@ -69,7 +69,7 @@ static void test_update_never_grows(void)
         for (uint64_t k = 0; k < 8; k++)
             set_u64(m, k, k + (uint64_t)round);
     CU_ASSERT_EQUAL(m->B, 0);
-    CU_ASSERT_PTR_NULL(m->oldbuckets);
+    CU_ASSERT_PTR_NULL(oldbuckets_of(m));
     set_u64(m, 8, 8); /* the 9th distinct key grows */
     CU_ASSERT_EQUAL(m->B, 1);
     hmap_free(m);
@@ -151,9 +151,9 @@ static void test_overflow_from_tail_first(void)
     CU_ASSERT_PTR_EQUAL(overflow_of(m, bucket_at(m, m->buckets, 0)), tail);
     CU_ASSERT_PTR_EQUAL(overflow_of(m, bucket_at(m, m->buckets, 1)), tail + m->bucketsize);
     /* Chain 2's came from the allocator: one more block of one bucket. */
-    CU_ASSERT_FALSE(in_block(overflow_of(m, bucket_at(m, m->buckets, 2)), m->buckets, m->nalloc,
+    CU_ASSERT_FALSE(in_block(overflow_of(m, bucket_at(m, m->buckets, 2)), m->buckets, map_nalloc(m),
                              m->bucketsize));
-    CU_ASSERT_EQUAL(s.bytes_allocated - s0.bytes_allocated, 144 + BLK_HDR);
+    CU_ASSERT_EQUAL(s.bytes_allocated - s0.bytes_allocated, 144); /* no block header */
     hmap_free(m);
 }
 
@@ -188,6 +188,39 @@ static void test_noverflow_sampling(void)
     hmap_free(m);
 }
 
+/* docs/libhmap.md "Memory": a small map holds what Go 1.19's holds — a
+ * 48-byte header and its buckets, nothing else (no block header, no
+ * out-of-line part once a growth to B < 4 has finished).  For u64 -> u64
+ * (144-byte buckets) and string -> u64 (208): N = 0 holds the header; 1..8
+ * one bucket; 9 (B = 1, reached by growing) two. */
+static void test_small_map_bytes(void)
+{
+    static const struct {
+        size_t n, buckets;
+    } rows[] = {{0, 0}, {1, 1}, {8, 1}, {9, 2}, {13, 2}, {14, 4}};
+    static char text[32][24];
+    for (int str = 0; str < 2; str++) {
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            hmap_options o = {.seed = 7};
+            hmap *m = hmap_new(str ? &hmap_type_str : &hmap_type_u64, &o);
+            for (size_t i = 0; i < rows[r].n; i++) {
+                uint64_t k = i * 7919, v = 1;
+                snprintf(text[i], sizeof text[i], "k%zu", i);
+                hmap_str ks = {text[i], strlen(text[i])};
+                CU_ASSERT_EQUAL_FATAL(hmap_set(m, str ? (void *)&ks : (void *)&k, &v), 0);
+            }
+            hmap_stats s = stats_of(m);
+            uint64_t want = 48 + rows[r].buckets * (str ? 208 : 144);
+            if (s.bytes_allocated != want)
+                FAILF("%s map of %zu entries holds %llu bytes, Go's holds %llu",
+                      str ? "str" : "u64", rows[r].n, (unsigned long long)s.bytes_allocated,
+                      (unsigned long long)want);
+            hmap_free(m);
+        }
+    }
+    CU_ASSERT_EQUAL(sizeof(struct hmap), 48);
+}
+
 void suite_sizing(void)
 {
     CU_pSuite s = CU_add_suite("sizing", NULL, NULL);
@@ -195,6 +228,7 @@ void suite_sizing(void)
                 test_B_after_every_insert);
     CU_add_test(s, "updates never start a growth", test_update_never_grows);
     CU_add_test(s, "hint -> B (section 5.1 table)", test_hint_to_B);
+    CU_add_test(s, "small maps hold Go's bytes: 48-byte header + buckets", test_small_map_bytes);
     CU_add_test(s, "preallocated overflow tail 2,5,7,14,28 / 2^(B-4)", test_prealloc_tail);
     CU_add_test(s, "noverflow sampled with probability 1/2^(B-15) at B >= 16",
                 test_noverflow_sampling);

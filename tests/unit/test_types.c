@@ -79,7 +79,7 @@ static void test_indirect(void)
     hmap_type inl = {
         .name = "k128", .key_size = 128, .key_align = 8, .val_size = 128, .val_align = 8};
     hmap *m = hmap_new(&inl, NULL);
-    CU_ASSERT_FALSE(m->indirect_key);
+    CU_ASSERT_FALSE(has_indirect_key(m));
     CU_ASSERT_EQUAL(stats_of(m).bucket_size, 8 + 8 * 128 + 8 * 128 + 8);
     hmap_free(m);
 
@@ -87,8 +87,8 @@ static void test_indirect(void)
         .name = "k129", .key_size = 136, .key_align = 8, .val_size = 1000, .val_align = 8};
     hmap_options o = {.seed = 71};
     m = hmap_new(&big, &o);
-    CU_ASSERT_TRUE(m->indirect_key);
-    CU_ASSERT_TRUE(m->indirect_val);
+    CU_ASSERT_TRUE(has_indirect_key(m));
+    CU_ASSERT_TRUE(has_indirect_val(m));
     CU_ASSERT_EQUAL(stats_of(m).bucket_size, 8 + 8 * 8 + 8 * 8 + 8);
     uint8_t key[136], val[1000];
     for (uint32_t i = 0; i < 2000; i++) {
@@ -370,7 +370,7 @@ static void test_nan_iteration_during_growth(void)
         }
         double d = 1e9;
         hmap_set(m, &d, &v); /* growth 7 -> 8 */
-        CU_ASSERT_FATAL(m->oldbuckets != NULL);
+        CU_ASSERT_FATAL(oldbuckets_of(m) != NULL);
         hmap_iter it;
         const void *kp;
         hmap_iter_init(&it, m);
@@ -391,6 +391,35 @@ static void test_nan_iteration_during_growth(void)
     }
 }
 
+/* String keys compare in registers up to 16 bytes (internal.h,
+ * short_bytes_equal): keys of every length 0..24 that differ in exactly one
+ * byte, at every position, are different keys; equal bytes at another
+ * address are the same key. */
+static void test_str_keys_every_length(void)
+{
+    hmap_options o = {.seed = 5};
+    hmap *m = hmap_new(&hmap_type_str, &o);
+    static char base[25], var[25][25], copy[25][25];
+    memset(base, 'a', sizeof base);
+    uint64_t v = 1, n = 0;
+    for (size_t len = 0; len <= 24; len++) {
+        hmap_str k = {base, len};
+        CU_ASSERT_EQUAL_FATAL(hmap_set(m, &k, &v), 0);
+        n++;
+        memcpy(copy[len], base, len);
+        hmap_str c = {copy[len], len};
+        CU_ASSERT_PTR_NOT_NULL(hmap_get(m, &c));
+        for (size_t pos = 0; pos < len; pos++) {
+            memcpy(var[pos], base, len);
+            var[pos][pos] = 'b';
+            hmap_str d = {var[pos], len};
+            if (hmap_get(m, &d)) FAILF("len %zu: key differing at byte %zu found", len, pos);
+        }
+    }
+    CU_ASSERT_EQUAL(hmap_len(m), n);
+    hmap_free(m);
+}
+
 void suite_types(void)
 {
     CU_pSuite s = CU_add_suite("types", NULL, NULL);
@@ -403,6 +432,8 @@ void suite_types(void)
                 test_null_value_and_name);
     CU_add_test(s, "non-reflexive (NaN) keys: inserted, never found, iterated, cleared",
                 test_nonreflexive_keys);
+    CU_add_test(s, "string keys of every length 0..24: one differing byte is another key",
+                test_str_keys_every_length);
     CU_add_test(s, "NaN keys seen once by an iterator started during growth",
                 test_nan_iteration_during_growth);
 }

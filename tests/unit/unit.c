@@ -26,6 +26,6 @@ bool go_over_load_factor(uint64_t count, unsigned B)
 
 bool old_evacuated(const hmap *m, uint64_t i)
 {
-    uint8_t th = bucket_at(m, m->oldbuckets, i)[0];
+    uint8_t th = bucket_at(m, oldbuckets_of(m), i)[0];
     return th == EVACUATED_X || th == EVACUATED_Y || th == EVACUATED_EMPTY;
 }

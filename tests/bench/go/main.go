@@ -33,6 +33,12 @@ const (
 
 var sink uint64
 
+// The small-map rows store each map here so that it escapes to the heap,
+// as a map handed to other code does (a map that does not escape may live
+// on the goroutine's stack, with no allocation at all).
+var escapeU64 map[uint64]uint64
+var escapeStr map[string]uint64
+
 func splitmix64(state *uint64) uint64 {
 	*state += 0x9e3779b97f4a7c15
 	z := *state
@@ -297,6 +303,161 @@ func runStr(keys []string, n, runs int) {
 		n, float64(held)/float64(n), after)
 }
 
+// The rows bench.sh asks for with --only (as in bench_common.h): small maps
+// made, filled, read and dropped (the per-request pattern); many small maps
+// live at once; and bytes per map at small N (runtime.MemStats over many
+// maps, measured rather than taken from the hmap and bucket sizes).
+const manyMaps = 100000
+
+var mapmemN = []int{0, 1, 8, 9, 64, 1000}
+
+func mapmemCount(n int) int {
+	if n >= 1000 {
+		return 200
+	}
+	return 10000
+}
+
+func smallU64(keys []uint64, n, runs int, only string) {
+	ns := make([]float64, runs)
+	switch only {
+	case "small":
+		p := passes(2 * n)
+		for r := range ns {
+			var sum uint64
+			t0 := cpuNow()
+			for q := 0; q < p; q++ {
+				m := make(map[uint64]uint64)
+				escapeU64 = m
+				for i := 0; i < n; i++ {
+					m[keys[i]] = uint64(i)
+				}
+				for i := 0; i < n; i++ {
+					if v, ok := m[keys[i]]; ok {
+						sum += v
+					} else {
+						sum++
+					}
+				}
+			}
+			ns[r] = perOp(cpuNow()-t0, p)
+			sink += sum
+		}
+		report("u64", "small", n, ns)
+	case "many":
+		maps := make([]map[uint64]uint64, manyMaps)
+		for j := range maps {
+			maps[j] = make(map[uint64]uint64)
+			for i := 0; i < n; i++ {
+				maps[j][keys[i]] = uint64(i)
+			}
+		}
+		runtime.GC()
+		p := passes(manyMaps)
+		for r := range ns {
+			var sum uint64
+			t0 := cpuNow()
+			for q := 0; q < p; q++ {
+				for j, m := range maps {
+					if v, ok := m[keys[(j+q)%n]]; ok {
+						sum += v
+					} else {
+						sum++
+					}
+				}
+			}
+			ns[r] = perOp(cpuNow()-t0, p*manyMaps)
+			sink += sum
+		}
+		report("u64", "many", n, ns)
+	case "mapmem":
+		for _, mn := range mapmemN {
+			count := mapmemCount(mn)
+			maps := make([]map[uint64]uint64, count)
+			base := heapAlloc()
+			for j := range maps {
+				maps[j] = make(map[uint64]uint64)
+				for i := 0; i < mn; i++ {
+					maps[j][keys[i]] = uint64(i)
+				}
+			}
+			held := heapAlloc() - base
+			runtime.KeepAlive(maps)
+			fmt.Printf("mapmem impl=go keys=u64 n=%d bytes_per_map=%.1f\n", mn, float64(held)/float64(count))
+		}
+	}
+}
+
+func smallStr(keys []string, n, runs int, only string) {
+	ns := make([]float64, runs)
+	switch only {
+	case "small":
+		p := passes(2 * n)
+		for r := range ns {
+			var sum uint64
+			t0 := cpuNow()
+			for q := 0; q < p; q++ {
+				m := make(map[string]uint64)
+				escapeStr = m
+				for i := 0; i < n; i++ {
+					m[keys[i]] = uint64(i)
+				}
+				for i := 0; i < n; i++ {
+					if v, ok := m[keys[i]]; ok {
+						sum += v
+					} else {
+						sum++
+					}
+				}
+			}
+			ns[r] = perOp(cpuNow()-t0, p)
+			sink += sum
+		}
+		report("str", "small", n, ns)
+	case "many":
+		maps := make([]map[string]uint64, manyMaps)
+		for j := range maps {
+			maps[j] = make(map[string]uint64)
+			for i := 0; i < n; i++ {
+				maps[j][keys[i]] = uint64(i)
+			}
+		}
+		runtime.GC()
+		p := passes(manyMaps)
+		for r := range ns {
+			var sum uint64
+			t0 := cpuNow()
+			for q := 0; q < p; q++ {
+				for j, m := range maps {
+					if v, ok := m[keys[(j+q)%n]]; ok {
+						sum += v
+					} else {
+						sum++
+					}
+				}
+			}
+			ns[r] = perOp(cpuNow()-t0, p*manyMaps)
+			sink += sum
+		}
+		report("str", "many", n, ns)
+	case "mapmem":
+		for _, mn := range mapmemN {
+			count := mapmemCount(mn)
+			maps := make([]map[string]uint64, count)
+			base := heapAlloc()
+			for j := range maps {
+				maps[j] = make(map[string]uint64)
+				for i := 0; i < mn; i++ {
+					maps[j][keys[i]] = uint64(i)
+				}
+			}
+			held := heapAlloc() - base
+			runtime.KeepAlive(maps)
+			fmt.Printf("mapmem impl=go keys=str n=%d bytes_per_map=%.1f\n", mn, float64(held)/float64(count))
+		}
+	}
+}
+
 func usage() {
 	fmt.Fprintf(os.Stderr, "usage: %s --keys u64|str --n N --runs R   (N >= 1, 1 <= R <= 100)\n", os.Args[0])
 	os.Exit(2)
@@ -306,6 +467,7 @@ func main() {
 	keyKind := flag.String("keys", "", "u64 or str")
 	n := flag.Int("n", 0, "entries")
 	runs := flag.Int("runs", 0, "repetitions")
+	only := flag.String("only", "", "small, many or mapmem: run only that (the other rows never run then)")
 	flag.Usage = usage
 	flag.Parse()
 	if flag.NArg() != 0 || *n < 1 || *n > 1<<32 || *runs < 1 || *runs > 100 ||
@@ -317,7 +479,14 @@ func main() {
 	for i := range u64 {
 		u64[i] = splitmix64(&s)
 	}
+	if *only != "" && *only != "small" && *only != "many" && *only != "mapmem" {
+		usage()
+	}
 	if *keyKind == "u64" {
+		if *only != "" {
+			smallU64(u64, *n, *runs, *only)
+			return
+		}
 		runU64(u64, *n, *runs)
 		return
 	}
@@ -326,5 +495,9 @@ func main() {
 		strs[i] = fmt.Sprintf("%016x", k)
 	}
 	u64 = nil
+	if *only != "" {
+		smallStr(strs, *n, *runs, *only)
+		return
+	}
 	runStr(strs, *n, *runs)
 }
