@@ -9,7 +9,8 @@
  * where it stops.
  *
  * Each poll reads what the file gained since the last one and takes from it
- * the complete units only: in a chunked (version 2) file a chunk whose
+ * the complete units only: in a chunked file (version 2, or 3 whose packed
+ * events are decoded here to the fixed records of version 2) a chunk whose
  * `bytes` are all there, in an unchunked file a record whose `size` is.  A
  * unit cut by the end of the file stays for the next poll.  The records of
  * one poll are stably sorted by time before they are handed on: the
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "hmap_native_pack.h"
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
 #define POLL_BYTES (4u << 20) /* read per poll at most (plus one unit) */
@@ -42,7 +44,7 @@
 struct follow_reader {
     struct bs_reader r;
     int fd;
-    int have_header, chunked, last, ended, done;
+    int have_header, chunked, packed, last, ended, done;
     uint16_t writer_max_id;
     uint32_t pid;
     uint64_t start_ns;
@@ -102,12 +104,19 @@ static int take_header(struct follow_reader *f)
     memcpy(&fh, f->buf, sizeof(fh));
     if (memcmp(fh.magic, HMAP_NATIVE_MAGIC, sizeof(fh.magic)) != 0)
         return fail(f, 0, "not a native trace (no HMTRACE magic)");
-    if (fh.version < HMAP_NATIVE_VERSION_MIN || fh.version > 2)
-        return fail(f, 8, "--follow reads native format versions 1 and 2 only");
+    if (fh.version < HMAP_NATIVE_VERSION_MIN || fh.version > HMAP_NATIVE_VERSION) {
+        char what[80];
+        snprintf(what, sizeof(what), "native format version %u (this report reads %d to %d)",
+                 fh.version, HMAP_NATIVE_VERSION_MIN, HMAP_NATIVE_VERSION);
+        return fail(f, 8, what);
+    }
     if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN)
         return fail(f, 10, "corrupt file header (header_size)");
     if (f->len < fh.header_size) return 0;
     f->chunked = fh.version >= 2 && (fh.flags & HMAP_NATIVE_FLAG_CHUNKED);
+    f->packed = fh.version >= 3;
+    if (f->packed && !f->chunked)
+        return fail(f, 20, "corrupt file header (version 3 without chunks)");
     f->writer_max_id = fh.max_event_id;
     f->pid = fh.pid;
     f->r.writer_pid = fh.pid;
@@ -193,6 +202,36 @@ static int take_end(struct follow_reader *f, const struct hmap_native_rec_header
     return 0;
 }
 
+/* Version 3: the packed events of the complete chunk h (payload c) at
+ * buf[in..stop), decoded to fixed records (hmap_native_pack.h) and checked
+ * against the chunk record as native.c checks them: their number and the
+ * last one's time.  0 or -1. */
+static int take_packed(struct follow_reader *f, const struct hmap_native_rec_header *h,
+                       const struct hmap_native_chunk *c, size_t in, size_t stop)
+{
+    struct hmap_native_pack_state ps;
+    struct bs_record rec;
+    uint32_t n = 0;
+    hmap_native_pack_begin(&ps, c->first_ns, h->pid, h->tid);
+    while (in < stop) {
+        const char *what = "packed event crosses its chunk's end";
+        long len = hmap_native_unpack(&ps, f->buf + in, stop - in, &rec.h, rec.payload, &what);
+        if (len <= 0) {
+            char msg[120];
+            snprintf(msg, sizeof(msg), "corrupt packed event (%s%s)", what,
+                     len == HMAP_NATIVE_UNPACK_UNKNOWN ? ", written by a newer bucketscope?" : "");
+            return fail(f, f->off + in, msg);
+        }
+        n++;
+        if (take_record(f, (const uint8_t *)&rec, rec.h.size, f->off + in) < 0) return -1;
+        in += (size_t)len;
+    }
+    if (n != c->records || (n && rec.h.ts_ns != c->last_ns))
+        return fail(f, f->off + stop - c->bytes,
+                    "corrupt chunk (its events disagree with its record: count or last_ns)");
+    return 0;
+}
+
 /* Take every complete unit of buf into the batch.  0 or -1. */
 static int take_units(struct follow_reader *f)
 {
@@ -232,6 +271,13 @@ static int take_units(struct follow_reader *f)
             }
             if (f->len - at - size < c.bytes) break; /* chunk not complete yet */
             size_t in = at + size, stop = in + c.bytes;
+            if (f->packed) {
+                rc = take_packed(f, (const void *)p, &c, in, stop);
+                if (rc) break;
+                f->next_seq++;
+                at = stop;
+                continue;
+            }
             while (rc == 0 && in < stop) {
                 struct hmap_native_rec_header r;
                 if (stop - in < HDR_SIZE) {
