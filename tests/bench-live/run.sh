@@ -104,14 +104,9 @@ run_lttng() { # ROUND -> "rate lost catchup pm_rate"
     lttng destroy bench >/dev/null
     wait $p
     t1=$(now)
-    python3 - "$T/l.out" "$t0" "$t1" "$(pm_rate "$T/relay")" <<'PY'
-import json, sys
-lines = [l for l in open(sys.argv[1]).read().split("\n") if not l.startswith('{"interval"')]
-r = json.loads("\n".join(lines))
-t, q = r["time"], r["data_quality"]
-print("%.0f %d %.2f %s" % (t["events"] / (t["span_ns"] / 1e9), q["lost_events"] + q["discarded_events"],
-                           float(sys.argv[3]) - float(sys.argv[2]), sys.argv[4]))
-PY
+    grep -v '^{"interval"' "$T/l.out" |
+        jq -r '[.time.events, .time.span_ns, .data_quality.lost_events + .data_quality.discarded_events] | @tsv' |
+        awk -v t0="$t0" -v t1="$t1" -v pm="$(pm_rate "$T/relay")" '{ printf "%.0f %d %.2f %s\n", $1 / ($2 / 1e9), $3, t1 - t0, pm }'
 }
 
 printf "%-6s %-7s %14s %10s %10s %16s\n" path ROUND "events/s" lost "catch-up" "post-mortem M/s"

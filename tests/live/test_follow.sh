@@ -6,7 +6,7 @@
 # the ways following ends early: the writer killed (-9) and Ctrl-C of the
 # report: the report still comes, marked truncated.
 . "$(dirname "$0")/common.sh"
-command -v python3 >/dev/null || skip "python3 is not installed (JSON check)"
+command -v jq >/dev/null || skip "jq is not installed (scripts/deps.sh; JSON check)"
 
 start_writer() { # TRACE: the workload under the in-process recorder
     rm -f "$WORK/stop"
@@ -40,23 +40,16 @@ same_final "$WORK/live.txt" "$WORK/t.hmtrace"
 # JSON: every interval line parses and counts what it should; the final
 # object equals the post-mortem JSON report.
 "$REPORT" --format json "$WORK/t.hmtrace" >"$WORK/pm.json" || fail "report --format json failed"
-python3 - "$WORK/live.json" "$WORK/pm.json" "$W_PID" <<'PY' || fail "JSON check"
-import json, sys
-text = open(sys.argv[1]).read()
-lines = text.split("\n")
-ivals = [json.loads(l) for l in lines if l.startswith('{"interval"')]
-assert len(ivals) >= 2, len(ivals)
-for i, v in enumerate(ivals):
-    assert v["interval"] == i + 1
-    m = [m for m in v["maps"] if m["pid"] == int(sys.argv[3])]
-    assert m, v
-    assert m[0]["deletes"] >= m[0]["deletes_interval"]
-    assert m[0]["reused"] + m[0]["reclaimed_running"] + m[0]["retained"] <= m[0]["deletes"]
-assert ivals[-1]["events_total"] >= ivals[0]["events_total"]
-rest = "\n".join(l for l in lines if not l.startswith('{"interval"'))
-final, pm = json.loads(rest), json.load(open(sys.argv[2]))
-assert final == pm, "final JSON report differs from the post-mortem one"
-PY
+jq -e -s --argjson pid "$W_PID" --slurpfile pm "$WORK/pm.json" '
+    map(select(has("interval"))) as $iv | map(select(has("interval") | not)) as $rest |
+    ($iv | length) >= 2 and
+    ([$iv[].interval] == [range(1; ($iv | length) + 1)]) and
+    all($iv[]; [.maps[] | select(.pid == $pid)] as $m | ($m | length) > 0 and
+        $m[0].deletes >= $m[0].deletes_interval and
+        $m[0].reused + $m[0].reclaimed_running + $m[0].retained <= $m[0].deletes) and
+    $iv[-1].events_total >= $iv[0].events_total and
+    ($rest | length) == 1 and $rest[0] == $pm[0]' "$WORK/live.json" >/dev/null ||
+    fail "JSON check (interval lines, or the final JSON report differs from the post-mortem one)"
 
 # 2. The writer killed: following ends by itself, what was read is reported.
 start_writer "$WORK/k.hmtrace"
@@ -71,10 +64,9 @@ final_report "$WORK/k.txt" | grep -q 'events over' || fail "no final report afte
 
 # 3. Ctrl-C of the report: it stops following and reports.  A script's
 # background job starts with SIGINT ignored (and the report then leaves it
-# so, docs/live.md): python3 gives it back its default first.
+# so, docs/live.md): env --default-signal gives it back its default first.
 start_writer "$WORK/c.hmtrace"
-python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-    "$REPORT" --follow -i 0.2 "$WORK/c.hmtrace" >"$WORK/c.txt" 2>"$WORK/c.err" &
+env --default-signal=INT "$REPORT" --follow -i 0.2 "$WORK/c.hmtrace" >"$WORK/c.txt" 2>"$WORK/c.err" &
 F=$!
 wait_for "a table" has_tables "$WORK/c.txt" 1
 kill -INT "$F"

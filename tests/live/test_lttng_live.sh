@@ -123,8 +123,7 @@ rm -f "$WORK"/go.* "$WORK"/stop.* "$WORK"/ready.*
 host hostA third & HA=$!
 wait_for "the workload" test -s "$WORK/ready.hostA"
 PA=$(pid_of hostA)
-python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-    "$REPORT" -i 0.3 net://127.0.0.1/host/hostA/third >"$WORK/c.txt" 2>"$WORK/c.err" &
+env --default-signal=INT "$REPORT" -i 0.3 net://127.0.0.1/host/hostA/third >"$WORK/c.txt" 2>"$WORK/c.err" &
 C=$!
 wait_for "the report attached" bash -c "$(declare -f viewers); viewers hostA third 1"
 touch "$WORK/go.hostA"
