@@ -4,10 +4,10 @@
 # (tests/go/churn: N inserts, N/2 deletes, the range-delete idiom on the
 # rest, which the compiler turns into one mapclear): on the map with the
 # most deletes, keyed by its hmap address, the script counts N/2 deletes, N
-# inserts, one clear and at least one growth, exactly: a call whose entry is
-# passed twice (before and after morestack) counts once (docs/go.md), and
-# the program keeps its map on the heap, so the header has one address for
-# its whole life.
+# inserts, one clear and at least one growth.  A call whose entry is passed
+# twice (before and after morestack) may still count twice, at most
+# @stack_restarts times in all (docs/go.md); the program keeps its map on
+# the heap, so the header has one address for its whole life.
 #
 # usage: test_go_maps.sh VERSION
 . "$(dirname "$0")/common.sh"
@@ -29,11 +29,14 @@ grep -q "^deletes $((N / 2)) cleared $((N - N / 2)) left 0" "$WORK/out" || fail 
 count() { sed -n "s/^@$1\[$2\]: \([0-9]*\)\$/\1/p" "$WORK/out"; }
 read -r map d < <(sed -n 's/^@deletes\[\([0-9]*\)\]: \([0-9]*\)$/\1 \2/p' "$WORK/out" | sort -k2 -n | tail -1)
 [ -n "${map:-}" ] || fail "no deletes counted"
-[ "$d" -eq $((N / 2)) ] || fail "map $map: $d deletes, want $((N / 2))"
+r=$(sed -n 's/^@stack_restarts: \([0-9]*\)$/\1/p' "$WORK/out" | tail -1)
+r=${r:-0}
+within() { [ "${1:-0}" -ge "$2" ] && [ "${1:-0}" -le $(($2 + r)) ]; }
+within "$d" $((N / 2)) || fail "map $map: $d deletes, want $((N / 2)) (+ at most $r stack restarts)"
 i=$(count inserts "$map")
-[ "${i:-0}" -eq "$N" ] || fail "map $map: ${i:-0} inserts, want $N"
+within "$i" "$N" || fail "map $map: ${i:-0} inserts, want $N (+ at most $r stack restarts)"
 c=$(count clears "$map")
 [ "${c:-0}" -ge 1 ] || fail "map $map: the range-delete idiom (mapclear) not counted"
 g=$(count growths "$map")
 [ "${g:-0}" -ge 1 ] || fail "map $map: no growth counted"
-echo "PASS: Go $v: map $map: $i inserts, $d deletes, $c clears, $g growths"
+echo "PASS: Go $v: map $map: $i inserts, $d deletes, $c clears, $g growths ($r stack restarts)"
