@@ -411,7 +411,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
             o->live_ticks_fd = (int)parse_number("--live-ticks", optarg, 10, INT_MAX);
             break;
         case 'h':
-        case O_HELP:
+        case O_HELP: {
             /* One write at exit_after_stdout's flush, as for a shorter text:
              * a reader that stops early (grep -q) then never makes this one
              * die of SIGPIPE halfway; a write error keeps its errno. */
@@ -425,6 +425,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                 exit(EXIT_OUTPUT);
             }
             exit_after_stdout();
+        }
         case 'V':
         case O_VERSION:
             /* "<command> <version>", the project's, as every command. */
