@@ -50,7 +50,7 @@ struct gomap {
     uint32_t pid;
     uint8_t go, died;
     uint64_t addr, cur, clear_ts;
-    char type_name[25];
+    char type_name[25]; /* map_create's 24 bytes, NUL-terminated */
 };
 
 struct bs_go {
@@ -248,6 +248,9 @@ static void on_died(struct bs_go *g, struct gomap *m, const struct hmap_native_m
 
 void bs_go_feed(struct bs_go *g, const struct hmap_native_rec_header *h)
 {
+    /* Until a Go map is announced no record can be one of a Go map: a
+     * trace of libhmap's maps costs one test per record here. */
+    if (!g->go_maps && h->id != HMAP_EV_map_create) return;
     /* Only whole records of the schema's events (readers check them; a
      * short one is ignored here rather than read past). */
     if (h->id == HMAP_NATIVE_LOST_ID || !h->id || h->id > HMAP_EVENT_MAX_ID ||

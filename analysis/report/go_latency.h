@@ -34,7 +34,7 @@ void bs_go_free(struct bs_go *g);
 struct bs_go_died {
     uint32_t pid;
     uint64_t addr, bytes, ns_abs; /* bytes it held; the sweep's time */
-    char type_name[25];
+    char type_name[25];           /* map_create's 24 bytes, NUL-terminated */
 };
 
 /* The Go figures, once the trace is read.  maps == 0: the trace had no Go
