@@ -25,9 +25,8 @@ static union rec {
 } recs[MAX_RECS];
 static size_t nrecs;
 
-static void rec(struct bs_go *g, uint32_t pid, uint64_t ts, uint16_t id, const void *p, size_t n)
+static void rec(uint32_t pid, uint64_t ts, uint16_t id, const void *p, size_t n)
 {
-    (void)g;
     CU_ASSERT_FATAL(nrecs < MAX_RECS && sizeof(struct hmap_native_rec_header) + n <= 128);
     union rec *r = &recs[nrecs++];
     memset(r, 0, sizeof *r);
@@ -47,8 +46,7 @@ static void feed_all(struct bs_go *g)
     nrecs = 0;
 }
 
-static void th(struct bs_go *g, uint32_t pid, uint64_t ts, uint64_t bucket, uint8_t slot,
-               uint8_t cause)
+static void th(uint32_t pid, uint64_t ts, uint64_t bucket, uint8_t slot, uint8_t cause)
 {
     struct hmap_native_tophash_write e = {.map = MAP,
                                           .bucket = bucket,
@@ -56,14 +54,14 @@ static void th(struct bs_go *g, uint32_t pid, uint64_t ts, uint64_t bucket, uint
                                           .old_th = cause == HMAP_TH_DELETE ? 0x80 : 0,
                                           .new_th = cause == HMAP_TH_DELETE ? 1 : 0x80,
                                           .cause = cause};
-    rec(g, pid, ts, HMAP_EV_tophash_write, &e, sizeof e);
+    rec(pid, ts, HMAP_EV_tophash_write, &e, sizeof e);
 }
 
 /* The map's life, shifted by dt: deletes at 50 and 150 in A0 (freed at 500,
  * unreachable at the grow_done at 300; the new array comes before the
  * grow_start, as gorecord writes them), at 610 in A1 (freed at 700 with the
  * dead map: no unreachable moment) and at 620 (reused at 630). */
-static void life(struct bs_go *g, uint32_t pid, uint64_t dt)
+static void life(uint32_t pid, uint64_t dt)
 {
     struct hmap_native_map_create mc = {.map = MAP,
                                         .key_size = 8,
@@ -71,34 +69,34 @@ static void life(struct bs_go *g, uint32_t pid, uint64_t dt)
                                         .bucket_size = 144,
                                         .reclaim = HMAP_RECLAIM_GO_ID};
     memcpy(mc.type_name, "go:k8/v8", 8);
-    rec(g, pid, 10 + dt, HMAP_EV_map_create, &mc, sizeof mc);
+    rec(pid, 10 + dt, HMAP_EV_map_create, &mc, sizeof mc);
     struct hmap_native_bucket_array_alloc a0 = {
         .map = MAP, .addr = A0, .nbuckets = 1, .bytes = 144};
-    rec(g, pid, 20 + dt, HMAP_EV_bucket_array_alloc, &a0, sizeof a0);
-    th(g, pid, 30 + dt, A0, 0, HMAP_TH_INSERT);
-    th(g, pid, 40 + dt, A0, 1, HMAP_TH_INSERT);
-    th(g, pid, 50 + dt, A0, 0, HMAP_TH_DELETE);
-    th(g, pid, 150 + dt, A0, 1, HMAP_TH_DELETE);
+    rec(pid, 20 + dt, HMAP_EV_bucket_array_alloc, &a0, sizeof a0);
+    th(pid, 30 + dt, A0, 0, HMAP_TH_INSERT);
+    th(pid, 40 + dt, A0, 1, HMAP_TH_INSERT);
+    th(pid, 50 + dt, A0, 0, HMAP_TH_DELETE);
+    th(pid, 150 + dt, A0, 1, HMAP_TH_DELETE);
     struct hmap_native_grow_start gs = {.map = MAP, .old_B = 0, .new_B = 1};
-    rec(g, pid, 210 + dt, HMAP_EV_grow_start, &gs, sizeof gs);
+    rec(pid, 210 + dt, HMAP_EV_grow_start, &gs, sizeof gs);
     struct hmap_native_bucket_array_alloc a1 = {
         .map = MAP, .addr = A1, .B = 1, .nbuckets = 2, .bytes = 288};
-    rec(g, pid, 200 + dt, HMAP_EV_bucket_array_alloc, &a1, sizeof a1);
+    rec(pid, 200 + dt, HMAP_EV_bucket_array_alloc, &a1, sizeof a1);
     struct hmap_native_grow_done gd = {.map = MAP, .old_addr = A0, .B = 1};
-    rec(g, pid, 300 + dt, HMAP_EV_grow_done, &gd, sizeof gd);
+    rec(pid, 300 + dt, HMAP_EV_grow_done, &gd, sizeof gd);
     struct hmap_native_bucket_free f0 = {
         .map = MAP, .addr = A0, .bytes = 144, .reason = HMAP_FREE_GROW_DONE};
-    rec(g, pid, 500 + dt, HMAP_EV_bucket_free, &f0, sizeof f0);
-    th(g, pid, 600 + dt, A1, 2, HMAP_TH_INSERT);
-    th(g, pid, 605 + dt, A1, 3, HMAP_TH_INSERT);
-    th(g, pid, 610 + dt, A1, 2, HMAP_TH_DELETE);
-    th(g, pid, 620 + dt, A1, 3, HMAP_TH_DELETE);
-    th(g, pid, 630 + dt, A1, 3, HMAP_TH_INSERT);
+    rec(pid, 500 + dt, HMAP_EV_bucket_free, &f0, sizeof f0);
+    th(pid, 600 + dt, A1, 2, HMAP_TH_INSERT);
+    th(pid, 605 + dt, A1, 3, HMAP_TH_INSERT);
+    th(pid, 610 + dt, A1, 2, HMAP_TH_DELETE);
+    th(pid, 620 + dt, A1, 3, HMAP_TH_DELETE);
+    th(pid, 630 + dt, A1, 3, HMAP_TH_INSERT);
     struct hmap_native_map_destroy md = {.map = MAP, .bytes = 288};
-    rec(g, pid, 700 + dt, HMAP_EV_map_destroy, &md, sizeof md);
+    rec(pid, 700 + dt, HMAP_EV_map_destroy, &md, sizeof md);
     struct hmap_native_bucket_free f1 = {
         .map = MAP, .addr = A1, .bytes = 288, .reason = HMAP_FREE_DESTROY};
-    rec(g, pid, 700 + dt, HMAP_EV_bucket_free, &f1, sizeof f1);
+    rec(pid, 700 + dt, HMAP_EV_bucket_free, &f1, sizeof f1);
 }
 
 #define EQ(what, got, want)                                                                        \
@@ -110,8 +108,8 @@ static void life(struct bs_go *g, uint32_t pid, uint64_t dt)
 static void check(struct bs_go *g, uint64_t since, uint64_t until, int pids, const uint64_t want[9])
 {
     bs_go_set_window(g, since, until);
-    life(g, 100, 0);
-    if (pids == 2) life(g, 200, 5);
+    life(100, 0);
+    if (pids == 2) life(200, 5);
     feed_all(g);
     struct bs_go_report r;
     bs_go_report_build(g, &r);
@@ -179,8 +177,8 @@ static void test_no_go_map(void)
     struct bs_go *g = bs_go_new();
     struct hmap_native_map_create mc = {.map = MAP, .reclaim = HMAP_RECLAIM_GO_ID};
     memcpy(mc.type_name, "u64_u64", 7); /* libhmap's map with the go policy */
-    rec(g, 1, 10, HMAP_EV_map_create, &mc, sizeof mc);
-    th(g, 1, 20, A0, 0, HMAP_TH_DELETE);
+    rec(1, 10, HMAP_EV_map_create, &mc, sizeof mc);
+    th(1, 20, A0, 0, HMAP_TH_DELETE);
     feed_all(g);
     struct bs_go_report r;
     bs_go_report_build(g, &r);
