@@ -144,6 +144,7 @@ static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *r
             since_abs = h->ts_ns + o->since_ns;
             until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
             bs_engine_set_window(e, since_abs, until_abs);
+            if (go) bs_go_set_window(go, since_abs, until_abs);
         }
         /* Asked once per record, and not at all without --pid or --map. */
         int out = filtering && filtered_out(o, h);
@@ -259,8 +260,7 @@ static void on_delete(void *ctx, const struct bs_delete_row *row)
 
 /* The report on stdout in the chosen format, and the SVG if asked; their
  * write errors are kept by outfile.c and said by bs_out_commit_all(). */
-static void write_outputs(const struct bs_report_model *m, const struct bs_go *go,
-                          const struct bs_options *o)
+static void write_outputs(const struct bs_report_model *m, const struct bs_options *o)
 {
     FILE *out = bs_out_stdout();
     if (strcmp(o->format, "json") == 0)
@@ -269,7 +269,7 @@ static void write_outputs(const struct bs_report_model *m, const struct bs_go *g
         bs_report_csv_maps(out, m);
     else {
         bs_report_text(out, m);
-        bs_go_report_text(out, go, m->in.msecs);
+        bs_go_report_text(out, m->go, m->in.msecs);
     }
     if (o->svg) bs_report_svg(bs_out_open(o->svg), m);
 }
@@ -298,7 +298,8 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct selection sel = {0};
     int input_failed = 0;
-    struct bs_go *go = strcmp(o.format, "text") == 0 ? bs_go_new() : NULL;
+    /* The Go section: text and JSON (docs/go.md, "The report"). */
+    struct bs_go *go = strcmp(o.format, "csv") != 0 ? bs_go_new() : NULL;
     if (!e || (input_failed = run_engine(e, go, rd, &o, &sel, live)) < 0) {
         bs_go_free(go);
         bs_engine_free(e);
@@ -314,7 +315,10 @@ int main(int argc, char **argv)
         bs_err("out of memory\n");
         return 1;
     }
-    write_outputs(&model, go, &o);
+    struct bs_go_report go_report;
+    bs_go_report_build(go, &go_report);
+    model.go = &go_report;
+    write_outputs(&model, &o);
     int rc = bs_out_commit_all() != 0 ? EXIT_OUTPUT : input_failed ? 1 : 0;
     if (rd->truncated) bs_err("warning: input truncated, analysed up to %s\n", rd->truncated_at);
     bs_report_model_free(&model);

@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 
+#include "go_latency.h"
 #include "report.h"
 
 /* Lost spans listed at most; the counts cover all of them. */
@@ -177,6 +178,37 @@ static void policy_entry(FILE *out, const struct bs_policy_row *p, const char *t
             p->outcome[BS_UNRESOLVED], tail);
 }
 
+/* "go": the Go section (go_latency.h; docs/report.md, "JSON schema", "go"),
+ * present only for a trace with Go maps.  Its counts are the text
+ * section's; its latencies are LAT objects like the engine's. */
+static void go_object(FILE *out, const struct bs_report_model *m)
+{
+    const struct bs_go_report *g = m->go;
+    fprintf(out,
+            "  \"go\": {\"maps\": %" PRIu64 ", \"maps_unseen\": %" PRIu64 ", \"deletes\": %" PRIu64
+            ", \"reused\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"pending\": %" PRIu64
+            ", \"pending_unreachable\": %" PRIu64 ",\n    \"freed_by_reason\": {",
+            g->maps, g->unseen, g->deletes, g->reused, g->freed, g->pending,
+            g->pending_unreachable);
+    for (unsigned r = 0; r < BS_FREE_REASONS; r++)
+        fprintf(out, "%s\"%s\": %" PRIu64, r ? ", " : "", m->reason_name[r], g->freed_by_reason[r]);
+    fprintf(out, "}, \"freed_without_unreachable\": %" PRIu64 ",\n", g->freed_no_unreachable);
+    latency(out, "delete_to_unreachable", &g->to_unreachable, ",");
+    latency(out, "delete_to_gc_free", &g->to_free, ",");
+    latency(out, "unreachable_to_gc_free", &g->gc_lag, ",");
+    fprintf(out, "    \"maps_died\": {\"count\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"maps\": [",
+            g->died, g->died_bytes);
+    for (size_t i = 0; i < g->ndied_maps; i++) {
+        const struct bs_go_died *d = &g->died_maps[i];
+        fprintf(out, "%s\n      {\"pid\": %u, \"addr\": \"0x%" PRIx64 "\", \"type_name\": ",
+                i ? "," : "", d->pid, d->addr);
+        jstr(out, d->type_name);
+        fprintf(out, ", \"bytes\": %" PRIu64 ", \"swept_ns\": %" PRIu64 "}", d->bytes,
+                d->ns_abs >= m->first_ns_abs ? d->ns_abs - m->first_ns_abs : 0);
+    }
+    fprintf(out, "]},\n    \"incomplete\": %s}\n", g->incomplete ? "true" : "false");
+}
+
 void bs_report_json(FILE *out, const struct bs_report_model *m)
 {
     const struct bs_report_input *in = &m->in;
@@ -273,5 +305,7 @@ void bs_report_json(FILE *out, const struct bs_report_model *m)
     fprintf(out, ",\n    \"unmatched\": {");
     for (int i = 0; i < BS_UM_COUNT; i++)
         fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", bs_unmatched_name[i], m->unmatched[i]);
-    fprintf(out, "}}\n}\n");
+    fprintf(out, "}}%s\n", m->go && m->go->maps ? "," : "");
+    if (m->go && m->go->maps) go_object(out, m);
+    fprintf(out, "}\n");
 }

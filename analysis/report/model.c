@@ -12,7 +12,7 @@
 #include "schema_table.h"
 #include "site.h"
 
-static void latency(struct bs_latency *l, const struct bs_hist *h)
+void bs_latency_of(struct bs_latency *l, const struct bs_hist *h)
 {
     l->count = h->count;
     l->p50 = bs_hist_quantile(h, 0.50);
@@ -33,7 +33,7 @@ static void free_classes(struct bs_report_model *m, const struct bs_engine_total
         struct bs_free_class_row *row = &m->free_class[c];
         row->name = bs_free_class_name[c];
         row->freed = t->freed_class[c].count;
-        latency(&row->to_free, &t->freed_class[c]);
+        bs_latency_of(&row->to_free, &t->freed_class[c]);
         row->reasons[0] = 0;
         int n = 0;
         for (unsigned r = 0; r < BS_FREE_REASONS; r++) {
@@ -269,9 +269,9 @@ int bs_report_model_build(struct bs_report_model *m, const struct bs_engine *e,
     m->deletes = t->deletes;
     memcpy(m->outcome, t->outcome, sizeof(m->outcome));
     m->cleared = t->cleared;
-    latency(&m->to_free, &t->freed);
-    latency(&m->to_reuse, &t->reuse);
-    latency(&m->retained_age, &t->retained);
+    bs_latency_of(&m->to_free, &t->freed);
+    bs_latency_of(&m->to_reuse, &t->reuse);
+    bs_latency_of(&m->retained_age, &t->retained);
     free_classes(m, t);
     km(m, t);
 

@@ -15,6 +15,8 @@
 #include "lifetime.h"
 #include "reader.h"
 
+struct bs_go_report;
+
 /* What the driver knows that the engine does not: the inputs and the
  * options that shaped the analysis. */
 struct bs_report_input {
@@ -47,6 +49,8 @@ struct bs_latency {
     uint64_t log2_msecs[BS_LOG2_SLOTS];       /* the same in ms (text -m) */
     int nlog2_ms;
 };
+/* l from a sealed histogram: the one definition of every LAT figure. */
+void bs_latency_of(struct bs_latency *l, const struct bs_hist *h);
 
 /* One class of freed deletes (lifetime.h, enum bs_free_class). */
 struct bs_free_class_row {
@@ -139,6 +143,9 @@ struct bs_report_model {
      * whole, or when the input was truncated.  why: what made it poor. */
     int poor;
     char poor_why[320];
+    /* The Go section (go_latency.h), set by the driver after the build;
+     * NULL, or maps == 0, when the trace has no Go map. */
+    const struct bs_go_report *go;
 };
 
 /* Fill m from the finished engine e (which must outlive m) and the inputs.

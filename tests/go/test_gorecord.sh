@@ -78,5 +78,13 @@ if [ -n "${REPORT:-}" ]; then
     grep -qE '^Go: delete -> freed by the GC latency: [1-9]' "$WORK/report.txt" || fail "no delete -> freed latency"
     grep -qE '^Go: [1-9][0-9]* maps died without a destroy event' "$WORK/report.txt" || fail "no map died unseen"
     grep -q '^Go hides: maps that never escape' "$WORK/report.txt" || fail "the report does not say what Go hides"
+    # The same figures in the JSON "go" object (docs/report.md, "JSON
+    # schema"); tests/go/test_go_report.sh checks it in depth.
+    if command -v jq >/dev/null; then
+        "$REPORT" --format json "$WORK/t.hmtrace" >"$WORK/report.json" || fail "report --format json failed"
+        got=$(jq -r '.go | "\(.deletes) \(.reused) \(.freed) \(.pending) \(.maps_died.maps | length)"' "$WORK/report.json")
+        [ "${got% *}" = "$d $r $f $p" ] && [ "${got##* }" -gt 0 ] ||
+            fail "JSON go object ($got) is not the text section's ($d $r $f $p, a dead map listed)"
+    fi
 fi
 echo "PASS: go$V recorded with 0 mismatches"
