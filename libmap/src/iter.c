@@ -16,6 +16,14 @@
 
 #define NO_CHECK UINT64_MAX
 
+/* The inline step of hmap.h reads the iterator and the bucket layout
+ * directly (docs/libhmap.md, "Iteration: the inline step"). */
+_Static_assert(sizeof(hmap_iter) == 80, "hmap_iter keeps its size (ABI)");
+_Static_assert(DATA_OFFSET == 8, "keys start after the 8 tophash bytes");
+_Static_assert(F_HASH_WRITING == 4, "the inline step tests bit 4 of the flags");
+_Static_assert(MIN_TOP_HASH == 5 && EVACUATED_X == 2 && EVACUATED_EMPTY == 4,
+               "the inline step's tophash ranges");
+
 /* An iterator counts as live from init until it returns false or is stopped:
  * frees the map would do meanwhile wait in the retired list. */
 static void iter_release(hmap_iter *it)
