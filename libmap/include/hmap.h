@@ -148,23 +148,28 @@ void hmap_clear(hmap *m);
  * bucket memory alive: run it to the end (next returns false) or call
  * hmap_iter_stop when leaving early. */
 typedef struct hmap_iter {
-    /* private */
-    hmap *m;
-    void *buckets;   /* snapshot array */
-    void *bptr;      /* current bucket */
-    uint64_t bucket; /* current index */
-    uint64_t startbucket;
-    uint8_t B;      /* snapshot B */
-    uint8_t offset; /* slot rotation */
-    uint8_t i;      /* slots visited in bptr */
+    /* Private.  The fields up to valbase are read by the inline part of
+     * hmap_iter_next below, so their layout is part of the ABI
+     * (docs/libhmap.md, "Iteration: the inline step"). */
+    unsigned char *bptr;            /* current bucket, or NULL */
+    const unsigned char *map_flags; /* the map's flags byte (bit 4: a write runs) */
+    uint8_t i;                      /* slots of bptr visited, in rotated order (0..8) */
+    uint8_t offset;                 /* slot rotation */
+    uint8_t keyslot;                /* bytes per key slot: keys start at bptr + 8 */
+    uint8_t valslot;                /* bytes per value slot: values start at bptr + valbase */
+    uint8_t fast;                   /* bptr's live slots are current entries (see below) */
+    uint8_t B;                      /* snapshot B */
     uint8_t wrapped;
     uint8_t active;      /* counted in the map's live iterators */
     uint8_t shrink_mode; /* started during a shrink (SHRINK policy) */
     uint8_t newB;
+    uint16_t valbase; /* offset of value slot 0 in a bucket: 8 + 8 * keyslot */
+    hmap *m;
+    void *buckets;   /* snapshot array */
+    uint64_t bucket; /* next bucket index */
+    uint64_t startbucket;
     void *newbuckets; /* shrink_mode: the smaller array at start */
     uint64_t checkbucket;
-    const void *key;
-    void *val;
 } hmap_iter;
 
 void hmap_iter_init(hmap_iter *it, hmap *m);
@@ -172,6 +177,65 @@ void hmap_iter_init(hmap_iter *it, hmap *m);
 bool hmap_iter_next(hmap_iter *it, const void **key, void **val);
 /* Stop early; safe to call after next returned false, or twice. */
 void hmap_iter_stop(hmap_iter *it);
+/* The out-of-line part of hmap_iter_next, called by its inline part below;
+ * the same semantics as hmap_iter_next (it is the whole step). */
+bool hmap_iter_next_slow(hmap_iter *it, const void **key, void **val);
+
+/* Private: find the next live slot of it->bptr from slot it->i on, in the
+ * iterator's rotated slot order, with one 8-byte load of the tophash bytes.
+ * Returns 1 (found; *key, *val set, it->i past it), 0 (none left: it->i =
+ * 8) or -1 (the next occupied slot holds an evacuation mark: the entry may
+ * have moved, hmap_iter_next_slow must ask the map).  Only valid while
+ * it->fast: bptr is walked unfiltered and its slots hold keys and values
+ * directly.  Tophash bytes: 0/1 empty, 2/3 evacuatedX/Y, 4 evacuatedEmpty,
+ * 5..255 a live entry (docs/go-map-model.md §1). */
+#if defined(__GNUC__)
+/* gnu_inline: never emitted as a function, so no symbol of its own, and
+ * usable from the (non-static) inline hmap_iter_next. */
+#define HMAP__INLINE extern __inline __attribute__((__gnu_inline__, __always_inline__))
+HMAP__INLINE int hmap_iter__scan(hmap_iter *it, const void **key, void **val)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+    unsigned char *b = it->bptr;
+    uint64_t w;
+    __builtin_memcpy(&w, b, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w); /* byte j of w is slot j */
+#endif
+    unsigned rot = 8u * it->offset; /* byte j of w becomes slot (j + offset) & 7 */
+    w = (w >> rot) | (w << ((64u - rot) & 63u));
+    /* Two shifts: i may be 8 (nothing left), and a shift by 64 is undefined. */
+    uint64_t unvisited = ~0ull << (4u * it->i) << (4u * it->i);
+    /* High bit set where the byte is >= 2 (exact: no carry leaves a byte):
+     * the first such slot is a live entry (>= 5) or a mark (2..4). */
+    uint64_t stop = (((w & lo7) + 0x7e7e7e7e7e7e7e7eull) | w) & hi & unvisited;
+    if (!stop) {
+        it->i = 8;
+        return 0;
+    }
+    unsigned j = (unsigned)__builtin_ctzll(stop) >> 3;
+    if ((unsigned char)(w >> (8u * j)) < 5) return -1; /* evacuated: ask the map */
+    unsigned s = (j + it->offset) & 7u;
+    it->i = (uint8_t)(j + 1);
+    if (key) *key = b + 8 + s * it->keyslot;
+    if (val) *val = b + it->valbase + s * it->valslot;
+    return 1;
+}
+
+/* hmap_iter_next's common case inline: the next live slot of the current
+ * bucket (checking, as the full step does, that no write runs).  The
+ * library keeps the out-of-line hmap_iter_next for callers that do not
+ * inline (HMAP_NO_INLINE, other compilers, function pointers). */
+#if !defined(HMAP_NO_INLINE) && !defined(HMAP_ITER_NEXT_OUT_OF_LINE)
+HMAP__INLINE bool hmap_iter_next(hmap_iter *it, const void **key, void **val)
+{
+    if (it->fast && !(__atomic_load_n(it->map_flags, __ATOMIC_RELAXED) & 4) &&
+        hmap_iter__scan(it, key, val) > 0)
+        return true;
+    return hmap_iter_next_slow(it, key, val);
+}
+#endif
+#endif /* __GNUC__ */
 
 /* ---- Statistics ------------------------------------------------------- */
 

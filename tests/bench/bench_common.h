@@ -29,6 +29,10 @@
 
 #define BENCH_SEED 0x9e3779b97f4a7c15ull
 #define BENCH_STR_LEN 16
+/* Each timed workload stays a function of its own, so that a profile or
+ * `valgrind --tool=callgrind --toggle-collect='run_iterate*'` counts exactly
+ * one workload's instructions (docs/benchmarks.md, "Reproducing one row"). */
+#define BENCH_NOINLINE __attribute__((noinline))
 /* Small maps are timed over repeated passes until at least this many
  * operations ran, so one run lasts long enough for the clock. */
 #define BENCH_MIN_OPS 1000000ull

@@ -56,7 +56,7 @@ static void insert_first_n(hmap *m, const struct keyset *ks)
 /* Insert N fresh keys into new maps; map creation is timed, freeing is not
  * (Abseil's destructor and Go's GC are outside their timers too, as far as
  * Go allows). */
-static double run_insert(const struct keyset *ks, size_t hint)
+static BENCH_NOINLINE double run_insert(const struct keyset *ks, size_t hint)
 {
     size_t passes = bench_passes(ks->n);
     uint64_t total = 0;
@@ -71,7 +71,7 @@ static double run_insert(const struct keyset *ks, size_t hint)
 }
 
 /* Look up keys starting at index `first` (0: present, N: absent). */
-static double run_lookup(hmap *m, const struct keyset *ks, size_t first)
+static BENCH_NOINLINE double run_lookup(hmap *m, const struct keyset *ks, size_t first)
 {
     size_t passes = bench_passes(ks->n), span = bench_span(ks->n);
     uint64_t sum = 0, t0 = bench_now_ns();
@@ -85,7 +85,7 @@ static double run_lookup(hmap *m, const struct keyset *ks, size_t first)
     return (double)t / (double)(passes * span);
 }
 
-static double run_iterate(hmap *m, const struct keyset *ks)
+static BENCH_NOINLINE double run_iterate(hmap *m, const struct keyset *ks)
 {
     size_t passes = bench_passes(ks->n), seen = 0;
     uint64_t sum = 0, t0 = bench_now_ns();
@@ -106,7 +106,7 @@ static double run_iterate(hmap *m, const struct keyset *ks)
 
 /* Steady churn: step j deletes key j mod 2N and inserts key (j+N) mod 2N, so
  * the map always holds exactly N keys.  *step carries j across runs. */
-static double run_churn(hmap *m, const struct keyset *ks, uint64_t *step)
+static BENCH_NOINLINE double run_churn(hmap *m, const struct keyset *ks, uint64_t *step)
 {
     size_t ops = bench_passes(ks->n) * bench_span(ks->n), n2 = 2 * ks->n;
     uint64_t t0 = bench_now_ns();
@@ -121,7 +121,7 @@ static double run_churn(hmap *m, const struct keyset *ks, uint64_t *step)
     return (double)(bench_now_ns() - t0) / (double)ops;
 }
 
-static double run_delete_all(const struct keyset *ks)
+static BENCH_NOINLINE double run_delete_all(const struct keyset *ks)
 {
     size_t passes = bench_passes(ks->n);
     uint64_t total = 0;
@@ -153,7 +153,7 @@ static void report_mem(const struct keyset *ks, const char *kname)
 }
 
 /* The per-request pattern: a map made, filled, read and dropped. */
-static double run_small(const struct keyset *ks)
+static BENCH_NOINLINE double run_small(const struct keyset *ks)
 {
     size_t passes = bench_passes(2 * ks->n);
     uint64_t sum = 0, t0 = bench_now_ns();
@@ -171,7 +171,7 @@ static double run_small(const struct keyset *ks)
 }
 
 /* Many small maps live at once: one lookup in each, round robin. */
-static double run_many(hmap **maps, const struct keyset *ks)
+static BENCH_NOINLINE double run_many(hmap **maps, const struct keyset *ks)
 {
     size_t passes = bench_passes(BENCH_MANY_MAPS);
     uint64_t sum = 0, t0 = bench_now_ns();

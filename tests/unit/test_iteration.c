@@ -50,6 +50,25 @@ static void it_start(hmap *m, model *md, checked_iter *ci)
     hmap_iter_init(&ci->it, m);
 }
 
+/* How it_step advances: NULL for hmap_iter_next as callers compile it (its
+ * inline step from hmap.h), or an out-of-line function (docs/libhmap.md,
+ * "Iteration: the inline step"). */
+typedef bool (*next_fn)(hmap_iter *, const void **, void **);
+static next_fn step_with;
+static unsigned step_count;
+
+/* The step the library exports, called through a pointer: never inlined. */
+static bool next_out_of_line(hmap_iter *it, const void **k, void **v)
+{
+    next_fn f = hmap_iter_next;
+    return f(it, k, v);
+}
+/* Inline and out-of-line steps alternating on one iterator. */
+static bool next_alternating(hmap_iter *it, const void **k, void **v)
+{
+    return (step_count & 1) ? hmap_iter_next(it, k, v) : hmap_iter_next_slow(it, k, v);
+}
+
 /* One step: whatever is returned is in the map now, with its current
  * value; entries present since the start come at most once. */
 static bool it_step(model *md, checked_iter *ci)
@@ -57,7 +76,8 @@ static bool it_step(model *md, checked_iter *ci)
     const void *kp;
     void *vp;
     if (ci->done) return false;
-    if (!hmap_iter_next(&ci->it, &kp, &vp)) {
+    step_count++;
+    if (!(step_with ? step_with(&ci->it, &kp, &vp) : hmap_iter_next(&ci->it, &kp, &vp))) {
         ci->done = true;
         return false;
     }
@@ -136,6 +156,57 @@ static void test_guarantees_during_growth(void)
     it_check_complete(&md, &during, "iterator started at the growth's start");
     it_check_complete(&md, &late, "iterator started half-way");
     hmap_free(m);
+}
+
+/* The inline step (hmap.h) and the out-of-line ones keep the same
+ * guarantees, alone or mixed on one iterator: during growth with writes
+ * between steps, over a full bucket (the last slot of a bucket, i = 8),
+ * and when a write deletes a slot of the current bucket not reached yet. */
+static void test_inline_and_out_of_line_steps(void)
+{
+    static const struct {
+        next_fn fn;
+        const char *name;
+    } modes[] = {{NULL, "inline"},
+                 {next_out_of_line, "out of line"},
+                 {hmap_iter_next_slow, "hmap_iter_next_slow"},
+                 {next_alternating, "alternating"}};
+    for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+        step_with = modes[mi].fn;
+        unsigned failures = CU_get_number_of_failures();
+        test_guarantees_during_growth();
+
+        static model md;
+        static checked_iter ci;
+        for (uint64_t n = 1; n <= 70; n++) {
+            /* 1..8 keys: one full or partial bucket at B = 0; then more. */
+            memset(&md, 0, sizeof md);
+            hmap *m = new_u64_map(50 + n, 0);
+            for (uint64_t k = 0; k < n; k++)
+                m_set(m, &md, k, k * 7);
+            it_start(m, &md, &ci);
+            uint64_t steps = 0;
+            while (it_step(&md, &ci)) {
+                /* After the first entry, delete one not returned yet (it
+                 * must then not come) and update another (it must come
+                 * with its new value). */
+                if (++steps != 1) continue;
+                unsigned changed = 0;
+                for (uint64_t k = 0; k < n && changed < 2; k++) {
+                    if (ci.returned[k] || !md.present[k]) continue;
+                    if (changed++ == 0)
+                        m_del(m, &md, k);
+                    else
+                        m_set(m, &md, k, 1000 + k);
+                }
+            }
+            it_check_complete(&md, &ci, modes[mi].name);
+            CU_ASSERT_EQUAL(stats_of(m).retained_blocks, 0);
+            hmap_free(m);
+        }
+        if (CU_get_number_of_failures() > failures) FAILF("step: %s", modes[mi].name);
+    }
+    step_with = NULL;
 }
 
 /* §9.1: an iterator over an empty (or NULL) map is finished at once; a
@@ -320,6 +391,8 @@ void suite_iteration(void)
     CU_add_test(s, "guarantees during growth with interleaved writes",
                 test_guarantees_during_growth);
     CU_add_test(s, "empty/NULL map, plain full iteration", test_empty_and_plain);
+    CU_add_test(s, "inline and out-of-line steps keep the guarantees",
+                test_inline_and_out_of_line_steps);
     CU_add_test(s, "random start position", test_random_start);
     CU_add_test(s, "sticky iterator flags; scrub only without oldIterator",
                 test_sticky_flags_and_scrub);
