@@ -127,8 +127,7 @@ struct selection {
  * 1 after such a message when events came before it: they are still
  * reported (docs/live.md). */
 static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *rd,
-                      const struct bs_options *o, struct selection *sel,
-                      struct bs_live_drive *live)
+                      const struct bs_options *o, struct selection *sel, struct bs_live_drive *live)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;

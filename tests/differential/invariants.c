@@ -72,7 +72,8 @@ const char *map_invariant_violation(const hmap *m)
             uint64_t src = i & (nold - 1);
             bool src_done = evacuated(bucket_at(m, oldbuckets_of(m), src));
             /* A shrink (SHRINK policy) merges old buckets i and i + 2^B. */
-            if (shrinking(m)) src_done = src_done || evacuated(bucket_at(m, oldbuckets_of(m), i + n));
+            if (shrinking(m))
+                src_done = src_done || evacuated(bucket_at(m, oldbuckets_of(m), i + n));
             if (!src_done && (head[0] != EMPTY_REST || overflow_of(m, head)))
                 return violation("new bucket %llu used before its old bucket %llu was evacuated", i,
                                  src);
