@@ -104,19 +104,10 @@ static int take_header(struct follow_reader *f)
     memcpy(&fh, f->buf, sizeof(fh));
     if (memcmp(fh.magic, HMAP_NATIVE_MAGIC, sizeof(fh.magic)) != 0)
         return fail(f, 0, "not a native trace (no HMTRACE magic)");
-    if (fh.version < HMAP_NATIVE_VERSION_MIN || fh.version > HMAP_NATIVE_VERSION) {
-        char what[80];
-        snprintf(what, sizeof(what), "native format version %u (this report reads %d to %d)",
-                 fh.version, HMAP_NATIVE_VERSION_MIN, HMAP_NATIVE_VERSION);
-        return fail(f, 8, what);
-    }
-    if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN)
-        return fail(f, 10, "corrupt file header (header_size)");
+    if (bs_native_header_check(f->r.path, &fh, f->r.err, sizeof(f->r.err)) < 0) return -1;
     if (f->len < fh.header_size) return 0;
     f->chunked = fh.version >= 2 && (fh.flags & HMAP_NATIVE_FLAG_CHUNKED);
     f->packed = fh.version >= 3;
-    if (f->packed && !f->chunked)
-        return fail(f, 20, "corrupt file header (version 3 without chunks)");
     f->writer_max_id = fh.max_event_id;
     f->pid = fh.pid;
     f->r.writer_pid = fh.pid;

@@ -35,6 +35,12 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
 struct bs_reader *bs_bpftrace_open(const char *path, struct bs_input *in, char *err, size_t errlen);
 struct bs_reader *bs_ctf_open(const char *path, char *err, size_t errlen);
 
+/* The checks of a native file header's version, header_size and flags
+ * that every native reader makes (native.c, follow.c): 0, or -1 with err
+ * saying what is wrong, naming path and the field's offset. */
+int bs_native_header_check(const char *path, const struct hmap_native_file_header *fh, char *err,
+                           size_t errlen);
+
 /* Put a reorder window of `window` records in front of a nearly ordered
  * reader (bpftrace output); takes ownership of `in`. */
 struct bs_reader *bs_reorder_wrap(struct bs_reader *in, uint32_t window, char *err, size_t errlen);

@@ -576,6 +576,23 @@ static int by_first_ts(const void *a, const void *b)
     return run_before(a, b) ? -1 : run_before(b, a) ? 1 : 0;
 }
 
+/* Read the cursor's buffer afresh from its offset (as much as it holds, up
+ * to the run's end).  0, or -1 with r->err set: the first pass saw these
+ * bytes, so a short read means the file shrank under us. */
+static int refill(struct native_reader *nr, struct cursor *c)
+{
+    uint64_t want = c->end - c->off < c->cap ? c->end - c->off : c->cap;
+    ssize_t n = pread(nr->in.fd, c->buf, want, (off_t)c->off);
+    if (n < 0 || (uint64_t)n < want) {
+        if (n >= 0) errno = EIO;
+        read_error(nr);
+        return -1;
+    }
+    c->boff = c->off;
+    c->blen = (uint32_t)n;
+    return 0;
+}
+
 /* Version 3: the cursor's next record, decoded into c->rec (once per
  * record); NULL with r->err set on a read error.  The first pass checked
  * every byte, so a failure here means the file changed under us. */
@@ -584,15 +601,7 @@ static const struct hmap_native_rec_header *peek_packed(struct native_reader *nr
     if (c->peeked == c->off + 1) return &c->rec->h;
     uint64_t need = c->end - c->off < READ_AHEAD ? c->end - c->off : READ_AHEAD;
     if (c->off < c->boff || c->off + need > c->boff + c->blen) {
-        uint64_t want = c->end - c->off < c->cap ? c->end - c->off : c->cap;
-        ssize_t n = pread(nr->in.fd, c->buf, want, (off_t)c->off);
-        if (n < 0 || (uint64_t)n < want) {
-            if (n >= 0) errno = EIO; /* the file shrank after the first pass */
-            read_error(nr);
-            return NULL;
-        }
-        c->boff = c->off;
-        c->blen = (uint32_t)n;
+        if (refill(nr, c) < 0) return NULL;
     }
     const uint8_t *p = c->buf + (c->off - c->boff);
     size_t avail = c->boff + c->blen - c->off;
@@ -629,15 +638,7 @@ static const struct hmap_native_rec_header *peek(struct native_reader *nr, struc
     if (c->off < c->boff || c->off + HDR_SIZE > have ||
         c->off + ((const struct hmap_native_rec_header *)(c->buf + (c->off - c->boff)))->size >
             have) {
-        uint64_t want = c->end - c->off < c->cap ? c->end - c->off : c->cap;
-        ssize_t n = pread(nr->in.fd, c->buf, want, (off_t)c->off);
-        if (n < 0 || (uint64_t)n < want) {
-            if (n >= 0) errno = EIO; /* the file shrank after the first pass */
-            read_error(nr);
-            return NULL;
-        }
-        c->boff = c->off;
-        c->blen = (uint32_t)n;
+        if (refill(nr, c) < 0) return NULL;
     }
     const struct hmap_native_rec_header *h = (const void *)(c->buf + (c->off - c->boff));
     c->size = h->size;
@@ -738,6 +739,29 @@ static void native_close(struct bs_reader *r)
     free(nr);
 }
 
+int bs_native_header_check(const char *path, const struct hmap_native_file_header *fh, char *err,
+                           size_t errlen)
+{
+    if (fh->version < HMAP_NATIVE_VERSION_MIN || fh->version > HMAP_NATIVE_VERSION) {
+        snprintf(err, errlen,
+                 "%s: unsupported native format version %u at offset %zu (this reader: %u)", path,
+                 fh->version, offsetof(struct hmap_native_file_header, version),
+                 HMAP_NATIVE_VERSION);
+        return -1;
+    }
+    if (fh->header_size < sizeof(*fh) || fh->header_size % REC_ALIGN) {
+        snprintf(err, errlen, "%s: corrupt file header at offset %zu (header_size %u)", path,
+                 offsetof(struct hmap_native_file_header, header_size), fh->header_size);
+        return -1;
+    }
+    if (fh->version >= 3 && !(fh->flags & HMAP_NATIVE_FLAG_CHUNKED)) {
+        snprintf(err, errlen, "%s: corrupt file header at offset %zu (version 3 without chunks)",
+                 path, offsetof(struct hmap_native_file_header, flags));
+        return -1;
+    }
+    return 0;
+}
+
 struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *err, size_t errlen)
 {
     long n = bs_input_fill(in, sizeof(struct hmap_native_file_header));
@@ -748,23 +772,7 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
     }
     struct hmap_native_file_header fh;
     memcpy(&fh, in->buf, sizeof(fh));
-    if (fh.version < HMAP_NATIVE_VERSION_MIN || fh.version > HMAP_NATIVE_VERSION) {
-        snprintf(err, errlen,
-                 "%s: unsupported native format version %u at offset %zu (this reader: %u)", path,
-                 fh.version, offsetof(struct hmap_native_file_header, version),
-                 HMAP_NATIVE_VERSION);
-        return NULL;
-    }
-    if (fh.header_size < sizeof(fh) || fh.header_size % REC_ALIGN) {
-        snprintf(err, errlen, "%s: corrupt file header at offset %zu (header_size %u)", path,
-                 offsetof(struct hmap_native_file_header, header_size), fh.header_size);
-        return NULL;
-    }
-    if (fh.version >= 3 && !(fh.flags & HMAP_NATIVE_FLAG_CHUNKED)) {
-        snprintf(err, errlen, "%s: corrupt file header at offset %zu (version 3 without chunks)",
-                 path, offsetof(struct hmap_native_file_header, flags));
-        return NULL;
-    }
+    if (bs_native_header_check(path, &fh, err, errlen) < 0) return NULL;
     n = bs_input_fill(in, fh.header_size);
     if (n < fh.header_size) {
         snprintf(err, errlen, "%s: truncated file header at offset 0", path);
