@@ -118,10 +118,12 @@ static inline uint64_t hash_bytes_derived(const void *key, size_t n, uint64_t hs
  * inline); everywhere else, and when the environment sets
  * HMAP_HASH=portable, it is hash_bytes_derived above.  hash.c decides once,
  * before the first map; the fixed-size integer hash is the same on both. */
+#ifndef HMAP_HAVE_AES_HASH /* -DHMAP_HAVE_AES_HASH=0 builds without it */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HMAP_HAVE_AES_HASH 1
 #else
 #define HMAP_HAVE_AES_HASH 0
+#endif
 #endif
 
 enum { HASH_IMPL_UNSET = 0, HASH_IMPL_PORTABLE = 1, HASH_IMPL_AES = 2 };
