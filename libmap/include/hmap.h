@@ -90,8 +90,11 @@ extern const hmap_type hmap_type_u64; /* uint64_t -> uint64_t */
 extern const hmap_type hmap_type_str; /* hmap_str -> uint64_t (pointerful) */
 
 /* The keyed hash the built-in types use: strong against collision flooding
- * when the seed is secret (wyhash-style 128-bit multiply mixing, the family
- * of Go's own fallback hash). */
+ * when the seed is secret.  Integers: wyhash-style 128-bit multiply mixing
+ * (the family of Go's own fallback hash).  Byte strings: AES rounds on an
+ * x86-64 CPU with AES-NI, as Go's runtime does, else (or with the
+ * environment variable HMAP_HASH=portable) the multiply mixing; the choice
+ * is made once per process, so values are stable within a process. */
 uint64_t hmap_hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t hmap_hash_u64(uint64_t k, uint64_t seed);
 

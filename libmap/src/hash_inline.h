@@ -112,4 +112,34 @@ static inline uint64_t hash_bytes_derived(const void *key, size_t n, uint64_t hs
     return hash_mum((uint64_t)r ^ HASH_K0 ^ n, (uint64_t)(r >> 64) ^ HASH_K1);
 }
 
+/* ---- Which byte hash the process uses ------------------------------------
+ * On x86-64 with AES-NI the byte hash is hmap__hash_bytes_aes (hash.c, a
+ * call: it is compiled for the AES target, which baseline code cannot
+ * inline); everywhere else, and when the environment sets
+ * HMAP_HASH=portable, it is hash_bytes_derived above.  hash.c decides once,
+ * before the first map; the fixed-size integer hash is the same on both. */
+#ifndef HMAP_HAVE_AES_HASH /* -DHMAP_HAVE_AES_HASH=0 builds without it */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HMAP_HAVE_AES_HASH 1
+#else
+#define HMAP_HAVE_AES_HASH 0
+#endif
+#endif
+
+enum { HASH_IMPL_UNSET = 0, HASH_IMPL_PORTABLE = 1, HASH_IMPL_AES = 2 };
+extern int hmap__hash_impl;
+int hmap__hash_choose(void);
+uint64_t hmap__hash_bytes_aes(const void *key, size_t n, uint64_t seed);
+
+/* Bytes under a 32-bit (folded) seed with the process's byte hash. */
+static inline __attribute__((always_inline)) uint64_t hash_bytes_seeded(const void *key, size_t n,
+                                                                        uint64_t seed)
+{
+#if HMAP_HAVE_AES_HASH
+    if (__builtin_expect(__atomic_load_n(&hmap__hash_impl, __ATOMIC_RELAXED) == HASH_IMPL_AES, 1))
+        return hmap__hash_bytes_aes(key, n, seed);
+#endif
+    return hash_bytes_derived(key, n, HASH_KEY0(seed), HASH_KEY1(seed));
+}
+
 #endif /* HMAP_HASH_INLINE_H */

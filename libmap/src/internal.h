@@ -421,12 +421,12 @@ static ALWAYS_INLINE uint64_t hash_k(const hmap *m, const void *key, int kind)
     }
     case HMAP_KIND_STR: {
         const hmap_str *s = key;
-        return hash_bytes_derived(s->ptr, s->len, HASH_KEY0(m->seed), HASH_KEY1(m->seed));
+        return hash_bytes_seeded(s->ptr, s->len, m->seed);
     }
     default: {
         const struct hmap_cold *c = cold_of(m);
         if (c && c->type.hash) return c->type.hash(key, m->seed);
-        return hash_bytes_derived(key, key_size_of(m), HASH_KEY0(m->seed), HASH_KEY1(m->seed));
+        return hash_bytes_seeded(key, key_size_of(m), m->seed);
     }
     }
 }

@@ -62,6 +62,10 @@ uint64_t hmap__map_rand(hmap *m)
  * same way, so hmap_hash_*(k, seed) agrees with the map for any seed. */
 void hmap__set_seed(hmap *m, uint64_t seed)
 {
+    /* A map can only be hashed after its seed is set: the byte hash is
+     * decided by now even if a program constructor ran before hash.c's. */
+    if (UNLIKELY(__atomic_load_n(&hmap__hash_impl, __ATOMIC_RELAXED) == HASH_IMPL_UNSET))
+        (void)hmap__hash_choose();
     m->seed = (uint32_t)(seed ^ (seed >> 32));
 }
 
