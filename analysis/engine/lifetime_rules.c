@@ -862,7 +862,7 @@ applied:
      * checked as they grow. */
     if ((++e->tot.events & 63) == 0) {
         size_t state = bs_engine_state_bytes(e);
-        if (state > bs_mem_cap()) bs_over_cap(state);
+        if (state > bs_mem_cap() / e->cap_share) bs_over_cap(state * e->cap_share);
     }
     if (t >= e->ts.next_sample) bs_timeseries_sample(&e->ts, t, e->tot.first_ns, &e->tot.all, 0);
     return 0;

@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shards.c — the lifetime engine on N threads (shards.h).
+ *
+ * The records go in batches of BATCH event records, a ring of RING
+ * batches: the caller's thread fills one while the workers apply earlier
+ * ones.  In a batch, each shard has its part (a copy of its records, lost
+ * records copied into every part), and the batch keeps, in global order,
+ * the shard and the time of every event record.  A worker writes, for each
+ * event record of its part, the change the record made to its engine's
+ * summed gauges (bytes held, indirect bytes, live bytes x 8).  Before a
+ * batch's slot is filled again, the caller's thread waits for the workers to
+ * be done with it and replays its records in global order on the global
+ * gauges: the same steps, in the same order, as one engine's bs_engine_feed
+ * takes on its totals (advance the integral of empty bytes to the record's
+ * time, apply the change, raise the peaks, sample for the SVG).
+ *
+ * Why the shards' own results are the one engine's: every lookup of the
+ * engine is by (pid, address).  Maps are keyed by (pid, map), and all the
+ * records of one map go to one shard.  Allocations and indirect objects are
+ * keyed by (pid, address) whatever their map; here the caller's thread
+ * keeps every live one of any shard (a tree of disjoint address ranges, a
+ * tree of object addresses) and refuses an allocation that overlaps a live
+ * one, or an object at a live object's address.  With none overlapping, a
+ * lookup that finds an allocation finds the one the single engine would
+ * (the only one holding that address), and a lookup that finds nothing in
+ * its shard is counted unmatched there, which refuses the result at the end.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <search.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory.h"
+#include "rules.h"
+#include "shards.h"
+
+#define BATCH 16384 /* event records per batch */
+#define RING 4      /* batches in flight */
+
+struct delta { /* what one record changed in its shard's summed gauges */
+    int64_t held, indirect, live8;
+};
+
+struct part { /* one shard's records of one batch */
+    uint8_t *buf;
+    size_t len, cap;
+    uint32_t nev; /* event records (lost records are not) */
+    struct delta *out;
+};
+
+struct batch {
+    uint32_t n;   /* event records, all shards */
+    uint8_t *sid; /* shard of each, in global order */
+    uint64_t *ts; /* time of each (after the clamp) */
+    struct part *part;
+};
+
+struct worker {
+    struct bs_shards *s;
+    int id;
+    pthread_t th;
+    sem_t ready, done;
+    struct bs_engine *e;
+};
+
+/* A live allocation or object of some shard: [start, end) in pid. */
+struct range {
+    uint32_t pid;
+    uint64_t start, end;
+};
+
+struct bs_shards {
+    int n, nthreads;
+    struct worker *w;
+    struct batch ring[RING];
+    uint64_t filling, oldest, published; /* batch sequence numbers */
+    struct bs_engine *r;                 /* the merged result; its totals, samples, marks */
+    int started, past_until;
+    uint64_t since_ns, until_ns, last_ns, first_ns, out_of_order;
+    struct bs_addr_table shard_of; /* (pid, map) -> shard */
+    uint64_t load[BS_MAX_JOBS];    /* event records given to each shard */
+    uint8_t *created;              /* shard of each map_create, in order */
+    uint32_t ncreated, created_cap;
+    void *allocs, *objects; /* tsearch roots of struct range */
+    const char *refusal;
+};
+
+const char *bs_shards_refusal(const struct bs_shards *s)
+{
+    return s->refusal;
+}
+
+/* ---- live ranges of every shard --------------------------------------------- */
+
+/* Disjoint ranges compare by position; overlapping ones are "equal", so a
+ * search for a range finds a stored one that overlaps it, if any. */
+static int range_cmp(const void *x, const void *y)
+{
+    const struct range *a = x, *b = y;
+    if (a->pid != b->pid) return a->pid < b->pid ? -1 : 1;
+    if (a->end <= b->start) return -1;
+    if (b->end <= a->start) return 1;
+    return 0;
+}
+
+/* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range. */
+static int range_take(void **root, uint32_t pid, uint64_t start, uint64_t len)
+{
+    struct range *r = malloc(sizeof(*r));
+    if (!r) bs_oom();
+    *r = (struct range){pid, start, start + (len ? len : 1)};
+    if (r->end < r->start) r->end = UINT64_MAX;
+    void *got = tsearch(r, root, range_cmp);
+    if (!got) bs_oom();
+    if (*(struct range **)got != r) {
+        free(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Give back the live range that starts at start; -1 if none does. */
+static int range_give(void **root, uint32_t pid, uint64_t start)
+{
+    struct range key = {pid, start, start + 1};
+    void *got = tfind(&key, root, range_cmp);
+    if (!got) return -1;
+    struct range *r = *(struct range **)got;
+    if (r->start != start) return -1;
+    tdelete(r, root, range_cmp);
+    free(r);
+    return 0;
+}
+
+/* ---- workers -------------------------------------------------------------------- */
+
+static void apply_part(struct bs_engine *e, struct part *p)
+{
+    struct bs_gauges *g = &e->tot.all;
+    uint32_t i = 0;
+    for (size_t off = 0; off < p->len;) {
+        const struct hmap_native_rec_header *h = (const void *)(p->buf + off);
+        off += (h->size + 7u) & ~(size_t)7;
+        if (h->id == HMAP_NATIVE_LOST_ID) {
+            bs_engine_feed(e, h);
+            continue;
+        }
+        uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
+        bs_engine_feed(e, h);
+        p->out[i++] =
+            (struct delta){(int64_t)(g->bytes_held - held), (int64_t)(g->indirect_held - ind),
+                           (int64_t)(g->live_bytes8 - live8)};
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct bs_shards *s = w->s;
+    for (uint64_t seq = 0;; seq++) {
+        while (sem_wait(&w->ready) != 0 && errno == EINTR) {
+        }
+        if (seq >= __atomic_load_n(&s->published, __ATOMIC_ACQUIRE)) break; /* stop */
+        apply_part(w->e, &s->ring[seq % RING].part[w->id]);
+        sem_post(&w->done);
+    }
+    return NULL;
+}
+
+/* ---- the global gauges, in global order ----------------------------------------- */
+
+/* Replay batch b on the global gauges: bs_engine_feed's steps on its totals
+ * (rules.h bs_advance, the change, settle, the sample) for each record. */
+static void global_pass(struct bs_shards *s, struct batch *b)
+{
+    struct bs_engine *r = s->r;
+    struct bs_gauges *g = &r->tot.all;
+    uint32_t cur[BS_MAX_JOBS] = {0};
+    for (uint32_t i = 0; i < b->n; i++) {
+        unsigned k = b->sid[i];
+        uint64_t t = b->ts[i];
+        const struct delta *d = &b->part[k].out[cur[k]++];
+        bs_advance(r, g, t);
+        g->bytes_held += (uint64_t)d->held;
+        g->indirect_held += (uint64_t)d->indirect;
+        g->live_bytes8 += (uint64_t)d->live8;
+        if (t >= s->since_ns) {
+            if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
+            if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
+            if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
+            uint64_t empty = bs_empty_bytes(g);
+            if (empty > g->peak_empty) g->peak_empty = empty;
+        }
+        if (t >= r->ts.next_sample) bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+    }
+}
+
+/* Wait for the workers to be done with the oldest batch, replay it, empty it. */
+static void retire_oldest(struct bs_shards *s)
+{
+    struct batch *b = &s->ring[s->oldest % RING];
+    for (int k = 0; k < s->n; k++)
+        while (sem_wait(&s->w[k].done) != 0 && errno == EINTR) {
+        }
+    global_pass(s, b);
+    b->n = 0;
+    for (int k = 0; k < s->n; k++)
+        b->part[k].len = b->part[k].nev = 0;
+    s->oldest++;
+}
+
+static void publish(struct bs_shards *s)
+{
+    __atomic_store_n(&s->published, s->filling + 1, __ATOMIC_RELEASE);
+    for (int k = 0; k < s->n; k++)
+        sem_post(&s->w[k].ready);
+    s->filling++;
+    if (s->filling - s->oldest == RING) retire_oldest(s);
+}
+
+/* ---- the caller's side ---------------------------------------------------------- */
+
+struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
+{
+    if (n < 2 || n > BS_MAX_JOBS) return NULL;
+    struct bs_shards *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->n = n;
+    struct bs_engine_opts wo = *opt;
+    wo.on_delete = NULL;
+    wo.on_tick = NULL;
+    wo.tick_ns = 0;
+    if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
+    bs_addr_table_init(&s->shard_of);
+    for (int i = 0; i < RING; i++) {
+        struct batch *b = &s->ring[i];
+        b->sid = malloc(BATCH);
+        b->ts = malloc(BATCH * sizeof(*b->ts));
+        b->part = calloc((size_t)n, sizeof(*b->part));
+        if (!b->sid || !b->ts || !b->part) goto fail;
+        for (int k = 0; k < n; k++)
+            if (!(b->part[k].out = malloc(BATCH * sizeof(struct delta)))) goto fail;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    for (int k = 0; k < n; k++) {
+        struct worker *w = &s->w[k];
+        w->s = s;
+        w->id = k;
+        if (!(w->e = bs_engine_new(&wo))) goto fail_attr;
+        w->e->cap_share = (uint32_t)n; /* the cap is of all shards together */
+        sem_init(&w->ready, 0, 0);
+        sem_init(&w->done, 0, 0);
+        if (pthread_create(&w->th, &attr, worker_main, w) != 0) {
+            bs_engine_free(w->e);
+            w->e = NULL;
+            goto fail_attr;
+        }
+        s->nthreads++;
+    }
+    pthread_attr_destroy(&attr);
+    return s;
+fail_attr:
+    pthread_attr_destroy(&attr);
+fail:
+    bs_shards_finish(s);
+    bs_shards_free(s);
+    return NULL;
+}
+
+void bs_shards_set_window(struct bs_shards *s, uint64_t since_ns, uint64_t until_ns)
+{
+    s->since_ns = since_ns;
+    s->until_ns = until_ns;
+    bs_engine_set_window(s->r, since_ns, until_ns);
+    for (int k = 0; k < s->n; k++)
+        bs_engine_set_window(s->w[k].e, since_ns, until_ns);
+}
+
+static void copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
+{
+    size_t len = (h->size + 7u) & ~(size_t)7;
+    if (p->len + len > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64 * BATCH;
+        while (cap < p->len + len)
+            cap *= 2;
+        uint8_t *buf = realloc(p->buf, cap);
+        if (!buf) bs_oom();
+        p->buf = buf;
+        p->cap = cap;
+    }
+    struct hmap_native_rec_header *c = (void *)(p->buf + p->len);
+    memcpy(c, h, h->size);
+    c->ts_ns = t;
+    p->len += len;
+}
+
+static int refuse(struct bs_shards *s, const char *why)
+{
+    s->refusal = why;
+    return -1;
+}
+
+int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
+{
+    struct batch *b = &s->ring[s->filling % RING];
+    if (h->id == HMAP_NATIVE_LOST_ID) {
+        /* Into every shard, each sees them where one engine would; the span
+         * a record does not give is said here, from the global clock. */
+        union {
+            struct hmap_native_rec_header h;
+            uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
+        } c;
+        if (h->size > sizeof(c) || h->size < sizeof(*h) + sizeof(struct hmap_native_lost))
+            return refuse(s, "a lost record of an unknown size");
+        memcpy(&c, h, h->size);
+        struct hmap_native_lost l;
+        memcpy(&l, &c.h + 1, sizeof(l));
+        if (!l.first_ns && !l.last_ns) {
+            l.first_ns = s->last_ns;
+            l.last_ns = h->ts_ns;
+            memcpy(&c.h + 1, &l, sizeof(l));
+        }
+        for (int k = 0; k < s->n; k++)
+            copy_into(&b->part[k], &c.h, c.h.ts_ns);
+        return 0;
+    }
+    struct bs_engine *r = s->r;
+    if (!s->started) {
+        s->started = 1;
+        s->first_ns = s->last_ns = h->ts_ns;
+        r->tot.all.last_ns = h->ts_ns;
+        bs_timeseries_start(&r->ts, h->ts_ns, 0);
+    }
+    uint64_t t = h->ts_ns;
+    if (t < s->last_ns) {
+        s->out_of_order++;
+        t = s->last_ns;
+    }
+    if (s->until_ns && t >= s->until_ns) {
+        s->past_until = 1;
+        return 1;
+    }
+    const void *p = h + 1;
+    uint64_t map;
+    if (h->size < sizeof(*h) + sizeof(map)) return refuse(s, "a record too short to name a map");
+    memcpy(&map, p, sizeof(map));
+    switch (h->id) {
+    case HMAP_EV_map_create:
+        if (s->ncreated + 1 >= 2 * BS_MAX_IDLE_MAPS)
+            return refuse(s, "as many maps as the engine folds");
+        break;
+    case HMAP_EV_map_destroy:
+        bs_timeseries_mark(&r->ts, BS_MARK_DESTROY, t, s->first_ns);
+        break;
+    case HMAP_EV_bucket_array_alloc: {
+        const struct hmap_native_bucket_array_alloc *a = p;
+        if (range_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
+            return refuse(s, "an allocation overlapping a live one");
+        break;
+    }
+    case HMAP_EV_overflow_alloc: {
+        const struct hmap_native_overflow_alloc *a = p;
+        if (a->source == HMAP_OVF_ALLOCATOR && a->bytes &&
+            range_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
+            return refuse(s, "an allocation overlapping a live one");
+        break;
+    }
+    case HMAP_EV_bucket_free:
+        if (range_give(&s->allocs, h->pid, ((const struct hmap_native_bucket_free *)p)->addr) < 0)
+            return refuse(s, "a free of no allocation");
+        break;
+    case HMAP_EV_indirect_alloc:
+        if (range_take(&s->objects, h->pid, ((const struct hmap_native_indirect_alloc *)p)->addr,
+                       1) < 0)
+            return refuse(s, "an object at a live object's address");
+        break;
+    case HMAP_EV_indirect_free:
+        if (range_give(&s->objects, h->pid, ((const struct hmap_native_indirect_free *)p)->addr) <
+            0)
+            return refuse(s, "a free of no object");
+        break;
+    case HMAP_EV_tophash_write: {
+        const struct hmap_native_tophash_write *w = p;
+        if (w->cause == HMAP_TH_CLEAR && w->slot < BS_BUCKET_SLOTS)
+            bs_timeseries_mark(&r->ts, BS_MARK_CLEAR, t, s->first_ns);
+        break;
+    }
+    case HMAP_EV_grow_start: {
+        const struct hmap_native_grow_start *g = p;
+        if (g->kind < HMAP_ENUM_COUNT(grow_kind))
+            bs_timeseries_mark(&r->ts,
+                               g->kind == HMAP_GROW_SHRINK      ? BS_MARK_SHRINK
+                               : g->kind == HMAP_GROW_SAME_SIZE ? BS_MARK_SAMESIZE
+                                                                : BS_MARK_GROW,
+                               t, s->first_ns);
+        break;
+    }
+    case HMAP_EV_evacuate:
+    case HMAP_EV_grow_done:
+    case HMAP_EV_overflow_unlink:
+    case HMAP_EV_map_info:
+        break;
+    default: /* state dumps (brackets of any map), statedump_done, unknown events */
+        return refuse(s, "a state dump or an unknown event");
+    }
+    uint32_t k = bs_addr_get(&s->shard_of, h->pid, map);
+    if (k == BS_NONE) {
+        if (h->id != HMAP_EV_map_create) return refuse(s, "a map seen without map_create");
+        k = 0; /* to the shard with the fewest records so far */
+        for (int j = 1; j < s->n; j++)
+            if (s->load[j] < s->load[k]) k = (uint32_t)j;
+        if (bs_addr_put(&s->shard_of, h->pid, map, k) < 0) bs_oom();
+    }
+    if (h->id == HMAP_EV_map_create) {
+        if (s->ncreated == s->created_cap)
+            s->created = bs_grow_array(s->created, &s->created_cap, 1);
+        s->created[s->ncreated++] = (uint8_t)k;
+    }
+    s->load[k]++;
+    copy_into(&b->part[k], h, t);
+    b->part[k].nev++;
+    b->sid[b->n] = (uint8_t)k;
+    b->ts[b->n] = t;
+    s->last_ns = t;
+    if (++b->n == BATCH) publish(s);
+    return 0;
+}
+
+/* Stop the workers after every batch is applied and replayed. */
+static void drain(struct bs_shards *s)
+{
+    if (s->nthreads == s->n) {
+        struct batch *b = &s->ring[s->filling % RING];
+        int any = b->n != 0;
+        for (int k = 0; k < s->n; k++)
+            any |= b->part[k].len != 0;
+        if (any) publish(s);
+        while (s->oldest < s->filling)
+            retire_oldest(s);
+    }
+    for (int k = 0; k < s->nthreads; k++)
+        sem_post(&s->w[k].ready); /* published is final: they stop */
+    for (int k = 0; k < s->nthreads; k++)
+        pthread_join(s->w[k].th, NULL);
+    s->nthreads = 0;
+}
+
+/* Unmatched classes that can mean a record met, in one engine, what another
+ * shard held: a lookup that found nothing, a map made on the spot. */
+static int cross_shard(int c)
+{
+    return c == BS_UM_FREE_WITHOUT_ALLOC || c == BS_UM_WRITE_UNKNOWN_BUCKET ||
+           c == BS_UM_DOUBLE_ALLOC || c == BS_UM_UNKNOWN_MAP || c == BS_UM_FREE_INTERIOR ||
+           c == BS_UM_FREE_UNKNOWN_OBJECT || c == BS_UM_UNLISTED_ALLOC;
+}
+
+/* A sum of latencies is the one engine's, whatever the order of its adds,
+ * when every partial sum is an integer a double holds exactly. */
+static int sums_exact(struct bs_shards *s, size_t off)
+{
+    uint64_t total = 0;
+    for (int k = 0; k < s->n; k++) {
+        double v = ((const struct bs_hist *)((const char *)&s->w[k].e->tot + off))->sum;
+        if (!(v < 9007199254740992.0)) return 0;
+        total += (uint64_t)v;
+        if (total >= ((uint64_t)1 << 53)) return 0;
+    }
+    return 1;
+}
+
+static void add_totals(struct bs_engine_totals *d, const struct bs_engine_totals *t)
+{
+#define SUM_(f) d->f += t->f
+    SUM_(events), SUM_(maps_created), SUM_(maps_destroyed), SUM_(arrays_alloc);
+    SUM_(arrays_freed), SUM_(ovf_alloc), SUM_(ovf_freed), SUM_(arrays_live), SUM_(ovf_live);
+    SUM_(deletes), SUM_(cleared), SUM_(maybe_lost);
+    SUM_(all.objects), SUM_(all.live_slots), SUM_(all.tombstones), SUM_(all.in_use_buckets);
+    SUM_(all.live_buckets), SUM_(all.ovf_buckets);
+    for (int o = 0; o < BS_OUTCOMES; o++)
+        SUM_(outcome[o]);
+    for (int r = 0; r < BS_FREE_REASONS; r++)
+        SUM_(freed_reason[r]);
+    for (int c = 0; c < BS_UM_COUNT; c++)
+        SUM_(unmatched[c]);
+    SUM_(obj.alloc), SUM_(obj.alloc_bytes), SUM_(obj.attach), SUM_(obj.attach_bytes);
+    for (int r = 0; r < BS_OBJ_REASONS; r++)
+        SUM_(obj.freed[r]);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        SUM_(reclaimed.bucket[c]), SUM_(reclaimed.indirect[c]);
+    SUM_(reclaimed.indirect_unused);
+#undef SUM_
+    bs_hist_merge(&d->reuse, &t->reuse);
+    bs_hist_merge(&d->retained, &t->retained);
+    bs_hist_merge(&d->resolved, &t->resolved);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        bs_hist_merge(&d->freed_class[c], &t->freed_class[c]);
+}
+
+struct bs_engine *bs_shards_finish(struct bs_shards *s)
+{
+    drain(s);
+    if (s->refusal || !s->r) return NULL;
+    struct bs_engine *r = s->r;
+    uint64_t end = s->past_until ? s->until_ns : s->last_ns;
+    /* Each shard ends where one engine would: at the global end. */
+    uint32_t nmaps = 0;
+    for (int k = 0; k < s->n; k++) {
+        struct bs_engine *e = s->w[k].e;
+        e->past_until = s->past_until;
+        e->tot.last_ns = s->last_ns;
+        bs_engine_finish(e);
+        nmaps += e->nmaps;
+    }
+    struct bs_engine_totals *tot = &r->tot;
+    for (int k = 0; k < s->n; k++)
+        add_totals(tot, &s->w[k].e->tot);
+    tot->unmatched[BS_UM_OUT_OF_ORDER] += s->out_of_order;
+    for (int c = 0; c < BS_UM_COUNT; c++)
+        if (cross_shard(c) && tot->unmatched[c]) {
+            s->refusal = "a record that found nothing (unmatched)";
+            return NULL;
+        }
+    if (!sums_exact(s, offsetof(struct bs_engine_totals, resolved)) ||
+        !sums_exact(s, offsetof(struct bs_engine_totals, retained))) {
+        s->refusal = "latency sums past 2^53 ns";
+        return NULL;
+    }
+    if (nmaps != s->ncreated) {
+        s->refusal = "maps made on the spot";
+        return NULL;
+    }
+    /* The maps in order of first sight: each shard's in its own order,
+     * interleaved as their map_create records came. */
+    r->maps = malloc((size_t)(nmaps ? nmaps : 1) * sizeof(*r->maps));
+    if (!r->maps) bs_oom();
+    r->maps_cap = nmaps;
+    uint32_t pos[BS_MAX_JOBS] = {0};
+    for (uint32_t i = 0; i < nmaps; i++) {
+        int k = s->created[i];
+        r->maps[i] = s->w[k].e->maps[pos[k]++];
+    }
+    r->nmaps = nmaps;
+    /* Every shard saw every lost record. */
+    const struct bs_engine *e0 = s->w[0].e;
+    tot->lost_events = e0->tot.lost_events;
+    tot->lost_records = e0->tot.lost_records;
+    if (e0->lost.n) {
+        r->lost.span = malloc((size_t)e0->lost.n * sizeof(*r->lost.span));
+        if (!r->lost.span) bs_oom();
+        memcpy(r->lost.span, e0->lost.span, (size_t)e0->lost.n * sizeof(*r->lost.span));
+        r->lost.n = r->lost.cap = e0->lost.n;
+    }
+    /* bs_engine_finish's steps on the totals. */
+    r->started = s->started;
+    r->past_until = s->past_until;
+    tot->first_ns = s->first_ns;
+    bs_rules_advance(r, &tot->all, end);
+    if (r->started) bs_timeseries_sample(&r->ts, end, tot->first_ns, &tot->all, 1);
+    tot->last_ns = end;
+    for (int c = 0; c < BS_FREE_CLASSES; c++) {
+        bs_hist_merge(&tot->freed, &tot->freed_class[c]);
+        bs_hist_seal(&tot->freed_class[c]);
+    }
+    bs_hist_seal(&tot->reuse);
+    bs_hist_seal(&tot->freed);
+    bs_hist_seal(&tot->retained);
+    bs_hist_seal(&tot->resolved);
+    /* --stats: the shards' peaks together (an upper bound of the peak). */
+    for (int k = 0; k < s->n; k++) {
+        struct bs_engine_stats st = bs_engine_stats(s->w[k].e);
+        r->ix.peak_states_live += st.peak_states_live;
+        r->ix.peak_pending_live += st.peak_pending_live;
+        r->shards_peak_bytes += st.peak_state_bytes;
+    }
+    s->r = NULL; /* the caller's now */
+    return r;
+}
+
+void bs_shards_free(struct bs_shards *s)
+{
+    if (!s) return;
+    if (s->nthreads) drain(s);
+    bs_engine_free(s->r);
+    if (s->w) {
+        for (int k = 0; k < s->n; k++) {
+            bs_engine_free(s->w[k].e);
+            if (s->w[k].e) {
+                sem_destroy(&s->w[k].ready);
+                sem_destroy(&s->w[k].done);
+            }
+        }
+        free(s->w);
+    }
+    for (int i = 0; i < RING; i++) {
+        struct batch *b = &s->ring[i];
+        for (int k = 0; b->part && k < s->n; k++) {
+            free(b->part[k].buf);
+            free(b->part[k].out);
+        }
+        free(b->part);
+        free(b->sid);
+        free(b->ts);
+    }
+    bs_addr_table_free(&s->shard_of);
+    tdestroy(s->allocs, free);
+    tdestroy(s->objects, free);
+    free(s->created);
+    free(s);
+}
