@@ -340,7 +340,7 @@ int main(int argc, char **argv)
     for (;;) {
         sink = (struct sink){0};
         if (sharded && !(sink.sh = bs_shards_new(&eo, o.jobs))) sharded = 0;
-        if (!sharded) sink.e = bs_engine_new(&eo);
+        if (!sharded) cs->e = sink.e = bs_engine_new(&eo); /* the CSV streams read it */
         sel = (struct selection){0};
         /* The Go section: text and JSON (docs/go.md, "The report"). */
         go = strcmp(o.format, "csv") != 0 ? bs_go_new() : NULL;
@@ -356,12 +356,12 @@ int main(int argc, char **argv)
             sharded = 0;
             continue;
         }
-        bs_shards_free(sink.sh);
         break;
     }
     struct bs_engine *e = sink.e;
     cs->e = e;
     if (!e || input_failed < 0) {
+        bs_shards_free(sink.sh);
         bs_go_free(go);
         bs_engine_free(e);
         bs_reader_close(rd);
@@ -373,7 +373,16 @@ int main(int argc, char **argv)
         if (o.jobs > 1)
             fprintf(stderr, "stats: -j %d: %s%s%s\n", o.jobs, sharded ? "sharded" : "one engine",
                     refused ? ", the shards refused: " : "", refused ? refused : "");
+        if (sink.sh) {
+            double cpu[BS_MAX_JOBS + 1];
+            int n = bs_shards_cpu(sink.sh, cpu, BS_MAX_JOBS + 1);
+            fprintf(stderr, "stats: cpu s by thread: reader and replay %.3f, shards", cpu[0]);
+            for (int i = 1; i < n; i++)
+                fprintf(stderr, " %.3f", cpu[i]);
+            fputc('\n', stderr);
+        }
     }
+    bs_shards_free(sink.sh);
 
     struct bs_report_input in = report_input(&o, rd);
     struct bs_report_model model;

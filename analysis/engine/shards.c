@@ -32,6 +32,7 @@
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "memory.h"
 #include "rules.h"
@@ -64,6 +65,7 @@ struct worker {
     pthread_t th;
     sem_t ready, done;
     struct bs_engine *e;
+    double cpu_s; /* the thread's CPU time, at its end */
 };
 
 /* A live allocation or object of some shard: [start, end) in pid. */
@@ -86,7 +88,23 @@ struct bs_shards {
     uint32_t ncreated, created_cap;
     void *allocs, *objects; /* tsearch roots of struct range */
     const char *refusal;
+    double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
 };
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n)
+{
+    if (n > 0) cpu_s[0] = s->cpu_s;
+    for (int k = 0; k < s->n && k + 1 < n; k++)
+        cpu_s[k + 1] = s->w[k].cpu_s;
+    return s->n + 1;
+}
 
 const char *bs_shards_refusal(const struct bs_shards *s)
 {
@@ -167,6 +185,7 @@ static void *worker_main(void *arg)
         apply_part(w->e, &s->ring[seq % RING].part[w->id]);
         sem_post(&w->done);
     }
+    w->cpu_s = thread_cpu_s();
     return NULL;
 }
 
@@ -448,6 +467,7 @@ static void drain(struct bs_shards *s)
     for (int k = 0; k < s->nthreads; k++)
         pthread_join(s->w[k].th, NULL);
     s->nthreads = 0;
+    s->cpu_s = thread_cpu_s();
 }
 
 /* Unmatched classes that can mean a record met, in one engine, what another

@@ -48,5 +48,8 @@ struct bs_engine *bs_shards_finish(struct bs_shards *s);
 void bs_shards_free(struct bs_shards *s);
 /* Why the last bs_shards_feed or bs_shards_finish refused (for --stats). */
 const char *bs_shards_refusal(const struct bs_shards *s);
+/* CPU seconds (for --stats): [0] the caller's thread (reading, dispatch,
+ * the global replay), [1..] each worker's; the count of threads. */
+int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n);
 
 #endif /* BS_SHARDS_H */
