@@ -38,8 +38,12 @@
 #include "rules.h"
 #include "shards.h"
 
-#define BATCH 16384 /* event records per batch */
-#define RING 4      /* batches in flight */
+/* Batches are small and many: a worker the scheduler keeps waiting must not
+ * stall the reader (on a loaded machine, tens of ms); 256 K records in
+ * flight hold ~25 MB with two shards. */
+#define BATCH 8192 /* event records per batch */
+#define RING 32    /* batches in flight */
+#define CACHE 1024 /* slots of the map -> shard cache (a power of two) */
 
 struct delta { /* what one record changed in its shard's summed gauges */
     int64_t held, indirect, live8;
@@ -48,7 +52,7 @@ struct delta { /* what one record changed in its shard's summed gauges */
 struct part { /* one shard's records of one batch */
     uint8_t *buf;
     size_t len, cap;
-    uint32_t nev; /* event records (lost records are not) */
+    uint32_t nev, out_cap; /* event records (lost records are not), room in out */
     struct delta *out;
 };
 
@@ -80,11 +84,18 @@ struct bs_shards {
     struct batch ring[RING];
     uint64_t filling, oldest, published; /* batch sequence numbers */
     struct bs_engine *r;                 /* the merged result; its totals, samples, marks */
-    int started, past_until;
+    int started, past_until, counted, finish;
+        /* finish: the workers finish their engines */ /* counted: an event inside the window was
+                                                          replayed */
     uint64_t since_ns, until_ns, last_ns, first_ns, out_of_order;
     struct bs_addr_table shard_of; /* (pid, map) -> shard */
-    uint64_t load[BS_MAX_JOBS];    /* event records given to each shard */
-    uint8_t *created;              /* shard of each map_create, in order */
+    /* in front of it, direct-mapped: the shard of recently seen maps */
+    struct {
+        uint64_t map;
+        uint32_t pid, shard; /* shard BS_NONE: empty */
+    } cache[CACHE];
+    uint64_t load[BS_MAX_JOBS]; /* event records given to each shard */
+    uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
     void *allocs, *objects; /* tsearch roots of struct range */
     const char *refusal;
@@ -181,7 +192,15 @@ static void *worker_main(void *arg)
     for (uint64_t seq = 0;; seq++) {
         while (sem_wait(&w->ready) != 0 && errno == EINTR) {
         }
-        if (seq >= __atomic_load_n(&s->published, __ATOMIC_ACQUIRE)) break; /* stop */
+        if (seq >= __atomic_load_n(&s->published, __ATOMIC_ACQUIRE)) { /* stop */
+            if (s->finish) {
+                /* Each shard ends where one engine would: at the global end. */
+                w->e->past_until = s->past_until;
+                w->e->tot.last_ns = s->last_ns;
+                bs_engine_finish(w->e);
+            }
+            break;
+        }
         apply_part(w->e, &s->ring[seq % RING].part[w->id]);
         sem_post(&w->done);
     }
@@ -203,15 +222,19 @@ static void global_pass(struct bs_shards *s, struct batch *b)
         uint64_t t = b->ts[i];
         const struct delta *d = &b->part[k].out[cur[k]++];
         bs_advance(r, g, t);
-        g->bytes_held += (uint64_t)d->held;
-        g->indirect_held += (uint64_t)d->indirect;
-        g->live_bytes8 += (uint64_t)d->live8;
-        if (t >= s->since_ns) {
-            if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
-            if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
-            if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
-            uint64_t empty = bs_empty_bytes(g);
-            if (empty > g->peak_empty) g->peak_empty = empty;
+        /* The peaks move only when the gauges do, or when the window opens. */
+        if ((d->held | d->indirect | d->live8) || (!s->counted && t >= s->since_ns)) {
+            g->bytes_held += (uint64_t)d->held;
+            g->indirect_held += (uint64_t)d->indirect;
+            g->live_bytes8 += (uint64_t)d->live8;
+            if (t >= s->since_ns) {
+                s->counted = 1;
+                if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
+                if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
+                if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
+                uint64_t empty = bs_empty_bytes(g);
+                if (empty > g->peak_empty) g->peak_empty = empty;
+            }
         }
         if (t >= r->ts.next_sample) bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
     }
@@ -254,14 +277,14 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     wo.tick_ns = 0;
     if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
     bs_addr_table_init(&s->shard_of);
+    for (int i = 0; i < CACHE; i++)
+        s->cache[i].shard = BS_NONE;
     for (int i = 0; i < RING; i++) {
         struct batch *b = &s->ring[i];
         b->sid = malloc(BATCH);
         b->ts = malloc(BATCH * sizeof(*b->ts));
         b->part = calloc((size_t)n, sizeof(*b->part));
         if (!b->sid || !b->ts || !b->part) goto fail;
-        for (int k = 0; k < n; k++)
-            if (!(b->part[k].out = malloc(BATCH * sizeof(struct delta)))) goto fail;
     }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -300,20 +323,27 @@ void bs_shards_set_window(struct bs_shards *s, uint64_t since_ns, uint64_t until
         bs_engine_set_window(s->w[k].e, since_ns, until_ns);
 }
 
-static void copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
+static void grow_part(struct part *p, size_t len)
+{
+    size_t cap = p->cap ? 2 * p->cap : 8 * BATCH;
+    while (cap < p->len + len)
+        cap *= 2;
+    uint8_t *buf = realloc(p->buf, cap);
+    if (!buf) bs_oom();
+    p->buf = buf;
+    p->cap = cap;
+}
+
+/* Append record h at time t to part p. */
+static inline void copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
 {
     size_t len = (h->size + 7u) & ~(size_t)7;
-    if (p->len + len > p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 64 * BATCH;
-        while (cap < p->len + len)
-            cap *= 2;
-        uint8_t *buf = realloc(p->buf, cap);
-        if (!buf) bs_oom();
-        p->buf = buf;
-        p->cap = cap;
-    }
+    if (__builtin_expect(p->len + len > p->cap, 0)) grow_part(p, len);
     struct hmap_native_rec_header *c = (void *)(p->buf + p->len);
-    memcpy(c, h, h->size);
+    if (h->size == 48) /* a tophash_write: a copy of fixed size, no call */
+        memcpy(c, h, 48);
+    else
+        memcpy(c, h, h->size);
     c->ts_ns = t;
     p->len += len;
 }
@@ -427,13 +457,21 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
     default: /* state dumps (brackets of any map), statedump_done, unknown events */
         return refuse(s, "a state dump or an unknown event");
     }
-    uint32_t k = bs_addr_get(&s->shard_of, h->pid, map);
-    if (k == BS_NONE) {
-        if (h->id != HMAP_EV_map_create) return refuse(s, "a map seen without map_create");
-        k = 0; /* to the shard with the fewest records so far */
-        for (int j = 1; j < s->n; j++)
-            if (s->load[j] < s->load[k]) k = (uint32_t)j;
-        if (bs_addr_put(&s->shard_of, h->pid, map, k) < 0) bs_oom();
+    uint32_t c = (uint32_t)((map >> 4) ^ (map >> 14) ^ h->pid) & (CACHE - 1), k;
+    if (s->cache[c].shard != BS_NONE && s->cache[c].map == map && s->cache[c].pid == h->pid) {
+        k = s->cache[c].shard;
+    } else {
+        k = bs_addr_get(&s->shard_of, h->pid, map);
+        if (k == BS_NONE) {
+            if (h->id != HMAP_EV_map_create) return refuse(s, "a map seen without map_create");
+            k = 0; /* to the shard with the fewest records so far */
+            for (int j = 1; j < s->n; j++)
+                if (s->load[j] < s->load[k]) k = (uint32_t)j;
+            if (bs_addr_put(&s->shard_of, h->pid, map, k) < 0) bs_oom();
+        }
+        s->cache[c].map = map;
+        s->cache[c].pid = h->pid;
+        s->cache[c].shard = k;
     }
     if (h->id == HMAP_EV_map_create) {
         if (s->ncreated == s->created_cap)
@@ -441,8 +479,11 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
         s->created[s->ncreated++] = (uint8_t)k;
     }
     s->load[k]++;
-    copy_into(&b->part[k], h, t);
-    b->part[k].nev++;
+    struct part *pt = &b->part[k];
+    copy_into(pt, h, t);
+    if (__builtin_expect(pt->nev == pt->out_cap, 0))
+        pt->out = bs_grow_array(pt->out, &pt->out_cap, sizeof(*pt->out));
+    pt->nev++;
     b->sid[b->n] = (uint8_t)k;
     b->ts[b->n] = t;
     s->last_ns = t;
@@ -462,6 +503,7 @@ static void drain(struct bs_shards *s)
         while (s->oldest < s->filling)
             retire_oldest(s);
     }
+    s->finish = s->nthreads == s->n && !s->refusal;
     for (int k = 0; k < s->nthreads; k++)
         sem_post(&s->w[k].ready); /* published is final: they stop */
     for (int k = 0; k < s->nthreads; k++)
@@ -524,18 +566,12 @@ static void add_totals(struct bs_engine_totals *d, const struct bs_engine_totals
 struct bs_engine *bs_shards_finish(struct bs_shards *s)
 {
     drain(s);
-    if (s->refusal || !s->r) return NULL;
+    if (s->refusal || !s->r || !s->finish) return NULL;
     struct bs_engine *r = s->r;
     uint64_t end = s->past_until ? s->until_ns : s->last_ns;
-    /* Each shard ends where one engine would: at the global end. */
-    uint32_t nmaps = 0;
-    for (int k = 0; k < s->n; k++) {
-        struct bs_engine *e = s->w[k].e;
-        e->past_until = s->past_until;
-        e->tot.last_ns = s->last_ns;
-        bs_engine_finish(e);
-        nmaps += e->nmaps;
-    }
+    uint32_t nmaps = 0; /* the workers finished their engines (worker_main) */
+    for (int k = 0; k < s->n; k++)
+        nmaps += s->w[k].e->nmaps;
     struct bs_engine_totals *tot = &r->tot;
     for (int k = 0; k < s->n; k++)
         add_totals(tot, &s->w[k].e->tot);
