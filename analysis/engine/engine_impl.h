@@ -41,6 +41,9 @@ struct bs_engine {
      * shards' together (0 otherwise). */
     uint32_t cap_share;
     size_t shards_peak_bytes;
+    /* A shard's engine: its totals' integral, peaks and samples are not
+     * kept (shards.c replays them in global order). */
+    int shard;
 };
 
 /* lifetime_rules.c: the end of the trace at `end`: every delete still

@@ -85,8 +85,8 @@ struct bs_shards {
     uint64_t filling, oldest, published; /* batch sequence numbers */
     struct bs_engine *r;                 /* the merged result; its totals, samples, marks */
     int started, past_until, counted, finish;
-        /* finish: the workers finish their engines */ /* counted: an event inside the window was
-                                                          replayed */
+    /* finish: the workers finish their engines */ /* counted: an event inside the window was
+                                                      replayed */
     uint64_t since_ns, until_ns, last_ns, first_ns, out_of_order;
     struct bs_addr_table shard_of; /* (pid, map) -> shard */
     /* in front of it, direct-mapped: the shard of recently seen maps */
@@ -295,6 +295,7 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
         w->id = k;
         if (!(w->e = bs_engine_new(&wo))) goto fail_attr;
         w->e->cap_share = (uint32_t)n; /* the cap is of all shards together */
+        w->e->shard = 1;
         sem_init(&w->ready, 0, 0);
         sem_init(&w->done, 0, 0);
         if (pthread_create(&w->th, &attr, worker_main, w) != 0) {
