@@ -81,7 +81,7 @@ jobs_speed() { # trace
         for j in 1 2; do
             "$bin" --no-progress --stats -j $j "$1" >"$work/j$j.out" 2>"$work/j.stats"
             awk -v j=$j -v w="$work" '
-                /^stats: [0-9]+ events/ { ev = $2; print $12 > (w "/j" j ".wall"); print $16 > (w "/j" j ".cpu"); cpu = $9 }
+                /^stats: [0-9]+ events/ { ev = $2; print $12 >> (w "/j" j ".wall"); print $16 >> (w "/j" j ".cpu"); cpu = $9 }
                 /^stats: -j 2: one engine/ { print "FAIL: -j 2 did not shard: " $0 > "/dev/stderr" }
                 /^stats: cpu s by thread/ { rd = $9; sh = 0; tot = rd; for (k = 11; k <= NF; k++) { sh += $k; tot += $k }
                     printf "%.3f\n", rd >> (w "/j2.reader"); printf "%.3f\n", sh >> (w "/j2.shards")
