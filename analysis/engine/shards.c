@@ -95,6 +95,7 @@ struct bs_shards {
         uint32_t pid, shard; /* shard BS_NONE: empty */
     } cache[CACHE];
     uint64_t load[BS_MAX_JOBS]; /* event records given to each shard */
+    uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
     uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
     void *allocs, *objects; /* tsearch roots of struct range */
@@ -240,27 +241,40 @@ static void global_pass(struct bs_shards *s, struct batch *b)
     }
 }
 
-/* Wait for the workers to be done with the oldest batch, replay it, empty it. */
-static void retire_oldest(struct bs_shards *s)
+/* Replay the oldest batch and empty its slot, once every worker is done
+ * with it; block for that only if `wait`.  Returns 1 if it did.  acq[k]
+ * counts the "done" tokens of worker k taken so far (one per batch). */
+static int retire_oldest(struct bs_shards *s, int wait)
 {
-    struct batch *b = &s->ring[s->oldest % RING];
     for (int k = 0; k < s->n; k++)
-        while (sem_wait(&s->w[k].done) != 0 && errno == EINTR) {
+        while (s->acq[k] <= s->oldest) {
+            int r = wait ? sem_wait(&s->w[k].done) : sem_trywait(&s->w[k].done);
+            if (r == 0)
+                s->acq[k]++;
+            else if (errno != EINTR)
+                return 0; /* EAGAIN: not done yet */
         }
+    struct batch *b = &s->ring[s->oldest % RING];
     global_pass(s, b);
     b->n = 0;
     for (int k = 0; k < s->n; k++)
         b->part[k].len = b->part[k].nev = 0;
     s->oldest++;
+    return 1;
 }
 
+/* Hand the batch being filled to the workers.  Batches the workers are done
+ * with are replayed at once, while their records are still in the cache;
+ * the ring full, the oldest is waited for. */
 static void publish(struct bs_shards *s)
 {
     __atomic_store_n(&s->published, s->filling + 1, __ATOMIC_RELEASE);
     for (int k = 0; k < s->n; k++)
         sem_post(&s->w[k].ready);
     s->filling++;
-    if (s->filling - s->oldest == RING) retire_oldest(s);
+    while (s->oldest + 1 < s->filling && retire_oldest(s, 0)) {
+    }
+    if (s->filling - s->oldest == RING) retire_oldest(s, 1);
 }
 
 /* ---- the caller's side ---------------------------------------------------------- */
@@ -502,7 +516,7 @@ static void drain(struct bs_shards *s)
             any |= b->part[k].len != 0;
         if (any) publish(s);
         while (s->oldest < s->filling)
-            retire_oldest(s);
+            retire_oldest(s, 1);
     }
     s->finish = s->nthreads == s->n && !s->refusal;
     for (int k = 0; k < s->nthreads; k++)
