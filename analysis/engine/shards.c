@@ -19,8 +19,8 @@
  * engine is by (pid, address).  Maps are keyed by (pid, map), and all the
  * records of one map go to one shard.  Allocations and indirect objects are
  * keyed by (pid, address) whatever their map; here the caller's thread
- * keeps every live one of any shard (a tree of disjoint address ranges, a
- * tree of object addresses) and refuses an allocation that overlaps a live
+ * keeps every live one of any shard (a treap of disjoint address ranges,
+ * one of object addresses) and refuses an allocation that overlaps a live
  * one, or an object at a live object's address.  With none overlapping, a
  * lookup that finds an allocation finds the one the single engine would
  * (the only one holding that address), and a lookup that finds nothing in
@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <search.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +71,12 @@ struct worker {
     double cpu_s; /* the thread's CPU time, at its end */
 };
 
-/* A live allocation or object of some shard: [start, end) in pid. */
+/* A live allocation or object of some shard: [lo, hi) in pid, a node of
+ * a treap ordered by (pid, lo), heap-ordered by prio. */
 struct range {
-    uint32_t pid;
-    uint64_t start, end;
+    uint32_t pid, prio;
+    uint64_t lo, hi;
+    struct range *l, *r;
 };
 
 struct bs_shards {
@@ -98,7 +99,8 @@ struct bs_shards {
     uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
     uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
-    void *allocs, *objects; /* tsearch roots of struct range */
+    struct range *allocs, *objects; /* treaps of the live ranges of all shards */
+    uint64_t prio_rng;
     const char *refusal;
     double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
 };
@@ -125,44 +127,91 @@ const char *bs_shards_refusal(const struct bs_shards *s)
 
 /* ---- live ranges of every shard --------------------------------------------- */
 
-/* Disjoint ranges compare by position; overlapping ones are "equal", so a
- * search for a range finds a stored one that overlaps it, if any. */
-static int range_cmp(const void *x, const void *y)
+/* The live ranges are disjoint: one that overlaps [lo, hi) is the last
+ * starting before lo or the first starting at or after it. */
+static int before(const struct range *n, uint32_t pid, uint64_t lo)
 {
-    const struct range *a = x, *b = y;
-    if (a->pid != b->pid) return a->pid < b->pid ? -1 : 1;
-    if (a->end <= b->start) return -1;
-    if (b->end <= a->start) return 1;
-    return 0;
+    return n->pid < pid || (n->pid == pid && n->lo < lo);
+}
+
+/* t split into the ranges before (pid, lo) and the others. */
+static void split(struct range *t, uint32_t pid, uint64_t lo, struct range **a, struct range **b)
+{
+    if (!t) {
+        *a = *b = NULL;
+    } else if (before(t, pid, lo)) {
+        split(t->r, pid, lo, &t->r, b);
+        *a = t;
+    } else {
+        split(t->l, pid, lo, a, &t->l);
+        *b = t;
+    }
+}
+
+/* The ranges of a, all before those of b, and those of b. */
+static struct range *merge(struct range *a, struct range *b)
+{
+    if (!a) return b;
+    if (!b) return a;
+    if (a->prio > b->prio) {
+        a->r = merge(a->r, b);
+        return a;
+    }
+    b->l = merge(a, b->l);
+    return b;
 }
 
 /* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range. */
-static int range_take(void **root, uint32_t pid, uint64_t start, uint64_t len)
+static int range_take(struct bs_shards *s, struct range **root, uint32_t pid, uint64_t start,
+                      uint64_t len)
 {
-    struct range *r = malloc(sizeof(*r));
-    if (!r) bs_oom();
-    *r = (struct range){pid, start, start + (len ? len : 1)};
-    if (r->end < r->start) r->end = UINT64_MAX;
-    void *got = tsearch(r, root, range_cmp);
-    if (!got) bs_oom();
-    if (*(struct range **)got != r) {
-        free(r);
-        return -1;
+    uint64_t end = start + (len ? len : 1);
+    if (end < start) end = UINT64_MAX;
+    const struct range *pred = NULL, *succ = NULL;
+    for (const struct range *n = *root; n;) {
+        if (before(n, pid, start)) {
+            pred = n;
+            n = n->r;
+        } else {
+            succ = n;
+            n = n->l;
+        }
     }
+    if ((pred && pred->pid == pid && pred->hi > start) ||
+        (succ && succ->pid == pid && succ->lo < end))
+        return -1;
+    struct range *x = malloc(sizeof(*x)), *a, *b;
+    if (!x) bs_oom();
+    s->prio_rng ^= s->prio_rng << 13;
+    s->prio_rng ^= s->prio_rng >> 7;
+    s->prio_rng ^= s->prio_rng << 17;
+    *x = (struct range){pid, (uint32_t)(s->prio_rng >> 32), start, end, NULL, NULL};
+    split(*root, pid, start, &a, &b);
+    *root = merge(merge(a, x), b);
     return 0;
 }
 
 /* Give back the live range that starts at start; -1 if none does. */
-static int range_give(void **root, uint32_t pid, uint64_t start)
+static int range_give(struct range **root, uint32_t pid, uint64_t start)
 {
-    struct range key = {pid, start, start + 1};
-    void *got = tfind(&key, root, range_cmp);
-    if (!got) return -1;
-    struct range *r = *(struct range **)got;
-    if (r->start != start) return -1;
-    tdelete(r, root, range_cmp);
-    free(r);
+    struct range **at = root;
+    while (*at && ((*at)->pid != pid || (*at)->lo != start))
+        at = before(*at, pid, start) ? &(*at)->r : &(*at)->l;
+    if (!*at) return -1;
+    struct range *n = *at;
+    *at = merge(n->l, n->r);
+    free(n);
     return 0;
+}
+
+static void range_free_all(struct range *t)
+{
+    while (t) {
+        range_free_all(t->l);
+        struct range *r = t->r;
+        free(t);
+        t = r;
+    }
 }
 
 /* ---- workers -------------------------------------------------------------------- */
@@ -291,6 +340,7 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     wo.tick_ns = 0;
     if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
     bs_addr_table_init(&s->shard_of);
+    s->prio_rng = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < CACHE; i++)
         s->cache[i].shard = BS_NONE;
     for (int i = 0; i < RING; i++) {
@@ -423,14 +473,14 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
         break;
     case HMAP_EV_bucket_array_alloc: {
         const struct hmap_native_bucket_array_alloc *a = p;
-        if (range_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
+        if (range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
             return refuse(s, "an allocation overlapping a live one");
         break;
     }
     case HMAP_EV_overflow_alloc: {
         const struct hmap_native_overflow_alloc *a = p;
         if (a->source == HMAP_OVF_ALLOCATOR && a->bytes &&
-            range_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
+            range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
             return refuse(s, "an allocation overlapping a live one");
         break;
     }
@@ -439,7 +489,7 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
             return refuse(s, "a free of no allocation");
         break;
     case HMAP_EV_indirect_alloc:
-        if (range_take(&s->objects, h->pid, ((const struct hmap_native_indirect_alloc *)p)->addr,
+        if (range_take(s, &s->objects, h->pid, ((const struct hmap_native_indirect_alloc *)p)->addr,
                        1) < 0)
             return refuse(s, "an object at a live object's address");
         break;
@@ -678,8 +728,8 @@ void bs_shards_free(struct bs_shards *s)
         free(b->ts);
     }
     bs_addr_table_free(&s->shard_of);
-    tdestroy(s->allocs, free);
-    tdestroy(s->objects, free);
+    range_free_all(s->allocs);
+    range_free_all(s->objects);
     free(s->created);
     free(s);
 }
