@@ -26,8 +26,7 @@ const char bs_usage_line[] =
     "                          [--csv-deletes FILE] [--svg FILE] [--pid PID] [--map ADDR]\n"
     "                          [--since DUR] [--until DUR] [--top N] [--allow-truncated]\n"
     "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] [--raw] [-m]\n"
-    "                          [-j N]\n"
-    "                          [--follow] [-i INTERVAL] [-T] [--json] TRACE...\n";
+    "                          [-j N] [--follow] [-i INTERVAL] [-T] [--json] TRACE...\n";
 
 static const char help_text[] =
     "\n"
