@@ -8,10 +8,10 @@
  * records copied into every part), and the batch keeps, in global order,
  * the shard and the time of every event record.  A worker writes, for each
  * event record of its part, the change the record made to its engine's
- * summed gauges (bytes held, indirect bytes, live bytes x 8).  Before a
- * batch's slot is filled again, the caller's thread waits for the workers to
- * be done with it and replays its records in global order on the global
- * gauges: the same steps, in the same order, as one engine's bs_engine_feed
+ * summed gauges (bytes held, indirect bytes, live bytes x 8).  Once the
+ * workers are done with a batch (at the latest before its slot is filled
+ * again), the caller's thread replays its records in global order on the
+ * global gauges: the same steps, in the same order, as one engine's bs_engine_feed
  * takes on its totals (advance the integral of empty bytes to the record's
  * time, apply the change, raise the peaks, sample for the SVG).
  *
