@@ -28,6 +28,7 @@
 #include "reader.h"
 #include "report.h"
 #include "schema_table.h"
+#include "shards.h"
 #include "site.h"
 
 static void close_all(struct bs_reader **readers, int n)
@@ -122,16 +123,29 @@ struct selection {
     uint64_t last_match_ns;     /* last one kept by --pid / --map */
 };
 
-/* Feed every record of rd to e; the window is relative to the first record
- * read, filtered or not.  0, or -1 with the reader's message printed; live,
- * 1 after such a message when events came before it: they are still
- * reported (docs/live.md). */
-static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *rd,
+/* Where the records go: one engine, or the shards (-j) until they finish
+ * into one engine's result. */
+struct sink {
+    struct bs_engine *e;
+    struct bs_shards *sh;
+};
+
+/* bs_shards_feed / bs_shards_finish refused: run one engine instead. */
+#define RUN_AGAIN 2
+
+/* Feed every record of rd to the sink; the window is relative to the first
+ * record read, filtered or not.  0, or -1 with the reader's message printed;
+ * live, 1 after such a message when events came before it: they are still
+ * reported (docs/live.md); RUN_AGAIN when the shards refused (nothing
+ * printed; the input is to be read again by one engine).  Sets k->e once
+ * the shards finish. */
+static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
                       const struct bs_options *o, struct selection *sel, struct bs_live_drive *live)
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;
     uint64_t nrec = 0, since_abs = 0, until_abs = 0;
+    struct bs_engine *e = k->e;
     while ((st = rd->next(rd, &h)) == 1 || (live && st == BS_READER_AGAIN)) {
         if (st == BS_READER_AGAIN) {
             bs_live_drive_idle(live, rd, e);
@@ -142,7 +156,10 @@ static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *r
             have_first = 1;
             since_abs = h->ts_ns + o->since_ns;
             until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
-            bs_engine_set_window(e, since_abs, until_abs);
+            if (k->sh)
+                bs_shards_set_window(k->sh, since_abs, until_abs);
+            else
+                bs_engine_set_window(e, since_abs, until_abs);
             if (go) bs_go_set_window(go, since_abs, until_abs);
         }
         /* Asked once per record, and not at all without --pid or --map. */
@@ -157,7 +174,13 @@ static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *r
             }
         }
         if (out) continue;
-        if (bs_engine_feed(e, h)) break;
+        if (k->sh) {
+            int r = bs_shards_feed(k->sh, h);
+            if (r < 0) return RUN_AGAIN;
+            if (r) break;
+        } else if (bs_engine_feed(e, h)) {
+            break;
+        }
         if (go) bs_go_feed(go, h); /* the Go section (docs/go.md, "The report") */
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
@@ -167,8 +190,24 @@ static int run_engine(struct bs_engine *e, struct bs_go *go, struct bs_reader *r
         bs_err("%s\n", rd->err);
         if (!live || !sel->events) return -1; /* nothing came: nothing to report */
     }
-    bs_engine_finish(e);
+    if (k->sh) {
+        if (!(k->e = bs_shards_finish(k->sh))) return RUN_AGAIN;
+    } else {
+        bs_engine_finish(e);
+    }
     return st < 0;
+}
+
+/* -j N shards the engine only where nothing needs one engine's callbacks
+ * as the records come (the CSV streams, the live tables) and the input can
+ * be read again if the shards refuse (not standard input). */
+static int shardable(const struct bs_options *o, const struct bs_live_drive *live)
+{
+    if (o->jobs < 2 || o->follow || o->lttng_live || live || o->csv_deletes || o->csv_timeline)
+        return 0;
+    for (int i = 0; i < o->ntraces; i++)
+        if (strcmp(o->traces[i], "-") == 0) return 0;
+    return 1;
 }
 
 /* One line on stderr when there is nothing to report; 1 if so. */
@@ -291,22 +330,59 @@ int main(int argc, char **argv)
                                 .on_tick = o.csv_timeline ? bs_csv_timeline_tick : NULL,
                                 .tick_ns = o.csv_timeline ? o.tick_ns : 0,
                                 .name = o.ntraces == 1 ? o.traces[0] : "the traces"};
-    struct bs_engine *e = bs_engine_new(&eo);
-    cs->e = e;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    struct selection sel = {0};
-    int input_failed = 0;
-    /* The Go section: text and JSON (docs/go.md, "The report"). */
-    struct bs_go *go = strcmp(o.format, "csv") != 0 ? bs_go_new() : NULL;
-    if (!e || (input_failed = run_engine(e, go, rd, &o, &sel, live)) < 0) {
+    struct selection sel;
+    int input_failed = 0, sharded = shardable(&o, live);
+    const char *refused = NULL;
+    struct bs_go *go;
+    struct sink sink;
+    for (;;) {
+        sink = (struct sink){0};
+        if (sharded && !(sink.sh = bs_shards_new(&eo, o.jobs))) sharded = 0;
+        if (!sharded) cs->e = sink.e = bs_engine_new(&eo); /* the CSV streams read it */
+        sel = (struct selection){0};
+        /* The Go section: text and JSON (docs/go.md, "The report"). */
+        go = strcmp(o.format, "csv") != 0 ? bs_go_new() : NULL;
+        if ((sink.sh || sink.e) &&
+            (input_failed = run_engine(&sink, go, rd, &o, &sel, live)) == RUN_AGAIN) {
+            /* The shards could not give one engine's answer: from the
+             * start again, on one engine. */
+            refused = bs_shards_refusal(sink.sh);
+            bs_shards_free(sink.sh);
+            bs_go_free(go);
+            bs_reader_close(rd);
+            rd = open_inputs(&o);
+            sharded = 0;
+            continue;
+        }
+        break;
+    }
+    struct bs_engine *e = sink.e;
+    cs->e = e;
+    if (!e || input_failed < 0) {
+        bs_shards_free(sink.sh);
         bs_go_free(go);
         bs_engine_free(e);
         bs_reader_close(rd);
         bs_live_drive_free(live);
         return 1;
     }
-    if (o.show_stats) print_stats(e, rd, start);
+    if (o.show_stats) {
+        print_stats(e, rd, start);
+        if (o.jobs > 1)
+            fprintf(stderr, "stats: -j %d: %s%s%s\n", o.jobs, sharded ? "sharded" : "one engine",
+                    refused ? ", the shards refused: " : "", refused ? refused : "");
+        if (sink.sh) {
+            double cpu[BS_MAX_JOBS + 1];
+            int n = bs_shards_cpu(sink.sh, cpu, BS_MAX_JOBS + 1);
+            fprintf(stderr, "stats: cpu s by thread: reader and replay %.3f, shards", cpu[0]);
+            for (int i = 1; i < n; i++)
+                fprintf(stderr, " %.3f", cpu[i]);
+            fputc('\n', stderr);
+        }
+    }
+    bs_shards_free(sink.sh);
 
     struct bs_report_input in = report_input(&o, rd);
     struct bs_report_model model;

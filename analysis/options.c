@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ const char bs_usage_line[] =
     "                          [--csv-deletes FILE] [--svg FILE] [--pid PID] [--map ADDR]\n"
     "                          [--since DUR] [--until DUR] [--top N] [--allow-truncated]\n"
     "                          [--ctf-timeout SECONDS] [--no-progress] [--stats] [--raw] [-m]\n"
-    "                          [--follow] [-i INTERVAL] [-T] [--json] TRACE...\n";
+    "                          [-j N] [--follow] [-i INTERVAL] [-T] [--json] TRACE...\n";
 
 static const char help_text[] =
     "\n"
@@ -80,6 +81,9 @@ static const char help_text[] =
     "  --raw               text report in exact numbers: bytes, counts, ns (default:\n"
     "                      KiB/MiB/GiB, 1,234,567, ns/us/ms/s)\n"
     "  -m, --milliseconds  text histograms binned in msecs (default usecs)\n"
+    "  -j, --jobs N        analyse on N threads, the maps shared out among them\n"
+    "                      (default: the CPUs this process may run on, at most 64;\n"
+    "                      1: one thread); the report is the same for every N\n"
     "Live (docs/live.md):\n"
     "  TRACE may be net://HOST[:PORT]/host/HOSTNAME/SESSION, an LTTng live session of an\n"
     "  lttng-relayd (several: merged by time): tables every -i while it runs, the report\n"
@@ -108,6 +112,7 @@ static const char help_text[] =
     "Examples:\n"
     "  bucketscope report app.hmtrace               # post-mortem report\n"
     "  bucketscope report --format json app.hmtrace # the same as JSON\n"
+    "  bucketscope report -j 4 big.hmtrace          # on 4 threads, the same report\n"
     "  HMAP_TRACE=/tmp/app.hmtrace ./app & bucketscope report --follow -i 1 -T /tmp/app.hmtrace\n"
     "                                               # a table every second while app runs\n"
     "  bucketscope report -i 5 net://relay.example/host/web1/live\n"
@@ -293,7 +298,8 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         O_VERSION,
         O_FOLLOW,
         O_JSON,
-        O_LIVE_TICKS
+        O_LIVE_TICKS,
+        O_JOBS
     };
     static const struct option opts[] = {{"format", required_argument, 0, O_FORMAT},
                                          {"csv-timeline", required_argument, 0, O_CSV_TL},
@@ -316,6 +322,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
                                          {"timestamp", no_argument, 0, 'T'},
                                          {"json", no_argument, 0, O_JSON},
                                          {"live-ticks", required_argument, 0, O_LIVE_TICKS},
+                                         {"jobs", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, O_HELP},
                                          {"version", no_argument, 0, O_VERSION},
                                          {0, 0, 0, 0}};
@@ -327,7 +334,7 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     int have_tick = 0, c;
     bs_prog = bs_prog_name(argv[0], "bucketscope-report");
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hmVi:T", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hmVi:Tj:", opts, NULL)) != -1) {
         switch (c) {
         case O_FORMAT:
             o->format = optarg;
@@ -407,6 +414,10 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
         case O_JSON:
             o->format = "json";
             break;
+        case 'j':
+            o->jobs = (int)parse_number("-j", optarg, 10, 64);
+            if (!o->jobs) usage_error("-j must be 1 to 64");
+            break;
         case O_LIVE_TICKS:
             o->live_ticks_fd = (int)parse_number("--live-ticks", optarg, 10, INT_MAX);
             break;
@@ -443,6 +454,11 @@ void bs_parse_options(int argc, char **argv, struct bs_options *o)
     if (o->have_until && o->until_ns <= o->since_ns)
         usage_error("--until must be later than --since");
     if (!o->tick_ns) o->tick_ns = 1000000;
+    if (!o->jobs) {
+        cpu_set_t set;
+        int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+        o->jobs = n < 1 ? 1 : n > 64 ? 64 : n;
+    }
     o->lttng_live = bs_is_live_url(argv[optind]);
     for (int i = optind; i < argc; i++)
         if (bs_is_live_url(argv[i]) != o->lttng_live)

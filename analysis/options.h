@@ -33,6 +33,7 @@ struct bs_options {
     uint64_t interval_ns; /* a table every interval; 0: none */
     int timestamps;       /* -T */
     int live_ticks_fd;    /* -1: tables by the clock */
+    int jobs;             /* -j: threads of the engine; default the CPUs this may run on */
     char **traces;        /* the TRACE arguments */
     int ntraces;
 };

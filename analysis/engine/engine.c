@@ -51,6 +51,7 @@ struct bs_engine *bs_engine_new(const struct bs_engine_opts *opt)
     bs_addr_table_init(&e->objects);
     e->dump = BS_NONE;
     e->fold_at = 2 * BS_MAX_IDLE_MAPS;
+    e->cap_share = 1;
     for (size_t c = 0; c < sizeof(e->agg) / sizeof(e->agg[0]); c++)
         e->agg[c] = BS_NONE;
     bs_alloc_index_init(&e->ix);
@@ -136,8 +137,9 @@ const struct bs_markers *bs_engine_markers(const struct bs_engine *e)
 
 struct bs_engine_stats bs_engine_stats(const struct bs_engine *e)
 {
-    return (struct bs_engine_stats){e->tot.events, e->ix.peak_states_live, e->ix.peak_pending_live,
-                                    bs_engine_peak_state_bytes(e)};
+    return (struct bs_engine_stats){
+        e->tot.events, e->ix.peak_states_live, e->ix.peak_pending_live,
+        e->shards_peak_bytes ? e->shards_peak_bytes : bs_engine_peak_state_bytes(e)};
 }
 
 size_t bs_engine_state_bytes(const struct bs_engine *e)

@@ -36,6 +36,14 @@ struct bs_engine {
      * agg: the "other maps" record by reclaim policy (last: unannounced) */
     uint32_t fold_at;
     uint32_t agg[HMAP_ENUM_COUNT(reclaim) + 1];
+    /* Sharded (shards.c): a shard's engine holds at most 1/cap_share of
+     * the state cap (1 otherwise); the merged engine's --stats peak is the
+     * shards' together (0 otherwise). */
+    uint32_t cap_share;
+    size_t shards_peak_bytes;
+    /* A shard's engine: its totals' integral, peaks and samples are not
+     * kept (shards.c replays them in global order). */
+    int shard;
 };
 
 /* lifetime_rules.c: the end of the trace at `end`: every delete still

@@ -795,7 +795,10 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
     uint64_t t = h->ts_ns;
     if (e->opt.tick_ns && e->opt.on_tick && t >= e->ts.next_tick)
         bs_timeseries_ticks(&e->ts, t, &e->opt);
-    bs_advance(e, &e->tot.all, t);
+    /* A shard's totals are summed and replayed in global order by
+     * shards.c: its own integral, peaks and samples of them would be
+     * thrown away. */
+    if (!e->shard) bs_advance(e, &e->tot.all, t);
     struct bs_map *m = NULL;
     if (bs_rules_in_brackets(e, h)) goto applied; /* a redundant dump: nothing to learn */
     switch (h->id) {
@@ -853,7 +856,7 @@ int bs_engine_feed(struct bs_engine *e, const struct hmap_native_rec_header *h)
     }
     e->dump = BS_NONE;
     if (m) settle(e, &m->g, t);
-    settle(e, &e->tot.all, t);
+    if (!e->shard) settle(e, &e->tot.all, t);
     if (e->nmaps >= e->fold_at) bs_rules_fold_idle(e);
 applied:
     e->tot.last_ns = t;
@@ -862,8 +865,9 @@ applied:
      * checked as they grow. */
     if ((++e->tot.events & 63) == 0) {
         size_t state = bs_engine_state_bytes(e);
-        if (state > bs_mem_cap()) bs_over_cap(state);
+        if (state > bs_mem_cap() / e->cap_share) bs_over_cap(state * e->cap_share);
     }
-    if (t >= e->ts.next_sample) bs_timeseries_sample(&e->ts, t, e->tot.first_ns, &e->tot.all, 0);
+    if (t >= e->ts.next_sample && !e->shard)
+        bs_timeseries_sample(&e->ts, t, e->tot.first_ns, &e->tot.all, 0);
     return 0;
 }

@@ -4,7 +4,7 @@
 # command's --help, see the man pages in docs/man/).
 
 _bucketscope_record_opts="-l --lib -o --output -p --pid -b --ring-size -d --duration -i --interval -T --timestamp --json -v --verbose -h --help -V --version --"
-_bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds --follow -i --interval -T --timestamp --json --live-ticks -h --help -V --version"
+_bucketscope_report_opts="--format --csv-timeline --tick --csv-deletes --svg --pid --map --since --until --top --allow-truncated --ctf-timeout --no-progress --stats --raw -m --milliseconds --follow -i --interval -T --timestamp --json --live-ticks -j --jobs -h --help -V --version"
 _bucketscope_gosites_opts="-v -h --help -V --version"
 _bucketscope_gorecord_opts="-o --output -p --pid -d --duration -v --verbose -h --help -V --version --"
 
@@ -41,7 +41,7 @@ _bucketscope_sub() {
     record:-b | record:--ring-size | record:-d | record:--duration | gorecord:-d | gorecord:--duration | \
         report:--tick | report:--map | report:--since | report:--until | report:--top | \
         report:--ctf-timeout | record:-i | record:--interval | report:-i | report:--interval | \
-        report:--live-ticks)
+        report:--live-ticks | report:-j | report:--jobs)
         return # a value the user types
         ;;
     esac

@@ -16,6 +16,11 @@
 #    (reader alone, reader + engine, CPU time) and of the whole report, taken
 #    in turn so that load from elsewhere hits all alike: medians, spread
 #    (min-max) and the engine state per bucket of live allocations.
+# 3b. jobs_speed: BENCH_RUNS (default 5) runs each of the whole report with
+#    -j 1 and -j 2, interleaved: events/s (wall and CPU), each thread's CPU
+#    time (--stats), and what two idle cores would take: the longer of the
+#    reader's thread and half of all threads' CPU time.  BENCH_ONLY=jobs
+#    runs only this (after the trace is written).
 # 4. bench_format_versions: the same trace in native format version 3
 #    (bytes per event, reader speed, same report); bench_recorder_clocks:
 #    the in-process recorder's ns per event on the TSC and on clock_gettime.
@@ -46,7 +51,7 @@ engine_speed() { # trace
         "$stages" "$1" >"$work/stages.out"
         awk '/^reader only/ { print $(NF - 2) }' "$work/stages.out" >>"$work/r.reader"
         awk '/^reader \+ engine/ { print $(NF - 2) }' "$work/stages.out" >>"$work/r.engine"
-        "$bin" --no-progress --stats "$1" >/dev/null 2>"$work/speed.stats"
+        "$bin" --no-progress --stats -j 1 "$1" >/dev/null 2>"$work/speed.stats"
         awk '/^stats: [0-9]+ events/ { print $12 > "/dev/stderr"; print $16 }' \
             "$work/speed.stats" >>"$work/r.cpu" 2>>"$work/r.wall"
         i=$((i + 1))
@@ -66,10 +71,47 @@ engine_speed() { # trace
 }
 # ---- end of engine speed -----------------------------------------------------
 
+# ---- -j: one thread against two, interleaved ------------------------------------
+jobs_speed() { # trace
+    runs=${BENCH_RUNS:-5}
+    for j in 1 2; do : >"$work/j$j.wall"; : >"$work/j$j.cpu"; : >"$work/j$j.two"; done
+    : >"$work/j2.reader"; : >"$work/j2.shards"
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        for j in 1 2; do
+            "$bin" --no-progress --stats -j $j "$1" >"$work/j$j.out" 2>"$work/j.stats"
+            awk -v j=$j -v w="$work" '
+                /^stats: [0-9]+ events/ { ev = $2; print $12 >> (w "/j" j ".wall"); print $16 >> (w "/j" j ".cpu"); cpu = $9 }
+                /^stats: -j 2: one engine/ { print "FAIL: -j 2 did not shard: " $0 > "/dev/stderr" }
+                /^stats: cpu s by thread/ { rd = $9; sh = 0; tot = rd; for (k = 11; k <= NF; k++) { sh += $k; tot += $k }
+                    printf "%.3f\n", rd >> (w "/j2.reader"); printf "%.3f\n", sh >> (w "/j2.shards")
+                    two = rd > tot / 2 ? rd : tot / 2 }
+                END { if (j == 1) two = cpu; printf "%.2f\n", ev / two / 1e6 >> (w "/j" j ".two") }' "$work/j.stats"
+        done
+        cmp -s "$work/j1.out" "$work/j2.out" || echo "FAIL: -j 2 report differs from -j 1"
+        i=$((i + 1))
+    done
+    echo
+    echo "-j 1 against -j 2, $runs interleaved runs: median (min-max); load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| | -j 1 | -j 2 |"
+    echo "| --- | --- | --- |"
+    echo "| whole report, wall M events/s | $(median_spread "$work/j1.wall") | $(median_spread "$work/j2.wall") |"
+    echo "| whole report, CPU M events/s (all threads) | $(median_spread "$work/j1.cpu") | $(median_spread "$work/j2.cpu") |"
+    echo "| reader and replay thread, CPU s | - | $(median_spread "$work/j2.reader") |"
+    echo "| the shards' threads together, CPU s | - | $(median_spread "$work/j2.shards") |"
+    echo "| on two idle cores, M events/s (from CPU times) | $(median_spread "$work/j1.two") | $(median_spread "$work/j2.two") |"
+}
+# ---- end of -j ---------------------------------------------------------------------
+
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 "$gen" "$work/churn.hmt" "$nat" >/dev/null
+if [ "${BENCH_ONLY:-}" = jobs ]; then
+    jobs_speed "$work/churn.hmt"
+    exit 0
+fi
 size=$(du -m "$work/churn.hmt" | cut -f1)
-"$bin" --no-progress --stats "$work/churn.hmt" >"$work/native.txt" 2>"$work/native.stats"
+"$bin" --no-progress --stats -j 1 "$work/churn.hmt" >"$work/native.txt" 2>"$work/native.stats"
 cat "$work/native.stats"
 
 echo
@@ -83,6 +125,7 @@ parse() { # stats file, label
 }
 parse "$work/native.stats" "native file (${size} MiB)"
 engine_speed "$work/churn.hmt"
+jobs_speed "$work/churn.hmt"
 
 # ---- native format: bytes per event and reader speed, version 2 vs 3 ---------
 # (docs/native-format.md; docs/report.md "Trace format").  The churn trace
@@ -167,7 +210,7 @@ if [ "$(id -u)" != 0 ] || lttng_session_why_not >/dev/null || [ ! -x "$build/tes
     exit 0
 fi
 "$gen" "$work/small.hmt" "$nctf" >/dev/null
-"$bin" --no-progress --stats "$work/small.hmt" >/dev/null 2>"$work/small.stats"
+"$bin" --no-progress --stats -j 1 "$work/small.hmt" >/dev/null 2>"$work/small.stats"
 # A private LTTng session daemon in its own mount namespace
 # (scripts/lib/lttng_session.sh); blocking channel: nothing discarded.
 BS_WORK=$work BS_BUILD=$build BS_LTTNG_SESSION=$src/scripts/lib/lttng_session.sh \
@@ -183,7 +226,7 @@ BS_WORK=$work BS_BUILD=$build BS_LTTNG_SESSION=$src/scripts/lib/lttng_session.sh
     lttng_daemon_stop'
 # CPU seconds (user + sys) of each: less disturbed than wall time by other load.
 /usr/bin/time -f "%U %S %e" -o "$work/bare.time" "$build/tests/bench-report/bench_report_bare_decode" "$work/ctf" >"$work/bare.txt"
-/usr/bin/time -f "%U %S %e" -o "$work/ctf.time" "$bin" --no-progress --stats "$work/ctf" >/dev/null 2>"$work/ctf.stats"
+/usr/bin/time -f "%U %S %e" -o "$work/ctf.time" "$bin" --no-progress --stats -j 1 "$work/ctf" >/dev/null 2>"$work/ctf.stats"
 cat "$work/bare.txt" "$work/ctf.stats"
 parse "$work/small.stats" "native file, same $nctf events"
 parse "$work/ctf.stats" "CTF trace ($(du -sm "$work/ctf" | cut -f1) MiB)"

@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shards.c — the lifetime engine on N threads (shards.h).
+ *
+ * The records go in batches of BATCH event records, a ring of RING
+ * batches: the caller's thread fills one while the workers apply earlier
+ * ones.  In a batch, each shard has its part (a copy of its records, lost
+ * records copied into every part), and the batch keeps, in global order,
+ * the shard and the time of every event record.  A worker writes, for each
+ * event record of its part, the change the record made to its engine's
+ * summed gauges (bytes held, indirect bytes, live bytes x 8).  Once the
+ * workers are done with a batch (at the latest before its slot is filled
+ * again), the caller's thread replays its records in global order on the
+ * global gauges: the same steps, in the same order, as one engine's bs_engine_feed
+ * takes on its totals (advance the integral of empty bytes to the record's
+ * time, apply the change, raise the peaks, sample for the SVG).
+ *
+ * Why the shards' own results are the one engine's: every lookup of the
+ * engine is by (pid, address).  Maps are keyed by (pid, map), and all the
+ * records of one map go to one shard.  Allocations and indirect objects are
+ * keyed by (pid, address) whatever their map; here the caller's thread
+ * keeps every live one of any shard (a treap of disjoint address ranges,
+ * one of object addresses) and refuses an allocation that overlaps a live
+ * one, or an object at a live object's address.  With none overlapping, a
+ * lookup that finds an allocation finds the one the single engine would
+ * (the only one holding that address), and a lookup that finds nothing in
+ * its shard is counted unmatched there, which refuses the result at the end.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "memory.h"
+#include "rules.h"
+#include "shards.h"
+
+/* Batches are small and many: a worker the scheduler keeps waiting must not
+ * stall the reader (on a loaded machine, tens of ms); 256 K records in
+ * flight hold ~25 MB with two shards. */
+#define BATCH 8192 /* event records per batch */
+#define RING 32    /* batches in flight */
+#define CACHE 1024 /* slots of the map -> shard cache (a power of two) */
+
+struct delta { /* what one record changed in its shard's summed gauges */
+    int64_t held, indirect, live8;
+};
+
+struct part { /* one shard's records of one batch */
+    uint8_t *buf;
+    size_t len, cap;
+    uint32_t nev, out_cap; /* event records (lost records are not), room in out */
+    struct delta *out;
+};
+
+struct batch {
+    uint32_t n;   /* event records, all shards */
+    uint8_t *sid; /* shard of each, in global order */
+    uint64_t *ts; /* time of each (after the clamp) */
+    struct part *part;
+};
+
+struct worker {
+    struct bs_shards *s;
+    int id;
+    pthread_t th;
+    sem_t ready, done;
+    struct bs_engine *e;
+    double cpu_s; /* the thread's CPU time, at its end */
+};
+
+/* A live allocation or object of some shard: [lo, hi) in pid, a node of
+ * a treap ordered by (pid, lo), heap-ordered by prio. */
+struct range {
+    uint32_t pid, prio;
+    uint64_t lo, hi;
+    struct range *l, *r;
+};
+
+struct bs_shards {
+    int n, nthreads;
+    struct worker *w;
+    struct batch ring[RING];
+    uint64_t filling, oldest, published; /* batch sequence numbers */
+    struct bs_engine *r;                 /* the merged result; its totals, samples, marks */
+    int started, past_until, counted, finish;
+    /* finish: the workers finish their engines */ /* counted: an event inside the window was
+                                                      replayed */
+    uint64_t since_ns, until_ns, last_ns, first_ns, out_of_order;
+    struct bs_addr_table shard_of; /* (pid, map) -> shard */
+    /* in front of it, direct-mapped: the shard of recently seen maps */
+    struct {
+        uint64_t map;
+        uint32_t pid, shard; /* shard BS_NONE: empty */
+    } cache[CACHE];
+    uint64_t load[BS_MAX_JOBS]; /* event records given to each shard */
+    uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
+    uint8_t *created;           /* shard of each map_create, in order */
+    uint32_t ncreated, created_cap;
+    struct range *allocs, *objects; /* treaps of the live ranges of all shards */
+    uint64_t prio_rng;
+    const char *refusal;
+    double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
+};
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n)
+{
+    if (n > 0) cpu_s[0] = s->cpu_s;
+    for (int k = 0; k < s->n && k + 1 < n; k++)
+        cpu_s[k + 1] = s->w[k].cpu_s;
+    return s->n + 1;
+}
+
+const char *bs_shards_refusal(const struct bs_shards *s)
+{
+    return s->refusal;
+}
+
+/* ---- live ranges of every shard --------------------------------------------- */
+
+/* The live ranges are disjoint: one that overlaps [lo, hi) is the last
+ * starting before lo or the first starting at or after it. */
+static int before(const struct range *n, uint32_t pid, uint64_t lo)
+{
+    return n->pid < pid || (n->pid == pid && n->lo < lo);
+}
+
+/* t split into the ranges before (pid, lo) and the others. */
+static void split(struct range *t, uint32_t pid, uint64_t lo, struct range **a, struct range **b)
+{
+    if (!t) {
+        *a = *b = NULL;
+    } else if (before(t, pid, lo)) {
+        split(t->r, pid, lo, &t->r, b);
+        *a = t;
+    } else {
+        split(t->l, pid, lo, a, &t->l);
+        *b = t;
+    }
+}
+
+/* The ranges of a, all before those of b, and those of b. */
+static struct range *merge(struct range *a, struct range *b)
+{
+    if (!a) return b;
+    if (!b) return a;
+    if (a->prio > b->prio) {
+        a->r = merge(a->r, b);
+        return a;
+    }
+    b->l = merge(a, b->l);
+    return b;
+}
+
+/* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range. */
+static int range_take(struct bs_shards *s, struct range **root, uint32_t pid, uint64_t start,
+                      uint64_t len)
+{
+    uint64_t end = start + (len ? len : 1);
+    if (end < start) end = UINT64_MAX;
+    const struct range *pred = NULL, *succ = NULL;
+    for (const struct range *n = *root; n;) {
+        if (before(n, pid, start)) {
+            pred = n;
+            n = n->r;
+        } else {
+            succ = n;
+            n = n->l;
+        }
+    }
+    if ((pred && pred->pid == pid && pred->hi > start) ||
+        (succ && succ->pid == pid && succ->lo < end))
+        return -1;
+    struct range *x = malloc(sizeof(*x)), *a, *b;
+    if (!x) bs_oom();
+    s->prio_rng ^= s->prio_rng << 13;
+    s->prio_rng ^= s->prio_rng >> 7;
+    s->prio_rng ^= s->prio_rng << 17;
+    *x = (struct range){pid, (uint32_t)(s->prio_rng >> 32), start, end, NULL, NULL};
+    split(*root, pid, start, &a, &b);
+    *root = merge(merge(a, x), b);
+    return 0;
+}
+
+/* Give back the live range that starts at start; -1 if none does. */
+static int range_give(struct range **root, uint32_t pid, uint64_t start)
+{
+    struct range **at = root;
+    while (*at && ((*at)->pid != pid || (*at)->lo != start))
+        at = before(*at, pid, start) ? &(*at)->r : &(*at)->l;
+    if (!*at) return -1;
+    struct range *n = *at;
+    *at = merge(n->l, n->r);
+    free(n);
+    return 0;
+}
+
+static void range_free_all(struct range *t)
+{
+    while (t) {
+        range_free_all(t->l);
+        struct range *r = t->r;
+        free(t);
+        t = r;
+    }
+}
+
+/* ---- workers -------------------------------------------------------------------- */
+
+static void apply_part(struct bs_engine *e, struct part *p)
+{
+    struct bs_gauges *g = &e->tot.all;
+    uint32_t i = 0;
+    for (size_t off = 0; off < p->len;) {
+        const struct hmap_native_rec_header *h = (const void *)(p->buf + off);
+        off += (h->size + 7u) & ~(size_t)7;
+        if (h->id == HMAP_NATIVE_LOST_ID) {
+            bs_engine_feed(e, h);
+            continue;
+        }
+        uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
+        bs_engine_feed(e, h);
+        p->out[i++] =
+            (struct delta){(int64_t)(g->bytes_held - held), (int64_t)(g->indirect_held - ind),
+                           (int64_t)(g->live_bytes8 - live8)};
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct bs_shards *s = w->s;
+    for (uint64_t seq = 0;; seq++) {
+        while (sem_wait(&w->ready) != 0 && errno == EINTR) {
+        }
+        if (seq >= __atomic_load_n(&s->published, __ATOMIC_ACQUIRE)) { /* stop */
+            if (s->finish) {
+                /* Each shard ends where one engine would: at the global end. */
+                w->e->past_until = s->past_until;
+                w->e->tot.last_ns = s->last_ns;
+                bs_engine_finish(w->e);
+            }
+            break;
+        }
+        apply_part(w->e, &s->ring[seq % RING].part[w->id]);
+        sem_post(&w->done);
+    }
+    w->cpu_s = thread_cpu_s();
+    return NULL;
+}
+
+/* ---- the global gauges, in global order ----------------------------------------- */
+
+/* Replay batch b on the global gauges: bs_engine_feed's steps on its totals
+ * (rules.h bs_advance, the change, settle, the sample) for each record. */
+static void global_pass(struct bs_shards *s, struct batch *b)
+{
+    struct bs_engine *r = s->r;
+    struct bs_gauges *g = &r->tot.all;
+    uint32_t cur[BS_MAX_JOBS] = {0};
+    for (uint32_t i = 0; i < b->n; i++) {
+        unsigned k = b->sid[i];
+        uint64_t t = b->ts[i];
+        const struct delta *d = &b->part[k].out[cur[k]++];
+        bs_advance(r, g, t);
+        /* The peaks move only when the gauges do, or when the window opens. */
+        if ((d->held | d->indirect | d->live8) || (!s->counted && t >= s->since_ns)) {
+            g->bytes_held += (uint64_t)d->held;
+            g->indirect_held += (uint64_t)d->indirect;
+            g->live_bytes8 += (uint64_t)d->live8;
+            if (t >= s->since_ns) {
+                s->counted = 1;
+                if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
+                if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
+                if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
+                uint64_t empty = bs_empty_bytes(g);
+                if (empty > g->peak_empty) g->peak_empty = empty;
+            }
+        }
+        if (t >= r->ts.next_sample) bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+    }
+}
+
+/* Replay the oldest batch and empty its slot, once every worker is done
+ * with it; block for that only if `wait`.  Returns 1 if it did.  acq[k]
+ * counts the "done" tokens of worker k taken so far (one per batch). */
+static int retire_oldest(struct bs_shards *s, int wait)
+{
+    for (int k = 0; k < s->n; k++)
+        while (s->acq[k] <= s->oldest) {
+            int r = wait ? sem_wait(&s->w[k].done) : sem_trywait(&s->w[k].done);
+            if (r == 0)
+                s->acq[k]++;
+            else if (errno != EINTR)
+                return 0; /* EAGAIN: not done yet */
+        }
+    struct batch *b = &s->ring[s->oldest % RING];
+    global_pass(s, b);
+    b->n = 0;
+    for (int k = 0; k < s->n; k++)
+        b->part[k].len = b->part[k].nev = 0;
+    s->oldest++;
+    return 1;
+}
+
+/* Hand the batch being filled to the workers.  Batches the workers are done
+ * with are replayed at once, while their records are still in the cache;
+ * the ring full, the oldest is waited for. */
+static void publish(struct bs_shards *s)
+{
+    __atomic_store_n(&s->published, s->filling + 1, __ATOMIC_RELEASE);
+    for (int k = 0; k < s->n; k++)
+        sem_post(&s->w[k].ready);
+    s->filling++;
+    while (s->oldest + 1 < s->filling && retire_oldest(s, 0)) {
+    }
+    if (s->filling - s->oldest == RING) retire_oldest(s, 1);
+}
+
+/* ---- the caller's side ---------------------------------------------------------- */
+
+struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
+{
+    if (n < 2 || n > BS_MAX_JOBS) return NULL;
+    struct bs_shards *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->n = n;
+    struct bs_engine_opts wo = *opt;
+    wo.on_delete = NULL;
+    wo.on_tick = NULL;
+    wo.tick_ns = 0;
+    if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
+    bs_addr_table_init(&s->shard_of);
+    s->prio_rng = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < CACHE; i++)
+        s->cache[i].shard = BS_NONE;
+    for (int i = 0; i < RING; i++) {
+        struct batch *b = &s->ring[i];
+        b->sid = malloc(BATCH);
+        b->ts = malloc(BATCH * sizeof(*b->ts));
+        b->part = calloc((size_t)n, sizeof(*b->part));
+        if (!b->sid || !b->ts || !b->part) goto fail;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    for (int k = 0; k < n; k++) {
+        struct worker *w = &s->w[k];
+        w->s = s;
+        w->id = k;
+        if (!(w->e = bs_engine_new(&wo))) goto fail_attr;
+        w->e->cap_share = (uint32_t)n; /* the cap is of all shards together */
+        w->e->shard = 1;
+        sem_init(&w->ready, 0, 0);
+        sem_init(&w->done, 0, 0);
+        if (pthread_create(&w->th, &attr, worker_main, w) != 0) {
+            bs_engine_free(w->e);
+            w->e = NULL;
+            goto fail_attr;
+        }
+        s->nthreads++;
+    }
+    pthread_attr_destroy(&attr);
+    return s;
+fail_attr:
+    pthread_attr_destroy(&attr);
+fail:
+    bs_shards_finish(s);
+    bs_shards_free(s);
+    return NULL;
+}
+
+void bs_shards_set_window(struct bs_shards *s, uint64_t since_ns, uint64_t until_ns)
+{
+    s->since_ns = since_ns;
+    s->until_ns = until_ns;
+    bs_engine_set_window(s->r, since_ns, until_ns);
+    for (int k = 0; k < s->n; k++)
+        bs_engine_set_window(s->w[k].e, since_ns, until_ns);
+}
+
+static void grow_part(struct part *p, size_t len)
+{
+    size_t cap = p->cap ? 2 * p->cap : 8 * BATCH;
+    while (cap < p->len + len)
+        cap *= 2;
+    uint8_t *buf = realloc(p->buf, cap);
+    if (!buf) bs_oom();
+    p->buf = buf;
+    p->cap = cap;
+}
+
+/* Append record h at time t to part p. */
+static inline void copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
+{
+    size_t len = (h->size + 7u) & ~(size_t)7;
+    if (__builtin_expect(p->len + len > p->cap, 0)) grow_part(p, len);
+    struct hmap_native_rec_header *c = (void *)(p->buf + p->len);
+    if (h->size == 48) /* a tophash_write: a copy of fixed size, no call */
+        memcpy(c, h, 48);
+    else
+        memcpy(c, h, h->size);
+    c->ts_ns = t;
+    p->len += len;
+}
+
+static int refuse(struct bs_shards *s, const char *why)
+{
+    s->refusal = why;
+    return -1;
+}
+
+int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
+{
+    struct batch *b = &s->ring[s->filling % RING];
+    if (h->id == HMAP_NATIVE_LOST_ID) {
+        /* Into every shard, each sees them where one engine would; the span
+         * a record does not give is said here, from the global clock. */
+        union {
+            struct hmap_native_rec_header h;
+            uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
+        } c;
+        if (h->size > sizeof(c) || h->size < sizeof(*h) + sizeof(struct hmap_native_lost))
+            return refuse(s, "a lost record of an unknown size");
+        memcpy(&c, h, h->size);
+        struct hmap_native_lost l;
+        memcpy(&l, &c.h + 1, sizeof(l));
+        if (!l.first_ns && !l.last_ns) {
+            l.first_ns = s->last_ns;
+            l.last_ns = h->ts_ns;
+            memcpy(&c.h + 1, &l, sizeof(l));
+        }
+        for (int k = 0; k < s->n; k++)
+            copy_into(&b->part[k], &c.h, c.h.ts_ns);
+        return 0;
+    }
+    struct bs_engine *r = s->r;
+    if (!s->started) {
+        s->started = 1;
+        s->first_ns = s->last_ns = h->ts_ns;
+        r->tot.all.last_ns = h->ts_ns;
+        bs_timeseries_start(&r->ts, h->ts_ns, 0);
+    }
+    uint64_t t = h->ts_ns;
+    if (t < s->last_ns) {
+        s->out_of_order++;
+        t = s->last_ns;
+    }
+    if (s->until_ns && t >= s->until_ns) {
+        s->past_until = 1;
+        return 1;
+    }
+    const void *p = h + 1;
+    uint64_t map;
+    if (h->size < sizeof(*h) + sizeof(map)) return refuse(s, "a record too short to name a map");
+    memcpy(&map, p, sizeof(map));
+    switch (h->id) {
+    case HMAP_EV_map_create:
+        if (s->ncreated + 1 >= 2 * BS_MAX_IDLE_MAPS)
+            return refuse(s, "as many maps as the engine folds");
+        break;
+    case HMAP_EV_map_destroy:
+        bs_timeseries_mark(&r->ts, BS_MARK_DESTROY, t, s->first_ns);
+        break;
+    case HMAP_EV_bucket_array_alloc: {
+        const struct hmap_native_bucket_array_alloc *a = p;
+        if (range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
+            return refuse(s, "an allocation overlapping a live one");
+        break;
+    }
+    case HMAP_EV_overflow_alloc: {
+        const struct hmap_native_overflow_alloc *a = p;
+        if (a->source == HMAP_OVF_ALLOCATOR && a->bytes &&
+            range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
+            return refuse(s, "an allocation overlapping a live one");
+        break;
+    }
+    case HMAP_EV_bucket_free:
+        if (range_give(&s->allocs, h->pid, ((const struct hmap_native_bucket_free *)p)->addr) < 0)
+            return refuse(s, "a free of no allocation");
+        break;
+    case HMAP_EV_indirect_alloc:
+        if (range_take(s, &s->objects, h->pid, ((const struct hmap_native_indirect_alloc *)p)->addr,
+                       1) < 0)
+            return refuse(s, "an object at a live object's address");
+        break;
+    case HMAP_EV_indirect_free:
+        if (range_give(&s->objects, h->pid, ((const struct hmap_native_indirect_free *)p)->addr) <
+            0)
+            return refuse(s, "a free of no object");
+        break;
+    case HMAP_EV_tophash_write: {
+        const struct hmap_native_tophash_write *w = p;
+        if (w->cause == HMAP_TH_CLEAR && w->slot < BS_BUCKET_SLOTS)
+            bs_timeseries_mark(&r->ts, BS_MARK_CLEAR, t, s->first_ns);
+        break;
+    }
+    case HMAP_EV_grow_start: {
+        const struct hmap_native_grow_start *g = p;
+        if (g->kind < HMAP_ENUM_COUNT(grow_kind))
+            bs_timeseries_mark(&r->ts,
+                               g->kind == HMAP_GROW_SHRINK      ? BS_MARK_SHRINK
+                               : g->kind == HMAP_GROW_SAME_SIZE ? BS_MARK_SAMESIZE
+                                                                : BS_MARK_GROW,
+                               t, s->first_ns);
+        break;
+    }
+    case HMAP_EV_evacuate:
+    case HMAP_EV_grow_done:
+    case HMAP_EV_overflow_unlink:
+    case HMAP_EV_map_info:
+        break;
+    default: /* state dumps (brackets of any map), statedump_done, unknown events */
+        return refuse(s, "a state dump or an unknown event");
+    }
+    uint32_t c = (uint32_t)((map >> 4) ^ (map >> 14) ^ h->pid) & (CACHE - 1), k;
+    if (s->cache[c].shard != BS_NONE && s->cache[c].map == map && s->cache[c].pid == h->pid) {
+        k = s->cache[c].shard;
+    } else {
+        k = bs_addr_get(&s->shard_of, h->pid, map);
+        if (k == BS_NONE) {
+            if (h->id != HMAP_EV_map_create) return refuse(s, "a map seen without map_create");
+            k = 0; /* to the shard with the fewest records so far */
+            for (int j = 1; j < s->n; j++)
+                if (s->load[j] < s->load[k]) k = (uint32_t)j;
+            if (bs_addr_put(&s->shard_of, h->pid, map, k) < 0) bs_oom();
+        }
+        s->cache[c].map = map;
+        s->cache[c].pid = h->pid;
+        s->cache[c].shard = k;
+    }
+    if (h->id == HMAP_EV_map_create) {
+        if (s->ncreated == s->created_cap)
+            s->created = bs_grow_array(s->created, &s->created_cap, 1);
+        s->created[s->ncreated++] = (uint8_t)k;
+    }
+    s->load[k]++;
+    struct part *pt = &b->part[k];
+    copy_into(pt, h, t);
+    if (__builtin_expect(pt->nev == pt->out_cap, 0))
+        pt->out = bs_grow_array(pt->out, &pt->out_cap, sizeof(*pt->out));
+    pt->nev++;
+    b->sid[b->n] = (uint8_t)k;
+    b->ts[b->n] = t;
+    s->last_ns = t;
+    if (++b->n == BATCH) publish(s);
+    return 0;
+}
+
+/* Stop the workers after every batch is applied and replayed. */
+static void drain(struct bs_shards *s)
+{
+    if (s->nthreads == s->n) {
+        struct batch *b = &s->ring[s->filling % RING];
+        int any = b->n != 0;
+        for (int k = 0; k < s->n; k++)
+            any |= b->part[k].len != 0;
+        if (any) publish(s);
+        while (s->oldest < s->filling)
+            retire_oldest(s, 1);
+    }
+    s->finish = s->nthreads == s->n && !s->refusal;
+    for (int k = 0; k < s->nthreads; k++)
+        sem_post(&s->w[k].ready); /* published is final: they stop */
+    for (int k = 0; k < s->nthreads; k++)
+        pthread_join(s->w[k].th, NULL);
+    s->nthreads = 0;
+    s->cpu_s = thread_cpu_s();
+}
+
+/* Unmatched classes that can mean a record met, in one engine, what another
+ * shard held: a lookup that found nothing, a map made on the spot. */
+static int cross_shard(int c)
+{
+    return c == BS_UM_FREE_WITHOUT_ALLOC || c == BS_UM_WRITE_UNKNOWN_BUCKET ||
+           c == BS_UM_DOUBLE_ALLOC || c == BS_UM_UNKNOWN_MAP || c == BS_UM_FREE_INTERIOR ||
+           c == BS_UM_FREE_UNKNOWN_OBJECT || c == BS_UM_UNLISTED_ALLOC;
+}
+
+/* A sum of latencies is the one engine's, whatever the order of its adds,
+ * when every partial sum is an integer a double holds exactly. */
+static int sums_exact(struct bs_shards *s, size_t off)
+{
+    uint64_t total = 0;
+    for (int k = 0; k < s->n; k++) {
+        double v = ((const struct bs_hist *)((const char *)&s->w[k].e->tot + off))->sum;
+        if (!(v < 9007199254740992.0)) return 0;
+        total += (uint64_t)v;
+        if (total >= ((uint64_t)1 << 53)) return 0;
+    }
+    return 1;
+}
+
+static void add_totals(struct bs_engine_totals *d, const struct bs_engine_totals *t)
+{
+#define SUM_(f) d->f += t->f
+    SUM_(events), SUM_(maps_created), SUM_(maps_destroyed), SUM_(arrays_alloc);
+    SUM_(arrays_freed), SUM_(ovf_alloc), SUM_(ovf_freed), SUM_(arrays_live), SUM_(ovf_live);
+    SUM_(deletes), SUM_(cleared), SUM_(maybe_lost);
+    SUM_(all.objects), SUM_(all.live_slots), SUM_(all.tombstones), SUM_(all.in_use_buckets);
+    SUM_(all.live_buckets), SUM_(all.ovf_buckets);
+    for (int o = 0; o < BS_OUTCOMES; o++)
+        SUM_(outcome[o]);
+    for (int r = 0; r < BS_FREE_REASONS; r++)
+        SUM_(freed_reason[r]);
+    for (int c = 0; c < BS_UM_COUNT; c++)
+        SUM_(unmatched[c]);
+    SUM_(obj.alloc), SUM_(obj.alloc_bytes), SUM_(obj.attach), SUM_(obj.attach_bytes);
+    for (int r = 0; r < BS_OBJ_REASONS; r++)
+        SUM_(obj.freed[r]);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        SUM_(reclaimed.bucket[c]), SUM_(reclaimed.indirect[c]);
+    SUM_(reclaimed.indirect_unused);
+#undef SUM_
+    bs_hist_merge(&d->reuse, &t->reuse);
+    bs_hist_merge(&d->retained, &t->retained);
+    bs_hist_merge(&d->resolved, &t->resolved);
+    for (int c = 0; c < BS_FREE_CLASSES; c++)
+        bs_hist_merge(&d->freed_class[c], &t->freed_class[c]);
+}
+
+struct bs_engine *bs_shards_finish(struct bs_shards *s)
+{
+    drain(s);
+    if (s->refusal || !s->r || !s->finish) return NULL;
+    struct bs_engine *r = s->r;
+    uint64_t end = s->past_until ? s->until_ns : s->last_ns;
+    uint32_t nmaps = 0; /* the workers finished their engines (worker_main) */
+    for (int k = 0; k < s->n; k++)
+        nmaps += s->w[k].e->nmaps;
+    struct bs_engine_totals *tot = &r->tot;
+    for (int k = 0; k < s->n; k++)
+        add_totals(tot, &s->w[k].e->tot);
+    tot->unmatched[BS_UM_OUT_OF_ORDER] += s->out_of_order;
+    for (int c = 0; c < BS_UM_COUNT; c++)
+        if (cross_shard(c) && tot->unmatched[c]) {
+            s->refusal = "a record that found nothing (unmatched)";
+            return NULL;
+        }
+    if (!sums_exact(s, offsetof(struct bs_engine_totals, resolved)) ||
+        !sums_exact(s, offsetof(struct bs_engine_totals, retained))) {
+        s->refusal = "latency sums past 2^53 ns";
+        return NULL;
+    }
+    if (nmaps != s->ncreated) {
+        s->refusal = "maps made on the spot";
+        return NULL;
+    }
+    /* The maps in order of first sight: each shard's in its own order,
+     * interleaved as their map_create records came. */
+    r->maps = malloc((size_t)(nmaps ? nmaps : 1) * sizeof(*r->maps));
+    if (!r->maps) bs_oom();
+    r->maps_cap = nmaps;
+    uint32_t pos[BS_MAX_JOBS] = {0};
+    for (uint32_t i = 0; i < nmaps; i++) {
+        int k = s->created[i];
+        r->maps[i] = s->w[k].e->maps[pos[k]++];
+    }
+    r->nmaps = nmaps;
+    /* Every shard saw every lost record. */
+    const struct bs_engine *e0 = s->w[0].e;
+    tot->lost_events = e0->tot.lost_events;
+    tot->lost_records = e0->tot.lost_records;
+    if (e0->lost.n) {
+        r->lost.span = malloc((size_t)e0->lost.n * sizeof(*r->lost.span));
+        if (!r->lost.span) bs_oom();
+        memcpy(r->lost.span, e0->lost.span, (size_t)e0->lost.n * sizeof(*r->lost.span));
+        r->lost.n = r->lost.cap = e0->lost.n;
+    }
+    /* bs_engine_finish's steps on the totals. */
+    r->started = s->started;
+    r->past_until = s->past_until;
+    tot->first_ns = s->first_ns;
+    bs_rules_advance(r, &tot->all, end);
+    if (r->started) bs_timeseries_sample(&r->ts, end, tot->first_ns, &tot->all, 1);
+    tot->last_ns = end;
+    for (int c = 0; c < BS_FREE_CLASSES; c++) {
+        bs_hist_merge(&tot->freed, &tot->freed_class[c]);
+        bs_hist_seal(&tot->freed_class[c]);
+    }
+    bs_hist_seal(&tot->reuse);
+    bs_hist_seal(&tot->freed);
+    bs_hist_seal(&tot->retained);
+    bs_hist_seal(&tot->resolved);
+    /* --stats: the shards' peaks together (an upper bound of the peak). */
+    for (int k = 0; k < s->n; k++) {
+        struct bs_engine_stats st = bs_engine_stats(s->w[k].e);
+        r->ix.peak_states_live += st.peak_states_live;
+        r->ix.peak_pending_live += st.peak_pending_live;
+        r->shards_peak_bytes += st.peak_state_bytes;
+    }
+    s->r = NULL; /* the caller's now */
+    return r;
+}
+
+void bs_shards_free(struct bs_shards *s)
+{
+    if (!s) return;
+    if (s->nthreads) drain(s);
+    bs_engine_free(s->r);
+    if (s->w) {
+        for (int k = 0; k < s->n; k++) {
+            bs_engine_free(s->w[k].e);
+            if (s->w[k].e) {
+                sem_destroy(&s->w[k].ready);
+                sem_destroy(&s->w[k].done);
+            }
+        }
+        free(s->w);
+    }
+    for (int i = 0; i < RING; i++) {
+        struct batch *b = &s->ring[i];
+        for (int k = 0; b->part && k < s->n; k++) {
+            free(b->part[k].buf);
+            free(b->part[k].out);
+        }
+        free(b->part);
+        free(b->sid);
+        free(b->ts);
+    }
+    bs_addr_table_free(&s->shard_of);
+    range_free_all(s->allocs);
+    range_free_all(s->objects);
+    free(s->created);
+    free(s);
+}
