@@ -94,34 +94,36 @@ static __always_inline void read_user_str(char *dst, uint32_t size, const void *
 
 #if defined(__TARGET_ARCH_x86)
 /*
- * The register at byte offset off of struct pt_regs.  Each case is its own
- * asm load so that the compiler cannot merge the cases into one load at a
- * computed offset, which the verifier refuses for the context; off is a
+ * Register reg (its index in struct pt_regs, in 8-byte words).  Each case is
+ * its own asm load so that the compiler cannot merge the cases into one load
+ * at a computed offset, which the verifier refuses for the context; reg is a
  * constant the verifier knows (arg_spec is read-only), so only one case
  * survives verification and the program does a single load.
  */
 #define REG_CASE_(field)                                                                           \
-    case offsetof(struct pt_regs, field):                                                          \
+    case offsetof(struct pt_regs, field) / 8:                                                      \
         asm volatile("%0 = *(u64 *)(%1 + %2)"                                                      \
                      : "=r"(v)                                                                     \
                      : "r"(ctx), "i"(offsetof(struct pt_regs, field)));                            \
         break;
-static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t off)
+static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t reg)
 {
     uint64_t v = 0;
 
-    switch (off) {
+    switch (reg) {
         REG_CASE_(r15)
-        REG_CASE_(r14) REG_CASE_(r13) REG_CASE_(r12) REG_CASE_(rbp) REG_CASE_(rbx) REG_CASE_(r11)
-            REG_CASE_(r10) REG_CASE_(r9) REG_CASE_(r8) REG_CASE_(rax) REG_CASE_(rcx) REG_CASE_(rdx)
-                REG_CASE_(rsi) REG_CASE_(rdi) REG_CASE_(rip) REG_CASE_(rsp)
+        REG_CASE_(r14)
+        REG_CASE_(r13)
+        REG_CASE_(r12) REG_CASE_(rbp) REG_CASE_(rbx) REG_CASE_(r11) REG_CASE_(r10) REG_CASE_(r9)
+            REG_CASE_(r8) REG_CASE_(rax) REG_CASE_(rcx) REG_CASE_(rdx) REG_CASE_(rsi) REG_CASE_(rdi)
+                REG_CASE_(rip) REG_CASE_(rsp)
     }
     return v;
 }
 #else
 /* The loader decodes specs only on x86-64; elsewhere every argument goes
  * through bpf_usdt_arg() and this is never reached. */
-static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t off)
+static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t reg)
 {
     return 0;
 }
@@ -140,22 +142,28 @@ static __always_inline uint64_t usdt_arg(struct pt_regs *ctx, uint32_t ev, uint3
 
     switch (a->kind) {
     case RECORD_ARG_REG:
-        v = read_reg(ctx, a->reg_off);
+        v = read_reg(ctx, a->reg);
         break;
     case RECORD_ARG_IMM:
         return a->val;
-    case RECORD_ARG_MEM:
-        if (bpf_probe_read_user(&v, a->size, (const void *)(read_reg(ctx, a->reg_off) + a->val)))
+    case RECORD_ARG_MEM: {
+        uint64_t m = 0; /* its own slot: v stays in a register on the other paths */
+        if (bpf_probe_read_user(&m, a->size, (const void *)(read_reg(ctx, a->reg) + a->val)))
             return 0;
+        v = m;
         break;
+    }
     default: {
         long l = 0;
         bpf_usdt_arg(ctx, k, &l);
         return l;
     }
     }
+    /* A known constant: when 0, the verifier drops this as dead code. */
     shift = a->shift;
-    return a->is_signed ? (uint64_t)((int64_t)(v << shift) >> shift) : (v << shift) >> shift;
+    if (shift)
+        v = a->is_signed ? (uint64_t)((int64_t)(v << shift) >> shift) : (v << shift) >> shift;
+    return v;
 }
 
 /*

@@ -47,17 +47,20 @@ struct record_losses {
 
 enum record_arg_kind {
     RECORD_ARG_USDT = 0, /* bpf_usdt_arg(): the spec lookup and decode of libbpf */
-    RECORD_ARG_REG = 1,  /* the value of register reg_off */
+    RECORD_ARG_REG = 1,  /* the value of register reg */
     RECORD_ARG_IMM = 2,  /* the constant val */
-    RECORD_ARG_MEM = 3,  /* size bytes of user memory at register reg_off + val */
+    RECORD_ARG_MEM = 3,  /* size bytes of user memory at register reg + val */
 };
 
 struct record_arg_spec {
-    int64_t val;       /* RECORD_ARG_IMM: the value; RECORD_ARG_MEM: the offset */
-    uint16_t reg_off;  /* offset of the register in struct pt_regs */
-    uint8_t kind;      /* enum record_arg_kind */
-    uint8_t size;      /* bytes of the argument: 1, 2, 4 or 8 */
-    uint8_t shift;     /* 64 - 8 * size: the bits above the argument, dropped */
+    int64_t val;  /* RECORD_ARG_IMM: the value; RECORD_ARG_MEM: the offset */
+    uint16_t reg; /* the register: its index in struct pt_regs, in 8-byte words */
+    uint8_t kind; /* enum record_arg_kind */
+    uint8_t size; /* bytes of the argument: 1, 2, 4 or 8 */
+    /* 64 - 8 * size: the bits above the argument, dropped (and the sign
+     * extended from); 0 when the event's field is no wider than the
+     * argument, whose own truncation then does it (usdt_spec_read). */
+    uint8_t shift;
     uint8_t is_signed; /* sign-extend from size bytes (the spec's size was negative) */
     uint8_t pad[2];
 };

@@ -43,6 +43,15 @@ static const struct {
     HMAP_EVENTS(EVENT_EV_, ARGC_F_, ARGC_E_, ARGC_S_)
 #undef EVENT_EV_
 };
+/* The byte width of each event's fields (a string field's argument is a pointer). */
+#define BYTES_F_(t, n, d) sizeof(HMAP_FIELD_CTYPE_##t),
+#define BYTES_E_(t, n, e, d) sizeof(HMAP_FIELD_CTYPE_##t),
+#define BYTES_S_(n, l, d) 8,
+static const uint8_t field_bytes[HMAP_EVENT_MAX_ID + 1][RECORD_MAX_ARGS] = {
+#define BYTES_EV_(id_, name_, desc, fields) [id_] = {fields},
+    HMAP_EVENTS(BYTES_EV_, BYTES_F_, BYTES_E_, BYTES_S_)
+#undef BYTES_EV_
+};
 #define CHECK_EV_(id_, name_, desc, fields)                                                        \
     _Static_assert((0 fields) <= RECORD_MAX_ARGS, #name_ ": more fields than RECORD_MAX_ARGS");
 HMAP_EVENTS(CHECK_EV_, ARGC_F_, ARGC_E_, ARGC_S_)
@@ -71,14 +80,14 @@ static const struct {
 };
 #undef REG_
 
-/* The pt_regs offset of register name (without its '%'), or -1. */
+/* The pt_regs index (8-byte words) of register name (without its '%'), or -1. */
 static int reg_offset(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
         for (int w = 0; w < 4; w++)
             if (regs[i].names[w] && strlen(regs[i].names[w]) == len &&
                 memcmp(regs[i].names[w], name, len) == 0)
-                return (int)regs[i].off;
+                return (int)(regs[i].off / 8);
     return -1;
 }
 
@@ -99,7 +108,7 @@ bool usdt_spec_parse_arg(const char *arg, struct record_arg_spec *a)
         int off = reg_offset(op + 1, strlen(op + 1));
         if (off < 0) return false;
         a->kind = RECORD_ARG_REG;
-        a->reg_off = (uint16_t)off;
+        a->reg = (uint16_t)off;
         return true;
     }
     if (*op == '$') { /* $imm: stored already truncated and extended */
@@ -124,7 +133,7 @@ bool usdt_spec_parse_arg(const char *arg, struct record_arg_spec *a)
     int r = reg_offset(op + 2, (size_t)(close - op - 2));
     if (r < 0) return false;
     a->kind = RECORD_ARG_MEM;
-    a->reg_off = (uint16_t)r;
+    a->reg = (uint16_t)r;
     a->val = off;
     return true;
 }
@@ -146,8 +155,12 @@ static unsigned event_id(const char *name)
 }
 
 /* Decode args (space-separated operands) into row; false if any operand is
- * not decoded or the count is not the schema's. */
-static bool parse_args(const char *args, unsigned argc, struct record_arg_spec *row)
+ * not decoded or the count is not the schema's.  An argument at least as
+ * wide as its field needs no truncation or sign extension of its own: the
+ * BPF program's cast to the field does it, and shift 0 lets the verifier
+ * drop that code. */
+static bool parse_args(const char *args, unsigned argc, const uint8_t *bytes,
+                       struct record_arg_spec *row)
 {
     char buf[512], *save, *tok;
     unsigned n = 0;
@@ -155,6 +168,7 @@ static bool parse_args(const char *args, unsigned argc, struct record_arg_spec *
     strcpy(buf, args);
     for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (n >= argc || !usdt_spec_parse_arg(tok, &row[n])) return false;
+        if (row[n].size >= bytes[n]) row[n].shift = 0;
         n++;
     }
     return n == argc;
@@ -202,7 +216,7 @@ int usdt_spec_read(const char *path,
             if (!id || bad[id]) continue;
             if (!first[id]) {
                 first[id] = strdup(args);
-                if (!first[id] || !parse_args(args, events[id].argc, specs[id])) {
+                if (!first[id] || !parse_args(args, events[id].argc, field_bytes[id], specs[id])) {
                     bad[id] = true;
                     if (whysz && !why[0])
                         snprintf(why, whysz, "hmap:%s has arguments \"%s\"", name, args);

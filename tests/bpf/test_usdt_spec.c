@@ -42,10 +42,10 @@ static int failures;
     } while (0)
 
 #if defined(__x86_64__)
-#define R(field) offsetof(struct pt_regs, field)
+#define R(field) (offsetof(struct pt_regs, field) / 8)
 
 /* One operand and what it must decode to. */
-static void expect(const char *arg, int kind, unsigned reg_off, unsigned size, int is_signed,
+static void expect(const char *arg, int kind, unsigned reg, unsigned size, int is_signed,
                    int64_t val)
 {
     struct record_arg_spec a;
@@ -53,8 +53,7 @@ static void expect(const char *arg, int kind, unsigned reg_off, unsigned size, i
     CHECK(ok, "%s: not decoded", arg);
     if (!ok) return;
     CHECK(a.kind == kind, "%s: kind %u, want %d", arg, a.kind, kind);
-    if (kind != RECORD_ARG_IMM)
-        CHECK(a.reg_off == reg_off, "%s: register at %u, want %u", arg, a.reg_off, reg_off);
+    if (kind != RECORD_ARG_IMM) CHECK(a.reg == reg, "%s: register %u, want %u", arg, a.reg, reg);
     CHECK(a.size == size, "%s: size %u, want %u", arg, a.size, size);
     CHECK(a.shift == 64 - 8 * size, "%s: shift %u, want %u", arg, a.shift, 64 - 8 * size);
     CHECK(a.is_signed == is_signed, "%s: signed %u, want %d", arg, a.is_signed, is_signed);
@@ -140,6 +139,12 @@ static void file(const char *path, bool want_mem, bool want_no_mem)
 #define ARGC_S_(n, l, d) +1
 #define ARGC_EV_(id_, name_, desc, fields) [id_] = 0 fields,
         HMAP_EVENTS(ARGC_EV_, ARGC_F_, ARGC_E_, ARGC_S_)};
+#define BYTES_F_(t, n, d) sizeof(HMAP_FIELD_CTYPE_##t),
+#define BYTES_E_(t, n, e, d) sizeof(HMAP_FIELD_CTYPE_##t),
+#define BYTES_S_(n, l, d) 8,
+#define BYTES_EV_(id_, name_, desc, fields) [id_] = {fields},
+    static const unsigned bytes[HMAP_EVENT_MAX_ID + 1][RECORD_MAX_ARGS] = {
+        HMAP_EVENTS(BYTES_EV_, BYTES_F_, BYTES_E_, BYTES_S_)};
     char why[256];
     int n = usdt_spec_read(path, specs, why, sizeof(why));
     unsigned decoded = 0, mem = 0;
@@ -153,9 +158,15 @@ static void file(const char *path, bool want_mem, bool want_no_mem)
         }
         CHECK(set == 0 || set == argc[id], "%s: event %u has %u of %u arguments decoded", path, id,
               set, argc[id]);
-        for (k = 0; set && k < argc[id]; k++)
-            CHECK(specs[id][k].size >= 1 && specs[id][k].size <= 8, "%s: event %u arg %u size %u",
-                  path, id, k, specs[id][k].size);
+        for (k = 0; set && k < argc[id]; k++) {
+            const struct record_arg_spec *a = &specs[id][k];
+            CHECK(a->size >= 1 && a->size <= 8, "%s: event %u arg %u size %u", path, id, k,
+                  a->size);
+            /* No truncation of its own for an argument as wide as its field. */
+            unsigned want = a->size >= bytes[id][k] ? 0 : 64 - 8 * a->size;
+            CHECK(a->kind == RECORD_ARG_IMM || a->shift == want,
+                  "%s: event %u arg %u: shift %u, want %u", path, id, k, a->shift, want);
+        }
         decoded += set != 0;
     }
     CHECK((int)decoded == n, "%s: %u events with entries, %d said", path, decoded, n);
