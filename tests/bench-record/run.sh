@@ -56,7 +56,11 @@ run_floor() {
     "$CHURN" "$OPS" 1 | costs
     stop_bt $p
 }
+# The log is emptied before the recorder starts: the shell truncates it in
+# the child, after the fork, and wait_line must not find the previous run's
+# "recording" line meanwhile (it would start churn untraced).
 run_rec() {   # run_rec THREADS: churn's output in $T/churn.out, events in $T/events
+    : >"$T/rec.log"
     "$RECORD" -l "$LIB" -o "$T/r.trace" 2>"$T/rec.log" &
     local p=$!
     wait_line "$T/rec.log" recording
@@ -108,6 +112,7 @@ prog_stats() {
 }
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)
 if [ -n "$stats_was" ] && command -v bpftool >/dev/null && sysctl -q kernel.bpf_stats_enabled=1; then
+    : >"$T/rec.log"
     "$RECORD" -l "$LIB" -o "$T/s.trace" 2>"$T/rec.log" &
     p=$!
     wait_line "$T/rec.log" recording
