@@ -50,6 +50,7 @@ stop_bt() { for _ in $(seq 1 40); do kill -INT "$1" 2>/dev/null || break; sleep 
 
 run_base() { "$CHURN" "$OPS" 1 | costs; }
 run_floor() {
+    : >"$T/bt.out" # as in run_rec below
     "${BT[@]}" -e "usdt:$LIB:hmap:* { } BEGIN { printf(\"ready\\n\"); }" >"$T/bt.out" 2>&1 &
     local p=$!
     wait_line "$T/bt.out" ready
