@@ -253,12 +253,18 @@ static bool parse_ring_size(const char *s, uint32_t *out)
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"lib", required_argument, 0, 'l'},      {"output", required_argument, 0, 'o'},
-        {"pid", required_argument, 0, 'p'},      {"ring-size", required_argument, 0, 'b'},
-        {"duration", required_argument, 0, 'd'}, {"verbose", no_argument, 0, 'v'},
-        {"interval", required_argument, 0, 'i'}, {"timestamp", no_argument, 0, 'T'},
-        {"json", no_argument, 0, 'J'},           {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},        {0, 0, 0, 0},
+        {"lib", required_argument, 0, 'l'},
+        {"output", required_argument, 0, 'o'},
+        {"pid", required_argument, 0, 'p'},
+        {"ring-size", required_argument, 0, 'b'},
+        {"duration", required_argument, 0, 'd'},
+        {"verbose", no_argument, 0, 'v'},
+        {"interval", required_argument, 0, 'i'},
+        {"timestamp", no_argument, 0, 'T'},
+        {"json", no_argument, 0, 'J'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
     };
     char *end;
     int c;
