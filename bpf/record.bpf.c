@@ -111,12 +111,11 @@ static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t reg)
     uint64_t v = 0;
 
     switch (reg) {
-        REG_CASE_(r15)
-        REG_CASE_(r14)
-        REG_CASE_(r13)
-        REG_CASE_(r12) REG_CASE_(rbp) REG_CASE_(rbx) REG_CASE_(r11) REG_CASE_(r10) REG_CASE_(r9)
-            REG_CASE_(r8) REG_CASE_(rax) REG_CASE_(rcx) REG_CASE_(rdx) REG_CASE_(rsi) REG_CASE_(rdi)
-                REG_CASE_(rip) REG_CASE_(rsp)
+        // clang-format off
+    REG_CASE_(r15) REG_CASE_(r14) REG_CASE_(r13) REG_CASE_(r12) REG_CASE_(rbp) REG_CASE_(rbx)
+    REG_CASE_(r11) REG_CASE_(r10) REG_CASE_(r9)  REG_CASE_(r8)  REG_CASE_(rax) REG_CASE_(rcx)
+    REG_CASE_(rdx) REG_CASE_(rsi) REG_CASE_(rdi) REG_CASE_(rip) REG_CASE_(rsp)
+        // clang-format on
     }
     return v;
 }
