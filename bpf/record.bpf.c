@@ -2,15 +2,23 @@
 /*
  * record.bpf.c — the BPF half of `bucketscope record`.
  *
- * One generic USDT handler serves every hmap:* probe.  The loader attaches it
- * once per probe with the schema's event id as the USDT cookie; the handler
- * dispatches on that id to an emitter generated from the schema X-macros, which
- * reads the probe arguments in schema order and packs them into a native trace
+ * One program per hmap:* probe, generated from the schema X-macros: the
+ * loader attaches rec_<event> to the probe hmap:<event>, so the event id is
+ * a constant of the program and no dispatch is needed.  The program reads
+ * the probe arguments in schema order and packs them into a native trace
  * record reserved directly in the ring buffer.
+ *
+ * Arguments are read where the loader says they are (arg_spec, record.h),
+ * from the probe's own .note.stapsdt spec: a register argument is one load
+ * from pt_regs.  libbpf's bpf_usdt_arg() would cost a cookie helper call, a
+ * spec map lookup and a bpf_probe_read_kernel() per argument -- most of the
+ * program's time -- and is kept only as the fallback for a spec the loader
+ * does not decode itself.
  */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
@@ -23,6 +31,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* GPL-compatible for the kernel
 const volatile uint64_t wake_bytes = RECORD_DEFAULT_RING_BYTES / 4;
 /* Set by the loader when the program is loaded sleepable (BPF_F_SLEEPABLE). */
 const volatile bool can_sleep;
+
+/* Set by the loader before load: where each event's arguments are (record.h). */
+const volatile struct record_arg_spec arg_spec[HMAP_EVENT_MAX_ID + 1][RECORD_MAX_ARGS];
 
 /* Set by the loader once every probe is attached: the recording starts for
  * all probes at the same instant, never for a subset of them. */
@@ -81,19 +92,89 @@ static __always_inline void read_user_str(char *dst, uint32_t size, const void *
     if (can_sleep && bpf_copy_from_user(&c, 1, src) == 0) bpf_probe_read_user_str(dst, size, src);
 }
 
+#if defined(__TARGET_ARCH_x86)
+/*
+ * Register reg (its index in struct pt_regs, in 8-byte words).  Each case is
+ * its own asm load so that the compiler cannot merge the cases into one load
+ * at a computed offset, which the verifier refuses for the context; reg is a
+ * constant the verifier knows (arg_spec is read-only), so only one case
+ * survives verification and the program does a single load.
+ */
+#define REG_CASE_(field)                                                                           \
+    case offsetof(struct pt_regs, field) / 8:                                                      \
+        asm volatile("%0 = *(u64 *)(%1 + %2)"                                                      \
+                     : "=r"(v)                                                                     \
+                     : "r"(ctx), "i"(offsetof(struct pt_regs, field)));                            \
+        break;
+static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t reg)
+{
+    uint64_t v = 0;
+
+    switch (reg) {
+        // clang-format off
+    REG_CASE_(r15) REG_CASE_(r14) REG_CASE_(r13) REG_CASE_(r12) REG_CASE_(rbp) REG_CASE_(rbx)
+    REG_CASE_(r11) REG_CASE_(r10) REG_CASE_(r9)  REG_CASE_(r8)  REG_CASE_(rax) REG_CASE_(rcx)
+    REG_CASE_(rdx) REG_CASE_(rsi) REG_CASE_(rdi) REG_CASE_(rip) REG_CASE_(rsp)
+        // clang-format on
+    }
+    return v;
+}
+#else
+/* The loader decodes specs only on x86-64; elsewhere every argument goes
+ * through bpf_usdt_arg() and this is never reached. */
+static __always_inline uint64_t read_reg(struct pt_regs *ctx, uint32_t reg)
+{
+    return 0;
+}
+#endif
+
+/*
+ * USDT argument k of event ev, as the probe's spec says: truncated to the
+ * argument's size and sign-extended when the spec says it is signed (as
+ * bpf_usdt_arg() does).  The emitters then truncate it to the field's width.
+ */
+static __always_inline uint64_t usdt_arg(struct pt_regs *ctx, uint32_t ev, uint32_t k)
+{
+    const volatile struct record_arg_spec *a = &arg_spec[ev][k];
+    uint64_t v = 0;
+    uint32_t shift;
+
+    switch (a->kind) {
+    case RECORD_ARG_REG:
+        v = read_reg(ctx, a->reg);
+        break;
+    case RECORD_ARG_IMM:
+        return a->val;
+    case RECORD_ARG_MEM: {
+        uint64_t m = 0; /* its own slot: v stays in a register on the other paths */
+        if (bpf_probe_read_user(&m, a->size, (const void *)(read_reg(ctx, a->reg) + a->val)))
+            return 0;
+        v = m;
+        break;
+    }
+    default: {
+        long l = 0;
+        bpf_usdt_arg(ctx, k, &l);
+        return l;
+    }
+    }
+    /* A known constant: when 0, the verifier drops this as dead code. */
+    shift = a->shift;
+    if (shift)
+        v = a->is_signed ? (uint64_t)((int64_t)(v << shift) >> shift) : (v << shift) >> shift;
+    return v;
+}
+
 /*
  * One emitter per event, generated from the schema: reserve the record (its
  * size is a compile-time constant per event), zero it so padding and the
  * string tail are deterministic, fill the header, then read argument k into
  * the k-th payload field, truncating to the field's width.
  */
-#define EMIT_F_(type, name, desc)                                                                  \
-    bpf_usdt_arg(ctx, arg++, &v);                                                                  \
-    rec->p.name = (HMAP_FIELD_CTYPE_##type)v;
+#define EMIT_F_(type, name, desc) rec->p.name = (HMAP_FIELD_CTYPE_##type)usdt_arg(ctx, ev, arg++);
 #define EMIT_E_(type, name, enum_, desc) EMIT_F_(type, name, desc)
 #define EMIT_S_(name, maxlen, desc)                                                                \
-    bpf_usdt_arg(ctx, arg++, &v);                                                                  \
-    read_user_str(rec->p.name, maxlen, (const void *)v);
+    read_user_str(rec->p.name, maxlen, (const void *)usdt_arg(ctx, ev, arg++));
 #define EMIT_EV_(id_, name, desc, fields)                                                          \
     static __always_inline int emit_##name(struct pt_regs *ctx, uint64_t ts)                       \
     {                                                                                              \
@@ -103,8 +184,8 @@ static __always_inline void read_user_str(char *dst, uint32_t size, const void *
             struct hmap_native_##name p;                                                           \
         } * rec;                                                                                   \
         uint64_t pid_tgid = bpf_get_current_pid_tgid();                                            \
-        int arg = 0;                                                                               \
-        long v;                                                                                    \
+        const uint32_t ev = id_;                                                                   \
+        uint32_t arg = 0;                                                                          \
                                                                                                    \
         rec = bpf_ringbuf_reserve(&events, size, 0);                                               \
         if (!rec) return count_ring_full(ts);                                                      \
@@ -120,25 +201,24 @@ static __always_inline void read_user_str(char *dst, uint32_t size, const void *
     }
 HMAP_EVENTS(EMIT_EV_, EMIT_F_, EMIT_E_, EMIT_S_)
 
-SEC("usdt")
-int record_event(struct pt_regs *ctx)
+/* Hits before the loader armed the program are counted, not recorded. */
+static __always_inline bool unarmed(uint64_t ts)
 {
-    uint64_t ts = bpf_ktime_get_ns(); /* CLOCK_MONOTONIC, as in the native format */
-
-    if (!armed) {
-        struct record_losses *l = my_losses();
-        if (l) {
-            __sync_fetch_and_add(&l->unarmed, 1);
-            l->unarmed_last_ns = ts;
-        }
-        return 0;
+    if (armed) return false;
+    struct record_losses *l = my_losses();
+    if (l) {
+        __sync_fetch_and_add(&l->unarmed, 1);
+        l->unarmed_last_ns = ts;
     }
-
-    switch (bpf_usdt_cookie(ctx)) {
-#define DISPATCH_EV_(id_, name, desc, fields)                                                      \
-    case id_:                                                                                      \
-        return emit_##name(ctx, ts);
-        HMAP_EVENTS(DISPATCH_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
-    }
-    return 0;
+    return true;
 }
+
+/* rec_<event>: the program the loader attaches to hmap:<event>. */
+#define PROG_EV_(id_, name, desc, fields)                                                          \
+    SEC("usdt")                                                                                    \
+    int rec_##name(struct pt_regs *ctx)                                                            \
+    {                                                                                              \
+        uint64_t ts = bpf_ktime_get_ns(); /* CLOCK_MONOTONIC, as in the native format */           \
+        return unarmed(ts) ? 0 : emit_##name(ctx, ts);                                             \
+    }
+HMAP_EVENTS(PROG_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)

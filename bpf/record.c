@@ -56,6 +56,7 @@
 #include "record.h"
 #include "record.skel.h"
 #include "record_live.h"
+#include "usdt_spec.h"
 
 /* The name as typed: "bucketscope record" through the dispatcher (bs_prog.h). */
 static const char *prog = "bucketscope-record";
@@ -92,6 +93,19 @@ static const struct probe {
 #undef PROBE_EV_
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
+
+/* The BPF program of event id (record.bpf.c: rec_<event>), or NULL. */
+static struct bpf_program *program_of(const struct record *skel, uint16_t id)
+{
+    switch (id) {
+#define PROG_EV_(id_, name, desc, fields)                                                          \
+    case id_:                                                                                      \
+        return skel->progs.rec_##name;
+        HMAP_EVENTS(PROG_EV_, HMAP_IGNORE_F_, HMAP_IGNORE_E_, HMAP_IGNORE_S_)
+#undef PROG_EV_
+    }
+    return NULL;
+}
 
 /* The probe whose attach makes libhmap dump the state of its maps, and how
  * long -p waits for that dump's statedump_done (docs/record.md, "State at
@@ -592,10 +606,15 @@ static void sync_losses(struct recording *r, struct record *skel, uint64_t start
                 unarmed_last = per_cpu[i].unarmed_last_ns;
         }
     }
-    struct bpf_prog_info info = {};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.record_event), &info, &len) == 0)
-        l->recursion = info.recursion_misses;
+    uint64_t recursion = 0;
+    for (size_t i = 0; i < NPROBES; i++) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(program_of(skel, probes[i].id)), &info, &len) ==
+            0)
+            recursion += info.recursion_misses;
+    }
+    l->recursion = recursion;
     l->ring_full = ring_full;
     l->unarmed = unarmed;
 
@@ -616,8 +635,12 @@ static void sync_losses(struct recording *r, struct record *skel, uint64_t start
     l->last_check_ns = now;
 }
 
-/* Open and load the BPF object with a ring of ring_bytes; *skel is NULL on error. */
-static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepable)
+/*
+ * Open and load the BPF object with a ring of ring_bytes and the argument
+ * table specs (usdt_spec.h); *skel is NULL on error.
+ */
+static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepable,
+                         const struct record_arg_spec specs[HMAP_EVENT_MAX_ID + 1][RECORD_MAX_ARGS])
 {
     struct record *s = record__open();
     int err;
@@ -626,9 +649,14 @@ static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepab
     bpf_map__set_max_entries(s->maps.events, ring_bytes);
     s->rodata->wake_bytes = ring_bytes / 4;
     s->rodata->can_sleep = sleepable;
-    if (sleepable)
-        bpf_program__set_flags(s->progs.record_event,
-                               bpf_program__flags(s->progs.record_event) | BPF_F_SLEEPABLE);
+    _Static_assert(sizeof(s->rodata->arg_spec) ==
+                       sizeof(struct record_arg_spec) * (HMAP_EVENT_MAX_ID + 1) * RECORD_MAX_ARGS,
+                   "arg_spec of record.bpf.c and record.h disagree");
+    memcpy((void *)s->rodata->arg_spec, specs, sizeof(s->rodata->arg_spec));
+    for (size_t i = 0; sleepable && i < NPROBES; i++) {
+        struct bpf_program *p = program_of(s, probes[i].id);
+        bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_SLEEPABLE);
+    }
     err = record__load(s);
     if (err) {
         record__destroy(s);
@@ -645,8 +673,8 @@ static int attach_one(struct record *skel, const char *lib, pid_t pid, size_t i,
                       struct bpf_link **link)
 {
     LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = probes[i].id);
-    *link =
-        bpf_program__attach_usdt(skel->progs.record_event, pid, lib, "hmap", probes[i].name, &opts);
+    *link = bpf_program__attach_usdt(program_of(skel, probes[i].id), pid, lib, "hmap",
+                                     probes[i].name, &opts);
     if (*link) return 0;
     int err = -errno;
     if (err == -ENOENT)
@@ -758,15 +786,49 @@ struct session {
 
 /*
  * Privilege first: a user without it must be told that, whatever else is
- * wrong, since it is the one thing they have to fix.  Loading the program
- * needs nothing from the library or the target.  Sleepable first (it can
- * fault in a string argument), then plain.
+ * wrong, since it is the one thing they have to fix.  The recorder's own
+ * program is only loaded once the library is known (its argument table
+ * comes from the library's notes), so the privilege is asked with the
+ * smallest program of the same type, "r0 = 0; exit".  Any other failure is
+ * left to load_program(), which says what it is.
+ */
+static int check_privilege(void)
+{
+    const struct bpf_insn insns[] = {
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+        {.code = BPF_JMP | BPF_EXIT},
+    };
+    int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "rec_privilege", "GPL", insns,
+                           sizeof(insns) / sizeof(insns[0]), NULL);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    int err = errno;
+    if (err == EPERM || err == EACCES) {
+        explain_failure("load the BPF program", err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Load the program with the argument table decoded from the library's
+ * notes (usdt_spec.c; what it leaves undecoded goes through libbpf's
+ * bpf_usdt_arg()).  Sleepable first (it can fault in a string argument),
+ * then plain.
  */
 static int load_program(struct session *s)
 {
-    int err = open_and_load(&s->skel, s->o.ring_bytes, true);
+    static struct record_arg_spec specs[HMAP_EVENT_MAX_ID + 1][RECORD_MAX_ARGS];
+    char why[256];
+    int n = usdt_spec_read(s->lib, specs, why, sizeof(why));
+    if (verbose_libbpf)
+        say("argument specs of %d of %d probes decoded by the recorder%s%s\n", n < 0 ? 0 : n,
+            (int)NPROBES, why[0] ? "; libbpf decodes the others: " : "", why);
+    int err = open_and_load(&s->skel, s->o.ring_bytes, true, specs);
     if (err && err != -EPERM && err != -EACCES)
-        err = open_and_load(&s->skel, s->o.ring_bytes, false);
+        err = open_and_load(&s->skel, s->o.ring_bytes, false, specs);
     if (err) {
         explain_failure("load the BPF program", err);
         return -1;
@@ -1220,8 +1282,9 @@ int main(int argc, char **argv)
     verbose_libbpf = s.o.verbose || getenv("BUCKETSCOPE_DEBUG");
     libbpf_set_print(libbpf_log);
 
-    if (load_program(&s) == 0 && check_library_and_pid(&s) == 0 && start_target(&s) == 0 &&
-        attach(&s) == 0 && open_output(&s.r, s.o.output, s.r.rec_pid) == 0 &&
+    if (check_privilege() == 0 && check_library_and_pid(&s) == 0 && load_program(&s) == 0 &&
+        start_target(&s) == 0 && attach(&s) == 0 &&
+        open_output(&s.r, s.o.output, s.r.rec_pid) == 0 &&
         (!s.o.live.interval_s || record_live_start(&s.o.live, s.r.tmp_path, prog) == 0) &&
         arm_and_release(&s) == 0 && record_loop(&s) >= 0) {
         int kept = finish(&s);

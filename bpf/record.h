@@ -34,4 +34,35 @@ struct record_losses {
     uint64_t unarmed_last_ns;   /* time of the latest such hit */
 };
 
+/*
+ * Where the BPF program finds argument k of an event (record.bpf.c), filled
+ * by the loader from the probe's .note.stapsdt argument spec (usdt_spec.c)
+ * before the program is loaded.  The table is read-only for the program, so
+ * the verifier knows every entry and keeps only the read the spec names: a
+ * register argument becomes one load from pt_regs, with no helper call and
+ * no map lookup.  An entry left zero (RECORD_ARG_USDT) falls back to libbpf's
+ * bpf_usdt_arg(), which handles every spec libbpf parses.
+ */
+#define RECORD_MAX_ARGS 8 /* the most fields an event has (map_create, state_begin) */
+
+enum record_arg_kind {
+    RECORD_ARG_USDT = 0, /* bpf_usdt_arg(): the spec lookup and decode of libbpf */
+    RECORD_ARG_REG = 1,  /* the value of register reg */
+    RECORD_ARG_IMM = 2,  /* the constant val */
+    RECORD_ARG_MEM = 3,  /* size bytes of user memory at register reg + val */
+};
+
+struct record_arg_spec {
+    int64_t val;  /* RECORD_ARG_IMM: the value; RECORD_ARG_MEM: the offset */
+    uint16_t reg; /* the register: its index in struct pt_regs, in 8-byte words */
+    uint8_t kind; /* enum record_arg_kind */
+    uint8_t size; /* bytes of the argument: 1, 2, 4 or 8 */
+    /* 64 - 8 * size: the bits above the argument, dropped (and the sign
+     * extended from); 0 when the event's field is no wider than the
+     * argument, whose own truncation then does it (usdt_spec_read). */
+    uint8_t shift;
+    uint8_t is_signed; /* sign-extend from size bytes (the spec's size was negative) */
+    uint8_t pad[2];
+};
+
 #endif /* BUCKETSCOPE_RECORD_H */

@@ -18,6 +18,12 @@
 # 2. Highest event rate with zero loss at the default 4 MiB ring: churn with
 #    1 and 2 threads (2 vCPUs here: the most this machine can produce) under
 #    the recorder; events/s over the program's own run time, and the losses.
+# 3. Time inside the recorder's BPF programs (kernel.bpf_stats_enabled=1:
+#    the kernel adds up each run's duration): ns per run for each program
+#    that ran, and over all runs, for one churn run under the recorder.  Read
+#    from the recorder's own program fds (/proc/PID/fdinfo), so other BPF
+#    users of the machine do not count.  The statistics cost a clock read per
+#    run themselves; the sysctl is restored afterwards.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-$ROOT/build-bpf}
@@ -44,13 +50,18 @@ stop_bt() { for _ in $(seq 1 40); do kill -INT "$1" 2>/dev/null || break; sleep 
 
 run_base() { "$CHURN" "$OPS" 1 | costs; }
 run_floor() {
+    : >"$T/bt.out" # as in run_rec below
     "${BT[@]}" -e "usdt:$LIB:hmap:* { } BEGIN { printf(\"ready\\n\"); }" >"$T/bt.out" 2>&1 &
     local p=$!
     wait_line "$T/bt.out" ready
     "$CHURN" "$OPS" 1 | costs
     stop_bt $p
 }
+# The log is emptied before the recorder starts: the shell truncates it in
+# the child, after the fork, and wait_line must not find the previous run's
+# "recording" line meanwhile (it would start churn untraced).
 run_rec() {   # run_rec THREADS: churn's output in $T/churn.out, events in $T/events
+    : >"$T/rec.log"
     "$RECORD" -l "$LIB" -o "$T/r.trace" 2>"$T/rec.log" &
     local p=$!
     wait_line "$T/rec.log" recording
@@ -88,3 +99,29 @@ for th in 1 2; do
     awk -v e="$(cat "$T/events")" -v s="$secs" -v th="$th" 'BEGIN { printf "rate, %d thread(s): %d events in %.2f s = %.0f events/s, ", th, e, s, e / s }'
     grep -o 'LOST.*\| 0 lost' "$T/rec.log" | head -1
 done
+
+# prog_stats PID: "name runs ns/run" per program of PID that ran, then the total.
+prog_stats() {
+    for f in /proc/"$1"/fdinfo/*; do
+        awk '/^prog_id:/ { id = $2 } /^run_time_ns:/ { t = $2 } /^run_cnt:/ { c = $2 }
+             END { if (id != "" && c > 0) print id, t, c }' "$f" 2>/dev/null
+    done | sort -u | while read -r id t c; do
+        name=$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p')
+        echo "$name $t $c"
+    done | awk '{ printf "  %-24s %8d runs %7.1f ns/run\n", $1, $3, $2 / $3; T += $2; C += $3 }
+                END { if (C) printf "  all programs             %8d runs %7.1f ns/run\n", C, T / C }'
+}
+stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)
+if [ -n "$stats_was" ] && command -v bpftool >/dev/null && sysctl -q kernel.bpf_stats_enabled=1; then
+    : >"$T/rec.log"
+    "$RECORD" -l "$LIB" -o "$T/s.trace" 2>"$T/rec.log" &
+    p=$!
+    wait_line "$T/rec.log" recording
+    "$CHURN" "$OPS" 1 >/dev/null
+    echo "BPF program time (bpf_stats), 1 thread:"
+    prog_stats $p
+    kill -INT $p; wait $p
+    sysctl -q kernel.bpf_stats_enabled="$stats_was"
+else
+    echo "BPF program time: skipped (needs bpftool and the kernel.bpf_stats_enabled sysctl)"
+fi
