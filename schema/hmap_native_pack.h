@@ -456,18 +456,28 @@ static inline long hmap_native_unpack_frame(struct hmap_native_pack_state *s, co
 
 /* A varint of 1 to 8 bytes at q, branch-free: 8 bytes at q are read, the
  * terminating byte is found by its clear top bit and the 7-bit groups are
- * gathered in three steps.  Returns the bytes it takes, 0 if more than 8. */
+ * gathered in two or three steps (one branch: up to 4 bytes, 28 bits, in
+ * 32-bit arithmetic, whose masks are immediates).  Returns the bytes it
+ * takes, 0 if more than 8. */
 static inline __attribute__((always_inline)) unsigned hmap_native_get_varint8(const uint8_t *q,
                                                                               uint64_t *v)
 {
     uint64_t x;
     memcpy(&x, q, sizeof x);
+    uint32_t lo = (uint32_t)x, stop32 = ~lo & 0x80808080u;
+    if (__builtin_expect(stop32 != 0, 1)) {
+        lo &= (stop32 ^ (stop32 - 1)) & 0x7f7f7f7fu; /* the bytes up to the last, 7 bits each */
+        lo -= (lo >> 1) & 0x3f803f80u;               /* b0 + b1 << 7 in each 16-bit half */
+        lo = (lo & 0x3fffu) | ((lo >> 2) & 0xfffc000u);
+        *v = lo;
+        return ((unsigned)__builtin_ctz(stop32) + 1) >> 3;
+    }
     uint64_t stop = ~x & 0x8080808080808080ull;
     if (__builtin_expect(!stop, 0)) return 0;
-    x &= (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full; /* the bytes up to the last, low 7 bits */
-    x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
-    x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
-    x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+    x &= (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full;
+    x -= (x >> 1) & 0x3f803f803f803f80ull;
+    x = (x & 0x00003fff00003fffull) | ((x >> 2) & 0x0fffc0000fffc000ull);
+    x = (x & 0x000000000fffffffull) | ((x >> 4) & 0x00fffffff0000000ull);
     *v = x;
     return ((unsigned)__builtin_ctzll(stop) + 1) >> 3;
 }
