@@ -57,6 +57,20 @@ struct hmap_native_pack_state {
     uint32_t pid, tid; /* previous event's task */
 };
 
+/* hmap_native_unpack_fast moves pid and tid, and the record header's id,
+ * size and reserved, as one 8-byte word each. */
+_Static_assert(offsetof(struct hmap_native_pack_state, tid) ==
+                   offsetof(struct hmap_native_pack_state, pid) + 4,
+               "pid and tid adjacent");
+_Static_assert(offsetof(struct hmap_native_rec_header, tid) ==
+                       offsetof(struct hmap_native_rec_header, pid) + 4 &&
+                   offsetof(struct hmap_native_rec_header, size) ==
+                       offsetof(struct hmap_native_rec_header, id) + 2 &&
+                   offsetof(struct hmap_native_rec_header, reserved) ==
+                       offsetof(struct hmap_native_rec_header, id) + 4 &&
+                   sizeof(((struct hmap_native_rec_header *)0)->reserved) == 4,
+               "record header: pid, tid; id, size, reserved adjacent");
+
 /* The state at the start of a chunk whose chunk record says first_ns, pid
  * and tid. */
 static inline void hmap_native_pack_begin(struct hmap_native_pack_state *s, uint64_t first_ns,
@@ -484,8 +498,8 @@ static inline __attribute__((always_inline)) unsigned hmap_native_get_varint8(co
 
 /* The same, trying the one-byte case first: for fields that are mostly
  * small (times, sizes, counts). */
-static inline __attribute__((always_inline)) unsigned hmap_native_get_varint8_small(const uint8_t *q,
-                                                                                    uint64_t *v)
+static inline __attribute__((always_inline)) unsigned
+hmap_native_get_varint8_small(const uint8_t *q, uint64_t *v)
 {
     if (__builtin_expect(*q < 0x80, 1)) {
         *v = *q;
@@ -548,7 +562,7 @@ HMAP_EVENTS(HMAP_NATIVE_FR_EV_, HMAP_NATIVE_FR_F_, HMAP_NATIVE_FR_E_, HMAP_NATIV
         HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, n_);                                    \
         if (n_ >= (l) || n_ > (uint64_t)(end - q)) return 0;                                       \
         memcpy(p_->n, q, n_);                                                                      \
-        memset(p_->n + n_, 0, (l) - n_);                                                           \
+        memset(p_->n + n_, 0, (l)-n_);                                                             \
         q += n_;                                                                                   \
     } while (0);
 
@@ -566,27 +580,31 @@ hmap_native_unpack_fast(struct hmap_native_pack_state *s, const uint8_t *in, siz
     unsigned tag = in[0], body = in[1];
     if (((tag | body) & 0x80) || body + 2 > avail) return 0;
     const uint8_t *q = in + 2, *end = q + body;
-    uint64_t dts, pid = s->pid, tid = s->tid, map = s->map, addr = s->addr;
+    uint64_t dts, task, map = s->map, addr = s->addr; /* task: pid | tid << 32 */
+    memcpy(&task, &s->pid, sizeof task);
     HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, dts);
     uint64_t ts = s->ts + dts;
     if (ts > ts_max || ts < dts) return 0;
     if (tag & HMAP_NATIVE_PACK_TASK) {
+        uint64_t pid, tid;
         HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, pid);
         HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, tid);
         if ((pid | tid) > UINT32_MAX) return 0;
+        task = pid | tid << 32;
     }
     unsigned id = tag & HMAP_NATIVE_PACK_ID_MASK;
-    uint16_t size;
+    uint64_t idsize; /* the header's id, size and reserved (0), stored at once */
     switch (id) {
 #define HMAP_NATIVE_FEV_(id_, name, desc, fields)                                                  \
     case id_: {                                                                                    \
         struct hmap_native_##name *p_ = payload;                                                   \
         int np_ = 0;                                                                               \
         (void)np_;                                                                                 \
-        size = HMAP_NATIVE_REC_SIZE(sizeof *p_);                                                   \
+        idsize = id_ | (uint64_t)HMAP_NATIVE_REC_SIZE(sizeof *p_) << 16;                           \
         fields;                                                                                    \
         if (q != end) return 0;                                                                    \
-        memset((uint8_t *)payload + sizeof *p_, 0, size - sizeof *h - sizeof *p_);                 \
+        memset((uint8_t *)payload + sizeof *p_, 0,                                                 \
+               HMAP_NATIVE_REC_SIZE(sizeof *p_) - sizeof *h - sizeof *p_);                         \
         break;                                                                                     \
     }
         HMAP_EVENTS(HMAP_NATIVE_FEV_, HMAP_NATIVE_FF_, HMAP_NATIVE_FE_, HMAP_NATIVE_FS_)
@@ -595,14 +613,10 @@ hmap_native_unpack_fast(struct hmap_native_pack_state *s, const uint8_t *in, siz
         return 0;
     }
     h->ts_ns = ts;
-    h->pid = (uint32_t)pid;
-    h->tid = (uint32_t)tid;
-    h->id = (uint16_t)id;
-    h->size = size;
-    h->reserved = 0;
+    memcpy(&h->pid, &task, sizeof task);
+    memcpy(&h->id, &idsize, sizeof idsize);
     s->ts = ts;
-    s->pid = (uint32_t)pid;
-    s->tid = (uint32_t)tid;
+    memcpy(&s->pid, &task, sizeof task);
     s->map = map;
     s->addr = addr;
     return (long)body + 2;
