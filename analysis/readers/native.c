@@ -34,7 +34,10 @@
  * decodes and checks their fields: a corrupt field is reported there, at
  * its offset, still before any output.  A chunk decodes alone (its
  * deltas start at its chunk record) and is in time order, so runs begin
- * at chunk records, where a merge cursor can start decoding.
+ * at chunk records, where a merge cursor can start decoding.  In the
+ * second pass of a regular file (one run or many) each cursor decodes a
+ * batch of events ahead with the fast decoder, and the merge takes them
+ * from one cursor while they come first (see "second pass, version 3").
  */
 #include <errno.h>
 #include <stddef.h>
