@@ -55,8 +55,9 @@
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
 #define RUN_BUFFER (128u << 10) /* per merged run; a record is at most 64 KiB */
-/* Zero bytes after a run buffer's data: what the fast decoder may read
- * beyond it (hmap_native_unpack_fast). */
+/* What the fast decoder may read beyond the bytes it is given
+ * (hmap_native_unpack_fast): it is given only events that leave this much
+ * of the run buffer after them, so the buffer needs no slack of its own. */
 #define RUN_SLACK HMAP_NATIVE_UNPACK_SLACK
 /* Records are padded to this (HMAP_NATIVE_REC_SIZE rounds up to it). */
 #define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
@@ -81,7 +82,7 @@ struct run {
 
 struct cursor {        /* a run being merged */
     uint64_t off, end; /* next record (version 3: next byte to decode), end of run */
-    uint8_t *buf;      /* file bytes [boff, boff + blen), then RUN_SLACK zero bytes */
+    uint8_t *buf;      /* file bytes [boff, boff + blen) */
     uint64_t boff;
     uint32_t blen, cap;
     uint32_t size; /* versions 1, 2: bytes in the file of the record at off, once peeked */
@@ -627,7 +628,6 @@ static int refill(struct native_reader *nr, struct cursor *c)
     }
     c->boff = c->off;
     c->blen = (uint32_t)n;
-    memset(c->buf + n, 0, RUN_SLACK);
     return 0;
 }
 
@@ -676,7 +676,7 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
         struct cursor *c = &nr->cursors[nr->next_run];
         *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off};
         c->cap = c->end - c->off < RUN_BUFFER ? (uint32_t)(c->end - c->off) : RUN_BUFFER;
-        c->buf = malloc(c->cap + RUN_SLACK);
+        c->buf = malloc(c->cap);
         if (!c->buf) {
             snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
             return -1;
@@ -697,8 +697,8 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
 /* ---- second pass, version 3: decoded ahead, merged by time -------------------
  *
  * A cursor decodes up to BATCH events of its run at once into recs, in a
- * tight loop (hmap_native_unpack_fast: no bounds check per field, the run
- * buffer's zeroed slack takes its read-ahead); an event the fast path
+ * tight loop (hmap_native_unpack_fast: no bounds check per field, its
+ * read-ahead stays inside the run buffer); an event the fast path
  * does not take is decoded by unpack_at, which reports it exactly.  A
  * failing event ends the batch before it: it is decoded again, and its
  * error reported, only when the merge reaches it, so errors come out at
@@ -712,8 +712,11 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
  * by the cursors, never handed on: a chunk record's time is never after
  * its first event's, so leaving it out of the merge changes no order. */
 
-/* Decoded events a cursor holds at most; fewer for a short run, as a file
- * of many small runs keeps many cursors started at once. */
+/* Decoded events a cursor holds at most.  A cursor starts with room for
+ * one and doubles it each time a batch fills it: a file of many small
+ * runs keeps many cursors started at once, each holding a few events, so
+ * their memory stays that of one record each, as with one-by-one
+ * decoding. */
 #define BATCH 64
 
 static int changed(struct native_reader *nr, uint64_t off)
@@ -727,6 +730,13 @@ static int fill_batch(struct native_reader *nr, struct cursor *c)
 {
     uint64_t start = c->off;
     uint32_t n = 0;
+    if (c->nrec == c->nmax && c->nmax < BATCH) { /* the last batch was full: more room */
+        struct bs_record *r = realloc(c->recs, 2 * c->nmax * sizeof(*r));
+        if (r) { /* else the same room: slower, not wrong */
+            c->recs = r;
+            c->nmax *= 2;
+        }
+    }
     while (n < c->nmax && c->off < c->end) {
         uint64_t need = c->end - c->off < READ_AHEAD ? c->end - c->off : READ_AHEAD;
         if (c->off < c->boff || c->off + need > c->boff + c->blen) {
@@ -748,9 +758,12 @@ static int fill_batch(struct native_reader *nr, struct cursor *c)
         }
         /* The fast path: events before the chunk's last one (which, like
          * any the fast path refuses, unpack_at checks against the chunk
-         * record), whole in the buffer. */
+         * record), whole in the buffer with RUN_SLACK bytes after them
+         * (a refill comes before the last READ_AHEAD bytes, so only a
+         * run's last RUN_SLACK bytes take the exact path). */
         uint64_t in_chunk = c->pk.end - c->off;
-        size_t lim = avail < in_chunk ? avail : in_chunk - 1;
+        size_t lim = avail > RUN_SLACK ? avail - RUN_SLACK : 0;
+        if (lim > in_chunk - 1) lim = in_chunk - 1;
         const uint8_t *q = p;
         uint32_t left = c->pk.left;
         struct bs_record *e = c->recs + n;
@@ -812,9 +825,8 @@ static int cursor_start(struct native_reader *nr, uint32_t i)
     uint64_t len = run->end - run->off;
     *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off, .tie = run->off};
     c->cap = len < RUN_BUFFER ? (uint32_t)len : RUN_BUFFER;
-    c->nmax =
-        len / 3 < BATCH ? (uint32_t)(len / 3) + 1 : BATCH; /* an event takes 3 bytes or more */
-    c->buf = malloc(c->cap + RUN_SLACK);
+    c->nmax = 1;
+    c->buf = malloc(c->cap);
     c->recs = malloc(c->nmax * sizeof(*c->recs));
     if (!c->buf || !c->recs) {
         cursor_free(c);
