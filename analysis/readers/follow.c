@@ -250,7 +250,11 @@ static int take_units(struct follow_reader *f)
         }
         if (f->len - at < size) break; /* the rest of it is not written yet */
         if (h.id == HMAP_NATIVE_END_ID) {
-            rc = take_end(f, (const void *)p, off);
+            /* an aligned copy: after packed chunks (version 3) a record
+             * may lie at any offset */
+            struct bs_record e;
+            memcpy(&e, p, size < sizeof(e) ? size : sizeof(e));
+            rc = take_end(f, &e.h, off);
             at += size;
             break;
         }
@@ -271,7 +275,7 @@ static int take_units(struct follow_reader *f)
             if (f->len - at - size < c.bytes) break; /* chunk not complete yet */
             size_t in = at + size, stop = in + c.bytes;
             if (f->packed) {
-                rc = take_packed(f, (const void *)p, &c, in, stop);
+                rc = take_packed(f, &h, &c, in, stop); /* h: the aligned copy */
                 if (rc) break;
                 f->next_seq++;
                 at = stop;
