@@ -57,6 +57,20 @@ struct hmap_native_pack_state {
     uint32_t pid, tid; /* previous event's task */
 };
 
+/* hmap_native_unpack_fast moves pid and tid, and the record header's id,
+ * size and reserved, as one 8-byte word each. */
+_Static_assert(offsetof(struct hmap_native_pack_state, tid) ==
+                   offsetof(struct hmap_native_pack_state, pid) + 4,
+               "pid and tid adjacent");
+_Static_assert(offsetof(struct hmap_native_rec_header, tid) ==
+                       offsetof(struct hmap_native_rec_header, pid) + 4 &&
+                   offsetof(struct hmap_native_rec_header, size) ==
+                       offsetof(struct hmap_native_rec_header, id) + 2 &&
+                   offsetof(struct hmap_native_rec_header, reserved) ==
+                       offsetof(struct hmap_native_rec_header, id) + 4 &&
+                   sizeof(((struct hmap_native_rec_header *)0)->reserved) == 4,
+               "record header: pid, tid; id, size, reserved adjacent");
+
 /* The state at the start of a chunk whose chunk record says first_ns, pid
  * and tid. */
 static inline void hmap_native_pack_begin(struct hmap_native_pack_state *s, uint64_t first_ns,
@@ -436,6 +450,187 @@ static inline long hmap_native_unpack_frame(struct hmap_native_pack_state *s, co
 {
     return hmap_native_unpack_(s, in, avail, h, payload, what, 0);
 }
+
+/* ---- decoding, the fast path ------------------------------------------------
+ * For a reader that decodes many events from one buffer: the same decoding
+ * as hmap_native_unpack for the common events, without a bounds check per
+ * field.  It takes an event only when every part of it is plainly valid
+ * (one-byte len, varints of at most 8 bytes that fit their type, fields
+ * that end exactly at len) and otherwise returns 0 without touching the
+ * state, so that the caller decodes that event with hmap_native_unpack,
+ * which says exactly what is wrong (or takes it: a 9-byte varint, a lost
+ * record).  The results are byte for byte those of hmap_native_unpack.
+ *
+ * Instead of checking bounds field by field, it reads ahead: the buffer
+ * must have HMAP_NATIVE_UNPACK_SLACK readable bytes after in + avail (their
+ * values do not matter; zeroing them once keeps memory checkers quiet).
+ * The fields of an event whose varints run past its end are decoded from
+ * those bytes and then refused by the final length check. */
+#define HMAP_NATIVE_UNPACK_SLACK 320
+
+/* A varint of 1 to 8 bytes at q, branch-free: 8 bytes at q are read, the
+ * terminating byte is found by its clear top bit and the 7-bit groups are
+ * gathered in two or three steps (one branch: up to 4 bytes, 28 bits, in
+ * 32-bit arithmetic, whose masks are immediates).  Returns the bytes it
+ * takes, 0 if more than 8. */
+static inline __attribute__((always_inline)) unsigned hmap_native_get_varint8(const uint8_t *q,
+                                                                              uint64_t *v)
+{
+    uint64_t x;
+    memcpy(&x, q, sizeof x);
+    uint32_t lo = (uint32_t)x, stop32 = ~lo & 0x80808080u;
+    if (__builtin_expect(stop32 != 0, 1)) {
+        lo &= (stop32 ^ (stop32 - 1)) & 0x7f7f7f7fu; /* the bytes up to the last, 7 bits each */
+        lo -= (lo >> 1) & 0x3f803f80u;               /* b0 + b1 << 7 in each 16-bit half */
+        lo = (lo & 0x3fffu) | ((lo >> 2) & 0xfffc000u);
+        *v = lo;
+        return ((unsigned)__builtin_ctz(stop32) + 1) >> 3;
+    }
+    uint64_t stop = ~x & 0x8080808080808080ull;
+    if (__builtin_expect(!stop, 0)) return 0;
+    x &= (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full;
+    x -= (x >> 1) & 0x3f803f803f803f80ull;
+    x = (x & 0x00003fff00003fffull) | ((x >> 2) & 0x0fffc0000fffc000ull);
+    x = (x & 0x000000000fffffffull) | ((x >> 4) & 0x00fffffff0000000ull);
+    *v = x;
+    return ((unsigned)__builtin_ctzll(stop) + 1) >> 3;
+}
+
+/* The same, trying the one-byte case first: for fields that are mostly
+ * small (times, sizes, counts). */
+static inline __attribute__((always_inline)) unsigned
+hmap_native_get_varint8_small(const uint8_t *q, uint64_t *v)
+{
+    if (__builtin_expect(*q < 0x80, 1)) {
+        *v = *q;
+        return 1;
+    }
+    return hmap_native_get_varint8(q, v);
+}
+
+/* Bytes after an event's start that its fast decoding may read at most:
+ * tag and len, then 8 per varint (time, task, fields) plus the last
+ * 8-byte load, a string's length and bytes. */
+#define HMAP_NATIVE_FAST_READ_ptr 8
+#define HMAP_NATIVE_FAST_READ_u8 1
+#define HMAP_NATIVE_FAST_READ_u16 8
+#define HMAP_NATIVE_FAST_READ_u32 8
+#define HMAP_NATIVE_FAST_READ_u64 8
+#define HMAP_NATIVE_FR_F_(t, n, d) +HMAP_NATIVE_FAST_READ_##t
+#define HMAP_NATIVE_FR_E_(t, n, e, d) +HMAP_NATIVE_FAST_READ_##t
+#define HMAP_NATIVE_FR_S_(n, l, d) +8 + (l)
+#define HMAP_NATIVE_FR_EV_(id, name, desc, fields)                                                 \
+    _Static_assert(2 + 3 * 8 fields + 8 <= HMAP_NATIVE_UNPACK_SLACK,                               \
+                   "the fast decoding of " #name " reads within HMAP_NATIVE_UNPACK_SLACK");
+HMAP_EVENTS(HMAP_NATIVE_FR_EV_, HMAP_NATIVE_FR_F_, HMAP_NATIVE_FR_E_, HMAP_NATIVE_FR_S_)
+#undef HMAP_NATIVE_FR_EV_
+#undef HMAP_NATIVE_FR_F_
+#undef HMAP_NATIVE_FR_E_
+#undef HMAP_NATIVE_FR_S_
+
+#define HMAP_NATIVE_FGET_V_(get, var)                                                              \
+    do {                                                                                           \
+        unsigned k_ = get(q, &var);                                                                \
+        if (!k_) return 0;                                                                         \
+        q += k_;                                                                                   \
+    } while (0)
+#define HMAP_NATIVE_FGET_ptr(n)                                                                    \
+    do {                                                                                           \
+        uint64_t z_, *prev_ = np_++ ? &addr : &map;                                                \
+        HMAP_NATIVE_FGET_V_(hmap_native_get_varint8, z_);                                          \
+        *prev_ += (z_ >> 1) ^ (0 - (z_ & 1));                                                      \
+        memcpy(&p_->n, prev_, sizeof *prev_);                                                      \
+    } while (0)
+#define HMAP_NATIVE_FGET_u8(n) (memcpy(&p_->n, q, 1), q++)
+/* An 8-byte varint holds 56 bits: a u64 always fits. */
+#define HMAP_NATIVE_FGET_INT_(n, bits)                                                             \
+    do {                                                                                           \
+        uint64_t v_;                                                                               \
+        HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, v_);                                    \
+        if (bits < 64 && v_ >> (bits & 63)) return 0;                                              \
+        uint##bits##_t x_ = (uint##bits##_t)v_;                                                    \
+        memcpy(&p_->n, &x_, sizeof x_);                                                            \
+    } while (0)
+#define HMAP_NATIVE_FGET_u16(n) HMAP_NATIVE_FGET_INT_(n, 16)
+#define HMAP_NATIVE_FGET_u32(n) HMAP_NATIVE_FGET_INT_(n, 32)
+#define HMAP_NATIVE_FGET_u64(n) HMAP_NATIVE_FGET_INT_(n, 64)
+#define HMAP_NATIVE_FF_(t, n, d) HMAP_NATIVE_FGET_##t(n);
+#define HMAP_NATIVE_FE_(t, n, e, d) HMAP_NATIVE_FGET_##t(n);
+#define HMAP_NATIVE_FS_(n, l, d)                                                                   \
+    do {                                                                                           \
+        uint64_t n_;                                                                               \
+        HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, n_);                                    \
+        if (n_ >= (l) || n_ > (uint64_t)(end - q)) return 0;                                       \
+        memcpy(p_->n, q, n_);                                                                      \
+        memset(p_->n + n_, 0, (l)-n_);                                                             \
+        q += n_;                                                                                   \
+    } while (0);
+
+/*
+ * Decode the event at in[0..avail) like hmap_native_unpack, if it is no
+ * later than ts_max (a chunk's last_ns: a later one is the caller's error
+ * to report) and the fast path takes it: its length, else 0 with *s and *h
+ * untouched and the payload scratch (decode it with hmap_native_unpack).
+ * in[avail .. avail + HMAP_NATIVE_UNPACK_SLACK) must be readable.
+ */
+static inline __attribute__((always_inline)) long
+hmap_native_unpack_fast(struct hmap_native_pack_state *s, const uint8_t *in, size_t avail,
+                        uint64_t ts_max, struct hmap_native_rec_header *h, void *payload)
+{
+    unsigned tag = in[0], body = in[1];
+    if (((tag | body) & 0x80) || body + 2 > avail) return 0;
+    const uint8_t *q = in + 2, *end = q + body;
+    uint64_t dts, task, map = s->map, addr = s->addr; /* task: pid | tid << 32 */
+    memcpy(&task, &s->pid, sizeof task);
+    HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, dts);
+    uint64_t ts = s->ts + dts;
+    if (ts > ts_max || ts < dts) return 0;
+    if (tag & HMAP_NATIVE_PACK_TASK) {
+        uint64_t pid, tid;
+        HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, pid);
+        HMAP_NATIVE_FGET_V_(hmap_native_get_varint8_small, tid);
+        if ((pid | tid) > UINT32_MAX) return 0;
+        task = pid | tid << 32;
+    }
+    unsigned id = tag & HMAP_NATIVE_PACK_ID_MASK;
+    uint64_t idsize; /* the header's id, size and reserved (0), stored at once */
+    switch (id) {
+#define HMAP_NATIVE_FEV_(id_, name, desc, fields)                                                  \
+    case id_: {                                                                                    \
+        struct hmap_native_##name *p_ = payload;                                                   \
+        int np_ = 0;                                                                               \
+        (void)np_;                                                                                 \
+        idsize = id_ | (uint64_t)HMAP_NATIVE_REC_SIZE(sizeof *p_) << 16;                           \
+        fields;                                                                                    \
+        if (q != end) return 0;                                                                    \
+        memset((uint8_t *)payload + sizeof *p_, 0,                                                 \
+               HMAP_NATIVE_REC_SIZE(sizeof *p_) - sizeof *h - sizeof *p_);                         \
+        break;                                                                                     \
+    }
+        HMAP_EVENTS(HMAP_NATIVE_FEV_, HMAP_NATIVE_FF_, HMAP_NATIVE_FE_, HMAP_NATIVE_FS_)
+#undef HMAP_NATIVE_FEV_
+    default: /* lost records and unknown ids */
+        return 0;
+    }
+    h->ts_ns = ts;
+    memcpy(&h->pid, &task, sizeof task);
+    memcpy(&h->id, &idsize, sizeof idsize);
+    s->ts = ts;
+    memcpy(&s->pid, &task, sizeof task);
+    s->map = map;
+    s->addr = addr;
+    return (long)body + 2;
+}
+#undef HMAP_NATIVE_FGET_V_
+#undef HMAP_NATIVE_FGET_ptr
+#undef HMAP_NATIVE_FGET_u8
+#undef HMAP_NATIVE_FGET_INT_
+#undef HMAP_NATIVE_FGET_u16
+#undef HMAP_NATIVE_FGET_u32
+#undef HMAP_NATIVE_FGET_u64
+#undef HMAP_NATIVE_FF_
+#undef HMAP_NATIVE_FE_
+#undef HMAP_NATIVE_FS_
 
 /*
  * Walk the packed events body[0..len) of a chunk that starts at first_ns,

@@ -68,12 +68,14 @@ static int fail(struct follow_reader *f, uint64_t off, const char *what)
     return -1;
 }
 
-/* Read what the file gained, up to POLL_BYTES more than held. 0 or -1. */
+/* Read what the file gained, up to POLL_BYTES more than held. 0 or -1.
+ * buf has HMAP_NATIVE_UNPACK_SLACK bytes after cap, defined from here on
+ * (zeroed after what was read), for hmap_native_unpack_fast's read-ahead. */
 static int fill(struct follow_reader *f)
 {
     if (f->cap - f->len < POLL_BYTES) {
         size_t cap = f->len + POLL_BYTES;
-        uint8_t *b = realloc(f->buf, cap);
+        uint8_t *b = realloc(f->buf, cap + HMAP_NATIVE_UNPACK_SLACK);
         if (!b) return fail(f, f->off + f->len, "out of memory");
         f->buf = b;
         f->cap = cap;
@@ -84,6 +86,7 @@ static int fill(struct follow_reader *f)
         return -1;
     }
     f->len += (size_t)n;
+    memset(f->buf + f->len, 0, HMAP_NATIVE_UNPACK_SLACK);
     return 0;
 }
 
@@ -206,7 +209,12 @@ static int take_packed(struct follow_reader *f, const struct hmap_native_rec_hea
     hmap_native_pack_begin(&ps, c->first_ns, h->pid, h->tid);
     while (in < stop) {
         const char *what = "packed event crosses its chunk's end";
-        long len = hmap_native_unpack(&ps, f->buf + in, stop - in, &rec.h, rec.payload, &what);
+        /* the fast path first; what it refuses is decoded (or reported)
+         * exactly; the count and last time are checked at the chunk's end */
+        long len =
+            hmap_native_unpack_fast(&ps, f->buf + in, stop - in, UINT64_MAX, &rec.h, rec.payload);
+        if (len <= 0)
+            len = hmap_native_unpack(&ps, f->buf + in, stop - in, &rec.h, rec.payload, &what);
         if (len <= 0) {
             char msg[120];
             snprintf(msg, sizeof(msg), "corrupt packed event (%s%s)", what,
@@ -242,7 +250,11 @@ static int take_units(struct follow_reader *f)
         }
         if (f->len - at < size) break; /* the rest of it is not written yet */
         if (h.id == HMAP_NATIVE_END_ID) {
-            rc = take_end(f, (const void *)p, off);
+            /* an aligned copy: after packed chunks (version 3) a record
+             * may lie at any offset */
+            struct bs_record e;
+            memcpy(&e, p, size < sizeof(e) ? size : sizeof(e));
+            rc = take_end(f, &e.h, off);
             at += size;
             break;
         }
@@ -263,7 +275,7 @@ static int take_units(struct follow_reader *f)
             if (f->len - at - size < c.bytes) break; /* chunk not complete yet */
             size_t in = at + size, stop = in + c.bytes;
             if (f->packed) {
-                rc = take_packed(f, (const void *)p, &c, in, stop);
+                rc = take_packed(f, &h, &c, in, stop); /* h: the aligned copy */
                 if (rc) break;
                 f->next_seq++;
                 at = stop;

@@ -34,7 +34,10 @@
  * decodes and checks their fields: a corrupt field is reported there, at
  * its offset, still before any output.  A chunk decodes alone (its
  * deltas start at its chunk record) and is in time order, so runs begin
- * at chunk records, where a merge cursor can start decoding.
+ * at chunk records, where a merge cursor can start decoding.  In the
+ * second pass of a regular file (one run or many) each cursor decodes a
+ * batch of events ahead with the fast decoder, and the merge takes them
+ * from one cursor while they come first (see "second pass, version 3").
  */
 #include <errno.h>
 #include <stddef.h>
@@ -52,6 +55,10 @@
 
 #define HDR_SIZE sizeof(struct hmap_native_rec_header)
 #define RUN_BUFFER (128u << 10) /* per merged run; a record is at most 64 KiB */
+/* What the fast decoder may read beyond the bytes it is given
+ * (hmap_native_unpack_fast): it is given only events that leave this much
+ * of the run buffer after them, so the buffer needs no slack of its own. */
+#define RUN_SLACK HMAP_NATIVE_UNPACK_SLACK
 /* Records are padded to this (HMAP_NATIVE_REC_SIZE rounds up to it). */
 #define REC_ALIGN (HMAP_NATIVE_REC_SIZE(1) - HMAP_NATIVE_REC_SIZE(0))
 /* Bytes made available before a record is looked at: more than any record
@@ -74,14 +81,17 @@ struct run {
 };
 
 struct cursor {        /* a run being merged */
-    uint64_t off, end; /* next record, end of run */
+    uint64_t off, end; /* next record (version 3: next byte to decode), end of run */
     uint8_t *buf;      /* file bytes [boff, boff + blen) */
     uint64_t boff;
     uint32_t blen, cap;
-    uint32_t size;         /* bytes in the file of the record at off, once peeked */
-    uint64_t peeked;       /* off + 1 when rec holds the record at off (version 3) */
-    struct packed pk;      /* version 3 */
-    struct bs_record *rec; /* version 3: the record at off, decoded */
+    uint32_t size; /* versions 1, 2: bytes in the file of the record at off, once peeked */
+    /* Version 3: the decoder, and the events decoded ahead of the merge,
+     * recs[at..nrec) still to hand on (at most nmax). */
+    struct packed pk;
+    struct bs_record *recs;
+    uint32_t at, nrec, nmax;
+    uint64_t tie; /* the run's first offset: orders equal times as file order */
 };
 
 struct native_reader {
@@ -95,6 +105,14 @@ struct native_reader {
     struct cursor *cursors;   /* one per run, in the order of runs */
     struct bs_time_heap heap; /* started runs with records left */
     int advance_top;          /* the top cursor's record was returned: move it on first */
+    /* Version 3: the cursor events are taken from, outside the heap, and
+     * the key they must stay before (the heap's top or the next run to
+     * start, whichever is first): (lim_ts, tie) with lim_after = 1 when
+     * the cursor's tie is before the limit's, so its events at lim_ts
+     * still come first. */
+    struct cursor *cur;
+    uint64_t lim_ts;
+    int lim_after;
     /* Format records (version 2), checked once, in file order. */
     int (*inner)(struct bs_reader *r, const struct hmap_native_rec_header **rec);
     uint16_t version;
@@ -326,6 +344,26 @@ static int walk_chunk(struct native_reader *nr)
         const uint8_t *p = in->buf + in->pos, *q = p + 1;
         uint64_t left = nr->pk.end - off, avail = in->end - in->pos, body;
         if (avail > left) avail = left;
+        /* Most events: a one-byte len and a known id other than lost, with
+         * more than the longest such event left in the buffer and the
+         * chunk: stepped over with no other check.  The rest (and any
+         * error) take the careful path below. */
+        const uint8_t *s = p, *stop = p + avail;
+        uint32_t stepped = 0;
+        while (stop - s > 2 + 0x7f) {
+            unsigned tag = s[0], len = s[1];
+            if (((tag | len) & 0x80) || (tag & HMAP_NATIVE_PACK_ID_MASK) - 1u >= HMAP_EVENT_MAX_ID)
+                break;
+            s += 2 + len;
+            stepped++;
+        }
+        if (stepped) {
+            events += stepped;
+            nr->events += stepped;
+            in->pos += (size_t)(s - p);
+            nr->r.bytes_done = in->base + in->pos;
+            continue;
+        }
         const uint8_t *end = p + avail;
         if (avail < 2 || !hmap_native_get_varint(&q, end, &body) || body > (uint64_t)(end - q)) {
             if (avail < left && in->eof) return 1; /* cut */
@@ -593,47 +631,10 @@ static int refill(struct native_reader *nr, struct cursor *c)
     return 0;
 }
 
-/* Version 3: the cursor's next record, decoded into c->rec (once per
- * record); NULL with r->err set on a read error.  The first pass checked
- * every byte, so a failure here means the file changed under us. */
-static const struct hmap_native_rec_header *peek_packed(struct native_reader *nr, struct cursor *c)
-{
-    if (c->peeked == c->off + 1) return &c->rec->h;
-    uint64_t need = c->end - c->off < READ_AHEAD ? c->end - c->off : READ_AHEAD;
-    if (c->off < c->boff || c->off + need > c->boff + c->blen) {
-        if (refill(nr, c) < 0) return NULL;
-    }
-    const uint8_t *p = c->buf + (c->off - c->boff);
-    size_t avail = c->boff + c->blen - c->off;
-    if (c->off < c->pk.end) {
-        const char *what = "";
-        long n = unpack_at(nr, &c->pk, p, avail, c->off, c->rec, &what);
-        if (n <= 0) {
-            if (n == 0) corrupt(nr, c->off, "file changed while read");
-            return NULL;
-        }
-        c->size = (uint32_t)n;
-    } else {
-        memcpy(c->rec, p, HDR_SIZE < avail ? HDR_SIZE : avail); /* aligned copy */
-        const struct hmap_native_rec_header *h = &c->rec->h;
-        if (avail < HDR_SIZE || h->size > avail || h->size > sizeof(*c->rec) ||
-            h->size < HDR_SIZE) {
-            corrupt(nr, c->off, "file changed while read");
-            return NULL;
-        }
-        memcpy(c->rec, p, h->size);
-        if (h->id == HMAP_NATIVE_CHUNK_ID) packed_enter(&c->pk, h, c->off);
-        c->size = h->size;
-    }
-    c->peeked = c->off + 1;
-    return &c->rec->h;
-}
-
 /* The header of the cursor's next record, read into its buffer if needed
  * (whole record included); NULL with r->err set on a read error. */
 static const struct hmap_native_rec_header *peek(struct native_reader *nr, struct cursor *c)
 {
-    if (nr->version >= 3) return peek_packed(nr, c);
     uint64_t have = c->boff + c->blen;
     if (c->off < c->boff || c->off + HDR_SIZE > have ||
         c->off + ((const struct hmap_native_rec_header *)(c->buf + (c->off - c->boff)))->size >
@@ -664,8 +665,6 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
         } else {
             free(top->buf);
             top->buf = NULL;
-            free(top->rec);
-            top->rec = NULL;
             bs_time_heap_pop(heap);
         }
     }
@@ -678,8 +677,7 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
         *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off};
         c->cap = c->end - c->off < RUN_BUFFER ? (uint32_t)(c->end - c->off) : RUN_BUFFER;
         c->buf = malloc(c->cap);
-        if (nr->version >= 3) c->rec = malloc(sizeof(*c->rec));
-        if (!c->buf || (nr->version >= 3 && !c->rec)) {
+        if (!c->buf) {
             snprintf(r->err, sizeof(r->err), "%s: out of memory", r->path);
             return -1;
         }
@@ -696,6 +694,241 @@ static int merge_next(struct bs_reader *r, const struct hmap_native_rec_header *
     return 1;
 }
 
+/* ---- second pass, version 3: decoded ahead, merged by time -------------------
+ *
+ * A cursor decodes up to BATCH events of its run at once into recs, in a
+ * tight loop (hmap_native_unpack_fast: no bounds check per field, its
+ * read-ahead stays inside the run buffer); an event the fast path
+ * does not take is decoded by unpack_at, which reports it exactly.  A
+ * failing event ends the batch before it: it is decoded again, and its
+ * error reported, only when the merge reaches it, so errors come out at
+ * the same point of the stream as when events were decoded one by one.
+ *
+ * The merge takes events from one cursor (nr->cur, outside the heap) while
+ * they come before the limit (the heap's top or the next run to start):
+ * one comparison per event, the heap touched only when another run comes
+ * first.  The output is the heap merge's: every event in (time, file
+ * offset) order within and across runs.  Chunk and end records are read
+ * by the cursors, never handed on: a chunk record's time is never after
+ * its first event's, so leaving it out of the merge changes no order. */
+
+/* Decoded events a cursor holds at most.  A cursor starts with room for
+ * one and doubles it each time a batch fills it: a file of many small
+ * runs keeps many cursors started at once, each holding a few events, so
+ * their memory stays that of one record each, as with one-by-one
+ * decoding. */
+#define BATCH 64
+
+static int changed(struct native_reader *nr, uint64_t off)
+{
+    return corrupt(nr, off, "file changed while read");
+}
+
+/* Decode c's next events into c->recs.  1: some (c->at = 0), 0: the run
+ * has none left, -1: an error (r->err set). */
+static int fill_batch(struct native_reader *nr, struct cursor *c)
+{
+    uint64_t start = c->off;
+    uint32_t n = 0;
+    if (c->nrec == c->nmax && c->nmax < BATCH) { /* the last batch was full: more room */
+        struct bs_record *r = realloc(c->recs, 2 * c->nmax * sizeof(*r));
+        if (r) { /* else the same room: slower, not wrong */
+            c->recs = r;
+            c->nmax *= 2;
+        }
+    }
+    while (n < c->nmax && c->off < c->end) {
+        uint64_t need = c->end - c->off < READ_AHEAD ? c->end - c->off : READ_AHEAD;
+        if (c->off < c->boff || c->off + need > c->boff + c->blen) {
+            if (refill(nr, c) < 0) return -1;
+        }
+        const uint8_t *p = c->buf + (c->off - c->boff);
+        uint64_t avail = c->boff + c->blen - c->off;
+        if (c->off >= c->pk.end) { /* a chunk or end record (the first pass checked it) */
+            struct bs_record f;
+            if (avail < HDR_SIZE) return changed(nr, c->off);
+            memcpy(&f.h, p, HDR_SIZE);
+            if (!HMAP_NATIVE_IS_FORMAT_ID(f.h.id) || f.h.size != hmap_native_rec_size(f.h.id) ||
+                f.h.size > avail)
+                return changed(nr, c->off);
+            memcpy(&f, p, f.h.size);
+            if (f.h.id == HMAP_NATIVE_CHUNK_ID) packed_enter(&c->pk, &f.h, c->off);
+            c->off += f.h.size;
+            continue;
+        }
+        /* The fast path: events before the chunk's last one (which, like
+         * any the fast path refuses, unpack_at checks against the chunk
+         * record), whole in the buffer with RUN_SLACK bytes after them
+         * (a refill comes before the last READ_AHEAD bytes, so only a
+         * run's last RUN_SLACK bytes take the exact path). */
+        uint64_t in_chunk = c->pk.end - c->off;
+        size_t lim = avail > RUN_SLACK ? avail - RUN_SLACK : 0;
+        if (lim > in_chunk - 1) lim = in_chunk - 1;
+        const uint8_t *q = p;
+        uint32_t left = c->pk.left;
+        struct bs_record *e = c->recs + n;
+        struct hmap_native_pack_state ps = c->pk.ps; /* a local: kept in registers */
+        while (left > 1 && n < c->nmax) {
+            long len = hmap_native_unpack_fast(&ps, q, lim, c->pk.last_ns, &e->h, e->payload);
+            if (len <= 0) break;
+            q += len;
+            lim -= (size_t)len;
+            left--;
+            n++;
+            e++;
+        }
+        if (q != p) {
+            c->pk.ps = ps;
+            c->pk.left = left;
+            c->off += (uint64_t)(q - p);
+            continue;
+        }
+        /* One event, exactly, on a copy of the decoder: a failure leaves
+         * the cursor before the event. */
+        struct packed pk = c->pk;
+        const char *what = "";
+        long len = unpack_at(nr, &pk, p, avail, c->off, e, &what);
+        if (len <= 0) {
+            if (n) break; /* hand on the batch first; the error comes after it */
+            if (len == 0) changed(nr, c->off);
+            return -1;
+        }
+        c->pk = pk;
+        c->off += (uint64_t)len;
+        n++;
+    }
+    nr->r.bytes_done += c->off - start;
+    c->at = 0;
+    c->nrec = n;
+    return n > 0;
+}
+
+static void cursor_free(struct cursor *c)
+{
+    free(c->buf);
+    c->buf = NULL;
+    free(c->recs);
+    c->recs = NULL;
+}
+
+static inline struct bs_time_key cursor_key(const struct cursor *c, uint32_t slot)
+{
+    return (struct bs_time_key){c->recs[c->at].h.ts_ns, c->tie, slot};
+}
+
+/* Start run i: its cursor decodes its first events.  1: in the heap, 0:
+ * the run holds no event, -1: an error. */
+static int cursor_start(struct native_reader *nr, uint32_t i)
+{
+    const struct run *run = &nr->runs[i];
+    struct cursor *c = &nr->cursors[i];
+    uint64_t len = run->end - run->off;
+    *c = (struct cursor){.off = run->off, .end = run->end, .boff = run->off, .tie = run->off};
+    c->cap = len < RUN_BUFFER ? (uint32_t)len : RUN_BUFFER;
+    c->nmax = 1;
+    c->buf = malloc(c->cap);
+    c->recs = malloc(c->nmax * sizeof(*c->recs));
+    if (!c->buf || !c->recs) {
+        cursor_free(c);
+        snprintf(nr->r.err, sizeof(nr->r.err), "%s: out of memory", nr->r.path);
+        return -1;
+    }
+    int st = fill_batch(nr, c);
+    if (st <= 0) {
+        cursor_free(c);
+        return st;
+    }
+    struct bs_time_key k = cursor_key(c, i);
+    bs_time_heap_push(&nr->heap, k.ts, k.tie, k.slot);
+    return 1;
+}
+
+/* The first of the heap's top and the next run to start, as nr->cur's
+ * limit. */
+static void set_limit(struct native_reader *nr)
+{
+    const struct bs_time_key *lim = nr->heap.n ? bs_time_heap_top(&nr->heap) : NULL;
+    struct bs_time_key first;
+    if (nr->next_run < nr->nruns) {
+        const struct run *run = &nr->runs[nr->next_run];
+        first = (struct bs_time_key){run->first_ts, run->off, nr->next_run};
+        if (!lim || bs_time_key_before(&first, lim)) lim = &first;
+    }
+    if (!lim) {
+        nr->lim_ts = UINT64_MAX;
+        nr->lim_after = 1;
+    } else {
+        nr->lim_ts = lim->ts;
+        nr->lim_after = nr->cur->tie < lim->tie;
+    }
+}
+
+/* merge3_next's slow part: nr->cur has no decoded event left, or its next
+ * one does not come first. */
+static __attribute__((noinline)) int merge3_switch(struct native_reader *nr,
+                                                   const struct hmap_native_rec_header **rec)
+{
+    struct bs_time_heap *heap = &nr->heap;
+    struct cursor *c = nr->cur;
+    if (c && c->at == c->nrec) {
+        int st = fill_batch(nr, c);
+        if (st < 0) return -1;
+        if (st == 0) {
+            cursor_free(c);
+            c = nr->cur = NULL;
+        } else {
+            uint64_t ts = c->recs[0].h.ts_ns;
+            if (ts < nr->lim_ts || (ts == nr->lim_ts && nr->lim_after)) {
+                c->at++;
+                *rec = &c->recs[0].h;
+                return 1;
+            }
+        }
+    }
+    if (c) { /* another run comes first: c goes back into the heap */
+        struct bs_time_key k = cursor_key(c, (uint32_t)(c - nr->cursors));
+        bs_time_heap_push(heap, k.ts, k.tie, k.slot);
+        nr->cur = NULL;
+    }
+    /* Start every run that could hold the smallest next event. */
+    while (nr->next_run < nr->nruns) {
+        const struct run *run = &nr->runs[nr->next_run];
+        struct bs_time_key first = {run->first_ts, run->off, nr->next_run};
+        if (heap->n && !bs_time_key_before(&first, bs_time_heap_top(heap))) break;
+        if (cursor_start(nr, nr->next_run++) < 0) return -1;
+    }
+    if (!heap->n) { /* the end: the losses only the end record counts */
+        if (nr->checked && !nr->tail_lost_done) {
+            nr->tail_lost_done = 1;
+            *rec = &nr->tail_lost.h;
+            return 1;
+        }
+        return 0;
+    }
+    c = nr->cur = &nr->cursors[bs_time_heap_top(heap)->slot];
+    bs_time_heap_pop(heap);
+    set_limit(nr);
+    *rec = &c->recs[c->at++].h;
+    return 1;
+}
+
+/* The reader's next() once a version 3 file is indexed. */
+static int merge3_next(struct bs_reader *r, const struct hmap_native_rec_header **rec)
+{
+    struct native_reader *nr = (struct native_reader *)r;
+    struct cursor *c = nr->cur;
+    if (__builtin_expect(c && c->at < c->nrec, 1)) {
+        const struct bs_record *e = &c->recs[c->at];
+        if (__builtin_expect(e->h.ts_ns < nr->lim_ts || (e->h.ts_ns == nr->lim_ts && nr->lim_after),
+                             1)) {
+            c->at++;
+            *rec = &e->h;
+            return 1;
+        }
+    }
+    return merge3_switch(nr, rec);
+}
+
 /* ---- opening -------------------------------------------------------------------- */
 
 /* The deferred part of opening a regular file: the first pass runs on the
@@ -704,7 +937,8 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
 {
     struct native_reader *nr = (struct native_reader *)r;
     if (build_index(nr) < 0) return -1;
-    if (nr->nruns <= 1) { /* stream again, up to the end of the valid data */
+    if (nr->nruns <= 1 &&
+        (nr->version < 3 || nr->nruns == 0)) { /* stream again, up to the end of the valid data */
         if (lseek(nr->in.fd, nr->header_size, SEEK_SET) < 0) return read_error(nr);
         nr->in.pos = nr->in.end = 0;
         nr->in.base = nr->header_size;
@@ -721,6 +955,10 @@ static int first_next(struct bs_reader *r, const struct hmap_native_rec_header *
     }
     free(nr->in.buf); /* the runs have their own buffers */
     nr->in.buf = NULL;
+    if (nr->version >= 3) { /* also for one run: decoded ahead */
+        nr->r.next = merge3_next;
+        return merge3_switch(nr, rec);
+    }
     nr->inner = merge_next;
     return merge_next(r, rec);
 }
@@ -730,7 +968,7 @@ static void native_close(struct bs_reader *r)
     struct native_reader *nr = (struct native_reader *)r;
     for (uint32_t i = 0; nr->cursors && i < nr->nruns; i++) {
         free(nr->cursors[i].buf);
-        free(nr->cursors[i].rec);
+        free(nr->cursors[i].recs);
     }
     bs_input_close(&nr->in);
     free(nr->runs);

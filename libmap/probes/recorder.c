@@ -75,8 +75,10 @@ struct rec_buf {
     uint64_t first_ns;
     uint32_t nrec;
     /* TSC clock: the anchor (a TSC value and the CLOCK_MONOTONIC time
-     * read with it) that this thread's times are converted from. */
-    uint64_t tsc0, ns0;
+     * read with it) that this thread's times are converted from, and the
+     * rate as it was then (rec_tsc_mult): the event path reads this
+     * buffer only, no shared variable. */
+    uint64_t tsc0, ns0, mult;
     _Alignas(8) unsigned char data[REC_BUF_SIZE];
 };
 
@@ -119,7 +121,9 @@ static uint64_t rec_now(void)
 /* ---- the event clock ---------------------------------------------------------
  * Events are stamped in CLOCK_MONOTONIC nanoseconds either way.  With the
  * TSC, a thread converts ticks since its anchor (tsc0, ns0) with the
- * trace's rate rec_tsc_mult (ns per tick, 32.32 fixed point), and takes a
+ * trace's rate rec_tsc_mult (ns per tick, 32.32 fixed point) as it was at
+ * that anchor (so a thread's times between anchors grow with its TSC
+ * only, and an event reads no shared variable), and takes a
  * new anchor from clock_gettime at least every REC_TSC_REANCHOR_NS and at
  * every new chunk, never earlier than its last event: so the conversion
  * error stays below the rate's error over that span (the rate itself is
@@ -204,6 +208,7 @@ static __attribute__((noinline)) void rec_tsc_anchor(struct rec_buf *b, uint64_t
             memory_order_relaxed);
     b->tsc0 = tsc;
     b->ns0 = ns > not_before ? ns : not_before;
+    b->mult = atomic_load_explicit(&rec_tsc_mult, memory_order_relaxed);
 }
 
 /* The time of an event of b's thread now. */
@@ -215,8 +220,7 @@ static inline uint64_t rec_event_now(struct rec_buf *b)
         rec_tsc_anchor(b, b->ps.ts);
         d = rec_tsc() - b->tsc0;
     }
-    uint64_t mult = atomic_load_explicit(&rec_tsc_mult, memory_order_relaxed);
-    return b->ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
+    return b->ns0 + (uint64_t)(((unsigned __int128)d * b->mult) >> 32);
 }
 
 /* Count n dropped events seen between first_ns and last_ns.  Under rec_lock. */
@@ -415,7 +419,7 @@ static __attribute__((noinline)) struct rec_buf *rec_buf_slow(uint64_t session)
         b->session = session;
         b->flushed = 0;
         b->nrec = 0; /* no previous chunk: no earlier time to stay after */
-        b->ps.ts = b->first_ns = b->tsc0 = b->ns0 = 0;
+        b->ps.ts = b->first_ns = b->tsc0 = b->ns0 = b->mult = 0;
         atomic_init(&b->len, 0);
         b->next = rec_bufs;
         rec_bufs = b;
@@ -468,6 +472,32 @@ static inline unsigned char *rec_reserve(uint64_t *ts, struct rec_buf **bp)
     return b->data + len;
 }
 
+/*
+ * The event path with nothing to do but pack: this thread's buffer belongs
+ * to the current trace, holds a chunk with room for one more event, and
+ * the TSC anchor is fresh.  Returns where the event goes, its time in *ts,
+ * or NULL for rec_reserve (which handles every other case: a first event,
+ * a full buffer, a new trace, the other clock, a new anchor).  No call, no
+ * shared variable written: the caller needs no saved registers.
+ */
+static inline __attribute__((always_inline)) unsigned char *rec_reserve_fast(uint64_t *ts,
+                                                                             struct rec_buf **bp)
+{
+    struct rec_buf *b = rec_tls;
+    if (__builtin_expect(!b || !rec_use_tsc, 0)) return NULL;
+    size_t len = atomic_load_explicit(&b->len, memory_order_relaxed);
+    /* len - 1 wraps for an empty buffer: a new chunk starts in rec_reserve */
+    if (__builtin_expect(b->session != atomic_load_explicit(&rec_session, memory_order_relaxed) ||
+                             len - 1 >= REC_BUF_SIZE - HMAP_NATIVE_PACK_MAX,
+                         0))
+        return NULL;
+    uint64_t d = rec_tsc() - b->tsc0;
+    if (__builtin_expect(d > rec_tsc_reanchor, 0)) return NULL;
+    *ts = b->ns0 + (uint64_t)(((unsigned __int128)d * b->mult) >> 32);
+    *bp = b;
+    return b->data + len;
+}
+
 /* Publish the n bytes packed at rec. */
 static inline void rec_commit(struct rec_buf *b, unsigned char *rec, size_t n)
 {
@@ -499,8 +529,12 @@ static void rec_copy_str(char *dst, size_t cap, const char *src)
 #define REC_STORE_A_END
 #define REC_STORE_B_END
 
-#define REC_EMIT_(id_, name, desc, seq)                                                            \
-    void hmap_rec_emit_##name(HMAP_SEQ_PARAMS(seq))                                                \
+/* rec_emit_slow_<event>: any event, through rec_reserve; out of line, so
+ * that hmap_rec_emit_<event> reaches it by a tail call.  The chunk's task
+ * is the thread's (rec_pid, b->tid), so the packer's task check folds
+ * away. */
+#define REC_EMIT_SLOW_(id_, name, desc, seq)                                                       \
+    static __attribute__((noinline)) void rec_emit_slow_##name(HMAP_SEQ_PARAMS(seq))               \
     {                                                                                              \
         struct rec_buf *b;                                                                         \
         uint64_t ts;                                                                               \
@@ -508,7 +542,23 @@ static void rec_copy_str(char *dst, size_t cap, const char *src)
         if (!rec) return;                                                                          \
         struct hmap_native_##name v_, *p = &v_;                                                    \
         HMAP_SEQ_WALK(REC_STORE, seq)                                                              \
-        rec_commit(b, rec, hmap_native_pack_##name(&b->ps, rec, ts, rec_pid, b->tid, p));          \
+        rec_commit(b, rec, hmap_native_pack_##name(&b->ps, rec, ts, b->ps.pid, b->ps.tid, p));     \
+    }
+HMAP_EVENTS_SEQ(REC_EMIT_SLOW_)
+
+#define REC_EMIT_(id_, name, desc, seq)                                                            \
+    void hmap_rec_emit_##name(HMAP_SEQ_PARAMS(seq))                                                \
+    {                                                                                              \
+        struct rec_buf *b;                                                                         \
+        uint64_t ts;                                                                               \
+        unsigned char *rec = rec_reserve_fast(&ts, &b);                                            \
+        if (__builtin_expect(!rec, 0)) {                                                           \
+            rec_emit_slow_##name(HMAP_SEQ_NAMES(seq));                                             \
+            return;                                                                                \
+        }                                                                                          \
+        struct hmap_native_##name v_, *p = &v_;                                                    \
+        HMAP_SEQ_WALK(REC_STORE, seq)                                                              \
+        rec_commit(b, rec, hmap_native_pack_##name(&b->ps, rec, ts, b->ps.pid, b->ps.tid, p));     \
     }
 HMAP_EVENTS_SEQ(REC_EMIT_)
 
