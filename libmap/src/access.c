@@ -13,15 +13,15 @@
 
 #include "internal.h"
 
-/* Slot of bucket b (tophash word w) holding key, or -1.  Candidates come
- * from the SWAR match; each is confirmed by its tophash byte (the match can
- * report a false positive above a true one) and by key equality. */
-static ALWAYS_INLINE int find_in_bucket(const hmap *m, uint8_t *b, uint64_t w, uint8_t top,
+/* Slot of bucket b (tophash group g) holding key, or -1.  The candidates
+ * are the slots whose tophash equals top (an exact mask): only their keys
+ * are compared. */
+static ALWAYS_INLINE int find_in_bucket(const hmap *m, uint8_t *b, th_group g, uint8_t top,
                                         const void *key, int kind)
 {
-    for (uint64_t hits = bytes_equal(w, top); hits; hits &= hits - 1) {
-        unsigned i = first_byte(hits);
-        if (b[i] == top && eq_k(m, key, key_of(m, b, i), kind)) return (int)i;
+    for (slotmask c = th_match(g, top); slot_any(c); c = slot_next(c)) {
+        unsigned i = slot_first(c);
+        if (eq_k(m, key, key_of(m, b, i), kind)) return (int)i;
     }
     return -1;
 }
@@ -55,8 +55,11 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
          * overflow bucket (its ninth entry grows it first), but the chain
          * is walked all the same. */
         for (uint8_t *b = m->buckets; b; b = overflow_of(m, b)) {
-            for (unsigned i = 0; i < BUCKET_CNT && b[i] != EMPTY_REST; i++) {
-                if (b[i] < MIN_TOP_HASH || !eq_k(m, key, key_of(m, b, i), kind)) continue;
+            th_group g = th_load(b);
+            /* The live slots before the first emptyRest, in slot order. */
+            for (slotmask c = th_live(g) & slot_before(th_rest(g)); slot_any(c); c = slot_next(c)) {
+                unsigned i = slot_first(c);
+                if (!eq_k(m, key, key_of(m, b, i), kind)) continue;
                 if (kout) *kout = key_of(m, b, i);
                 return val_of(m, b, i);
             }
@@ -66,14 +69,14 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     uint64_t hash = hash_k(m, key, kind);
     uint8_t top = tophash(hash);
     for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
-        uint64_t w = tophash_word(b);
-        int i = find_in_bucket(m, b, w, top, key, kind);
+        th_group g = th_load(b);
+        int i = find_in_bucket(m, b, g, top, key, kind);
         if (i >= 0) {
             if (kout) *kout = key_of(m, b, (unsigned)i);
             return val_of(m, b, (unsigned)i);
         }
         /* An emptyRest slot means nothing follows in this chain. */
-        if (bytes_equal(w, EMPTY_REST)) return NULL;
+        if (slot_any(th_rest(g))) return NULL;
     }
     return NULL;
 }
@@ -208,19 +211,19 @@ static ALWAYS_INLINE bool find_key_or_free_slot(const hmap *m, uint8_t *b, uint8
     uint8_t *insb = NULL;
     unsigned insi = 0;
     for (;;) {
-        uint64_t w = tophash_word(b);
-        int i = find_in_bucket(m, b, w, top, key, kind);
+        th_group g = th_load(b);
+        int i = find_in_bucket(m, b, g, top, key, kind);
         if (i >= 0) {
             pos->b = b;
             pos->i = (unsigned)i;
             return true;
         }
-        uint64_t empty = bytes_empty(w);
-        if (empty && insb == NULL) {
+        slotmask empty = th_empty(g);
+        if (slot_any(empty) && insb == NULL) {
             insb = b;
-            insi = first_byte(empty);
+            insi = slot_first(empty);
         }
-        if (bytes_equal(w, EMPTY_REST)) break;
+        if (slot_any(th_rest(g))) break;
         uint8_t *ovf = overflow_of(m, b);
         if (ovf == NULL) break;
         b = ovf;
@@ -420,8 +423,8 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
     uint8_t *head = b;
     uint8_t top = tophash(hash);
     for (; b; b = overflow_of(m, b)) {
-        uint64_t w = tophash_word(b);
-        int found_at = find_in_bucket(m, b, w, top, key, kind);
+        th_group g = th_load(b);
+        int found_at = find_in_bucket(m, b, g, top, key, kind);
         if (found_at >= 0) {
             unsigned i = (unsigned)found_at;
             uint8_t *db = b; /* the bucket that lost the entry */
@@ -456,7 +459,7 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
             found = true;
             goto done;
         }
-        if (bytes_equal(w, EMPTY_REST)) break;
+        if (slot_any(th_rest(g))) break;
     }
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
