@@ -13,42 +13,71 @@
 
 #include "internal.h"
 
-/* Slot of bucket b (tophash group g) holding key, or -1.  The candidates
- * are the slots whose tophash equals top (an exact mask): only their keys
- * are compared. */
-static ALWAYS_INLINE int find_in_bucket(const hmap *m, uint8_t *b, th_group g, uint8_t top,
-                                        const void *key, int kind)
+/* Key size as a constant for the fast kinds, so copies fold to moves. */
+static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
+{
+    return kind == HMAP_KIND_U64   ? 8
+           : kind == HMAP_KIND_U32 ? 4
+           : kind == HMAP_KIND_STR ? sizeof(hmap_str)
+                                   : key_size_of(m);
+}
+
+/* key_of and val_of for a constant kind: a fast kind's key (4, 8 or 16
+ * bytes) is never stored indirectly and its slot size is a constant, so
+ * the key's address is one lea and the value's needs only valslot. */
+static ALWAYS_INLINE void *key_of_k(const hmap *m, uint8_t *b, unsigned i, int kind)
+{
+    if (kind == HMAP_KIND_GENERIC) return key_of(m, b, i);
+    return b + DATA_OFFSET + (size_t)i * key_size_k(m, kind);
+}
+static ALWAYS_INLINE void *val_of_k(const hmap *m, uint8_t *b, unsigned i, int kind)
+{
+    if (kind == HMAP_KIND_GENERIC) return val_of(m, b, i);
+    uint8_t *v = b + DATA_OFFSET + BUCKET_CNT * key_size_k(m, kind) + (size_t)i * m->valslot, *obj;
+    if (!has_indirect_val(m)) return v;
+    memcpy(&obj, v, sizeof obj);
+    return obj;
+}
+
+/* Slot of bucket b (tophash group g) holding key, or BUCKET_CNT.  The
+ * candidates are the slots whose tophash equals top (an exact mask): only
+ * their keys are compared. */
+static ALWAYS_INLINE unsigned find_in_bucket(const hmap *m, uint8_t *b, th_group g, uint8_t top,
+                                             const void *key, int kind)
 {
     for (slotmask c = th_match(g, top); slot_any(c); c = slot_next(c)) {
         unsigned i = slot_first(c);
-        if (eq_k(m, key, key_of(m, b, i), kind)) return (int)i;
+        if (eq_k(m, key, key_of_k(m, b, i, kind), kind)) return i;
     }
-    return -1;
+    return BUCKET_CNT;
 }
 
 /* The chain that holds `hash` right now: the new bucket, or the old one
- * while it has not been evacuated. */
-static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash)
+ * while it has not been evacuated.  f: the flags the caller read. */
+static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash, uint8_t f)
 {
     uint64_t mask = bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, hash & mask);
     prefetch_bucket(m, b);
-    if (UNLIKELY(growing(m))) {
+    if (UNLIKELY(f & F_GROWING)) {
         uint8_t *ob = bucket_at(m, m->ext->old_rec->arr, hash & oldbucketmask(m));
         if (!evacuated(ob)) b = ob;
     }
     return b;
 }
 
-/* mapaccess: find key; returns the value slot and, in *kout, the stored key.
- * Lookups never write and never advance growth. */
+/* mapaccess on a map that is not NULL: find key; returns the value slot
+ * and, in *kout, the stored key.  Lookups never write and never advance
+ * growth.  The flags are read once: for the hashWriting check and for
+ * whether a growth runs (a reader cannot see either change under it
+ * without a race, which the check is there to catch). */
 static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind, bool check,
                                        const void **kout)
 {
-    if (m == NULL || m->count == 0) return NULL;
-    if (check && UNLIKELY(flags_load(m) & F_HASH_WRITING))
-        hmap_fatal("concurrent map read and map write");
-    if (kind != HMAP_KIND_GENERIC && m->B == 0 && !growing(m)) {
+    if (m->count == 0) return NULL;
+    uint8_t f = flags_load(m);
+    if (check && UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map read and map write");
+    if (kind != HMAP_KIND_GENERIC && m->B == 0 && !(f & F_GROWING)) {
         /* One bucket: compare the keys, no hash (Go's fast32/fast64/
          * faststr do the same when B == 0).  Fast kinds are reflexive, so
          * the result is the hashed lookup's.  A single-bucket map has no
@@ -59,40 +88,56 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
             /* The live slots before the first emptyRest, in slot order. */
             for (slotmask c = th_live(g) & slot_before(th_rest(g)); slot_any(c); c = slot_next(c)) {
                 unsigned i = slot_first(c);
-                if (!eq_k(m, key, key_of(m, b, i), kind)) continue;
-                if (kout) *kout = key_of(m, b, i);
-                return val_of(m, b, i);
+                if (!eq_k(m, key, key_of_k(m, b, i, kind), kind)) continue;
+                if (kout) *kout = key_of_k(m, b, i, kind);
+                return val_of_k(m, b, i, kind);
             }
         }
         return NULL;
     }
     uint64_t hash = hash_k(m, key, kind);
     uint8_t top = tophash(hash);
-    for (uint8_t *b = chain_for(m, hash); b; b = overflow_of(m, b)) {
+    /* count > 0: the array exists, so the chain has a first bucket. */
+    uint8_t *b = chain_for(m, hash, f);
+    for (;;) {
         th_group g = th_load(b);
-        int i = find_in_bucket(m, b, g, top, key, kind);
-        if (i >= 0) {
-            if (kout) *kout = key_of(m, b, (unsigned)i);
-            return val_of(m, b, (unsigned)i);
+        unsigned i = find_in_bucket(m, b, g, top, key, kind);
+        if (i < BUCKET_CNT) {
+            if (kout) *kout = key_of_k(m, b, i, kind);
+            return val_of_k(m, b, i, kind);
         }
         /* An emptyRest slot means nothing follows in this chain. */
         if (slot_any(th_rest(g))) return NULL;
+        b = overflow_of(m, b);
+        if (b == NULL) return NULL;
     }
-    return NULL;
 }
+
+/* One lookup function per key kind, chosen by hmap_get from m->kind: each
+ * is a leaf compiled for its kind alone (constant key size and compare, no
+ * registers saved for the other kinds' code), entered by a tail jump. */
+#define DEFINE_GET(name, kind)                                                                     \
+    static __attribute__((noinline)) void *name(const hmap *m, const void *key)                    \
+    {                                                                                              \
+        return lookup_impl(m, key, kind, true, NULL);                                              \
+    }
+DEFINE_GET(get_u64, HMAP_KIND_U64)
+DEFINE_GET(get_u32, HMAP_KIND_U32)
+DEFINE_GET(get_str, HMAP_KIND_STR)
+DEFINE_GET(get_generic, HMAP_KIND_GENERIC)
 
 HMAP_API void *hmap_get(const hmap *m, const void *key)
 {
     if (m == NULL) return NULL;
     switch (m->kind) {
     case HMAP_KIND_U64:
-        return lookup_impl(m, key, HMAP_KIND_U64, true, NULL);
+        return get_u64(m, key);
     case HMAP_KIND_U32:
-        return lookup_impl(m, key, HMAP_KIND_U32, true, NULL);
+        return get_u32(m, key);
     case HMAP_KIND_STR:
-        return lookup_impl(m, key, HMAP_KIND_STR, true, NULL);
+        return get_str(m, key);
     default:
-        return lookup_impl(m, key, HMAP_KIND_GENERIC, true, NULL);
+        return get_generic(m, key);
     }
 }
 
@@ -134,15 +179,6 @@ static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void 
     /* Empty slots' value bytes are zero (Go's invariant), so a NULL value
      * needs no write. */
     if (val) copy_slot(vs, val, val_size_of(m));
-}
-
-/* Key size as a constant for the fast kinds, so copies fold to moves. */
-static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
-{
-    return kind == HMAP_KIND_U64   ? 8
-           : kind == HMAP_KIND_U32 ? 4
-           : kind == HMAP_KIND_STR ? sizeof(hmap_str)
-                                   : key_size_of(m);
 }
 
 /* ---- mapassign, step by step (docs/go-map-model.md §6.2) ---------------- */
@@ -212,10 +248,10 @@ static ALWAYS_INLINE bool find_key_or_free_slot(const hmap *m, uint8_t *b, uint8
     unsigned insi = 0;
     for (;;) {
         th_group g = th_load(b);
-        int i = find_in_bucket(m, b, g, top, key, kind);
-        if (i >= 0) {
+        unsigned i = find_in_bucket(m, b, g, top, key, kind);
+        if (i < BUCKET_CNT) {
             pos->b = b;
-            pos->i = (unsigned)i;
+            pos->i = i;
             return true;
         }
         slotmask empty = th_empty(g);
@@ -424,9 +460,8 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
     uint8_t top = tophash(hash);
     for (; b; b = overflow_of(m, b)) {
         th_group g = th_load(b);
-        int found_at = find_in_bucket(m, b, g, top, key, kind);
-        if (found_at >= 0) {
-            unsigned i = (unsigned)found_at;
+        unsigned i = find_in_bucket(m, b, g, top, key, kind);
+        if (i < BUCKET_CNT) {
             uint8_t *db = b; /* the bucket that lost the entry */
             clear_slot(m, b, i, kind);
             th_write_if(m, b, i, EMPTY_ONE, HMAP_TH_DELETE, traced);
