@@ -121,23 +121,23 @@ static ALWAYS_INLINE void *lookup_impl(const hmap *m, const void *key, int kind,
     {                                                                                              \
         return lookup_impl(m, key, kind, true, NULL);                                              \
     }
-DEFINE_GET(get_u64, HMAP_KIND_U64)
-DEFINE_GET(get_u32, HMAP_KIND_U32)
-DEFINE_GET(get_str, HMAP_KIND_STR)
-DEFINE_GET(get_generic, HMAP_KIND_GENERIC)
+DEFINE_GET(lookup_u64, HMAP_KIND_U64)
+DEFINE_GET(lookup_u32, HMAP_KIND_U32)
+DEFINE_GET(lookup_str, HMAP_KIND_STR)
+DEFINE_GET(lookup_generic, HMAP_KIND_GENERIC)
 
 HMAP_API void *hmap_get(const hmap *m, const void *key)
 {
     if (m == NULL) return NULL;
     switch (m->kind) {
     case HMAP_KIND_U64:
-        return get_u64(m, key);
+        return lookup_u64(m, key);
     case HMAP_KIND_U32:
-        return get_u32(m, key);
+        return lookup_u32(m, key);
     case HMAP_KIND_STR:
-        return get_str(m, key);
+        return lookup_str(m, key);
     default:
-        return get_generic(m, key);
+        return lookup_generic(m, key);
     }
 }
 

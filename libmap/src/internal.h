@@ -387,7 +387,8 @@ static ALWAYS_INLINE uint64_t tophash_word(const uint8_t *b)
 #include <emmintrin.h>
 #define HMAP_SLOTS_IMPL "sse2"
 typedef unsigned slotmask; /* bit i: slot i */
-typedef __m128i th_group;  /* the 8 bytes in the low half, zeros above */
+#define SLOTS_ALL 0xffu
+typedef __m128i th_group; /* the 8 bytes in the low half, zeros above */
 static ALWAYS_INLINE th_group th_load(const uint8_t *b)
 {
     return _mm_loadl_epi64((const __m128i *)(const void *)b);
@@ -422,6 +423,7 @@ static ALWAYS_INLINE unsigned slot_first(slotmask s)
 #else
 #define HMAP_SLOTS_IMPL "swar"
 typedef uint64_t slotmask; /* bit 8i+7: slot i */
+#define SLOTS_ALL BYTES_80
 typedef uint64_t th_group;
 static ALWAYS_INLINE th_group th_load(const uint8_t *b)
 {
@@ -472,7 +474,9 @@ static ALWAYS_INLINE slotmask slot_next(slotmask s)
     return s & (s - 1);
 }
 /* The slots before the lowest slot of s (every slot if s is empty): with
- * th_rest, the part of a bucket Go's loops scan before they stop. */
+ * th_rest, the part of a bucket Go's loops scan before they stop.  The
+ * result may have bits that name no slot: AND it with a slot mask (or
+ * SLOTS_ALL) before iterating. */
 static ALWAYS_INLINE slotmask slot_before(slotmask s)
 {
     return (s & (0 - s)) - 1;
