@@ -25,15 +25,25 @@ static ALWAYS_INLINE size_t key_size_k(const hmap *m, int kind)
 /* key_of and val_of for a constant kind: a fast kind's key (4, 8 or 16
  * bytes) is never stored indirectly and its slot size is a constant, so
  * the key's address is one lea and the value's needs only valslot. */
+static ALWAYS_INLINE uint8_t *slot_key_k(const hmap *m, uint8_t *b, unsigned i, int kind)
+{
+    if (kind == HMAP_KIND_GENERIC) return slot_key(m, b, i);
+    return b + DATA_OFFSET + (size_t)i * key_size_k(m, kind);
+}
+static ALWAYS_INLINE uint8_t *slot_val_k(const hmap *m, uint8_t *b, unsigned i, int kind)
+{
+    if (kind == HMAP_KIND_GENERIC) return slot_val(m, b, i);
+    return b + DATA_OFFSET + BUCKET_CNT * key_size_k(m, kind) + (size_t)i * m->valslot;
+}
 static ALWAYS_INLINE void *key_of_k(const hmap *m, uint8_t *b, unsigned i, int kind)
 {
     if (kind == HMAP_KIND_GENERIC) return key_of(m, b, i);
-    return b + DATA_OFFSET + (size_t)i * key_size_k(m, kind);
+    return slot_key_k(m, b, i, kind);
 }
 static ALWAYS_INLINE void *val_of_k(const hmap *m, uint8_t *b, unsigned i, int kind)
 {
     if (kind == HMAP_KIND_GENERIC) return val_of(m, b, i);
-    uint8_t *v = b + DATA_OFFSET + BUCKET_CNT * key_size_k(m, kind) + (size_t)i * m->valslot, *obj;
+    uint8_t *v = slot_val_k(m, b, i, kind), *obj;
     if (!has_indirect_val(m)) return v;
     memcpy(&obj, v, sizeof obj);
     return obj;
@@ -164,14 +174,14 @@ bool hmap__lookup_kv(hmap *m, const void *key, const void **k, void **v)
 /* Store key and value into a free slot; objects for indirect key/value were
  * allocated by the caller (kobj/vobj), so nothing here can fail. */
 static ALWAYS_INLINE void fill_slot(hmap *m, uint8_t *b, unsigned i, const void *key,
-                                    const void *val, void *kobj, void *vobj)
+                                    const void *val, void *kobj, void *vobj, int kind)
 {
-    uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (has_indirect_key(m)) {
+    uint8_t *ks = slot_key_k(m, b, i, kind), *vs = slot_val_k(m, b, i, kind);
+    if (kind == HMAP_KIND_GENERIC && has_indirect_key(m)) {
         memcpy(ks, &kobj, sizeof kobj);
         ks = kobj;
     }
-    copy_slot(ks, key, key_size_of(m));
+    copy_slot(ks, key, key_size_k(m, kind));
     if (has_indirect_val(m)) {
         memcpy(vs, &vobj, sizeof vobj);
         vs = vobj;
@@ -281,11 +291,11 @@ static ALWAYS_INLINE bool new_key_starts_growth(const hmap *m)
 /* §6.2 step 6, key present: overwrite the value, and the stored key if the
  * type asks for key update (e.g. +0.0 replacing -0.0). */
 static ALWAYS_INLINE void update_in_place(hmap *m, uint8_t *b, unsigned i, const void *key,
-                                          const void *val)
+                                          const void *val, int kind)
 {
     /* Keeps: count, tophash and growth state untouched; no tophash event. */
-    if (m->props & P_KEY_UPDATE) copy_slot(key_of(m, b, i), key, key_size_of(m));
-    void *v = val_of(m, b, i);
+    if (m->props & P_KEY_UPDATE) copy_slot(key_of_k(m, b, i, kind), key, key_size_k(m, kind));
+    void *v = val_of_k(m, b, i, kind);
     if (val)
         copy_slot(v, val, val_size_of(m));
     else
@@ -333,10 +343,10 @@ static ALWAYS_INLINE int take_overflow_slot(hmap *m, assign_pos *pos)
  * complete when the insert event (a tracer reading the slot) announces it. */
 static ALWAYS_INLINE void write_new_slot(hmap *m, uint8_t *b, unsigned i, uint8_t top,
                                          const void *key, const void *val, void *kobj, void *vobj,
-                                         bool traced)
+                                         int kind, bool traced)
 {
     /* Keeps: a tophash turns live only over a complete key and value. */
-    fill_slot(m, b, i, key, val, kobj, vobj);
+    fill_slot(m, b, i, key, val, kobj, vobj, kind);
     th_write_if(m, b, i, top, HMAP_TH_INSERT, traced);
     m->count++;
 }
@@ -344,7 +354,7 @@ static ALWAYS_INLINE void write_new_slot(hmap *m, uint8_t *b, unsigned i, uint8_
 /* §6.2 steps 8–9 for a new key: everything that can fail (indirect
  * objects, then the overflow bucket) is obtained before the first change. */
 static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, const void *key,
-                                        const void *val, bool traced)
+                                        const void *val, int kind, bool traced)
 {
     /* Keeps: -ENOMEM leaves every entry, chain and counter as it was. */
     void *kobj, *vobj;
@@ -353,7 +363,7 @@ static ALWAYS_INLINE int insert_new_key(hmap *m, assign_pos *pos, uint8_t top, c
         free_indirect_objects(m, kobj, vobj);
         return -ENOMEM;
     }
-    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj, traced);
+    write_new_slot(m, pos->insb, pos->insi, top, key, val, kobj, vobj, kind, traced);
     return 0;
 }
 
@@ -372,13 +382,13 @@ static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *va
         uint8_t *head;
         if (chain_for_write(m, hash, &head) < 0) return -ENOMEM;
         if (find_key_or_free_slot(m, head, top, key, kind, &pos)) {
-            update_in_place(m, pos.b, pos.i, key, val);
+            update_in_place(m, pos.b, pos.i, key, val, kind);
             return 0;
         }
         if (!new_key_starts_growth(m)) break;
         if (hmap__hash_grow(m) < 0) return -ENOMEM;
     }
-    return insert_new_key(m, &pos, top, key, val, traced);
+    return insert_new_key(m, &pos, top, key, val, kind, traced);
 }
 
 /* mapassign (§6.2): check, snapshot the operands, hash, then the steps
@@ -400,26 +410,37 @@ static ALWAYS_INLINE int assign_impl(hmap *m, const void *key, const void *val, 
     return err;
 }
 
+/* One assign function per key kind, as for lookups (DEFINE_GET). */
+#define DEFINE_SET(name, kind)                                                                     \
+    static __attribute__((noinline)) int name(hmap *m, const void *key, const void *val)           \
+    {                                                                                              \
+        return assign_impl(m, key, val, kind);                                                     \
+    }
+DEFINE_SET(assign_u64, HMAP_KIND_U64)
+DEFINE_SET(assign_u32, HMAP_KIND_U32)
+DEFINE_SET(assign_str, HMAP_KIND_STR)
+DEFINE_SET(assign_generic, HMAP_KIND_GENERIC)
+
 HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 {
     if (m == NULL) return -EINVAL; /* Go panics: "assignment to entry in nil map" */
     switch (m->kind) {
     case HMAP_KIND_U64:
-        return assign_impl(m, key, val, HMAP_KIND_U64);
+        return assign_u64(m, key, val);
     case HMAP_KIND_U32:
-        return assign_impl(m, key, val, HMAP_KIND_U32);
+        return assign_u32(m, key, val);
     case HMAP_KIND_STR:
-        return assign_impl(m, key, val, HMAP_KIND_STR);
+        return assign_str(m, key, val);
     default:
-        return assign_impl(m, key, val, HMAP_KIND_GENERIC);
+        return assign_generic(m, key, val);
     }
 }
 
 /* Clear what a deleted slot held, as Go's variant for this kind does. */
 static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
 {
-    uint8_t *ks = slot_key(m, b, i), *vs = slot_val(m, b, i);
-    if (has_indirect_key(m)) {
+    uint8_t *ks = slot_key_k(m, b, i, kind), *vs = slot_val_k(m, b, i, kind);
+    if (kind == HMAP_KIND_GENERIC && has_indirect_key(m)) {
         hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DELETE);
         memset(ks, 0, sizeof(void *));
     } else if (kind == HMAP_KIND_STR) {
@@ -521,17 +542,28 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
     return found;
 }
 
+/* One delete function per key kind, as for lookups (DEFINE_GET). */
+#define DEFINE_DELETE(name, kind)                                                                  \
+    static __attribute__((noinline)) bool name(hmap *m, const void *key)                           \
+    {                                                                                              \
+        return delete_impl(m, key, kind);                                                          \
+    }
+DEFINE_DELETE(delete_u64, HMAP_KIND_U64)
+DEFINE_DELETE(delete_u32, HMAP_KIND_U32)
+DEFINE_DELETE(delete_str, HMAP_KIND_STR)
+DEFINE_DELETE(delete_generic, HMAP_KIND_GENERIC)
+
 HMAP_API bool hmap_delete(hmap *m, const void *key)
 {
     if (m == NULL) return false;
     switch (m->kind) {
     case HMAP_KIND_U64:
-        return delete_impl(m, key, HMAP_KIND_U64);
+        return delete_u64(m, key);
     case HMAP_KIND_U32:
-        return delete_impl(m, key, HMAP_KIND_U32);
+        return delete_u32(m, key);
     case HMAP_KIND_STR:
-        return delete_impl(m, key, HMAP_KIND_STR);
+        return delete_str(m, key);
     default:
-        return delete_impl(m, key, HMAP_KIND_GENERIC);
+        return delete_generic(m, key);
     }
 }
