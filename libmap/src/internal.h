@@ -351,33 +351,152 @@ static ALWAYS_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t 
     return noverflow >= (uint16_t)(1u << (B & 15));
 }
 
-/* The 8 tophash bytes of a bucket as one little-endian word: byte i is
- * slot i.  Scanning a word instead of a byte loop keeps the hot paths free
- * of slot-dependent branches (which mispredict on random keys). */
+/* ---- Slot masks ---------------------------------------------------------
+ *
+ * The 8 tophash bytes of a bucket are read at once and compared as a group;
+ * the answer is a slot mask, one bit per slot, exact: a bit is set if and
+ * only if that slot's byte satisfies the test (no false positives, so no
+ * caller re-checks a byte).  The hot paths then visit only candidate slots
+ * (slot_first / slot_next) instead of branching on every byte, which
+ * mispredicts on random keys.
+ *
+ * Two implementations with the same meaning: SSE2 (one compare and a
+ * movemask; bit i is slot i) on x86-64, and SWAR on a 64-bit word elsewhere
+ * (bit 8i+7 is slot i).  -DHMAP_SWAR_SLOTS selects SWAR on x86-64 too, so
+ * the fallback is built and tested there (tests/unit/test_slots.c).  Code
+ * outside these helpers never looks at the bit positions: it asks
+ * slot_first, slot_next, slot_count and slot_any.
+ *
+ * Go semantics: Go's loops stop a bucket at its first emptyRest slot.  A
+ * match mask can only have bits before it, since emptyRest (0) never equals
+ * a tophash (>= MIN_TOP_HASH) and emptyRest slots form a suffix of the chain
+ * (docs/go-map-model.md §7); the first empty slot (an insertion point) is
+ * at or before the first emptyRest by definition. */
 #define BYTES_01 0x0101010101010101ull
+#define BYTES_7F 0x7f7f7f7f7f7f7f7full
 #define BYTES_80 0x8080808080808080ull
+/* The 8 tophash bytes as one little-endian word: byte i is slot i. */
 static ALWAYS_INLINE uint64_t tophash_word(const uint8_t *b)
 {
     uint64_t w;
     memcpy(&w, b, 8);
     return w;
 }
-/* High bit set in each byte of w equal to v.  Exact for the lowest such
- * byte; a higher one can be a false positive (a borrow), so callers check
- * b[i] == v before trusting a hit. */
-static ALWAYS_INLINE uint64_t bytes_equal(uint64_t w, uint8_t v)
+
+#if defined(__SSE2__) && !defined(HMAP_SWAR_SLOTS)
+#include <emmintrin.h>
+#define HMAP_SLOTS_IMPL "sse2"
+typedef unsigned slotmask; /* bit i: slot i */
+#define SLOTS_ALL 0xffu
+typedef __m128i th_group; /* the 8 bytes in the low half, zeros above */
+static ALWAYS_INLINE th_group th_load(const uint8_t *b)
 {
-    uint64_t x = w ^ (BYTES_01 * v);
-    return (x - BYTES_01) & ~x & BYTES_80;
+    return _mm_loadl_epi64((const __m128i *)(const void *)b);
 }
-/* Bytes that are empty (emptyRest or emptyOne): the lowest hit is exact. */
-static ALWAYS_INLINE uint64_t bytes_empty(uint64_t w)
+/* Slots whose byte equals v.  The upper 8 lanes hold zeros, hence & 0xff. */
+static ALWAYS_INLINE slotmask th_match(th_group g, uint8_t v)
 {
-    return bytes_equal(w & ~BYTES_01, 0);
+    /* v in every byte of the low half: a multiply and a move, where
+     * _mm_set1_epi8 takes four shuffles on plain SSE2. */
+    __m128i p = _mm_cvtsi64_si128((long long)(BYTES_01 * v));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, p)) & 0xffu;
 }
-static ALWAYS_INLINE unsigned first_byte(uint64_t bits)
+/* Slots that are empty (emptyRest or emptyOne, bytes 0 and 1): a byte is
+ * <= 1 exactly when subtracting 1 with unsigned saturation gives 0. */
+static ALWAYS_INLINE slotmask th_empty(th_group g)
 {
-    return (unsigned)__builtin_ctzll(bits) >> 3;
+    __m128i d = _mm_subs_epu8(g, _mm_set1_epi8(1));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) & 0xffu;
+}
+/* Slots holding an entry (tophash >= MIN_TOP_HASH): not empty and not an
+ * evacuation mark; a byte is <= 4 exactly when subtracting 4 with unsigned
+ * saturation gives 0. */
+static ALWAYS_INLINE slotmask th_live(th_group g)
+{
+    __m128i d = _mm_subs_epu8(g, _mm_set1_epi8(MIN_TOP_HASH - 1));
+    return ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) & 0xffu;
+}
+static ALWAYS_INLINE unsigned slot_first(slotmask s)
+{
+    return (unsigned)__builtin_ctz(s);
+}
+#else
+#define HMAP_SLOTS_IMPL "swar"
+typedef uint64_t slotmask; /* bit 8i+7: slot i */
+#define SLOTS_ALL BYTES_80
+typedef uint64_t th_group;
+static ALWAYS_INLINE th_group th_load(const uint8_t *b)
+{
+    return tophash_word(b);
+}
+/* High bit of each byte of x that is zero, exactly.  (x & 0x7f) + 0x7f
+ * sets a byte's high bit iff its low 7 bits are nonzero and never carries
+ * into the next byte (0x7f + 0x7f = 0xfe); or-ing x adds the byte's own
+ * high bit.  (The shorter (x - 0x01..) & ~x & 0x80.. is exact only for the
+ * lowest zero byte: a borrow can flag a 0x01 byte above it.) */
+static ALWAYS_INLINE uint64_t swar_zero_bytes(uint64_t x)
+{
+    return ~(((x & BYTES_7F) + BYTES_7F) | x) & BYTES_80;
+}
+static ALWAYS_INLINE slotmask th_match(th_group g, uint8_t v)
+{
+    return swar_zero_bytes(g ^ (BYTES_01 * v));
+}
+/* Bytes 0 and 1 are those that are zero once bit 0 is cleared. */
+static ALWAYS_INLINE slotmask th_empty(th_group g)
+{
+    return swar_zero_bytes(g & ~BYTES_01);
+}
+/* Bytes >= 5: (x | 0x80) - 5 never borrows across bytes (each byte is at
+ * least 0x80) and keeps the high bit iff the low 7 bits are >= 5; or-ing x
+ * adds the bytes that are >= 0x80 anyway. */
+static ALWAYS_INLINE slotmask th_live(th_group g)
+{
+    return (((g | BYTES_80) - BYTES_01 * MIN_TOP_HASH) | g) & BYTES_80;
+}
+static ALWAYS_INLINE unsigned slot_first(slotmask s)
+{
+    return (unsigned)__builtin_ctzll(s) >> 3;
+}
+#endif
+/* Slots that are emptyRest. */
+static ALWAYS_INLINE slotmask th_rest(th_group g)
+{
+    return th_match(g, EMPTY_REST);
+}
+static ALWAYS_INLINE bool slot_any(slotmask s)
+{
+    return s != 0;
+}
+/* s without its lowest slot. */
+static ALWAYS_INLINE slotmask slot_next(slotmask s)
+{
+    return s & (s - 1);
+}
+/* The slots before the lowest slot of s (every slot if s is empty): with
+ * th_rest, the part of a bucket Go's loops scan before they stop.  The
+ * result may have bits that name no slot: AND it with a slot mask (or
+ * SLOTS_ALL) before iterating. */
+static ALWAYS_INLINE slotmask slot_before(slotmask s)
+{
+    return (s & (0 - s)) - 1;
+}
+static ALWAYS_INLINE unsigned slot_count(slotmask s)
+{
+    return (unsigned)__builtin_popcountll((unsigned long long)s);
+}
+/* Bucket forms, for callers that ask one question of a bucket. */
+static ALWAYS_INLINE slotmask tophash_match_mask(const uint8_t *b, uint8_t top)
+{
+    return th_match(th_load(b), top);
+}
+static ALWAYS_INLINE slotmask empty_mask(const uint8_t *b)
+{
+    return th_empty(th_load(b));
+}
+static ALWAYS_INLINE slotmask rest_mask(const uint8_t *b)
+{
+    return th_rest(th_load(b));
 }
 
 /* Equality of n <= 16 bytes without a call: two overlapping loads per side
@@ -395,13 +514,20 @@ static ALWAYS_INLINE bool short_bytes_equal(const char *a, const char *b, size_t
     return true;
 }
 
-/* Go string equality: same length, then same pointer or same bytes. */
+/* Go string equality as faststr does it: the length first, then the same
+ * pointer, then the bytes.  Up to 16 bytes are compared in registers; a
+ * longer key is screened by its first and last 8 bytes (faststr: 4) before
+ * memcmp looks at the middle, so a different key of the same length rarely
+ * costs a call. */
 static ALWAYS_INLINE bool str_equal(const hmap_str *x, const hmap_str *y)
 {
-    if (x->len != y->len) return false;
+    size_t n = x->len;
+    if (n != y->len) return false;
     if (x->ptr == y->ptr) return true;
-    return x->len <= 16 ? short_bytes_equal(x->ptr, y->ptr, x->len)
-                        : memcmp(x->ptr, y->ptr, x->len) == 0;
+    if (n <= 16) return short_bytes_equal(x->ptr, y->ptr, n);
+    const uint8_t *a = (const uint8_t *)x->ptr, *b = (const uint8_t *)y->ptr;
+    if (hash_rd64(a) != hash_rd64(b) || hash_rd64(a + n - 8) != hash_rd64(b + n - 8)) return false;
+    return memcmp(a + 8, b + 8, n - 16) == 0;
 }
 
 /* Hash and equality of a key by kind.  With a constant kind (the fast

@@ -45,9 +45,9 @@ static uint8_t *append_point(hmap *m, uint8_t *head, unsigned *slot, uint64_t *f
 {
     uint8_t *b = head;
     for (;;) {
-        uint64_t rest = bytes_equal(tophash_word(b), EMPTY_REST);
-        if (rest) {
-            *slot = first_byte(rest);
+        slotmask rest = rest_mask(b);
+        if (slot_any(rest)) {
+            *slot = slot_first(rest);
             uint64_t n = BUCKET_CNT - *slot;
             for (uint8_t *c = overflow_of(m, b); c; c = overflow_of(m, c))
                 n += BUCKET_CNT;
@@ -73,8 +73,7 @@ int hmap__shrink_evacuate(hmap *m, uint64_t oldbucket, uint8_t *b)
     uint64_t free_slots, n = 0;
     d.b = append_point(m, dhead, &d.i, &free_slots);
     for (uint8_t *c = b; c; c = overflow_of(m, c))
-        for (unsigned i = 0; i < BUCKET_CNT; i++)
-            n += !is_empty(c[i]);
+        n += BUCKET_CNT - slot_count(empty_mask(c)); /* slots !is_empty() */
     ovf_reserve r = {0};
     if (n > free_slots &&
         hmap__ovf_reserve_take(m, &r, (n - free_slots + BUCKET_CNT - 1) / BUCKET_CNT) < 0)
