@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -176,19 +177,81 @@ void hmap__indirect_unused(hmap *m, void *p)
     free_object(m, hdr_of(p), HMAP_OBJ_UNUSED);
 }
 
-/* Default allocator: calloc/free (16-byte alignment is all the map asks).
- * Large bucket arrays are probed at random, one cache line per operation,
- * so with 4 KiB pages nearly every access is also a TLB miss.  Asking for
- * transparent huge pages on the 2 MiB-aligned interior of big blocks (the
- * Go runtime does the same for its heap) roughly halves insert cost at 10^6
- * entries on the reference VM, and costs no extra memory. */
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-#define HUGE_MIN ((size_t)4 << 20)
+/*
+ * Default allocator.  Invariant: a block of HUGE_BLOCK bytes or more is its
+ * own anonymous mapping starting on a 2 MiB boundary and advised
+ * MADV_HUGEPAGE; every smaller block comes from malloc.  alloc and free pick
+ * the same side from the size alone (free receives the size given to
+ * alloc), so no block carries a tag.
+ *
+ * Why: a large bucket array is probed at random, one bucket per operation,
+ * so with 4 KiB pages nearly every access is also a TLB miss and a page
+ * walk; the Go runtime asks for transparent huge pages on its heap arenas,
+ * so a Go map of the same size gets 2 MiB pages.  Advising the interior of
+ * a malloc'd block (what this did before) only works when the block is
+ * fresh: glibc hands freed memory out again with the 4 KiB pages it already
+ * has, calloc zeroes it by touching it before the advice, and blocks below
+ * 4 MiB were not advised at all.  A mapping of its own is zero and
+ * untouched, so its first touches fault in whole 2 MiB pages (when the
+ * kernel's THP mode is "madvise" or "always").
+ *
+ * Memory: the mapping is the requested size rounded up to the base page,
+ * not to 2 MiB; the part past the last 2 MiB boundary keeps 4 KiB pages.
+ * Resident memory therefore never exceeds what was asked for by more than
+ * one base page, and hmap_stats counts the requested bytes as before.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_BLOCK HUGE_PAGE
+#define BASE_PAGE ((size_t)4096)
 #define SMALL_MAX ((size_t)1024) /* glibc's tcache serves up to 1032 bytes */
+
+/* The 2 MiB-aligned path is meant for 4 KiB base pages (x86-64, most
+ * arm64 kernels); anywhere else every block goes through malloc. */
+static bool huge_path_usable(void)
+{
+    static atomic_int usable = -1; /* every thread computes the same value */
+    int u = atomic_load_explicit(&usable, memory_order_relaxed);
+    if (u < 0) {
+        u = sysconf(_SC_PAGESIZE) == (long)BASE_PAGE;
+        atomic_store_explicit(&usable, u, memory_order_relaxed);
+    }
+    return u;
+}
+
+static bool is_huge_block(size_t size)
+{
+    return size >= HUGE_BLOCK && huge_path_usable();
+}
+
+static size_t huge_len(size_t size)
+{
+    return (size + BASE_PAGE - 1) & ~(BASE_PAGE - 1);
+}
+
+/* A zeroed mapping of `size` bytes on a 2 MiB boundary, or NULL.  Maps 2 MiB
+ * more than needed and unmaps the slack on both sides. */
+static void *huge_alloc(size_t size)
+{
+    size_t len = huge_len(size);
+    if (len < size || len + HUGE_PAGE < len) return NULL; /* size overflows */
+    uint8_t *raw =
+        mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    size_t head = (size_t)(p - raw), tail = HUGE_PAGE - head;
+    if (head) (void)munmap(raw, head);
+    if (tail) (void)munmap(p + len, tail);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE); /* advisory: 4 KiB pages if refused */
+#endif
+    return p;
+}
+
 static void *default_alloc(void *ctx, size_t size, size_t align)
 {
     (void)ctx;
-    (void)align;
+    (void)align; /* 16 is all the map asks; both paths give at least that */
+    if (is_huge_block(size)) return huge_alloc(size);
     /* Small blocks through malloc and memset: glibc's calloc skips its
      * per-thread cache, and a small map's life (header, one bucket) cost
      * twice as much through calloc's arena path. */
@@ -200,17 +263,16 @@ static void *default_alloc(void *ctx, size_t size, size_t align)
     } else {
         p = calloc(1, size);
     }
-    if (p && size >= HUGE_MIN) {
-        uintptr_t s = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-        uintptr_t e = ((uintptr_t)p + size) & ~(HUGE_PAGE - 1);
-        if (e > s) (void)madvise((void *)s, e - s, MADV_HUGEPAGE); /* advisory only */
-    }
     return p;
 }
+
 static void default_free(void *ctx, void *p, size_t size)
 {
     (void)ctx;
-    (void)size;
+    if (p && is_huge_block(size)) {
+        (void)munmap(p, huge_len(size));
+        return;
+    }
     free(p);
 }
 const hmap_allocator hmap_default_allocator = {default_alloc, default_free, NULL};

@@ -17,6 +17,7 @@ static void add_suites(void)
     suite_types();
     suite_release();
     suite_aliasing();
+    suite_memory();
 }
 
 int main(int argc, char **argv)

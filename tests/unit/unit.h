@@ -42,6 +42,7 @@ void suite_misuse(void);
 void suite_types(void);
 void suite_release(void);
 void suite_aliasing(void);
+void suite_memory(void);
 
 /* Room for one key of any kind the tests use, aligned for all of them
  * (the core's inline hash reads a key by its kind). */
