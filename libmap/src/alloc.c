@@ -188,10 +188,9 @@ void hmap__indirect_unused(hmap *m, void *p)
  * so with 4 KiB pages nearly every access is also a TLB miss and a page
  * walk; the Go runtime asks for transparent huge pages on its heap arenas,
  * so a Go map of the same size gets 2 MiB pages.  Advising the interior of
- * a malloc'd block (what this did before) only works when the block is
- * fresh: glibc hands freed memory out again with the 4 KiB pages it already
- * has, calloc zeroes it by touching it before the advice, and blocks below
- * 4 MiB were not advised at all.  A mapping of its own is zero and
+ * a malloc'd block is not enough: glibc hands freed heap memory out again
+ * with the 4 KiB pages it already has, and calloc zeroes it by touching it
+ * before any advice could apply.  A mapping of its own is zero and
  * untouched, so its first touches fault in whole 2 MiB pages (when the
  * kernel's THP mode is "madvise" or "always").
  *
@@ -199,6 +198,7 @@ void hmap__indirect_unused(hmap *m, void *p)
  * not to 2 MiB; the part past the last 2 MiB boundary keeps 4 KiB pages.
  * Resident memory therefore never exceeds what was asked for by more than
  * one base page, and hmap_stats counts the requested bytes as before.
+ * Freed blocks go to a small cache (below) or back to the kernel.
  */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_BLOCK HUGE_PAGE
