@@ -16,7 +16,6 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -178,165 +177,53 @@ void hmap__indirect_unused(hmap *m, void *p)
 }
 
 /*
- * Default allocator.  Invariant: a block of HUGE_BLOCK bytes or more is its
- * own anonymous mapping starting on a 2 MiB boundary and advised
- * MADV_HUGEPAGE; every smaller block comes from malloc.  alloc and free pick
- * the same side from the size alone (free receives the size given to
- * alloc), so no block carries a tag.
+ * Default allocator.  Invariant: a block of HUGE_BLOCK bytes or more starts
+ * on a 2 MiB boundary and was advised MADV_HUGEPAGE before anything in it
+ * was touched by this allocation; every block comes from malloc, so freeing
+ * and reuse follow glibc's policy (its mmap and trim thresholds) exactly as
+ * for any other block.
  *
  * Why: a large bucket array is probed at random, one bucket per operation,
  * so with 4 KiB pages nearly every access is also a TLB miss and a page
  * walk; the Go runtime asks for transparent huge pages on its heap arenas,
- * so a Go map of the same size gets 2 MiB pages.  Advising the interior of
- * a malloc'd block is not enough: glibc hands freed heap memory out again
- * with the 4 KiB pages it already has, and calloc zeroes it by touching it
- * before any advice could apply.  A mapping of its own is zero and
- * untouched, so its first touches fault in whole 2 MiB pages (when the
- * kernel's THP mode is "madvise" or "always").
+ * so a Go map of the same size gets 2 MiB pages.  calloc followed by advice
+ * is not enough: calloc zeroes reused heap memory by touching it, so the
+ * kernel has already given it 4 KiB pages when the advice comes, and an
+ * unaligned block loses a huge page at either end (a 2.5 MB array may hold
+ * none).  Advising first and zeroing after lets every 2 MiB page of the
+ * block that is not yet resident fault in whole.
  *
- * Memory: the mapping is the requested size rounded up to the base page,
- * not to 2 MiB; the part past the last 2 MiB boundary keeps 4 KiB pages.
- * Resident memory therefore never exceeds what was asked for by more than
- * one base page, and hmap_stats counts the requested bytes as before.
- * Freed blocks go to a small cache (below) or back to the kernel.
+ * Memory: the block is the requested size; glibc keeps the alignment slack
+ * in front of it as a free chunk for other requests.  hmap_stats counts the
+ * requested bytes as before.  (A mapping of the map's own per block, tried
+ * first, made every new map fault its array in afresh and cost 1.6x on the
+ * make-and-drop insert rows at 4*10^6 entries.)
  */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_BLOCK HUGE_PAGE
-#define BASE_PAGE ((size_t)4096)
 #define SMALL_MAX ((size_t)1024) /* glibc's tcache serves up to 1032 bytes */
 
-/* The 2 MiB-aligned path is meant for 4 KiB base pages (x86-64, most
- * arm64 kernels); anywhere else every block goes through malloc. */
-static bool huge_path_usable(void)
-{
-    static atomic_int usable = -1; /* every thread computes the same value */
-    int u = atomic_load_explicit(&usable, memory_order_relaxed);
-    if (u < 0) {
-        u = sysconf(_SC_PAGESIZE) == (long)BASE_PAGE;
-        atomic_store_explicit(&usable, u, memory_order_relaxed);
-    }
-    return u;
-}
-
-static bool is_huge_block(size_t size)
-{
-    return size >= HUGE_BLOCK && huge_path_usable();
-}
-
-static size_t huge_len(size_t size)
-{
-    return (size + BASE_PAGE - 1) & ~(BASE_PAGE - 1);
-}
-
-/*
- * Freed huge blocks kept for reuse.  Invariant: the cache holds at most
- * HUGE_CACHE_SLOTS mappings, HUGE_CACHE_BYTES bytes in all, each exactly as
- * huge_alloc made it (len bytes, advised); a block is handed out again only
- * for a request of the same mapping length, zeroed by memset over the
- * requested bytes.
- *
- * Why: a fresh mapping is zeroed by the kernel one page fault at a time,
- * and the 4 KiB tail of each array faults page by page.  A program that
- * makes and drops maps of the same size over and over (the insert rows of
- * make bench at 10^5 entries: a 2.5 MB array per map) paid 6x the page
- * faults of glibc's reuse of its heap and ran 15-20 % slower.  Go's heap
- * keeps freed spans for reuse too.  The cap bounds what a process holds
- * after dropping its maps.
- */
-#define HUGE_CACHE_SLOTS 4
-#define HUGE_CACHE_BYTES ((size_t)64 << 20)
-static struct {
-    atomic_flag lock;
-    size_t bytes;
-    struct {
-        void *p;
-        size_t len;
-    } slot[HUGE_CACHE_SLOTS];
-} huge_cache = {ATOMIC_FLAG_INIT, 0, {{NULL, 0}}};
-
-static void cache_lock(void)
-{
-    while (atomic_flag_test_and_set_explicit(&huge_cache.lock, memory_order_acquire))
-        ;
-}
-
-static void cache_unlock(void)
-{
-    atomic_flag_clear_explicit(&huge_cache.lock, memory_order_release);
-}
-
-/* A cached mapping of exactly len bytes, removed from the cache, or NULL. */
-static void *cache_take(size_t len)
-{
-    void *p = NULL;
-    cache_lock();
-    for (unsigned i = 0; i < HUGE_CACHE_SLOTS; i++) {
-        if (huge_cache.slot[i].p && huge_cache.slot[i].len == len) {
-            p = huge_cache.slot[i].p;
-            huge_cache.slot[i].p = NULL;
-            huge_cache.bytes -= len;
-            break;
-        }
-    }
-    cache_unlock();
-    return p;
-}
-
-/* Keep the mapping p of len bytes if there is room; false: caller unmaps. */
-static bool cache_put(void *p, size_t len)
-{
-    bool kept = false;
-    cache_lock();
-    if (len <= HUGE_CACHE_BYTES - huge_cache.bytes) {
-        for (unsigned i = 0; i < HUGE_CACHE_SLOTS; i++) {
-            if (!huge_cache.slot[i].p) {
-                huge_cache.slot[i].p = p;
-                huge_cache.slot[i].len = len;
-                huge_cache.bytes += len;
-                kept = true;
-                break;
-            }
-        }
-    }
-    cache_unlock();
-    return kept;
-}
-
-/* A zeroed mapping of `size` bytes on a 2 MiB boundary, or NULL.  Maps 2 MiB
- * more than needed and unmaps the slack on both sides. */
+/* A zeroed block of `size` bytes on a 2 MiB boundary, advised for huge
+ * pages before it is zeroed, or NULL. */
 static void *huge_alloc(size_t size)
 {
-    size_t len = huge_len(size);
-    if (len < size || len + HUGE_PAGE < len) return NULL; /* size overflows */
-    uint8_t *p = cache_take(len);
-    if (p) {
-        memset(p, 0, size); /* the bytes past size were never handed out */
-        return p;
-    }
-    uint8_t *raw =
-        mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return NULL;
-    p = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    size_t head = (size_t)(p - raw), tail = HUGE_PAGE - head;
-    if (head) (void)munmap(raw, head);
-    if (tail) (void)munmap(p + len, tail);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, size) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
+    /* madvise takes whole base pages: the block's 4 KiB-rounded end may
+     * reach into the next chunk, which only asks huge pages for it too. */
+    size_t len = (size + 4095) & ~(size_t)4095;
     (void)madvise(p, len, MADV_HUGEPAGE); /* advisory: 4 KiB pages if refused */
 #endif
+    memset(p, 0, size);
     return p;
-}
-
-static void huge_free(void *p, size_t size)
-{
-    size_t len = huge_len(size);
-    if (!cache_put(p, len)) (void)munmap(p, len);
 }
 
 static void *default_alloc(void *ctx, size_t size, size_t align)
 {
     (void)ctx;
     (void)align; /* 16 is all the map asks; both paths give at least that */
-    if (is_huge_block(size)) return huge_alloc(size);
+    if (size >= HUGE_BLOCK) return huge_alloc(size);
     /* Small blocks through malloc and memset: glibc's calloc skips its
      * per-thread cache, and a small map's life (header, one bucket) cost
      * twice as much through calloc's arena path. */
@@ -354,10 +241,7 @@ static void *default_alloc(void *ctx, size_t size, size_t align)
 static void default_free(void *ctx, void *p, size_t size)
 {
     (void)ctx;
-    if (p && is_huge_block(size)) {
-        huge_free(p, size);
-        return;
-    }
+    (void)size;
     free(p);
 }
 const hmap_allocator hmap_default_allocator = {default_alloc, default_free, NULL};
