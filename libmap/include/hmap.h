@@ -118,7 +118,8 @@ typedef enum hmap_reclaim {
 typedef struct hmap_options {
     size_t hint;                     /* expected entries: picks B as Go's make(map, hint) */
     uint64_t seed;                   /* 0: random from getrandom(); else fixed (tests) */
-    const hmap_allocator *allocator; /* NULL: calloc/free; copied, must outlive the map */
+    const hmap_allocator *allocator; /* NULL: malloc/free (>= 2 MiB: aligned, huge pages);
+                                        copied, must outlive the map */
     hmap_reclaim reclaim;            /* unimplemented policies are refused (EINVAL) */
     const char *name; /* a label for this map in traces (map_info), copied, truncated to
                          31 bytes; NULL: none.  Never key or value bytes. */

@@ -166,8 +166,32 @@ int hmap__evacuate(hmap *m, uint64_t oldbucket)
  * then one more at the mark so the growth always finishes.  Only the first
  * is required for correctness; if memory runs out on the second, growth
  * just advances later. */
+/* Ask for every bucket a doubling or same-size evacuation of old bucket
+ * `ob` reads or writes: the old head and its destinations X and Y.  Their
+ * misses then overlap instead of coming one after another (the old head's
+ * load, then X's on the first copy, then Y's). */
+static ALWAYS_INLINE void prefetch_evacuation(const hmap *m, uint64_t ob)
+{
+    const uint8_t *b = bucket_at(m, oldbuckets_of(m), ob);
+    __builtin_prefetch(b);
+    prefetch_bucket(m, b);
+    const uint8_t *x = bucket_at(m, m->buckets, ob);
+    __builtin_prefetch(x, 1);
+    prefetch_bucket(m, x);
+    if (!same_size_grow(m)) {
+        const uint8_t *y = bucket_at(m, m->buckets, ob + noldbuckets(m));
+        __builtin_prefetch(y, 1);
+        prefetch_bucket(m, y);
+    }
+}
+
 int hmap__grow_work(hmap *m, uint64_t bucket)
 {
+    if (!shrinking(m)) {
+        uint64_t ob = bucket & oldbucketmask(m), mark = m->ext->nevacuate;
+        prefetch_evacuation(m, ob);
+        if (mark != ob) prefetch_evacuation(m, mark);
+    }
     if (shrinking(m)) {
         /* Two old buckets feed new bucket `bucket`: both must be evacuated
          * before it is written. */

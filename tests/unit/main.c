@@ -18,6 +18,7 @@ static void add_suites(void)
     suite_release();
     suite_aliasing();
     suite_hash();
+    suite_memory();
 }
 
 int main(int argc, char **argv)
