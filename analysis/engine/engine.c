@@ -137,9 +137,9 @@ const struct bs_markers *bs_engine_markers(const struct bs_engine *e)
 
 struct bs_engine_stats bs_engine_stats(const struct bs_engine *e)
 {
-    return (struct bs_engine_stats){
-        e->tot.events, e->ix.peak_states_live, e->ix.peak_pending_live,
-        e->shards_peak_bytes ? e->shards_peak_bytes : bs_engine_peak_state_bytes(e)};
+    return (struct bs_engine_stats){e->tot.events, e->ix.peak_states_live, e->ix.peak_pending_live,
+                                    e->shards_peak_bytes ? e->shards_peak_bytes
+                                                         : bs_engine_peak_state_bytes(e)};
 }
 
 size_t bs_engine_state_bytes(const struct bs_engine *e)
