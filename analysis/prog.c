@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "bs_prog.h"
 #include "prog.h"
 
 const char *bs_prog = "bucketscope-report";
@@ -12,8 +13,7 @@ const char *bs_prog = "bucketscope-report";
 void bs_err(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", bs_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    bs_vsay(bs_prog, fmt, ap);
     va_end(ap);
 }

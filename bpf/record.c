@@ -61,16 +61,6 @@
 /* The name as typed: "bucketscope record" through the dispatcher (bs_prog.h). */
 static const char *prog = "bucketscope-record";
 
-/* fprintf(stderr, "<prog>: " fmt, ...). */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
 /* Exit codes (documented in docs/record.md). */
 enum {
     EXIT_OK = 0,      /* recording complete, nothing lost */
@@ -217,9 +207,8 @@ static void usage_hint(void)
 static void die_usage(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    bs_vsay(prog, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\n");
     usage_hint();
@@ -384,17 +373,19 @@ static void explain_failure(const char *what, int err)
 {
     err = err < 0 ? -err : err;
     if (err == EPERM || err == EACCES)
-        say("cannot %s: %s; recording needs root (or CAP_BPF, CAP_PERFMON and "
-            "CAP_SYS_RESOURCE)\n",
-            what, strerror(err));
+        bs_say(prog,
+               "cannot %s: %s; recording needs root (or CAP_BPF, CAP_PERFMON and "
+               "CAP_SYS_RESOURCE)\n",
+               what, strerror(err));
     else if (err == ENOSYS)
-        say("cannot %s: this kernel has no bpf() system call\n", what);
+        bs_say(prog, "cannot %s: this kernel has no bpf() system call\n", what);
     else if (access("/sys/bus/event_source/devices/uprobe", F_OK) != 0)
-        say("cannot %s: %s; this kernel has no uprobe support\n", what, strerror(err));
+        bs_say(prog, "cannot %s: %s; this kernel has no uprobe support\n", what, strerror(err));
     else
-        say("cannot %s: %s; needs a kernel with BPF ring buffers (5.8) and BPF cookies "
-            "(5.15); run with -v for libbpf's log\n",
-            what, strerror(err));
+        bs_say(prog,
+               "cannot %s: %s; needs a kernel with BPF ring buffers (5.8) and BPF cookies "
+               "(5.15); run with -v for libbpf's log\n",
+               what, strerror(err));
 }
 
 /* ---- launching the command ------------------------------------------------ */
@@ -461,7 +452,7 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     snprintf(r->tmp_path, sizeof(r->tmp_path), "%s.tmp.%d", path, (int)getpid());
     int fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        say("cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        bs_say(prog, "cannot create %s: %s\n", r->tmp_path, strerror(errno));
         r->tmp_path[0] = '\0';
         return -1;
     }
@@ -470,18 +461,18 @@ static int open_output(struct recording *r, const char *path, uint32_t pid)
     snprintf(proc, sizeof(proc), "/proc/%u", pid);
     if (pid && stat(proc, &st) == 0 && st.st_uid != geteuid() &&
         fchown(fd, st.st_uid, st.st_gid) != 0)
-        say("warning: cannot give %s to uid %u (the owner of process %u): %s\n", r->tmp_path,
-            (unsigned)st.st_uid, pid, strerror(errno));
+        bs_say(prog, "warning: cannot give %s to uid %u (the owner of process %u): %s\n",
+               r->tmp_path, (unsigned)st.st_uid, pid, strerror(errno));
     r->out = fdopen(fd, "w");
     if (!r->out) {
-        say("cannot create %s: %s\n", r->tmp_path, strerror(errno));
+        bs_say(prog, "cannot create %s: %s\n", r->tmp_path, strerror(errno));
         close(fd);
         return -1;
     }
     setvbuf(r->out, NULL, _IOFBF, 1 << 20);
     r->chunk = malloc(sizeof(*r->chunk));
     if (!r->chunk) {
-        say("cannot create %s: %s\n", r->tmp_path, strerror(ENOMEM));
+        bs_say(prog, "cannot create %s: %s\n", r->tmp_path, strerror(ENOMEM));
         return -1;
     }
     hmap_native_chunker_clear(r->chunk);
@@ -546,12 +537,12 @@ static int on_record(void *ctx, void *data, size_t size)
     const struct hmap_native_rec_header *h = data;
 
     if (size < sizeof(*h) || h->size != size || hmap_native_rec_size(h->id) != size) {
-        say("internal error: malformed ring record (id %u, %zu bytes)\n",
-            size >= sizeof(*h) ? h->id : 0, size);
+        bs_say(prog, "internal error: malformed ring record (id %u, %zu bytes)\n",
+               size >= sizeof(*h) ? h->id : 0, size);
         return -EINVAL;
     }
     if (pack(r, h) < 0) {
-        say("internal error: cannot pack ring record id %u\n", h->id);
+        bs_say(prog, "internal error: cannot pack ring record id %u\n", h->id);
         return -EINVAL;
     }
     if (h->id == TRIGGER_ID && r->state_window && !r->state_seen) {
@@ -678,11 +669,12 @@ static int attach_one(struct record *skel, const char *lib, pid_t pid, size_t i,
     if (*link) return 0;
     int err = -errno;
     if (err == -ENOENT)
-        say("cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
-            "built with USDT probes?)\n",
-            lib, probes[i].name);
+        bs_say(prog,
+               "cannot attach: %s has no USDT probe hmap:%s (not a libhmap "
+               "built with USDT probes?)\n",
+               lib, probes[i].name);
     else if (err == -ESRCH)
-        say("cannot attach: process %d is gone\n", (int)pid);
+        bs_say(prog, "cannot attach: process %d is gone\n", (int)pid);
     else {
         char what[PATH_MAX + 64];
         snprintf(what, sizeof(what), "attach to hmap:%s in %s", probes[i].name, lib);
@@ -750,9 +742,10 @@ static bool warn_if_not_mapped(pid_t pid, const struct bs_file_id *id, const cha
 {
     bool found = is_mapped(pid, id);
     if (!found)
-        say("warning: process %d has not mapped %s (yet); nothing is "
-            "recorded until it does\n",
-            (int)pid, lib);
+        bs_say(prog,
+               "warning: process %d has not mapped %s (yet); nothing is "
+               "recorded until it does\n",
+               (int)pid, lib);
     return found;
 }
 
@@ -824,8 +817,8 @@ static int load_program(struct session *s)
     char why[256];
     int n = usdt_spec_read(s->lib, specs, why, sizeof(why));
     if (verbose_libbpf)
-        say("argument specs of %d of %d probes decoded by the recorder%s%s\n", n < 0 ? 0 : n,
-            (int)NPROBES, why[0] ? "; libbpf decodes the others: " : "", why);
+        bs_say(prog, "argument specs of %d of %d probes decoded by the recorder%s%s\n",
+               n < 0 ? 0 : n, (int)NPROBES, why[0] ? "; libbpf decodes the others: " : "", why);
     int err = open_and_load(&s->skel, s->o.ring_bytes, true, specs);
     if (err && err != -EPERM && err != -EACCES)
         err = open_and_load(&s->skel, s->o.ring_bytes, false, specs);
@@ -843,28 +836,28 @@ static int check_library_and_pid(struct session *s)
 {
     char found[PATH_MAX], why[PATH_MAX + 256];
     if (s->o.pid && kill(s->o.pid, 0) != 0 && errno == ESRCH) {
-        say("no process %d\n", (int)s->o.pid);
+        bs_say(prog, "no process %d\n", (int)s->o.pid);
         return -1;
     }
     if (!s->o.lib) {
         int rc = s->o.pid ? bs_lib_for_pid(s->o.pid, found, sizeof(found), why, sizeof(why))
                           : bs_lib_for_cmd(s->o.cmd[0], found, sizeof(found), why, sizeof(why));
         if (rc != 0) {
-            say("%s\n", why);
+            bs_say(prog, "%s\n", why);
             return -1;
         }
         s->o.lib = s->lib_found = strdup(found);
     }
     /* libbpf needs a path with a '/' to not search the loader path. */
     if (!realpath(s->o.lib, s->lib) || bs_file_id(s->lib, &s->lib_id) != 0) {
-        say("cannot use library %s: %s\n", s->o.lib, strerror(errno));
+        bs_say(prog, "cannot use library %s: %s\n", s->o.lib, strerror(errno));
         return -1;
     }
     /* What is wrong with the file is said here; left to the attach, any
      * file (/etc/passwd) fails inside libbpf with an errno that reads like
      * a kernel problem (explain_failure). */
     if (bs_check_probe_file(s->o.lib, why, sizeof(why)) != 0) {
-        say("%s\n", why);
+        bs_say(prog, "%s\n", why);
         return -1;
     }
     return 0;
@@ -877,7 +870,7 @@ static int start_target(struct session *s)
     int err;
     install_signal_handlers();
     if (s->o.cmd && (err = spawn_held(s->o.cmd, &s->ch)) != 0) {
-        say("cannot fork: %s\n", strerror(-err));
+        bs_say(prog, "cannot fork: %s\n", strerror(-err));
         return -1;
     }
     s->target = s->o.cmd ? s->ch.pid : s->o.pid;
@@ -937,17 +930,17 @@ static int arm_and_release(struct session *s)
     if (s->o.cmd) {
         int err = release_child(&s->ch);
         if (err) {
-            say("cannot run %s: %s\n", s->o.cmd[0], strerror(-err));
+            bs_say(prog, "cannot run %s: %s\n", s->o.cmd[0], strerror(-err));
             waitpid(s->ch.pid, NULL, 0);
             s->ch.pid = 0;
             return -1;
         }
     }
-    say("recording %zu probes of %s (%s) to %s\n", NPROBES, s->lib,
-        s->o.cmd   ? s->o.cmd[0]
-        : s->o.pid ? "one process"
-                   : "system-wide",
-        s->o.output);
+    bs_say(prog, "recording %zu probes of %s (%s) to %s\n", NPROBES, s->lib,
+           s->o.cmd   ? s->o.cmd[0]
+           : s->o.pid ? "one process"
+                      : "system-wide",
+           s->o.output);
     return 0;
 }
 
@@ -977,10 +970,11 @@ static void settle_state(struct session *s)
     } else if (s->stopped_ns || now >= s->state_wait_end) {
         uint64_t waited =
             now < s->state_wait_end ? now - (s->state_wait_end - STATE_WAIT_NS) : STATE_WAIT_NS;
-        say("warning: process %d dumped no state within %.3g s (libhmap without "
-            "state dump, or HMAP_STATEDUMP=0): maps idle during the recording are "
-            "missing and the report will count their events as unmatched\n",
-            (int)s->o.pid, waited / 1e9);
+        bs_say(prog,
+               "warning: process %d dumped no state within %.3g s (libhmap without "
+               "state dump, or HMAP_STATEDUMP=0): maps idle during the recording are "
+               "missing and the report will count their events as unmatched\n",
+               (int)s->o.pid, waited / 1e9);
         s->state_wait_end = 0;
         s->r.loss.hold_unarmed = false; /* the attach window's hits are lost */
     }
@@ -1017,7 +1011,7 @@ static int record_loop(struct session *s)
         int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
         if (err >= 0 || err == -EINTR) err = ring_buffer__consume(s->rb);
         if (err < 0 && err != -EINTR) {
-            say("reading the ring buffer failed: %s\n", strerror(-err));
+            bs_say(prog, "reading the ring buffer failed: %s\n", strerror(-err));
             return -1;
         }
         sync_losses(&s->r, s->skel, s->start_ns);
@@ -1133,11 +1127,12 @@ static int keep_partial(struct session *s)
     }
     fclose(r->out);
     r->out = NULL;
-    say("writing %s failed: %s; the partial trace is kept as %s: its first %llu events "
-        "(%llu bytes); %llu events recorded after them were not written%s\n",
-        s->o.output, strerror(r->write_errno ? r->write_errno : EIO), r->tmp_path,
-        (unsigned long long)events, (unsigned long long)end, (unsigned long long)unwritten,
-        counted ? " (counted in a lost record at its end)" : "");
+    bs_say(prog,
+           "writing %s failed: %s; the partial trace is kept as %s: its first %llu events "
+           "(%llu bytes); %llu events recorded after them were not written%s\n",
+           s->o.output, strerror(r->write_errno ? r->write_errno : EIO), r->tmp_path,
+           (unsigned long long)events, (unsigned long long)end, (unsigned long long)unwritten,
+           counted ? " (counted in a lost record at its end)" : "");
     s->final_path = r->tmp_path;
     return EXIT_PARTIAL;
 }
@@ -1167,8 +1162,8 @@ static int finish(struct session *s)
     fclose(s->r.out);
     s->r.out = NULL;
     if (rename(s->r.tmp_path, s->o.output) != 0) {
-        say("cannot rename %s to %s: %s; the complete recording is kept as %s\n", s->r.tmp_path,
-            s->o.output, strerror(errno), s->r.tmp_path);
+        bs_say(prog, "cannot rename %s to %s: %s; the complete recording is kept as %s\n",
+               s->r.tmp_path, s->o.output, strerror(errno), s->r.tmp_path);
         s->final_path = s->r.tmp_path;
         return EXIT_KEPT;
     }
@@ -1200,37 +1195,41 @@ static int report(const struct session *s)
                  (unsigned long long)l->unarmed_superseded);
     }
     if (lost == 0) {
-        say("%llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
-            (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state, s->final_path,
-            s->lib);
+        bs_say(prog, "%llu events, %llu bytes, 0 lost, %.2f s%s -> %s (probes of %s)\n",
+               (unsigned long long)r->events, (unsigned long long)r->bytes, secs, state,
+               s->final_path, s->lib);
         status = r->events ? EXIT_OK : EXIT_EMPTY;
     } else {
-        say("%llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
-            "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
-            (unsigned long long)r->events, (unsigned long long)r->bytes, (unsigned long long)lost,
-            (unsigned long long)l->ring_full, (unsigned long long)l->recursion,
-            (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state, s->final_path,
-            s->lib, l->ring_full ? "; a larger -b may help" : "");
+        bs_say(prog,
+               "%llu events, %llu bytes, LOST %llu (ring full %llu, recursion %llu, "
+               "attach window %llu), %.2f s%s -> %s (probes of %s; incomplete trace%s)\n",
+               (unsigned long long)r->events, (unsigned long long)r->bytes,
+               (unsigned long long)lost, (unsigned long long)l->ring_full,
+               (unsigned long long)l->recursion,
+               (unsigned long long)(l->unarmed - l->unarmed_superseded), secs, state, s->final_path,
+               s->lib, l->ring_full ? "; a larger -b may help" : "");
         status = EXIT_LOSSY;
     }
     if (status == EXIT_EMPTY) {
         char who[64];
         if (s->o.pid) snprintf(who, sizeof(who), "process %d", (int)s->o.pid);
-        say("no hmap probe fired in %s during the recording (did %s use that "
-            "libhmap?)\n",
-            s->lib,
-            s->o.cmd   ? s->o.cmd[0]
-            : s->o.pid ? who
-                       : "any process");
+        bs_say(prog,
+               "no hmap probe fired in %s during the recording (did %s use that "
+               "libhmap?)\n",
+               s->lib,
+               s->o.cmd   ? s->o.cmd[0]
+               : s->o.pid ? who
+                          : "any process");
         if (s->o.pid && !s->mapped)
-            say("warning: process %d never mapped %s while recorded\n", (int)s->o.pid, s->lib);
+            bs_say(prog, "warning: process %d never mapped %s while recorded\n", (int)s->o.pid,
+                   s->lib);
     }
     int cs = s->child_status;
     if (s->child_exited && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0)) {
         if (WIFEXITED(cs))
-            say("%s exited with status %d\n", s->o.cmd[0], WEXITSTATUS(cs));
+            bs_say(prog, "%s exited with status %d\n", s->o.cmd[0], WEXITSTATUS(cs));
         else if (WIFSIGNALED(cs))
-            say("%s was killed by signal %d\n", s->o.cmd[0], WTERMSIG(cs));
+            bs_say(prog, "%s was killed by signal %d\n", s->o.cmd[0], WTERMSIG(cs));
     }
     return status;
 }

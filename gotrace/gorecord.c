@@ -44,16 +44,6 @@
 /* The name as typed: "bucketscope gorecord" through the dispatcher (bs_prog.h). */
 static const char *prog = "bucketscope-gorecord";
 
-/* fprintf(stderr, "<prog>: " fmt, ...). */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
 static int verbose;
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -163,14 +153,14 @@ int main(int argc, char **argv)
         if (c == 'p') {
             long v = strtol(optarg, &end, 10);
             if (*end || v <= 0 || v > 0x3fffffff) {
-                say("invalid PID '%s'\nTry '%s --help'.\n", optarg, prog);
+                bs_say(prog, "invalid PID '%s'\nTry '%s --help'.\n", optarg, prog);
                 return 2;
             }
             attach = (pid_t)v;
         } else if (c == 'd') {
             duration = strtod(optarg, &end);
             if (*end || !(duration > 0) || duration > 1e9) {
-                say("invalid duration '%s'\nTry '%s --help'.\n", optarg, prog);
+                bs_say(prog, "invalid duration '%s'\nTry '%s --help'.\n", optarg, prog);
                 return 2;
             }
         } else if (c == 'V') {
@@ -189,11 +179,11 @@ int main(int argc, char **argv)
         }
     }
     if (attach && optind < argc) {
-        say("-p PID and a GO-PROGRAM are exclusive\nTry '%s --help'.\n", prog);
+        bs_say(prog, "-p PID and a GO-PROGRAM are exclusive\nTry '%s --help'.\n", prog);
         return 2;
     }
     if (!attach && optind >= argc) {
-        say("no GO-PROGRAM given\nTry '%s --help'.\n", prog);
+        bs_say(prog, "no GO-PROGRAM given\nTry '%s --help'.\n", prog);
         return 2;
     }
     char **cmd = &argv[optind];
@@ -209,22 +199,23 @@ int main(int argc, char **argv)
         snprintf(probe_path, sizeof probe_path, "/proc/%d/exe", (int)attach);
         ssize_t n = readlink(probe_path, path, sizeof path - 1);
         if (n < 0) {
-            say("process %d: %s\n", (int)attach, strerror(errno));
+            bs_say(prog, "process %d: %s\n", (int)attach, strerror(errno));
             return 1;
         }
         path[n] = '\0';
     } else if (!realpath(cmd[0], path)) {
-        say("%s: %s\n", cmd[0], strerror(errno));
+        bs_say(prog, "%s: %s\n", cmd[0], strerror(errno));
         return 1;
     }
     const char *open_path = attach ? probe_path : path;
     if (gobin_open(&bin, open_path, why, sizeof why) != 0 ||
         go_sites_find(&bin, &sites, why, sizeof why) != 0) {
-        say("%s\n", why);
+        bs_say(prog, "%s\n", why);
         return 1;
     }
     if (span_layout(bin.minor, &layout) != 0) {
-        say("%s: built by %s, whose runtime.mspan layout is not verified\n", path, bin.version);
+        bs_say(prog, "%s: built by %s, whose runtime.mspan layout is not verified\n", path,
+               bin.version);
         return 1;
     }
     snprintf(bin.path, sizeof bin.path, "%s", path); /* for messages and map_info */
@@ -260,7 +251,7 @@ int main(int argc, char **argv)
     skel->rodata->target_tgid = pid;
     skel->rodata->span = layout;
     if (gorecord__load(skel) != 0) {
-        say("cannot load the BPF program (root, BPF cookies: kernel 5.15+)\n");
+        bs_say(prog, "cannot load the BPF program (root, BPF cookies: kernel 5.15+)\n");
         goto done;
     }
     for (uint32_t i = 0; i < sites.n; i++)
@@ -271,9 +262,9 @@ int main(int argc, char **argv)
         links[i] = bpf_program__attach_uprobe_opts(skel->progs.go_site, pid, open_path,
                                                    sites.site[i].file_off, &o);
         if (!links[i]) {
-            say("cannot attach a uprobe at %s+0x%llx (%s): %s\n", path,
-                (unsigned long long)sites.site[i].file_off, go_fn_names[sites.site[i].s.fn],
-                strerror(errno));
+            bs_say(prog, "cannot attach a uprobe at %s+0x%llx (%s): %s\n", path,
+                   (unsigned long long)sites.site[i].file_off, go_fn_names[sites.site[i].s.fn],
+                   strerror(errno));
             goto done;
         }
     }
@@ -283,7 +274,7 @@ int main(int argc, char **argv)
     out = ofd >= 0 ? fdopen(ofd, "w") : NULL;
     if (!out) {
         if (ofd >= 0) close(ofd);
-        say("cannot create %s: %s\n", tmp, strerror(errno));
+        bs_say(prog, "cannot create %s: %s\n", tmp, strerror(errno));
         goto done;
     }
     setvbuf(out, NULL, _IOFBF, 1 << 20);
@@ -303,13 +294,13 @@ int main(int argc, char **argv)
         close(go[1]);
         go[1] = -1;
     }
-    say("recording %zu sites of %s (%s)%s to %s\n", sites.n, path, bin.version,
-        attach ? " from now on (maps made before are unseen)" : "", output);
+    bs_say(prog, "recording %zu sites of %s (%s)%s to %s\n", sites.n, path, bin.version,
+           attach ? " from now on (maps made before are unseen)" : "", output);
     int cs = 0, child_done = 0;
     for (;;) {
         int err = ring_buffer__poll(rb, 10);
         if (err < 0 && err != -EINTR) {
-            say("reading the ring buffer failed: %s\n", strerror(-err));
+            bs_say(prog, "reading the ring buffer failed: %s\n", strerror(-err));
             goto done;
         }
         if (!attach && waitpid(pid, &cs, WNOHANG) == pid) {
@@ -352,9 +343,9 @@ int main(int argc, char **argv)
         hits += h, dropped += d;
         if (sites.site[i].emulated) emulated += h;
         if (verbose && h)
-            say("site %u %s 0x%llx %s: %llu hits, %llu dropped\n", i,
-                go_fn_names[sites.site[i].s.fn], (unsigned long long)sites.site[i].vaddr,
-                sites.site[i].text, (unsigned long long)h, (unsigned long long)d);
+            bs_say(prog, "site %u %s 0x%llx %s: %llu hits, %llu dropped\n", i,
+                   go_fn_names[sites.site[i].s.fn], (unsigned long long)sites.site[i].vaddr,
+                   sites.site[i].text, (unsigned long long)h, (unsigned long long)d);
     }
     uint64_t t1 = now_ns();
     if (lost[0]) {
@@ -371,28 +362,29 @@ int main(int argc, char **argv)
     uint64_t bytes = go_shadow_bytes(sh, &wf);
     if (fflush(out) != 0 || wf || fclose(out) != 0) {
         out = NULL;
-        say("writing %s failed\n", tmp);
+        bs_say(prog, "writing %s failed\n", tmp);
         goto done;
     }
     out = NULL;
     if (rename(tmp, output) != 0) {
-        say("cannot rename %s: %s\n", tmp, strerror(errno));
+        bs_say(prog, "cannot rename %s: %s\n", tmp, strerror(errno));
         goto done;
     }
     struct go_shadow_stats st = go_shadow_stats(sh);
-    say("%llu probe hits (%llu dropped in BPF, %llu at emulated branches), %llu records -> "
-        "%llu events, %llu bytes, %llu lost, %.2f s -> %s "
-        "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
-        "hits on %llu maps never seen created, state unknown)\n",
-        (unsigned long long)hits, (unsigned long long)dropped, (unsigned long long)emulated,
-        (unsigned long long)st.raw, (unsigned long long)st.native,
-        (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9, output,
-        (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
-        (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map,
-        (unsigned long long)st.maps_unseen);
+    bs_say(prog,
+           "%llu probe hits (%llu dropped in BPF, %llu at emulated branches), %llu records -> "
+           "%llu events, %llu bytes, %llu lost, %.2f s -> %s "
+           "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
+           "hits on %llu maps never seen created, state unknown)\n",
+           (unsigned long long)hits, (unsigned long long)dropped, (unsigned long long)emulated,
+           (unsigned long long)st.raw, (unsigned long long)st.native,
+           (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9,
+           output, (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
+           (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map,
+           (unsigned long long)st.maps_unseen);
     status = lost[0] ? 3 : 0;
     if (child_done && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0))
-        say("%s exited abnormally (status 0x%x)\n", cmd[0], cs);
+        bs_say(prog, "%s exited abnormally (status 0x%x)\n", cmd[0], cs);
 done:
     if (links)
         for (size_t i = 0; i < sites.n; i++)
