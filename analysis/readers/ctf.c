@@ -296,7 +296,7 @@ static uint64_t snapshot_ns(const bt_clock_snapshot *cs)
  * producer that restarted its counter) arrives as a number near 2^64.  No
  * tracer drops 2^63 events: such a count means "some were lost, how many is
  * unknown", counted as one, with a warning (docs/report.md, "Lost events").
- * Sums saturate instead of wrapping. */
+ * Sums saturate instead of wrapping (bs_add_saturating, format.h). */
 static uint64_t credible_count(struct ctf_reader *cr, const bt_stream *s, uint64_t count,
                                const char *what)
 {
@@ -306,11 +306,6 @@ static uint64_t credible_count(struct ctf_reader *cr, const bt_stream *s, uint64
            " (its counter went backwards); counted as an unknown number, at least 1, of lost %s\n",
            cr->r.path, name ? name : "(unnamed)", what, (uint64_t)0 - count, what);
     return 1;
-}
-
-static void add_saturating(uint64_t *sum, uint64_t n)
-{
-    if (__builtin_add_overflow(*sum, n, sum)) *sum = UINT64_MAX;
 }
 
 /* 1 if msg became a record in cr->rec, 0 if it is not one of ours, -1 on a
@@ -330,7 +325,7 @@ static int translate(struct ctf_reader *cr, const bt_message *msg)
                 BT_PROPERTY_AVAILABILITY_AVAILABLE)
                 count = 1; /* unknown number, at least one */
             count = credible_count(cr, s, count, "events");
-            add_saturating(&cr->r.discarded_events, count);
+            bs_add_saturating(&cr->r.discarded_events, count);
             if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
                 l.first_ns = snapshot_ns(
                     bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(msg));
@@ -342,7 +337,7 @@ static int translate(struct ctf_reader *cr, const bt_message *msg)
                 BT_PROPERTY_AVAILABILITY_AVAILABLE)
                 count = 1;
             count = credible_count(cr, s, count, "packets");
-            add_saturating(&cr->r.discarded_packets, count);
+            bs_add_saturating(&cr->r.discarded_packets, count);
             if (bt_stream_class_discarded_packets_have_default_clock_snapshots(sc)) {
                 l.first_ns = snapshot_ns(
                     bt_message_discarded_packets_borrow_beginning_default_clock_snapshot_const(

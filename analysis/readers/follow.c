@@ -161,7 +161,7 @@ static int take_record(struct follow_reader *f, const uint8_t *p, uint16_t size,
     if (h->id == HMAP_NATIVE_LOST_ID) {
         struct hmap_native_lost l;
         memcpy(&l, h + 1, sizeof(l));
-        f->lost = __builtin_add_overflow(f->lost, l.count, &f->lost) ? UINT64_MAX : f->lost;
+        bs_add_saturating(&f->lost, l.count);
     } else {
         f->events++;
     }

@@ -29,6 +29,13 @@ struct bs_record {
     uint8_t payload[HMAP_NATIVE_MAX_PAYLOAD];
 };
 
+/* Lost and discarded counts add up saturating at UINT64_MAX, never wrapping
+ * (docs/report.md, "Lost events: counts that cannot be true"). */
+static inline void bs_add_saturating(uint64_t *sum, uint64_t n)
+{
+    if (__builtin_add_overflow(*sum, n, sum)) *sum = UINT64_MAX;
+}
+
 /* Per-format openers.  The native and bpftrace readers take over `in` when
  * they succeed; on failure the caller still owns it. */
 struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *err, size_t errlen);

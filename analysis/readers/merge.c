@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "reader.h"
 #include "time_heap.h"
 
@@ -42,13 +43,8 @@ static void sum_progress(struct merge_reader *mr)
     for (int i = 0; i < mr->n; i++) {
         r->bytes_done += mr->in[i]->bytes_done;
         r->bytes_total += mr->in[i]->bytes_total;
-        /* Saturating, like every lost count (docs/report.md, "Lost events"). */
-        if (__builtin_add_overflow(r->discarded_events, mr->in[i]->discarded_events,
-                                   &r->discarded_events))
-            r->discarded_events = UINT64_MAX;
-        if (__builtin_add_overflow(r->discarded_packets, mr->in[i]->discarded_packets,
-                                   &r->discarded_packets))
-            r->discarded_packets = UINT64_MAX;
+        bs_add_saturating(&r->discarded_events, mr->in[i]->discarded_events);
+        bs_add_saturating(&r->discarded_packets, mr->in[i]->discarded_packets);
         if (mr->in[i]->truncated && !r->truncated) {
             r->truncated = 1;
             memcpy(r->truncated_at, mr->in[i]->truncated_at, sizeof(r->truncated_at));
