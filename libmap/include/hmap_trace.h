@@ -29,9 +29,12 @@
 extern "C" {
 #endif
 
-/* Start recording to path (created or truncated, mode 0644).  0, or
+/* Start recording to path: always a new file, mode 0600, never through a
+ * symbolic link; if path exists, to path.<pid> (said on stderr) instead
+ * (docs/probes.md, "HMAP_TRACE path rules").  0, or
  * -EALREADY (a trace is being recorded), -ENOTSUP (compiled out), -EINVAL
- * (empty path) or the -errno of open/write. */
+ * (empty path), -ELOOP (path is a symbolic link) or the -errno of
+ * open/write. */
 int hmap_trace_start(const char *path);
 
 /* Flush every thread's buffer and close the file.  Call it when no other

@@ -465,10 +465,21 @@ HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
     }
 }
 
-/* Clear what a deleted slot held, as Go's variant for this kind does. */
-static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
+/* Clear what a deleted slot held, as Go's variant for this kind does.
+ * `quick` (a constant): the map has P_QUICK_DELETE. */
+static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind, bool quick)
 {
     uint8_t *ks = slot_key_k(m, b, i, kind), *vs = slot_val_k(m, b, i, kind);
+    if (quick) {
+        if (kind == HMAP_KIND_STR) memset(ks, 0, sizeof(const char *));
+        if (m->valslot == 8)
+            memset(vs, 0, 8);
+        else if (m->valslot == 16)
+            memset(vs, 0, 16);
+        else
+            memset(vs, 0, 4);
+        return;
+    }
     if (kind == HMAP_KIND_GENERIC && has_indirect_key(m)) {
         hmap__blk_release(m, key_of(m, b, i), HMAP_OBJ_DELETE);
         memset(ks, 0, sizeof(void *));
@@ -485,11 +496,93 @@ static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind)
     }
 }
 
+/* Go's tombstone update after a delete (docs/go-map-model.md §7): slot i
+ * of bucket b (in the chain starting at head) becomes emptyOne; if every
+ * later slot of the chain is empty, it and the emptyOne slots just before it
+ * become emptyRest, across buckets of the chain if need be.  Written slot by
+ * slot as Go's loop does, each write a tophash_write event when traced. */
+static ALWAYS_INLINE void mark_deleted_loop(hmap *m, uint8_t *head, uint8_t *b, unsigned i,
+                                            bool traced)
+{
+    th_write_if(m, b, i, EMPTY_ONE, HMAP_TH_DELETE, traced);
+    if (i == BUCKET_CNT - 1) {
+        uint8_t *ovf = overflow_of(m, b);
+        if (ovf && ovf[0] != EMPTY_REST) return;
+    } else if (b[i + 1] != EMPTY_REST) {
+        return;
+    }
+    for (;;) {
+        th_write_if(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST, traced);
+        if (i == 0) {
+            if (b == head) return;
+            uint8_t *c = b;
+            for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
+                ;
+            i = BUCKET_CNT - 1;
+        } else {
+            i--;
+        }
+        if (b[i] != EMPTY_ONE) return;
+    }
+}
+
+/* The same result with no branch on the bucket's bytes.  The bucket was
+ * just read from memory, and a branch on a random slot's bytes
+ * mispredicts: each mispredict waited for that read and threw away the
+ * look-ahead into the next operation (docs/benchmarks.md, "Deletes").  The
+ * run of emptyOne slots ending at i is found on the tophash word and folded
+ * in one store. */
+static ALWAYS_INLINE void mark_deleted(hmap *m, uint8_t *head, uint8_t *b, unsigned i)
+{
+    unsigned sh = 8 * i;
+    uint64_t w = tophash_word(b);
+    w = (w & ~(0xffull << sh)) | ((uint64_t)EMPTY_ONE << sh);
+    bool rest_after;
+    if (UNLIKELY(i == BUCKET_CNT - 1)) {
+        uint8_t *ovf = overflow_of(m, b);
+        rest_after = !ovf || ovf[0] == EMPTY_REST;
+    } else {
+        rest_after = (uint8_t)(w >> (sh + 8)) == EMPTY_REST;
+    }
+    /* notone: the high bit of each byte 0..i that is not emptyOne.  The run
+     * starts at the byte above the highest of them, or at byte 0; shifted
+     * up one bit (never out: they are below byte i) with a 1 under them,
+     * clz finds the run's first bit. */
+    uint64_t upto = ~0ull >> (56 - sh);
+    uint64_t notone = ~swar_zero_bytes(w ^ BYTES_01) & BYTES_80 & upto;
+    unsigned lowbit = 63u - (unsigned)__builtin_clzll((notone << 1) | 1);
+    uint64_t below = (1ull << lowbit) - 1;
+    /* A mask, not `if`: gcc would branch on rest_after. */
+    uint64_t run = upto & ~below & (0 - (uint64_t)rest_after);
+    w &= ~run; /* EMPTY_REST is 0 */
+    memcpy(b, &w, 8);
+    /* The run reached slot 0 of an overflow bucket: go on in the bucket
+     * before it, as Go's loop does. */
+    if (UNLIKELY(b != head) && rest_after && lowbit == 0) {
+        uint8_t *c = b;
+        for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
+            ;
+        for (i = BUCKET_CNT - 1; b[i] == EMPTY_ONE; i--) {
+            b[i] = EMPTY_REST;
+            if (i == 0) {
+                if (b == head) return;
+                c = b;
+                for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
+                    ;
+                i = BUCKET_CNT;
+            }
+        }
+    }
+}
+
 /* mapdelete.  A delete, even of an absent key, drives growth (§7.3).  If
  * that growth step cannot get memory, the key is deleted where it still
- * lives (its unevacuated old chain): the map stays valid and correct. */
+ * lives (its unevacuated old chain): the map stays valid and correct.
+ * `quick` (a constant) is the common case, which the caller has checked: no
+ * growth in progress, nobody tracing, P_QUICK_DELETE; there the caller also
+ * owns the reseed of an emptied map. */
 static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash, int kind,
-                                         bool traced)
+                                         bool traced, bool quick)
 {
     bool found = false;
 
@@ -497,7 +590,7 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
     uint8_t *b = bucket_at(m, m->buckets, bucket);
     prefetch_bucket(m, b);
     bool in_old = false;
-    if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
+    if (!quick && UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         /* Out of memory for the evacuation: the key is where lookups would
          * find it, its old chain if that is still unevacuated. */
         uint8_t *ob = bucket_at(m, oldbuckets_of(m), hash & oldbucketmask(m));
@@ -513,34 +606,19 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
         unsigned i = find_in_bucket(m, b, g, top, key, kind);
         if (i < BUCKET_CNT) {
             uint8_t *db = b; /* the bucket that lost the entry */
-            clear_slot(m, b, i, kind);
-            th_write_if(m, b, i, EMPTY_ONE, HMAP_TH_DELETE, traced);
-            /* Fold the tombstone into emptyRest if every later slot of the
-             * chain is empty, then walk backwards over emptyOne slots. */
-            if (i == BUCKET_CNT - 1) {
-                uint8_t *ovf = overflow_of(m, b);
-                if (ovf && ovf[0] != EMPTY_REST) goto not_last;
-            } else if (b[i + 1] != EMPTY_REST) {
-                goto not_last;
-            }
-            for (;;) {
-                th_write_if(m, b, i, EMPTY_REST, HMAP_TH_EMPTY_REST, traced);
-                if (i == 0) {
-                    if (b == head) break;
-                    uint8_t *c = b;
-                    for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
-                        ;
-                    i = BUCKET_CNT - 1;
-                } else {
-                    i--;
-                }
-                if (b[i] != EMPTY_ONE) break;
-            }
-        not_last:
-            if (m->reclaim != HMAP_RECLAIM_GO && !in_old) hmap__reclaim_after_delete(m, head, db);
+            clear_slot(m, b, i, kind, quick);
+            /* Untraced, fixed-size keys fold without branches; string keys
+             * keep Go's loop, which measured faster for them
+             * (docs/benchmarks.md, "Deletes"). */
+            if (traced || kind == HMAP_KIND_STR)
+                mark_deleted_loop(m, head, b, i, traced);
+            else
+                mark_deleted(m, head, b, i);
+            if (!quick && m->reclaim != HMAP_RECLAIM_GO && !in_old)
+                hmap__reclaim_after_delete(m, head, db);
             m->count--;
             /* No live entry remains anywhere: a new seed is safe (Go #25237). */
-            if (m->count == 0) hmap__map_reseed(m);
+            if (!quick && m->count == 0) hmap__map_reseed(m);
             found = true;
             goto done;
         }
@@ -548,34 +626,80 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
     }
 done:
     /* Any delete may start a shrink, as any delete drives a growth. */
-    if (m->reclaim == HMAP_RECLAIM_SHRINK) hmap__maybe_shrink(m);
+    if (!quick && m->reclaim == HMAP_RECLAIM_SHRINK) hmap__maybe_shrink(m);
     return found;
 }
 
-static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind)
+/* A delete that is not the common case: growth in progress, a map without
+ * P_QUICK_DELETE, a tracer listening, or a writer already in the map.
+ * `begun`: the caller has done write_begin's store and found the gate up (a
+ * tracer), and left the rest to this. */
+static ALWAYS_INLINE bool delete_rest(hmap *m, const void *key, uint64_t hash, int kind, bool begun)
+{
+    uint64_t kbuf[MAX_KEY_SIZE / 8];
+    key = stable_key(m, key, kbuf, kind); /* it may point into the map: Go's range-delete */
+    bool traced = true;
+    if (begun)
+        write_begin_dump(m);
+    else
+        traced = write_begin(m);
+    reclaim_before_write(m);
+    bool found = UNLIKELY(traced) ? delete_writing(m, key, hash, kind, true, false)
+                                  : delete_writing(m, key, hash, kind, false, false);
+    write_end(m);
+    return found;
+}
+
+/* The delete that emptied the map in the common case: the reseed, then the
+ * end of the write. */
+static __attribute__((noinline)) bool delete_emptied(hmap *m)
+{
+    hmap__map_reseed(m);
+    write_end(m);
+    return true;
+}
+
+/* Every path but the common one leaves by a tail call (`rest`, the kind's
+ * delete_rest; delete_emptied), so that the common one needs no stack frame
+ * and few registers, and its tests are folded: one flags test for a writer
+ * or a growth.  A delete at 4 M entries waits for its bucket's cache line,
+ * and the fewer instructions each delete holds in the out-of-order window,
+ * the more deletes ask for their lines at once (docs/benchmarks.md,
+ * "Deletes"). */
+static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind,
+                                      bool (*rest)(hmap *, const void *, uint64_t, bool))
 {
     if (m == NULL || m->count == 0) return false;
-    if (UNLIKELY(flags_load(m) & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
-    /* As in assign: the key may point into the map (Go's range-delete). */
+    const void *caller_key = key;
     uint64_t kbuf[MAX_KEY_SIZE / 8];
-    if (!has_indirect_key(m)) {
-        copy_slot(kbuf, key, key_size_k(m, kind));
-        key = kbuf;
-    }
+    key = stable_key(m, key, kbuf, kind); /* it may point into the map: Go's range-delete */
     uint64_t hash = hash_k(m, key, kind);
-    bool traced = write_begin(m); /* one probe gate per operation, as in assign */
-    reclaim_before_write(m);
-    bool found = UNLIKELY(traced) ? delete_writing(m, key, hash, kind, true)
-                                  : delete_writing(m, key, hash, kind, false);
+    uint8_t f = flags_load(m);
+    if (UNLIKELY(f & (F_HASH_WRITING | F_GROWING)) || UNLIKELY(!(m->props & P_QUICK_DELETE)))
+        return rest(m, caller_key, hash, false);
+    /* write_begin's half of the state-dump handshake: the store, then the
+     * gate (internal.h). */
+    flags_store(m, f ^ F_HASH_WRITING);
+#if HMAP_PROBES_ANY
+    atomic_signal_fence(memory_order_seq_cst);
+    if (UNLIKELY(gate_up(&HMAP_TP_GATE(tophash_write)))) return rest(m, caller_key, hash, true);
+#endif
+    bool found = delete_writing(m, key, hash, kind, false, true);
+    if (found && UNLIKELY(m->count == 0)) return delete_emptied(m);
     write_end(m);
     return found;
 }
 
 /* One delete function per key kind, as for lookups (DEFINE_GET). */
 #define DEFINE_DELETE(name, kind)                                                                  \
+    static __attribute__((noinline)) bool name##_rest(hmap *m, const void *key, uint64_t hash,     \
+                                                      bool begun)                                  \
+    {                                                                                              \
+        return delete_rest(m, key, hash, kind, begun);                                             \
+    }                                                                                              \
     static __attribute__((noinline)) bool name(hmap *m, const void *key)                           \
     {                                                                                              \
-        return delete_impl(m, key, kind);                                                          \
+        return delete_impl(m, key, kind, name##_rest);                                             \
     }
 DEFINE_DELETE(delete_u64, HMAP_KIND_U64)
 DEFINE_DELETE(delete_u32, HMAP_KIND_U32)

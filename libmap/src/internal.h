@@ -103,6 +103,10 @@ typedef struct old_array {
 #define P_REFLEXIVE 8  /* every key equals itself (not HMAP_TYPE_NONREFLEXIVE) */
 #define P_KEY_UPDATE 16
 #define P_FIXED_SEED 32 /* hmap_options.seed given: reseeds are reproducible */
+/* A delete takes the common path (access.c, delete_impl): the GO policy,
+ * keys and values in their slots, no pointerful generic key to clear, and a
+ * value slot of 4, 8 or 16 bytes. */
+#define P_QUICK_DELETE 64
 
 /* What only some maps need, out of line (docs/libhmap.md, "Memory"): the
  * type descriptor of maps whose type the header cannot describe (indirect
@@ -383,6 +387,15 @@ static ALWAYS_INLINE uint64_t tophash_word(const uint8_t *b)
     return w;
 }
 
+/* High bit of each byte of x that is zero, exactly.  (x & 0x7f) + 0x7f
+ * sets a byte's high bit iff its low 7 bits are nonzero and never carries
+ * into the next byte (0x7f + 0x7f = 0xfe); or-ing x adds the byte's own
+ * high bit.  (The shorter (x - 0x01..) & ~x & 0x80.. is exact only for the
+ * lowest zero byte: a borrow can flag a 0x01 byte above it.) */
+static ALWAYS_INLINE uint64_t swar_zero_bytes(uint64_t x)
+{
+    return ~(((x & BYTES_7F) + BYTES_7F) | x) & BYTES_80;
+}
 #if defined(__SSE2__) && !defined(HMAP_SWAR_SLOTS)
 #include <emmintrin.h>
 #define HMAP_SLOTS_IMPL "sse2"
@@ -428,15 +441,6 @@ typedef uint64_t th_group;
 static ALWAYS_INLINE th_group th_load(const uint8_t *b)
 {
     return tophash_word(b);
-}
-/* High bit of each byte of x that is zero, exactly.  (x & 0x7f) + 0x7f
- * sets a byte's high bit iff its low 7 bits are nonzero and never carries
- * into the next byte (0x7f + 0x7f = 0xfe); or-ing x adds the byte's own
- * high bit.  (The shorter (x - 0x01..) & ~x & 0x80.. is exact only for the
- * lowest zero byte: a borrow can flag a 0x01 byte above it.) */
-static ALWAYS_INLINE uint64_t swar_zero_bytes(uint64_t x)
-{
-    return ~(((x & BYTES_7F) + BYTES_7F) | x) & BYTES_80;
 }
 static ALWAYS_INLINE slotmask th_match(th_group g, uint8_t v)
 {
@@ -643,20 +647,30 @@ static ALWAYS_INLINE bool gate_up(volatile union hmap_tp_gate *g)
  * this load, in program order; the dumper's membarrier() supplies the
  * fence both sides need.  A pending dump is done here, before the write
  * changes anything. */
-static ALWAYS_INLINE bool write_begin(hmap *m)
+static ALWAYS_INLINE bool write_begin_gate(hmap *m)
 {
     uint8_t f = flags_load(m);
     if (UNLIKELY(f & F_HASH_WRITING)) hmap_fatal("concurrent map writes");
     flags_store(m, f ^ F_HASH_WRITING);
 #if HMAP_PROBES_ANY
     atomic_signal_fence(memory_order_seq_cst);
-    if (LIKELY(!gate_up(&HMAP_TP_GATE(tophash_write)))) return false;
-    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_acquire)))
-        hmap__statedump_self(m);
-    return true;
+    return gate_up(&HMAP_TP_GATE(tophash_write));
 #else
     return false;
 #endif
+}
+/* The rest of write_begin, for a caller that took write_begin_gate's
+ * answer (true) to a path of its own. */
+static ALWAYS_INLINE void write_begin_dump(hmap *m)
+{
+    if (UNLIKELY(atomic_load_explicit(&m->dump_pending, memory_order_acquire)))
+        hmap__statedump_self(m);
+}
+static ALWAYS_INLINE bool write_begin(hmap *m)
+{
+    if (LIKELY(!write_begin_gate(m))) return false;
+    write_begin_dump(m);
+    return true;
 }
 static ALWAYS_INLINE void write_end(hmap *m)
 {

@@ -154,6 +154,10 @@ HMAP_API __attribute__((noinline)) hmap *hmap_new(const hmap_type *type, const h
                (type->flags & HMAP_TYPE_NONREFLEXIVE ? 0 : P_REFLEXIVE) |
                (type->flags & HMAP_TYPE_KEY_UPDATE ? P_KEY_UPDATE : 0) |
                (o.seed ? P_FIXED_SEED : 0);
+    bool pointerful_generic_key = m->kind == HMAP_KIND_GENERIC && (m->props & P_POINTERFUL);
+    if (o.reclaim == HMAP_RECLAIM_GO && !ik && !iv && !pointerful_generic_key &&
+        (m->valslot == 4 || m->valslot == 8 || m->valslot == 16))
+        m->props |= P_QUICK_DELETE;
     m->B = b_for_hint(o.hint, m->bucketsize);
 
     /* The out-of-line parts, when this map needs them from the start. */

@@ -4,8 +4,12 @@
  * folding across overflow buckets, what a deleted slot keeps, slot reuse,
  * reseed when the map empties.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hmap_trace.h"
 #include "unit.h"
 
 static void expect_tophash(const uint8_t *b, const char *want, const char *when)
@@ -196,6 +200,78 @@ static void test_reseed_at_empty(void)
     hmap_free(m);
 }
 
+/* The chain of bucket 0 (at most 3 buckets) as 24 tophash bytes, 0xff past
+ * its end. */
+static void chain_bytes(const hmap *m, uint8_t out[24])
+{
+    memset(out, 0xff, 24);
+    const uint8_t *b = m->buckets;
+    for (int n = 0; b && n < 3; n++, b = overflow_of(m, b))
+        memcpy(out + 8 * n, b, 8);
+}
+
+#define FOLD_KEYS 24
+#define FOLD_OPS 6000
+
+/* One run of the same random inserts and deletes on the keys of bucket 0
+ * (a chain of up to 3 buckets); the chain's bytes after each step. */
+static void fold_run(hmap *m, const uint64_t *keys, uint8_t (*snap)[24])
+{
+    bool present[FOLD_KEYS] = {false};
+    uint64_t r = 0x2545f4914f6cdd1dull;
+    for (int op = 0; op < FOLD_OPS; op++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned k = (unsigned)(r >> 33) % FOLD_KEYS;
+        if (present[k]) {
+            CU_ASSERT_TRUE(hmap_delete(m, &keys[k]));
+        } else {
+            set_u64(m, keys[k], k);
+        }
+        present[k] = !present[k];
+        chain_bytes(m, snap[op]);
+    }
+}
+
+/* A delete nobody traces folds tombstones with no branch on the bucket's
+ * bytes (access.c, mark_deleted); a traced one writes slot by slot, as Go's
+ * loop does.  Both must leave every chain byte for byte alike: the same
+ * steps on two maps with the same seed, the second while the in-process
+ * recorder listens. */
+static void test_quick_fold_matches_traced(void)
+{
+    hmap *quick = new_u64_map(24, 53), *traced = new_u64_map(24, 53); /* B = 4 */
+    uint64_t from = 0, keys[FOLD_KEYS];
+    for (int i = 0; i < FOLD_KEYS; i++)
+        keys[i] = key_for_bucket(quick, 0, &from);
+    uint8_t(*want)[24] = calloc(FOLD_OPS, 24), (*got)[24] = calloc(FOLD_OPS, 24);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    fold_run(quick, keys, want);
+
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/unit-fold-%d.hmt", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+    int rc = hmap_trace_start(path);
+    if (rc == -ENOTSUP) {
+        printf("\n    SKIPPED: the in-process recorder is compiled out, no traced path to "
+               "compare with\n");
+    } else {
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        fold_run(traced, keys, got);
+        CU_ASSERT_EQUAL(hmap_trace_stop(), 0);
+        unlink(path);
+        int bad = -1;
+        for (int op = 0; op < FOLD_OPS && bad < 0; op++)
+            if (memcmp(want[op], got[op], 24) != 0) bad = op;
+        if (bad >= 0) FAILF("step %d: the untraced and traced chains differ", bad);
+    }
+    CU_ASSERT_TRUE(stats_of(quick).overflow_buckets >= 2); /* the chain was 3 buckets long */
+    free(want);
+    free(got);
+    hmap_free(quick);
+    hmap_free(traced);
+}
+
 void suite_delete(void)
 {
     CU_pSuite s = CU_add_suite("delete", NULL, NULL);
@@ -206,4 +282,5 @@ void suite_delete(void)
                 test_insert_reuses_first_empty_slot);
     CU_add_test(s, "what a deleted slot keeps, per kind", test_deleted_slot_contents);
     CU_add_test(s, "reseed when a delete empties the map", test_reseed_at_empty);
+    CU_add_test(s, "untraced and traced deletes fold alike", test_quick_fold_matches_traced);
 }
