@@ -257,12 +257,16 @@ static ALWAYS_INLINE int ensure_buckets(hmap *m)
 /* §6.2 step 5, §8.2: the chain of `hash` in the current array, with the
  * old bucket it draws from evacuated first (growWork), so that the walk
  * below sees every entry of the key's chain in one place. */
-static ALWAYS_INLINE int chain_for_write(hmap *m, uint64_t hash, uint8_t **head)
+static ALWAYS_INLINE int chain_for_write(hmap *m, uint64_t hash, int kind, uint8_t **head)
 {
     /* Keeps: on success no entry of this chain is left in an unevacuated old bucket. */
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
-    prefetch_bucket(m, b);
+    /* For fixed-size keys, the second line only: as in delete_writing. */
+    if (kind == HMAP_KIND_STR)
+        prefetch_bucket(m, b);
+    else
+        __builtin_prefetch(b + 64);
     if (UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) return -ENOMEM;
     *head = b;
     return 0;
@@ -409,7 +413,7 @@ static ALWAYS_INLINE int assign_writing(hmap *m, const void *key, const void *va
     assign_pos pos;
     for (;;) {
         uint8_t *head;
-        if (chain_for_write(m, hash, &head) < 0) return -ENOMEM;
+        if (chain_for_write(m, hash, kind, &head) < 0) return -ENOMEM;
         if (find_key_or_free_slot(m, head, top, key, kind, &pos)) {
             update_in_place(m, pos.b, pos.i, key, val, kind);
             return 0;
@@ -588,7 +592,14 @@ static ALWAYS_INLINE bool delete_writing(hmap *m, const void *key, uint64_t hash
 
     uint64_t bucket = hash & bucket_mask(m->B);
     uint8_t *b = bucket_at(m, m->buckets, bucket);
-    prefetch_bucket(m, b);
+    /* The common path asks for less than the whole bucket: the overflow
+     * pointer's line only when the chain goes on, and for string keys not
+     * even the second line; each line asked for holds a fill buffer the
+     * next deletes' misses need (measured: docs/benchmarks.md, "Deletes"). */
+    if (!quick)
+        prefetch_bucket(m, b);
+    else if (kind != HMAP_KIND_STR)
+        __builtin_prefetch(b + 64);
     bool in_old = false;
     if (!quick && UNLIKELY(growing(m)) && hmap__grow_work(m, bucket) < 0) {
         /* Out of memory for the evacuation: the key is where lookups would
