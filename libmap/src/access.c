@@ -474,7 +474,7 @@ HMAP_API int hmap_set(hmap *m, const void *key, const void *val)
 static ALWAYS_INLINE void clear_slot(hmap *m, uint8_t *b, unsigned i, int kind, bool quick)
 {
     uint8_t *ks = slot_key_k(m, b, i, kind), *vs = slot_val_k(m, b, i, kind);
-    if (quick) {
+    if (quick) { /* zero_slot without its memset call, which would need a stack frame */
         if (kind == HMAP_KIND_STR) memset(ks, 0, sizeof(const char *));
         if (m->valslot == 8)
             memset(vs, 0, 8);
@@ -561,7 +561,9 @@ static ALWAYS_INLINE void mark_deleted(hmap *m, uint8_t *head, uint8_t *b, unsig
     w &= ~run; /* EMPTY_REST is 0 */
     memcpy(b, &w, 8);
     /* The run reached slot 0 of an overflow bucket: go on in the bucket
-     * before it, as Go's loop does. */
+     * before it, as Go's loop does.  (mark_deleted_loop's walk, written out
+     * again: sharing one function made this path's 4 M-entry deletes 5 %
+     * slower, docs/benchmarks.md, "Deletes".) */
     if (UNLIKELY(b != head) && rest_after && lowbit == 0) {
         uint8_t *c = b;
         for (b = head; overflow_of(m, b) != c; b = overflow_of(m, b))
@@ -689,7 +691,9 @@ static ALWAYS_INLINE bool delete_impl(hmap *m, const void *key, int kind,
     if (UNLIKELY(f & (F_HASH_WRITING | F_GROWING)) || UNLIKELY(!(m->props & P_QUICK_DELETE)))
         return rest(m, caller_key, hash, false);
     /* write_begin's half of the state-dump handshake: the store, then the
-     * gate (internal.h). */
+     * gate (internal.h), written out on the flags read above: a shared
+     * helper measured 5 % slower on this path (docs/benchmarks.md,
+     * "Deletes"). */
     flags_store(m, f ^ F_HASH_WRITING);
 #if HMAP_PROBES_ANY
     atomic_signal_fence(memory_order_seq_cst);
