@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "trace_builder.h"
+#include "xorshift.h"
 
 #define NMAPS 48
 #define NB 8     /* buckets of an array */
@@ -45,10 +46,7 @@ static struct tb *t;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 static uint64_t ts(void)

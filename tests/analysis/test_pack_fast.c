@@ -21,14 +21,12 @@
 #include <string.h>
 
 #include "hmap_native_pack.h"
+#include "xorshift.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 /* A value of any magnitude: mostly small, sometimes up to the full width. */

@@ -22,6 +22,7 @@
 
 #include "hmap_native.h"
 #include "hmap_native_write.h"
+#include "xorshift.h"
 
 #define MAX_MAPS 1024
 #define NTHREADS 4
@@ -54,10 +55,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 static void emit(int tid, uint16_t id, const void *p, size_t n)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
+#include "xorshift.h"
 
 /* The slots of s as a byte (bit i: slot i), read through slot_first and
  * slot_next only; checks on the way that slots come in increasing order,
@@ -165,10 +166,7 @@ static void test_all_special_words(void)
 static uint64_t xs = 0x9e3779b97f4a7c15ull;
 static uint64_t next_rand(void)
 {
-    xs ^= xs << 13;
-    xs ^= xs >> 7;
-    xs ^= xs << 17;
-    return xs;
+    return xorshift64(&xs);
 }
 
 /* Random words, half their bytes edge values; matched against a byte of
