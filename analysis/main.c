@@ -143,19 +143,24 @@ static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
                       const struct bs_options *o, struct selection *sel, struct bs_live_drive *live)
 {
     const struct hmap_native_rec_header *h;
-    int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set;
-    uint64_t nrec = 0, since_abs = 0, until_abs = 0;
+    int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set, go_on = 0;
+    uint64_t nrec = 0, since_abs = 0, until_abs = 0, win_span = 0, win_ok = 0;
     struct bs_engine *e = k->e;
+    /* The counts live in locals while reading: this loop runs once per
+     * record, and the calls in it could otherwise alias *sel. */
+    struct selection s = *sel;
     while ((st = rd->next(rd, &h)) == 1 || (live && st == BS_READER_AGAIN)) {
         if (st == BS_READER_AGAIN) {
             bs_live_drive_idle(live, rd, e);
             continue;
         }
-        if (live && (sel->events & 4095) == 0) bs_live_drive_busy(live, rd, e);
+        if (live && (s.events & 4095) == 0) bs_live_drive_busy(live, rd, e);
         if (!have_first) {
             have_first = 1;
             since_abs = h->ts_ns + o->since_ns;
             until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
+            win_span = until_abs ? until_abs - since_abs : UINT64_MAX - since_abs;
+            win_ok = !until_abs || until_abs >= since_abs;
             if (k->sh)
                 bs_shards_set_window(k->sh, since_abs, until_abs);
             else
@@ -165,25 +170,35 @@ static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
         /* Asked once per record, and not at all without --pid or --map. */
         int out = filtering && filtered_out(o, h);
         if (h->id != HMAP_NATIVE_LOST_ID) {
-            if (!sel->events++) sel->first_ns = h->ts_ns;
-            sel->last_ns = h->ts_ns;
+            uint64_t ts = h->ts_ns;
+            if (!s.events++) s.first_ns = ts;
+            s.last_ns = ts;
             if (!out) {
-                sel->matching++;
-                sel->last_match_ns = h->ts_ns;
-                sel->selected += h->ts_ns >= since_abs && (!until_abs || h->ts_ns <= until_abs);
+                s.matching++;
+                s.last_match_ns = ts;
+                s.selected += win_ok & ((ts - since_abs) <= win_span); /* since <= ts <= until */
             }
         }
         if (out) continue;
         if (k->sh) {
             int r = bs_shards_feed(k->sh, h);
-            if (r < 0) return RUN_AGAIN;
+            if (r < 0) {
+                *sel = s;
+                return RUN_AGAIN;
+            }
             if (r) break;
         } else if (bs_engine_feed(e, h)) {
             break;
         }
-        if (go) bs_go_feed(go, h); /* the Go section (docs/go.md, "The report") */
+        /* The Go section (docs/go.md, "The report"): until a Go map is
+         * announced only a map_create can matter to it. */
+        if (go && (go_on || h->id == HMAP_EV_map_create)) {
+            bs_go_feed(go, h);
+            go_on = bs_go_listening(go);
+        }
         if (o->show_progress && (++nrec & 0xfffff) == 0) progress(rd, nrec, 0);
     }
+    *sel = s;
     if (o->show_progress) progress(rd, nrec, 1);
     if (live) bs_live_drive_end(live, e);
     if (st < 0) {

@@ -32,6 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "memory.h"
 #include "rules.h"
@@ -51,7 +54,8 @@ struct delta { /* what one record changed in its shard's summed gauges */
 struct part { /* one shard's records of one batch */
     uint8_t *buf;
     size_t len, cap;
-    uint32_t nev, out_cap; /* event records (lost records are not), room in out */
+    uint32_t nev, out_cap; /* event records (lost records are not), room in out (the
+                              worker's to grow) */
     struct delta *out;
 };
 
@@ -84,11 +88,14 @@ struct bs_shards {
     struct worker *w;
     struct batch ring[RING];
     uint64_t filling, oldest, published; /* batch sequence numbers */
+    struct batch *fill;                  /* ring[filling % RING] */
     struct bs_engine *r;                 /* the merged result; its totals, samples, marks */
     int started, past_until, counted, finish;
     /* finish: the workers finish their engines */ /* counted: an event inside the window was
                                                       replayed */
     uint64_t since_ns, until_ns, last_ns, first_ns, out_of_order;
+    uint64_t stop_ns; /* records at or after it take feed_any: until_ns or the end of time,
+                         0 before the first record */
     struct bs_addr_table shard_of; /* (pid, map) -> shard */
     /* in front of it, direct-mapped: the shard of recently seen maps */
     struct {
@@ -220,6 +227,8 @@ static void apply_part(struct bs_engine *e, struct part *p)
 {
     struct bs_gauges *g = &e->tot.all;
     uint32_t i = 0;
+    while (p->out_cap < p->nev) /* room for a change per event record, made here */
+        p->out = bs_grow_array(p->out, &p->out_cap, sizeof(*p->out));
     for (size_t off = 0; off < p->len;) {
         const struct hmap_native_rec_header *h = (const void *)(p->buf + off);
         off += (h->size + 7u) & ~(size_t)7;
@@ -261,33 +270,88 @@ static void *worker_main(void *arg)
 /* ---- the global gauges, in global order ----------------------------------------- */
 
 /* Replay batch b on the global gauges: bs_engine_feed's steps on its totals
- * (rules.h bs_advance, the change, settle, the sample) for each record. */
+ * (rules.h bs_advance, the change, settle, the sample) for each record.
+ * This runs once per record of the trace, on the reading thread, so the
+ * gauges are held in locals for the batch (stored back before a sample and
+ * at the end), and once the window is open (a record at or after since_ns
+ * has been counted; times never go back here) the steps are the ones left
+ * of those: the integral from the last time, the change, the peaks.  The
+ * floating-point steps are bs_advance's, in the same order. */
 static void global_pass(struct bs_shards *s, struct batch *b)
 {
     struct bs_engine *r = s->r;
     struct bs_gauges *g = &r->tot.all;
-    uint32_t cur[BS_MAX_JOBS] = {0};
-    for (uint32_t i = 0; i < b->n; i++) {
-        unsigned k = b->sid[i];
+    const struct delta *cur[BS_MAX_JOBS];
+    for (int k = 0; k < s->n; k++)
+        cur[k] = b->part[k].out;
+    const uint64_t since = r->opt.since_ns;
+    uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
+    uint64_t last = g->last_ns, next_sample = r->ts.next_sample;
+    uint64_t peak_held = g->peak_held, peak_bucket = g->peak_bucket;
+    uint64_t peak_ind = g->peak_indirect, peak_empty = g->peak_empty;
+    uint64_t empty = bs_empty_bytes(g);
+    double area = g->empty_byte_ns;
+    uint32_t i = 0;
+    for (; i < b->n && !s->counted; i++) { /* before the window opens: every step */
         uint64_t t = b->ts[i];
-        const struct delta *d = &b->part[k].out[cur[k]++];
-        bs_advance(r, g, t);
-        /* The peaks move only when the gauges do, or when the window opens. */
-        if ((d->held | d->indirect | d->live8) || (!s->counted && t >= s->since_ns)) {
-            g->bytes_held += (uint64_t)d->held;
-            g->indirect_held += (uint64_t)d->indirect;
-            g->live_bytes8 += (uint64_t)d->live8;
-            if (t >= s->since_ns) {
+        const struct delta *d = cur[b->sid[i]]++;
+        if (t > last) {
+            uint64_t from = last > since ? last : since;
+            if (t > from) area += (double)empty * (double)(t - from);
+            last = t;
+        }
+        if ((d->held | d->indirect | d->live8) || t >= since) {
+            held += (uint64_t)d->held;
+            ind += (uint64_t)d->indirect;
+            live8 += (uint64_t)d->live8;
+            uint64_t bucket = held - ind, live = live8 / 8;
+            empty = bucket > live ? bucket - live : 0;
+            if (t >= since) {
                 s->counted = 1;
-                if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
-                if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
-                if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
-                uint64_t empty = bs_empty_bytes(g);
-                if (empty > g->peak_empty) g->peak_empty = empty;
+                if (held > peak_held) peak_held = held;
+                if (bucket > peak_bucket) peak_bucket = bucket;
+                if (ind > peak_ind) peak_ind = ind;
+                if (empty > peak_empty) peak_empty = empty;
             }
         }
-        if (t >= r->ts.next_sample) bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+        if (t >= next_sample) {
+            g->bytes_held = held, g->indirect_held = ind, g->live_bytes8 = live8;
+            bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+            next_sample = r->ts.next_sample;
+        }
     }
+    /* The window is open: last >= since, and a change of nothing changes no
+     * peak. */
+    double empty_d = (double)empty;
+    for (; i < b->n; i++) {
+        uint64_t t = b->ts[i];
+        const struct delta *d = cur[b->sid[i]]++;
+        if (t > last) {
+            area += empty_d * (double)(t - last);
+            last = t;
+        }
+        if (__builtin_expect((d->held | d->indirect) != 0, 0)) {
+            held += (uint64_t)d->held;
+            ind += (uint64_t)d->indirect;
+            if (held > peak_held) peak_held = held;
+            if (held - ind > peak_bucket) peak_bucket = held - ind;
+            if (ind > peak_ind) peak_ind = ind;
+        }
+        live8 += (uint64_t)d->live8;
+        uint64_t bucket = held - ind, live = live8 / 8;
+        empty = bucket > live ? bucket - live : 0;
+        if (empty > peak_empty) peak_empty = empty;
+        empty_d = (double)empty;
+        if (__builtin_expect(t >= next_sample, 0)) {
+            g->bytes_held = held, g->indirect_held = ind, g->live_bytes8 = live8;
+            bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+            next_sample = r->ts.next_sample;
+        }
+    }
+    g->bytes_held = held, g->indirect_held = ind, g->live_bytes8 = live8;
+    g->last_ns = last, g->empty_byte_ns = area;
+    g->peak_held = peak_held, g->peak_bucket = peak_bucket;
+    g->peak_indirect = peak_ind, g->peak_empty = peak_empty;
 }
 
 /* Replay the oldest batch and empty its slot, once every worker is done
@@ -315,15 +379,17 @@ static int retire_oldest(struct bs_shards *s, int wait)
 /* Hand the batch being filled to the workers.  Batches the workers are done
  * with are replayed at once, while their records are still in the cache;
  * the ring full, the oldest is waited for. */
-static void publish(struct bs_shards *s)
+static __attribute__((noinline)) int publish(struct bs_shards *s)
 {
     __atomic_store_n(&s->published, s->filling + 1, __ATOMIC_RELEASE);
     for (int k = 0; k < s->n; k++)
         sem_post(&s->w[k].ready);
     s->filling++;
+    s->fill = &s->ring[s->filling % RING];
     while (s->oldest + 1 < s->filling && retire_oldest(s, 0)) {
     }
     if (s->filling - s->oldest == RING) retire_oldest(s, 1);
+    return 0;
 }
 
 /* ---- the caller's side ---------------------------------------------------------- */
@@ -340,6 +406,7 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     wo.tick_ns = 0;
     if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
     bs_addr_table_init(&s->shard_of);
+    s->fill = &s->ring[0];
     s->prio_rng = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < CACHE; i++)
         s->cache[i].shard = BS_NONE;
@@ -388,7 +455,7 @@ void bs_shards_set_window(struct bs_shards *s, uint64_t since_ns, uint64_t until
         bs_engine_set_window(s->w[k].e, since_ns, until_ns);
 }
 
-static void grow_part(struct part *p, size_t len)
+static __attribute__((noinline, cold)) void grow_part(struct part *p, size_t len)
 {
     size_t cap = p->cap ? 2 * p->cap : 8 * BATCH;
     while (cap < p->len + len)
@@ -399,8 +466,24 @@ static void grow_part(struct part *p, size_t len)
     p->cap = cap;
 }
 
+/* The 48 bytes of a tophash_write record, in three 16-byte moves (a
+ * memcpy of 48 bytes may become a `rep movs`, slow to start). */
+static inline void copy48(uint8_t *to, const void *from)
+{
+#ifdef __SSE2__
+    const __m128i *f = from;
+    __m128i a = _mm_loadu_si128(f), b = _mm_loadu_si128(f + 1), c = _mm_loadu_si128(f + 2);
+    _mm_storeu_si128((__m128i *)to, a);
+    _mm_storeu_si128((__m128i *)to + 1, b);
+    _mm_storeu_si128((__m128i *)to + 2, c);
+#else
+    memcpy(to, from, 48);
+#endif
+}
+
 /* Append record h at time t to part p. */
-static inline void copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
+static inline __attribute__((always_inline)) void
+copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
 {
     size_t len = (h->size + 7u) & ~(size_t)7;
     if (__builtin_expect(p->len + len > p->cap, 0)) grow_part(p, len);
@@ -419,9 +502,35 @@ static int refuse(struct bs_shards *s, const char *why)
     return -1;
 }
 
-int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
+/* Record h, at time t (after the clamp), to shard k. */
+static inline __attribute__((always_inline)) void
+hand_out(struct bs_shards *s, const struct hmap_native_rec_header *h, uint64_t t, uint32_t k)
 {
-    struct batch *b = &s->ring[s->filling % RING];
+    struct batch *b = s->fill;
+    struct part *pt = &b->part[k];
+    s->load[k]++;
+    copy_into(pt, h, t);
+    pt->nev++;
+    uint32_t n = b->n;
+    b->sid[n] = (uint8_t)k;
+    b->ts[n] = t;
+    s->last_ns = t;
+    b->n = n + 1;
+    if (__builtin_expect(n + 1 == BATCH, 0)) publish(s);
+}
+
+static inline uint32_t cache_slot(uint32_t pid, uint64_t map)
+{
+    return (uint32_t)((map >> 4) ^ (map >> 14) ^ pid) & (CACHE - 1);
+}
+
+/* Any record: the lost ones, the first, those out of time order or past
+ * the window, the events that change what the shards share, maps not in
+ * the cache. */
+static __attribute__((noinline)) int feed_any(struct bs_shards *s,
+                                              const struct hmap_native_rec_header *h)
+{
+    struct batch *b = s->fill;
     if (h->id == HMAP_NATIVE_LOST_ID) {
         /* Into every shard, each sees them where one engine would; the span
          * a record does not give is said here, from the global clock. */
@@ -447,6 +556,7 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
     if (!s->started) {
         s->started = 1;
         s->first_ns = s->last_ns = h->ts_ns;
+        s->stop_ns = s->until_ns ? s->until_ns : UINT64_MAX;
         r->tot.all.last_ns = h->ts_ns;
         bs_timeseries_start(&r->ts, h->ts_ns, 0);
     }
@@ -522,7 +632,7 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
     default: /* state dumps (brackets of any map), statedump_done, unknown events */
         return refuse(s, "a state dump or an unknown event");
     }
-    uint32_t c = (uint32_t)((map >> 4) ^ (map >> 14) ^ h->pid) & (CACHE - 1), k;
+    uint32_t c = cache_slot(h->pid, map), k;
     if (s->cache[c].shard != BS_NONE && s->cache[c].map == map && s->cache[c].pid == h->pid) {
         k = s->cache[c].shard;
     } else {
@@ -543,24 +653,49 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
             s->created = bs_grow_array(s->created, &s->created_cap, 1);
         s->created[s->ncreated++] = (uint8_t)k;
     }
-    s->load[k]++;
-    struct part *pt = &b->part[k];
-    copy_into(pt, h, t);
-    if (__builtin_expect(pt->nev == pt->out_cap, 0))
-        pt->out = bs_grow_array(pt->out, &pt->out_cap, sizeof(*pt->out));
-    pt->nev++;
-    b->sid[b->n] = (uint8_t)k;
-    b->ts[b->n] = t;
-    s->last_ns = t;
-    if (++b->n == BATCH) publish(s);
+    hand_out(s, h, t, k);
     return 0;
+}
+
+/* Most records are tophash writes, in time order, of a map whose shard is
+ * in the cache, that change nothing the shards share: those are handed out
+ * here, without feed_any's checks; every other record goes there. */
+int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
+{
+    enum { SIZE = HMAP_NATIVE_REC_SIZE(sizeof(struct hmap_native_tophash_write)) };
+    uint64_t t = h->ts_ns, map;
+    const struct hmap_native_tophash_write *w = (const void *)(h + 1);
+    if (h->id != HMAP_EV_tophash_write || h->size != SIZE || t < s->last_ns || t >= s->stop_ns ||
+        w->cause == HMAP_TH_CLEAR)
+        return feed_any(s, h);
+    memcpy(&map, &w->map, sizeof(map));
+    uint32_t c = cache_slot(h->pid, map), k = s->cache[c].shard;
+    struct batch *b = s->fill;
+    struct part *pt = &b->part[k];
+    if (s->cache[c].map != map || s->cache[c].pid != h->pid || k == BS_NONE ||
+        pt->len + SIZE > pt->cap)
+        return feed_any(s, h);
+    /* hand_out, for this size; no call but the tail calls, so that the
+     * path needs no saved register. */
+    s->load[k]++;
+    uint8_t *to = pt->buf + pt->len;
+    copy48(to, h);
+    memcpy(to, &t, sizeof(t));
+    pt->len += SIZE;
+    pt->nev++;
+    uint32_t n = b->n;
+    b->sid[n] = (uint8_t)k;
+    b->ts[n] = t;
+    s->last_ns = t;
+    b->n = n + 1;
+    return n + 1 == BATCH ? publish(s) : 0;
 }
 
 /* Stop the workers after every batch is applied and replayed. */
 static void drain(struct bs_shards *s)
 {
     if (s->nthreads == s->n) {
-        struct batch *b = &s->ring[s->filling % RING];
+        struct batch *b = s->fill;
         int any = b->n != 0;
         for (int k = 0; k < s->n; k++)
             any |= b->part[k].len != 0;

@@ -246,6 +246,11 @@ static void on_died(struct bs_go *g, struct gomap *m, const struct hmap_native_m
     memcpy(d->type_name, m->type_name, sizeof d->type_name);
 }
 
+int bs_go_listening(const struct bs_go *g)
+{
+    return g->go_maps != 0;
+}
+
 void bs_go_feed(struct bs_go *g, const struct hmap_native_rec_header *h)
 {
     /* Until a Go map is announced no record can be one of a Go map: a

@@ -28,6 +28,9 @@ struct bs_go *bs_go_new(void);
 void bs_go_set_window(struct bs_go *g, uint64_t since_ns, uint64_t until_ns);
 /* One record, in trace order (lost records are ignored). */
 void bs_go_feed(struct bs_go *g, const struct hmap_native_rec_header *h);
+/* Whether bs_go_feed needs more than the map_create records: not until a
+ * Go map is announced (a trace of libhmap's maps alone never is). */
+int bs_go_listening(const struct bs_go *g);
 void bs_go_free(struct bs_go *g);
 
 /* A Go map that died unseen: a sweep freed a block it still used. */

@@ -19,8 +19,9 @@
 # 3b. jobs_speed: BENCH_RUNS (default 5) runs each of the whole report with
 #    -j 1 and -j 2, interleaved: events/s (wall and CPU), each thread's CPU
 #    time (--stats), and what two idle cores would take: the longer of the
-#    reader's thread and half of all threads' CPU time.  BENCH_ONLY=jobs
-#    runs only this (after the trace is written).
+#    reader's thread and half of all threads' CPU time, and the ratio of the
+#    wall rates of each pair of runs; on the trace as written and in version
+#    3.  BENCH_ONLY=jobs runs only this (after the trace is written).
 # 4. bench_format_versions: the same trace in native format version 3
 #    (bytes per event, reader speed, same report); bench_recorder_clocks:
 #    the in-process recorder's ns per event on the TSC and on clock_gettime.
@@ -72,10 +73,10 @@ engine_speed() { # trace
 # ---- end of engine speed -----------------------------------------------------
 
 # ---- -j: one thread against two, interleaved ------------------------------------
-jobs_speed() { # trace
+jobs_speed() { # trace, what it is
     runs=${BENCH_RUNS:-5}
     for j in 1 2; do : >"$work/j$j.wall"; : >"$work/j$j.cpu"; : >"$work/j$j.two"; done
-    : >"$work/j2.reader"; : >"$work/j2.shards"
+    : >"$work/j2.reader"; : >"$work/j2.shards"; : >"$work/j.ratio"
     i=0
     while [ "$i" -lt "$runs" ]; do
         for j in 1 2; do
@@ -89,10 +90,11 @@ jobs_speed() { # trace
                 END { if (j == 1) two = cpu; printf "%.2f\n", ev / two / 1e6 >> (w "/j" j ".two") }' "$work/j.stats"
         done
         cmp -s "$work/j1.out" "$work/j2.out" || echo "FAIL: -j 2 report differs from -j 1"
+        paste "$work/j1.wall" "$work/j2.wall" | tail -n 1 | awk '{ printf "%.3f\n", $2 / $1 }' >>"$work/j.ratio"
         i=$((i + 1))
     done
     echo
-    echo "-j 1 against -j 2, $runs interleaved runs: median (min-max); load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "-j 1 against -j 2 on $2, $runs interleaved runs: median (min-max); load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo "| | -j 1 | -j 2 |"
     echo "| --- | --- | --- |"
@@ -101,13 +103,22 @@ jobs_speed() { # trace
     echo "| reader and replay thread, CPU s | - | $(median_spread "$work/j2.reader") |"
     echo "| the shards' threads together, CPU s | - | $(median_spread "$work/j2.shards") |"
     echo "| on two idle cores, M events/s (from CPU times) | $(median_spread "$work/j1.two") | $(median_spread "$work/j2.two") |"
+    echo "| -j 2 over -j 1, wall rate, each pair of runs | - | $(median_spread "$work/j.ratio") |"
 }
 # ---- end of -j ---------------------------------------------------------------------
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 "$gen" "$work/churn.hmt" "$nat" >/dev/null
+# -j on the trace as gen_churn writes it (version 2 layout) and in version 3,
+# the format the recorders write.
+jobs_both() {
+    jobs_speed "$work/churn.hmt" "the version 2 trace"
+    "$build/tests/lib/hmtrace_convert" --to 3 --cut-ok "$work/churn.hmt" "$work/churn.j3.hmt"
+    jobs_speed "$work/churn.j3.hmt" "the same trace in version 3"
+    rm -f "$work/churn.j3.hmt"
+}
 if [ "${BENCH_ONLY:-}" = jobs ]; then
-    jobs_speed "$work/churn.hmt"
+    jobs_both
     exit 0
 fi
 size=$(du -m "$work/churn.hmt" | cut -f1)
@@ -125,7 +136,7 @@ parse() { # stats file, label
 }
 parse "$work/native.stats" "native file (${size} MiB)"
 engine_speed "$work/churn.hmt"
-jobs_speed "$work/churn.hmt"
+jobs_both
 
 # ---- native format: bytes per event and reader speed, version 2 vs 3 ---------
 # (docs/native-format.md; docs/report.md "Trace format").  The churn trace

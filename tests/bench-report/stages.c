@@ -5,10 +5,11 @@
  * timed in CPU seconds, best of three runs.
  *
  *   bench_report_stages NATIVE_TRACE
- *   bench_report_stages --reader-once NATIVE_TRACE
+ *   bench_report_stages --reader-once|--engine-once NATIVE_TRACE
  *
- * --reader-once: a single reader-only pass and nothing else, for counting
- * the reader's instructions per event (valgrind --tool=callgrind).
+ * --reader-once, --engine-once: a single pass (reader alone, or reader +
+ * engine) and nothing else, for counting instructions per event (valgrind
+ * --tool=callgrind).
  * --hash: a hash of every record the reader hands on, header and payload,
  * in order: two readers (before and after a change) must agree.
  */
@@ -79,15 +80,18 @@ int main(int argc, char **argv)
         bs_reader_close(r);
         return st < 0;
     }
-    if (argc == 3 && !strcmp(argv[1], "--reader-once")) {
+    if (argc == 3 && (!strcmp(argv[1], "--reader-once") || !strcmp(argv[1], "--engine-once"))) {
+        int engine = !strcmp(argv[1], "--engine-once");
         uint64_t n = 0;
-        double t = pass(argv[2], 0, &n);
+        double t = pass(argv[2], engine, &n);
         if (t < 0) return 1;
-        printf("reader once      %llu events, %.3f s cpu\n", (unsigned long long)n, t);
+        printf("%s once      %llu events, %.3f s cpu\n", engine ? "engine" : "reader",
+               (unsigned long long)n, t);
         return 0;
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: bench_report_stages [--reader-once|--hash] NATIVE_TRACE\n");
+        fprintf(stderr,
+                "usage: bench_report_stages [--reader-once|--engine-once|--hash] NATIVE_TRACE\n");
         return 2;
     }
     const char *name[2] = {"reader only", "reader + engine"};
