@@ -75,12 +75,23 @@ struct worker {
     double cpu_s; /* the thread's CPU time, at its end */
 };
 
-/* A live allocation or object of some shard: [lo, hi) in pid, a node of
- * a treap ordered by (pid, lo), heap-ordered by prio. */
+/* A live allocation or object of some shard: [lo, hi) in pid, a node of a
+ * treap ordered by (pid, lo) and heap-ordered by prio (the largest on top),
+ * linked by indices into the set's pool. */
 struct range {
     uint32_t pid, prio;
     uint64_t lo, hi;
-    struct range *l, *r;
+    uint32_t l, r, up; /* children and parent; BS_NONE: none */
+};
+
+/* The live ranges of all shards: the treap, for the overlap test of a new
+ * one, and a hash from (pid, lo) to its node, so that giving one back
+ * starts at its node instead of walking down to it. */
+struct ranges {
+    struct range *node;
+    uint32_t cap, used, free; /* pool: nodes handed out so far, free list (through l) */
+    uint32_t root;
+    struct bs_addr_table at;
 };
 
 struct bs_shards {
@@ -106,7 +117,7 @@ struct bs_shards {
     uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
     uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
-    struct range *allocs, *objects; /* treaps of the live ranges of all shards */
+    struct ranges allocs, objects; /* the live ranges of all shards */
     uint64_t prio_rng;
     const char *refusal;
     double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
@@ -134,6 +145,18 @@ const char *bs_shards_refusal(const struct bs_shards *s)
 
 /* ---- live ranges of every shard --------------------------------------------- */
 
+static void ranges_init(struct ranges *t)
+{
+    *t = (struct ranges){.free = BS_NONE, .root = BS_NONE};
+    bs_addr_table_init(&t->at);
+}
+
+static void ranges_free(struct ranges *t)
+{
+    free(t->node);
+    bs_addr_table_free(&t->at);
+}
+
 /* The live ranges are disjoint: one that overlaps [lo, hi) is the last
  * starting before lo or the first starting at or after it. */
 static int before(const struct range *n, uint32_t pid, uint64_t lo)
@@ -141,84 +164,103 @@ static int before(const struct range *n, uint32_t pid, uint64_t lo)
     return n->pid < pid || (n->pid == pid && n->lo < lo);
 }
 
-/* t split into the ranges before (pid, lo) and the others. */
-static void split(struct range *t, uint32_t pid, uint64_t lo, struct range **a, struct range **b)
+/* Make child x take its parent's place (a rotation): the order of the
+ * tree is kept, x moves up one level. */
+static void rotate_up(struct ranges *t, uint32_t x)
 {
-    if (!t) {
-        *a = *b = NULL;
-    } else if (before(t, pid, lo)) {
-        split(t->r, pid, lo, &t->r, b);
-        *a = t;
+    struct range *n = t->node;
+    uint32_t p = n[x].up, g = n[p].up;
+    if (n[p].l == x) {
+        n[p].l = n[x].r;
+        if (n[x].r != BS_NONE) n[n[x].r].up = p;
+        n[x].r = p;
     } else {
-        split(t->l, pid, lo, a, &t->l);
-        *b = t;
+        n[p].r = n[x].l;
+        if (n[x].l != BS_NONE) n[n[x].l].up = p;
+        n[x].l = p;
     }
+    n[p].up = x;
+    n[x].up = g;
+    if (g == BS_NONE)
+        t->root = x;
+    else if (n[g].l == p)
+        n[g].l = x;
+    else
+        n[g].r = x;
 }
 
-/* The ranges of a, all before those of b, and those of b. */
-static struct range *merge(struct range *a, struct range *b)
-{
-    if (!a) return b;
-    if (!b) return a;
-    if (a->prio > b->prio) {
-        a->r = merge(a->r, b);
-        return a;
-    }
-    b->l = merge(a, b->l);
-    return b;
-}
-
-/* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range. */
-static int range_take(struct bs_shards *s, struct range **root, uint32_t pid, uint64_t start,
+/* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range.
+ * One walk down finds both neighbours and the place of the new leaf, which
+ * then rotates up to where its priority puts it. */
+static int range_take(struct bs_shards *s, struct ranges *t, uint32_t pid, uint64_t start,
                       uint64_t len)
 {
     uint64_t end = start + (len ? len : 1);
     if (end < start) end = UINT64_MAX;
-    const struct range *pred = NULL, *succ = NULL;
-    for (const struct range *n = *root; n;) {
-        if (before(n, pid, start)) {
-            pred = n;
-            n = n->r;
+    uint32_t pred = BS_NONE, succ = BS_NONE, parent = BS_NONE;
+    for (uint32_t x = t->root; x != BS_NONE;) {
+        parent = x;
+        if (before(&t->node[x], pid, start)) {
+            pred = x;
+            x = t->node[x].r;
         } else {
-            succ = n;
-            n = n->l;
+            succ = x;
+            x = t->node[x].l;
         }
     }
-    if ((pred && pred->pid == pid && pred->hi > start) ||
-        (succ && succ->pid == pid && succ->lo < end))
+    if ((pred != BS_NONE && t->node[pred].pid == pid && t->node[pred].hi > start) ||
+        (succ != BS_NONE && t->node[succ].pid == pid && t->node[succ].lo < end))
         return -1;
-    struct range *x = malloc(sizeof(*x)), *a, *b;
-    if (!x) bs_oom();
+    uint32_t x = t->free;
+    if (x != BS_NONE) {
+        t->free = t->node[x].l;
+    } else {
+        if (t->used == t->cap) t->node = bs_grow_array(t->node, &t->cap, sizeof(*t->node));
+        x = t->used++;
+    }
+    if (bs_addr_put(&t->at, pid, start, x) < 0) bs_oom();
     s->prio_rng ^= s->prio_rng << 13;
     s->prio_rng ^= s->prio_rng >> 7;
     s->prio_rng ^= s->prio_rng << 17;
-    *x = (struct range){pid, (uint32_t)(s->prio_rng >> 32), start, end, NULL, NULL};
-    split(*root, pid, start, &a, &b);
-    *root = merge(merge(a, x), b);
+    t->node[x] =
+        (struct range){pid, (uint32_t)(s->prio_rng >> 32), start, end, BS_NONE, BS_NONE, parent};
+    if (parent == BS_NONE)
+        t->root = x;
+    else if (parent == pred)
+        t->node[parent].r = x; /* the walk went right at its last step */
+    else
+        t->node[parent].l = x;
+    while (t->node[x].up != BS_NONE && t->node[t->node[x].up].prio < t->node[x].prio)
+        rotate_up(t, x);
     return 0;
 }
 
-/* Give back the live range that starts at start; -1 if none does. */
-static int range_give(struct range **root, uint32_t pid, uint64_t start)
+/* Give back the live range that starts at start; -1 if none does.  Its
+ * node rotates down (the child of larger priority up) until it is a
+ * leaf, and is cut off there. */
+static int range_give(struct ranges *t, uint32_t pid, uint64_t start)
 {
-    struct range **at = root;
-    while (*at && ((*at)->pid != pid || (*at)->lo != start))
-        at = before(*at, pid, start) ? &(*at)->r : &(*at)->l;
-    if (!*at) return -1;
-    struct range *n = *at;
-    *at = merge(n->l, n->r);
-    free(n);
-    return 0;
-}
-
-static void range_free_all(struct range *t)
-{
-    while (t) {
-        range_free_all(t->l);
-        struct range *r = t->r;
-        free(t);
-        t = r;
+    uint32_t x = bs_addr_get(&t->at, pid, start);
+    if (x == BS_NONE) return -1;
+    bs_addr_del(&t->at, pid, start);
+    struct range *n = t->node;
+    while (n[x].l != BS_NONE || n[x].r != BS_NONE) {
+        uint32_t c = n[x].l == BS_NONE                 ? n[x].r
+                     : n[x].r == BS_NONE               ? n[x].l
+                     : n[n[x].l].prio > n[n[x].r].prio ? n[x].l
+                                                       : n[x].r;
+        rotate_up(t, c);
     }
+    uint32_t p = n[x].up;
+    if (p == BS_NONE)
+        t->root = BS_NONE;
+    else if (n[p].l == x)
+        n[p].l = BS_NONE;
+    else
+        n[p].r = BS_NONE;
+    n[x].l = t->free;
+    t->free = x;
+    return 0;
 }
 
 /* ---- workers -------------------------------------------------------------------- */
@@ -400,6 +442,8 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     struct bs_shards *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->n = n;
+    ranges_init(&s->allocs);
+    ranges_init(&s->objects);
     struct bs_engine_opts wo = *opt;
     wo.on_delete = NULL;
     wo.on_tick = NULL;
@@ -863,8 +907,8 @@ void bs_shards_free(struct bs_shards *s)
         free(b->ts);
     }
     bs_addr_table_free(&s->shard_of);
-    range_free_all(s->allocs);
-    range_free_all(s->objects);
+    ranges_free(&s->allocs);
+    ranges_free(&s->objects);
     free(s->created);
     free(s);
 }
