@@ -19,7 +19,7 @@
  * engine is by (pid, address).  Maps are keyed by (pid, map), and all the
  * records of one map go to one shard.  Allocations and indirect objects are
  * keyed by (pid, address) whatever their map; here the caller's thread
- * keeps every live one of any shard (a treap of disjoint address ranges,
+ * keeps every live one of any shard (live_ranges.h: one set of address ranges,
  * one of object addresses) and refuses an allocation that overlaps a live
  * one, or an object at a live object's address.  With none overlapping, a
  * lookup that finds an allocation finds the one the single engine would
@@ -36,6 +36,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "live_ranges.h"
 #include "memory.h"
 #include "rules.h"
 #include "shards.h"
@@ -75,25 +76,6 @@ struct worker {
     double cpu_s; /* the thread's CPU time, at its end */
 };
 
-/* A live allocation or object of some shard: [lo, hi) in pid, a node of a
- * treap ordered by (pid, lo) and heap-ordered by prio (the largest on top),
- * linked by indices into the set's pool. */
-struct range {
-    uint32_t pid, prio;
-    uint64_t lo, hi;
-    uint32_t l, r, up; /* children and parent; BS_NONE: none */
-};
-
-/* The live ranges of all shards: the treap, for the overlap test of a new
- * one, and a hash from (pid, lo) to its node, so that giving one back
- * starts at its node instead of walking down to it. */
-struct ranges {
-    struct range *node;
-    uint32_t cap, used, free; /* pool: nodes handed out so far, free list (through l) */
-    uint32_t root;
-    struct bs_addr_table at;
-};
-
 struct bs_shards {
     int n, nthreads;
     struct worker *w;
@@ -117,8 +99,7 @@ struct bs_shards {
     uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
     uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
-    struct ranges allocs, objects; /* the live ranges of all shards */
-    uint64_t prio_rng;
+    struct bs_ranges allocs, objects; /* the live ranges of all shards */
     const char *refusal;
     double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
 };
@@ -141,126 +122,6 @@ int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n)
 const char *bs_shards_refusal(const struct bs_shards *s)
 {
     return s->refusal;
-}
-
-/* ---- live ranges of every shard --------------------------------------------- */
-
-static void ranges_init(struct ranges *t)
-{
-    *t = (struct ranges){.free = BS_NONE, .root = BS_NONE};
-    bs_addr_table_init(&t->at);
-}
-
-static void ranges_free(struct ranges *t)
-{
-    free(t->node);
-    bs_addr_table_free(&t->at);
-}
-
-/* The live ranges are disjoint: one that overlaps [lo, hi) is the last
- * starting before lo or the first starting at or after it. */
-static int before(const struct range *n, uint32_t pid, uint64_t lo)
-{
-    return n->pid < pid || (n->pid == pid && n->lo < lo);
-}
-
-/* Make child x take its parent's place (a rotation): the order of the
- * tree is kept, x moves up one level. */
-static void rotate_up(struct ranges *t, uint32_t x)
-{
-    struct range *n = t->node;
-    uint32_t p = n[x].up, g = n[p].up;
-    if (n[p].l == x) {
-        n[p].l = n[x].r;
-        if (n[x].r != BS_NONE) n[n[x].r].up = p;
-        n[x].r = p;
-    } else {
-        n[p].r = n[x].l;
-        if (n[x].l != BS_NONE) n[n[x].l].up = p;
-        n[x].l = p;
-    }
-    n[p].up = x;
-    n[x].up = g;
-    if (g == BS_NONE)
-        t->root = x;
-    else if (n[g].l == p)
-        n[g].l = x;
-    else
-        n[g].r = x;
-}
-
-/* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range.
- * One walk down finds both neighbours and the place of the new leaf, which
- * then rotates up to where its priority puts it. */
-static int range_take(struct bs_shards *s, struct ranges *t, uint32_t pid, uint64_t start,
-                      uint64_t len)
-{
-    uint64_t end = start + (len ? len : 1);
-    if (end < start) end = UINT64_MAX;
-    uint32_t pred = BS_NONE, succ = BS_NONE, parent = BS_NONE;
-    for (uint32_t x = t->root; x != BS_NONE;) {
-        parent = x;
-        if (before(&t->node[x], pid, start)) {
-            pred = x;
-            x = t->node[x].r;
-        } else {
-            succ = x;
-            x = t->node[x].l;
-        }
-    }
-    if ((pred != BS_NONE && t->node[pred].pid == pid && t->node[pred].hi > start) ||
-        (succ != BS_NONE && t->node[succ].pid == pid && t->node[succ].lo < end))
-        return -1;
-    uint32_t x = t->free;
-    if (x != BS_NONE) {
-        t->free = t->node[x].l;
-    } else {
-        if (t->used == t->cap) t->node = bs_grow_array(t->node, &t->cap, sizeof(*t->node));
-        x = t->used++;
-    }
-    if (bs_addr_put(&t->at, pid, start, x) < 0) bs_oom();
-    s->prio_rng ^= s->prio_rng << 13;
-    s->prio_rng ^= s->prio_rng >> 7;
-    s->prio_rng ^= s->prio_rng << 17;
-    t->node[x] =
-        (struct range){pid, (uint32_t)(s->prio_rng >> 32), start, end, BS_NONE, BS_NONE, parent};
-    if (parent == BS_NONE)
-        t->root = x;
-    else if (parent == pred)
-        t->node[parent].r = x; /* the walk went right at its last step */
-    else
-        t->node[parent].l = x;
-    while (t->node[x].up != BS_NONE && t->node[t->node[x].up].prio < t->node[x].prio)
-        rotate_up(t, x);
-    return 0;
-}
-
-/* Give back the live range that starts at start; -1 if none does.  Its
- * node rotates down (the child of larger priority up) until it is a
- * leaf, and is cut off there. */
-static int range_give(struct ranges *t, uint32_t pid, uint64_t start)
-{
-    uint32_t x = bs_addr_get(&t->at, pid, start);
-    if (x == BS_NONE) return -1;
-    bs_addr_del(&t->at, pid, start);
-    struct range *n = t->node;
-    while (n[x].l != BS_NONE || n[x].r != BS_NONE) {
-        uint32_t c = n[x].l == BS_NONE                 ? n[x].r
-                     : n[x].r == BS_NONE               ? n[x].l
-                     : n[n[x].l].prio > n[n[x].r].prio ? n[x].l
-                                                       : n[x].r;
-        rotate_up(t, c);
-    }
-    uint32_t p = n[x].up;
-    if (p == BS_NONE)
-        t->root = BS_NONE;
-    else if (n[p].l == x)
-        n[p].l = BS_NONE;
-    else
-        n[p].r = BS_NONE;
-    n[x].l = t->free;
-    t->free = x;
-    return 0;
 }
 
 /* ---- workers -------------------------------------------------------------------- */
@@ -442,8 +303,8 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     struct bs_shards *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->n = n;
-    ranges_init(&s->allocs);
-    ranges_init(&s->objects);
+    bs_ranges_init(&s->allocs);
+    bs_ranges_init(&s->objects);
     struct bs_engine_opts wo = *opt;
     wo.on_delete = NULL;
     wo.on_tick = NULL;
@@ -451,7 +312,6 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
     if (!(s->r = bs_engine_new(&wo)) || !(s->w = calloc((size_t)n, sizeof(*s->w)))) goto fail;
     bs_addr_table_init(&s->shard_of);
     s->fill = &s->ring[0];
-    s->prio_rng = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < CACHE; i++)
         s->cache[i].shard = BS_NONE;
     for (int i = 0; i < RING; i++) {
@@ -546,21 +406,20 @@ static int refuse(struct bs_shards *s, const char *why)
     return -1;
 }
 
-/* Record h, at time t (after the clamp), to shard k. */
-static inline __attribute__((always_inline)) void
-hand_out(struct bs_shards *s, const struct hmap_native_rec_header *h, uint64_t t, uint32_t k)
+/* A record just copied into pt, its part of the batch being filled, at time
+ * t (after the clamp), counted as shard k's; the batch goes out when full. */
+static inline __attribute__((always_inline)) int count_out(struct bs_shards *s, struct part *pt,
+                                                           uint32_t k, uint64_t t)
 {
     struct batch *b = s->fill;
-    struct part *pt = &b->part[k];
     s->load[k]++;
-    copy_into(pt, h, t);
     pt->nev++;
     uint32_t n = b->n;
     b->sid[n] = (uint8_t)k;
     b->ts[n] = t;
     s->last_ns = t;
     b->n = n + 1;
-    if (__builtin_expect(n + 1 == BATCH, 0)) publish(s);
+    return n + 1 == BATCH ? publish(s) : 0; /* a tail call */
 }
 
 static inline uint32_t cache_slot(uint32_t pid, uint64_t map)
@@ -627,29 +486,29 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
         break;
     case HMAP_EV_bucket_array_alloc: {
         const struct hmap_native_bucket_array_alloc *a = p;
-        if (range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
+        if (bs_ranges_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
             return refuse(s, "an allocation overlapping a live one");
         break;
     }
     case HMAP_EV_overflow_alloc: {
         const struct hmap_native_overflow_alloc *a = p;
         if (a->source == HMAP_OVF_ALLOCATOR && a->bytes &&
-            range_take(s, &s->allocs, h->pid, a->addr, a->bytes) < 0)
+            bs_ranges_take(&s->allocs, h->pid, a->addr, a->bytes) < 0)
             return refuse(s, "an allocation overlapping a live one");
         break;
     }
     case HMAP_EV_bucket_free:
-        if (range_give(&s->allocs, h->pid, ((const struct hmap_native_bucket_free *)p)->addr) < 0)
+        if (bs_ranges_give(&s->allocs, h->pid, ((const struct hmap_native_bucket_free *)p)->addr))
             return refuse(s, "a free of no allocation");
         break;
     case HMAP_EV_indirect_alloc:
-        if (range_take(s, &s->objects, h->pid, ((const struct hmap_native_indirect_alloc *)p)->addr,
-                       1) < 0)
+        if (bs_ranges_take(&s->objects, h->pid,
+                           ((const struct hmap_native_indirect_alloc *)p)->addr, 1) < 0)
             return refuse(s, "an object at a live object's address");
         break;
     case HMAP_EV_indirect_free:
-        if (range_give(&s->objects, h->pid, ((const struct hmap_native_indirect_free *)p)->addr) <
-            0)
+        if (bs_ranges_give(&s->objects, h->pid,
+                           ((const struct hmap_native_indirect_free *)p)->addr))
             return refuse(s, "a free of no object");
         break;
     case HMAP_EV_tophash_write: {
@@ -697,8 +556,9 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
             s->created = bs_grow_array(s->created, &s->created_cap, 1);
         s->created[s->ncreated++] = (uint8_t)k;
     }
-    hand_out(s, h, t, k);
-    return 0;
+    struct part *pt = &s->fill->part[k];
+    copy_into(pt, h, t);
+    return count_out(s, pt, k, t);
 }
 
 /* Most records are tophash writes, in time order, of a map whose shard is
@@ -719,20 +579,13 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
     if (s->cache[c].map != map || s->cache[c].pid != h->pid || k == BS_NONE ||
         pt->len + SIZE > pt->cap)
         return feed_any(s, h);
-    /* hand_out, for this size; no call but the tail calls, so that the
-     * path needs no saved register. */
-    s->load[k]++;
+    /* copy_into, for this size; no call but tail calls, so that the path
+     * needs no saved register. */
     uint8_t *to = pt->buf + pt->len;
     copy48(to, h);
     memcpy(to, &t, sizeof(t));
     pt->len += SIZE;
-    pt->nev++;
-    uint32_t n = b->n;
-    b->sid[n] = (uint8_t)k;
-    b->ts[n] = t;
-    s->last_ns = t;
-    b->n = n + 1;
-    return n + 1 == BATCH ? publish(s) : 0;
+    return count_out(s, pt, k, t);
 }
 
 /* Stop the workers after every batch is applied and replayed. */
@@ -907,8 +760,8 @@ void bs_shards_free(struct bs_shards *s)
         free(b->ts);
     }
     bs_addr_table_free(&s->shard_of);
-    ranges_free(&s->allocs);
-    ranges_free(&s->objects);
+    bs_ranges_free(&s->allocs);
+    bs_ranges_free(&s->objects);
     free(s->created);
     free(s);
 }
