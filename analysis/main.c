@@ -144,7 +144,7 @@ static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
 {
     const struct hmap_native_rec_header *h;
     int st, have_first = 0, filtering = o->filter_pid >= 0 || o->filter_map_set, go_on = 0;
-    uint64_t nrec = 0, since_abs = 0, until_abs = 0, win_span = 0, win_ok = 0;
+    uint64_t nrec = 0, since_abs = 0, until_abs = 0;
     struct bs_engine *e = k->e;
     /* The counts live in locals while reading: this loop runs once per
      * record, and the calls in it could otherwise alias *sel. */
@@ -159,8 +159,6 @@ static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
             have_first = 1;
             since_abs = h->ts_ns + o->since_ns;
             until_abs = o->have_until ? h->ts_ns + o->until_ns : 0;
-            win_span = until_abs ? until_abs - since_abs : UINT64_MAX - since_abs;
-            win_ok = !until_abs || until_abs >= since_abs;
             if (k->sh)
                 bs_shards_set_window(k->sh, since_abs, until_abs);
             else
@@ -176,7 +174,7 @@ static int run_engine(struct sink *k, struct bs_go *go, struct bs_reader *rd,
             if (!out) {
                 s.matching++;
                 s.last_match_ns = ts;
-                s.selected += win_ok & ((ts - since_abs) <= win_span); /* since <= ts <= until */
+                s.selected += ts >= since_abs && (!until_abs || ts <= until_abs);
             }
         }
         if (out) continue;

@@ -158,10 +158,15 @@ static inline uint64_t bs_bucket_bytes(const struct bs_gauges *g)
 
 /* Empty-slot bytes are bucket memory that holds no entry; an indirect
  * object always holds one, so it is never empty. */
+static inline uint64_t bs_empty_of(uint64_t bucket_bytes, uint64_t live_bytes8)
+{
+    uint64_t live = live_bytes8 / 8;
+    return bucket_bytes > live ? bucket_bytes - live : 0;
+}
+
 static inline uint64_t bs_empty_bytes(const struct bs_gauges *g)
 {
-    uint64_t live = g->live_bytes8 / 8, bucket = bs_bucket_bytes(g);
-    return bucket > live ? bucket - live : 0;
+    return bs_empty_of(bs_bucket_bytes(g), g->live_bytes8);
 }
 
 /* What a state dump said about a map (docs/report.md, "Definitions", attach).  status

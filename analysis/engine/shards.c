@@ -174,12 +174,13 @@ static void *worker_main(void *arg)
 
 /* Replay batch b on the global gauges: bs_engine_feed's steps on its totals
  * (rules.h bs_advance, the change, settle, the sample) for each record.
- * This runs once per record of the trace, on the reading thread, so the
- * gauges are held in locals for the batch (stored back before a sample and
- * at the end), and once the window is open (a record at or after since_ns
- * has been counted; times never go back here) the steps are the ones left
- * of those: the integral from the last time, the change, the peaks.  The
- * floating-point steps are bs_advance's, in the same order. */
+ * Until the window opens (a record at or after since_ns is counted) they
+ * are taken as they are.  After it, which is nearly every record of the
+ * trace, on the reading thread: times never go back here, so the integral
+ * runs from the last time, and a change of nothing changes no peak; the
+ * gauges are held in locals for the rest of the batch (stored back before
+ * a sample and at the end).  The floating-point steps are bs_advance's, in
+ * the same order. */
 static void global_pass(struct bs_shards *s, struct batch *b)
 {
     struct bs_engine *r = s->r;
@@ -187,50 +188,36 @@ static void global_pass(struct bs_shards *s, struct batch *b)
     const struct delta *cur[BS_MAX_JOBS];
     for (int k = 0; k < s->n; k++)
         cur[k] = b->part[k].out;
-    const uint64_t since = r->opt.since_ns;
+    uint32_t i = 0;
+    for (; i < b->n && !s->counted; i++) {
+        uint64_t t = b->ts[i];
+        const struct delta *d = cur[b->sid[i]]++;
+        bs_advance(r, g, t);
+        if ((d->held | d->indirect | d->live8) || t >= s->since_ns) {
+            g->bytes_held += (uint64_t)d->held;
+            g->indirect_held += (uint64_t)d->indirect;
+            g->live_bytes8 += (uint64_t)d->live8;
+            if (t >= s->since_ns) {
+                s->counted = 1;
+                if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
+                if (bs_bucket_bytes(g) > g->peak_bucket) g->peak_bucket = bs_bucket_bytes(g);
+                if (g->indirect_held > g->peak_indirect) g->peak_indirect = g->indirect_held;
+                uint64_t empty = bs_empty_bytes(g);
+                if (empty > g->peak_empty) g->peak_empty = empty;
+            }
+        }
+        if (t >= r->ts.next_sample) bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
+    }
     uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
     uint64_t last = g->last_ns, next_sample = r->ts.next_sample;
     uint64_t peak_held = g->peak_held, peak_bucket = g->peak_bucket;
     uint64_t peak_ind = g->peak_indirect, peak_empty = g->peak_empty;
-    uint64_t empty = bs_empty_bytes(g);
-    double area = g->empty_byte_ns;
-    uint32_t i = 0;
-    for (; i < b->n && !s->counted; i++) { /* before the window opens: every step */
-        uint64_t t = b->ts[i];
-        const struct delta *d = cur[b->sid[i]]++;
-        if (t > last) {
-            uint64_t from = last > since ? last : since;
-            if (t > from) area += (double)empty * (double)(t - from);
-            last = t;
-        }
-        if ((d->held | d->indirect | d->live8) || t >= since) {
-            held += (uint64_t)d->held;
-            ind += (uint64_t)d->indirect;
-            live8 += (uint64_t)d->live8;
-            uint64_t bucket = held - ind, live = live8 / 8;
-            empty = bucket > live ? bucket - live : 0;
-            if (t >= since) {
-                s->counted = 1;
-                if (held > peak_held) peak_held = held;
-                if (bucket > peak_bucket) peak_bucket = bucket;
-                if (ind > peak_ind) peak_ind = ind;
-                if (empty > peak_empty) peak_empty = empty;
-            }
-        }
-        if (t >= next_sample) {
-            g->bytes_held = held, g->indirect_held = ind, g->live_bytes8 = live8;
-            bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
-            next_sample = r->ts.next_sample;
-        }
-    }
-    /* The window is open: last >= since, and a change of nothing changes no
-     * peak. */
-    double empty_d = (double)empty;
+    double area = g->empty_byte_ns, empty = (double)bs_empty_bytes(g);
     for (; i < b->n; i++) {
         uint64_t t = b->ts[i];
         const struct delta *d = cur[b->sid[i]]++;
         if (t > last) {
-            area += empty_d * (double)(t - last);
+            area += empty * (double)(t - last);
             last = t;
         }
         if (__builtin_expect((d->held | d->indirect) != 0, 0)) {
@@ -241,10 +228,9 @@ static void global_pass(struct bs_shards *s, struct batch *b)
             if (ind > peak_ind) peak_ind = ind;
         }
         live8 += (uint64_t)d->live8;
-        uint64_t bucket = held - ind, live = live8 / 8;
-        empty = bucket > live ? bucket - live : 0;
-        if (empty > peak_empty) peak_empty = empty;
-        empty_d = (double)empty;
+        uint64_t e = bs_empty_of(held - ind, live8);
+        if (e > peak_empty) peak_empty = e;
+        empty = (double)e;
         if (__builtin_expect(t >= next_sample, 0)) {
             g->bytes_held = held, g->indirect_held = ind, g->live_bytes8 = live8;
             bs_timeseries_sample(&r->ts, t, s->first_ns, g, 0);
@@ -385,17 +371,18 @@ static inline void copy48(uint8_t *to, const void *from)
 #endif
 }
 
-/* Append record h at time t to part p. */
+/* Append record h, of size bytes (its h->size, read once: the copy may
+ * alias it), at time t to part p. */
 static inline __attribute__((always_inline)) void
-copy_into(struct part *p, const struct hmap_native_rec_header *h, uint64_t t)
+copy_into(struct part *p, const struct hmap_native_rec_header *h, uint16_t size, uint64_t t)
 {
-    size_t len = (h->size + 7u) & ~(size_t)7;
+    size_t len = (size + 7u) & ~(size_t)7;
     if (__builtin_expect(p->len + len > p->cap, 0)) grow_part(p, len);
     struct hmap_native_rec_header *c = (void *)(p->buf + p->len);
-    if (h->size == 48) /* a tophash_write: a copy of fixed size, no call */
-        memcpy(c, h, 48);
+    if (size == 48) /* a tophash_write: a copy of fixed size, no call */
+        copy48((uint8_t *)c, h);
     else
-        memcpy(c, h, h->size);
+        memcpy(c, h, size);
     c->ts_ns = t;
     p->len += len;
 }
@@ -452,7 +439,7 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
             memcpy(&c.h + 1, &l, sizeof(l));
         }
         for (int k = 0; k < s->n; k++)
-            copy_into(&b->part[k], &c.h, c.h.ts_ns);
+            copy_into(&b->part[k], &c.h, c.h.size, c.h.ts_ns);
         return 0;
     }
     struct bs_engine *r = s->r;
@@ -557,7 +544,7 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
         s->created[s->ncreated++] = (uint8_t)k;
     }
     struct part *pt = &s->fill->part[k];
-    copy_into(pt, h, t);
+    copy_into(pt, h, h->size, t);
     return count_out(s, pt, k, t);
 }
 
@@ -574,17 +561,12 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
         return feed_any(s, h);
     memcpy(&map, &w->map, sizeof(map));
     uint32_t c = cache_slot(h->pid, map), k = s->cache[c].shard;
-    struct batch *b = s->fill;
-    struct part *pt = &b->part[k];
-    if (s->cache[c].map != map || s->cache[c].pid != h->pid || k == BS_NONE ||
-        pt->len + SIZE > pt->cap)
-        return feed_any(s, h);
-    /* copy_into, for this size; no call but tail calls, so that the path
-     * needs no saved register. */
-    uint8_t *to = pt->buf + pt->len;
-    copy48(to, h);
-    memcpy(to, &t, sizeof(t));
-    pt->len += SIZE;
+    if (s->cache[c].map != map || s->cache[c].pid != h->pid || k == BS_NONE) return feed_any(s, h);
+    struct part *pt = &s->fill->part[k];
+    /* With room in the part, copy_into's growth is never taken: the path
+     * makes no call but tail calls, so it needs no saved register. */
+    if (pt->len + SIZE > pt->cap) return feed_any(s, h);
+    copy_into(pt, h, SIZE, t);
     return count_out(s, pt, k, t);
 }
 

@@ -253,8 +253,8 @@ int bs_go_listening(const struct bs_go *g)
 
 void bs_go_feed(struct bs_go *g, const struct hmap_native_rec_header *h)
 {
-    /* Until a Go map is announced no record can be one of a Go map: a
-     * trace of libhmap's maps costs one test per record here. */
+    /* Until a Go map is announced no record can be one of a Go map (the
+     * caller skips them then: bs_go_listening). */
     if (!g->go_maps && h->id != HMAP_EV_map_create) return;
     /* Only whole records of the schema's events (readers check them; a
      * short one is ignored here rather than read past). */
