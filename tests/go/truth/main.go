@@ -280,17 +280,24 @@ func main() {
 	dump("strs", strs)
 
 	// A clear of a map holding allocator overflow buckets: with B = 1 there
-	// is no preallocated one, and 13 keys overflow one of the 2 buckets
-	// about once in four maps; the hash seed decides, so maps are made
-	// until one does.
-	for attempt := 0; attempt < 1000; attempt++ {
-		tiny = make(map[uint64]uint64, 13)
-		for i := uint64(0); i < 13; i++ {
+	// is no preallocated one, and 12 keys overflow one of the 2 buckets in
+	// about one map in seven; the hash seed decides, so maps are made until
+	// one does.  12, not 13: Go 1.21 alone has a load factor of 6, not 6.5
+	// (loadFactorNum = (8*13/16)*2 = 12 in integer arithmetic), so a hint of
+	// 13 makes B = 2 there, 4 buckets that 13 keys overflow about once in
+	// 260 maps (docs/go.md, "Ground truth").
+	overflowed := false
+	for attempt := 0; attempt < 1000 && !overflowed; attempt++ {
+		tiny = make(map[uint64]uint64, 12)
+		for i := uint64(0); i < 12; i++ {
 			tiny[i] = i
 		}
-		if (*(**hmap)(unsafe.Pointer(&tiny))).noverflow > 0 {
-			break
-		}
+		th := *(**hmap)(unsafe.Pointer(&tiny))
+		overflowed = th.B == 1 && th.noverflow > 0
+	}
+	if !overflowed {
+		fmt.Fprintln(os.Stderr, "truth: no map[uint64]uint64 of B = 1 with an overflow bucket in 1000 tries")
+		os.Exit(4)
 	}
 	dump("tiny", tiny)
 	for k := range tiny {
