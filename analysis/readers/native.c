@@ -217,6 +217,14 @@ static void add_lost(struct native_reader *nr, uint64_t n)
     }
 }
 
+/* Add the count of a lost record, given its payload. */
+static void add_lost_record(struct native_reader *nr, const void *payload)
+{
+    struct hmap_native_lost l;
+    memcpy(&l, payload, sizeof(l));
+    add_lost(nr, l.count);
+}
+
 /* The record h at file offset off, in file order: 1 to hand it on, 0 to
  * drop it (a format record), -1 on an error (r->err set). */
 static int frame_check(struct native_reader *nr, const struct hmap_native_rec_header *h,
@@ -262,9 +270,7 @@ static int frame_check(struct native_reader *nr, const struct hmap_native_rec_he
                                            : "record outside any chunk");
     }
     if (h->id == HMAP_NATIVE_LOST_ID) {
-        struct hmap_native_lost l;
-        memcpy(&l, h + 1, sizeof(l));
-        add_lost(nr, l.count);
+        add_lost_record(nr, h + 1);
     } else {
         nr->events++;
         if (h->ts_ns > nr->last_ts) nr->last_ts = h->ts_ns;
@@ -305,10 +311,7 @@ static long unpack_at(struct native_reader *nr, struct packed *pk, const uint8_t
             return corrupt(nr, off, *what);
         }
         if (rec->h.id == HMAP_NATIVE_LOST_ID && off < nr->hop_end) {
-            /* counted as an event by the first pass's hop (hop_chunk) */
-            struct hmap_native_lost l;
-            memcpy(&l, rec->payload, sizeof(l));
-            add_lost(nr, l.count);
+            add_lost_record(nr, rec->payload); /* counted as an event by hop_chunk */
             nr->events--;
         }
         return n;
@@ -429,9 +432,7 @@ static int walk_chunk(struct native_reader *nr)
             const char *what = "";
             if (hmap_native_unpack(&ps, p, avail, &rec.h, rec.payload, &what) <= 0)
                 return corrupt(nr, off, what);
-            struct hmap_native_lost l;
-            memcpy(&l, rec.payload, sizeof(l));
-            add_lost(nr, l.count);
+            add_lost_record(nr, rec.payload);
         } else {
             nr->events++;
         }
@@ -448,34 +449,6 @@ static int walk_chunk(struct native_reader *nr)
     }
     if (events && nr->chunk.last_ns > nr->last_ts) nr->last_ts = nr->chunk.last_ns;
     return 0;
-}
-
-static int end_totals(struct native_reader *nr, uint64_t off);
-
-/* The end of the data at offset off, reached in file order: is the file
- * whole?  0 (also when --allow-truncated lets a cut pass), -1 on an error. */
-static int frame_finish(struct native_reader *nr, uint64_t off)
-{
-    if (nr->checked || nr->version < 2) return 0;
-    nr->checked = 1;
-    char what[160], t[80];
-    when(nr, t, sizeof(t));
-    if (nr->r.truncated) return 0; /* already cut earlier */
-    if (off < nr->chunk_end) {
-        snprintf(what, sizeof(what),
-                 "trace cut inside chunk %" PRIu64 " (%" PRIu64 " bytes missing; %s)",
-                 nr->next_seq - 1, nr->chunk_end - off, t);
-        return stop_at(nr, off, what);
-    }
-    if (!nr->ended) {
-        snprintf(what, sizeof(what), "no end record (trace cut short: %s); file ends", t);
-        return stop_at(nr, off, what);
-    }
-    if (nr->hop_end) { /* the hopped chunks' lost records are counted in the second pass */
-        nr->totals_pending = 1;
-        return 0;
-    }
-    return end_totals(nr, off);
 }
 
 /* The end record's totals against the file's events and losses: an error,
@@ -506,6 +479,32 @@ static int end_totals(struct native_reader *nr, uint64_t off)
         nr->tail_lost_done = 1;
     }
     return 0;
+}
+
+/* The end of the data at offset off, reached in file order: is the file
+ * whole?  0 (also when --allow-truncated lets a cut pass), -1 on an error. */
+static int frame_finish(struct native_reader *nr, uint64_t off)
+{
+    if (nr->checked || nr->version < 2) return 0;
+    nr->checked = 1;
+    char what[160], t[80];
+    when(nr, t, sizeof(t));
+    if (nr->r.truncated) return 0; /* already cut earlier */
+    if (off < nr->chunk_end) {
+        snprintf(what, sizeof(what),
+                 "trace cut inside chunk %" PRIu64 " (%" PRIu64 " bytes missing; %s)",
+                 nr->next_seq - 1, nr->chunk_end - off, t);
+        return stop_at(nr, off, what);
+    }
+    if (!nr->ended) {
+        snprintf(what, sizeof(what), "no end record (trace cut short: %s); file ends", t);
+        return stop_at(nr, off, what);
+    }
+    if (nr->hop_end) { /* the hopped chunks' lost records are counted in the second pass */
+        nr->totals_pending = 1;
+        return 0;
+    }
+    return end_totals(nr, off);
 }
 
 /* What readers of this reader see: the records, format records left out,
