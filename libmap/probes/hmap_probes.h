@@ -82,7 +82,11 @@ HMAP_EVENTS_SEQ(HMAP_TP_FIRE_DECLARE_)
         if (__builtin_expect(hmap_tp_gate_ != 0, 0) && HMAP_TP_WANTED_(name, hmap_tp_gate_))       \
             hmap_tp_fire_##name(__VA_ARGS__);                                                      \
     } while (0)
+/* Nonzero when some backend may listen to the event: for work done only
+ * to fill its fields. */
+#define HMAP_TP_LISTENING(name) (HMAP_TP_GATE(name).any != 0)
 #else
+#define HMAP_TP_LISTENING(name) 0
 /* No backend: the call is type-checked and compiled out. */
 #define HMAP_TP(name, ...)                                                                         \
     do {                                                                                           \

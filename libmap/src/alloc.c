@@ -14,9 +14,6 @@
  * never fails.  The bucket_free and indirect_free tracepoints fire when
  * memory really goes back to the allocator, not when the map drops it.
  */
-#include <stdlib.h>
-#include <sys/mman.h>
-
 #include "internal.h"
 
 static bool iterators_live(const hmap *m)
@@ -175,73 +172,3 @@ void hmap__indirect_unused(hmap *m, void *p)
 {
     free_object(m, hdr_of(p), HMAP_OBJ_UNUSED);
 }
-
-/*
- * Default allocator.  Invariant: a block of HUGE_BLOCK bytes or more starts
- * on a 2 MiB boundary and was advised MADV_HUGEPAGE before anything in it
- * was touched by this allocation; every block comes from malloc, so freeing
- * and reuse follow glibc's policy (its mmap and trim thresholds) exactly as
- * for any other block.
- *
- * Why: a large bucket array is probed at random, one bucket per operation,
- * so with 4 KiB pages nearly every access is also a TLB miss and a page
- * walk; the Go runtime asks for transparent huge pages on its heap arenas,
- * so a Go map of the same size gets 2 MiB pages.  calloc followed by advice
- * is not enough: calloc zeroes reused heap memory by touching it, so the
- * kernel has already given it 4 KiB pages when the advice comes, and an
- * unaligned block loses a huge page at either end (a 2.5 MB array may hold
- * none).  Advising first and zeroing after lets every 2 MiB page of the
- * block that is not yet resident fault in whole.
- *
- * Memory: the block is the requested size; glibc keeps the alignment slack
- * in front of it as a free chunk for other requests.  hmap_stats counts the
- * requested bytes as before.  (A mapping of the map's own per block, tried
- * first, made every new map fault its array in afresh and cost 1.6x on the
- * make-and-drop insert rows at 4*10^6 entries.)
- */
-#define HUGE_PAGE ((size_t)2 << 20)
-#define HUGE_BLOCK HUGE_PAGE
-#define SMALL_MAX ((size_t)1024) /* glibc's tcache serves up to 1032 bytes */
-
-/* A zeroed block of `size` bytes on a 2 MiB boundary, advised for huge
- * pages before it is zeroed, or NULL. */
-static void *huge_alloc(size_t size)
-{
-    void *p = NULL;
-    if (posix_memalign(&p, HUGE_PAGE, size) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-    /* madvise takes whole base pages: the block's 4 KiB-rounded end may
-     * reach into the next chunk, which only asks huge pages for it too. */
-    size_t len = (size + 4095) & ~(size_t)4095;
-    (void)madvise(p, len, MADV_HUGEPAGE); /* advisory: 4 KiB pages if refused */
-#endif
-    memset(p, 0, size);
-    return p;
-}
-
-static void *default_alloc(void *ctx, size_t size, size_t align)
-{
-    (void)ctx;
-    (void)align; /* 16 is all the map asks; both paths give at least that */
-    if (size >= HUGE_BLOCK) return huge_alloc(size);
-    /* Small blocks through malloc and memset: glibc's calloc skips its
-     * per-thread cache, and a small map's life (header, one bucket) cost
-     * twice as much through calloc's arena path. */
-    void *p;
-    if (size <= SMALL_MAX) {
-        p = malloc(size);
-        __asm__("" : "+r"(p)); /* or the compiler fuses the two into calloc */
-        if (p) memset(p, 0, size);
-    } else {
-        p = calloc(1, size);
-    }
-    return p;
-}
-
-static void default_free(void *ctx, void *p, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    free(p);
-}
-const hmap_allocator hmap_default_allocator = {default_alloc, default_free, NULL};

@@ -21,6 +21,14 @@
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Per-thread state of the library (seeds, the registry's entry cache, the
+ * iterator counter): initial-exec, so that each access is one
+ * %fs-relative load.  The default model of a shared library calls
+ * __tls_get_addr on every access, which cost a small map's life more than
+ * its seed (docs/libhmap.md, "Small maps").  Keep what uses it small: it
+ * comes out of the static TLS that glibc reserves for libraries loaded
+ * after start (dlopen). */
+#define HMAP_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- Constants (docs/go-map-model.md §1) ------------------------------------ */
 #define BUCKET_CNT_BITS 3
@@ -761,6 +769,13 @@ void hmap__registry_publish(hmap *m);
 void hmap__identity(const hmap *m, const void **site, const char **type_name, uint32_t *hint);
 void hmap__registry_remove(hmap *m);
 void hmap__tp_identity(hmap *m);
+/* The same, only when a tracer listens to either event: finding who the
+ * map is costs more than the idle gates. */
+static ALWAYS_INLINE void hmap__tp_identity_if_listening(hmap *m)
+{
+    if (UNLIKELY(HMAP_TP_LISTENING(map_create) || HMAP_TP_LISTENING(map_info)))
+        hmap__tp_identity(m);
+}
 
 /* map.c: allocate ext on first need (-1: out of memory, nothing changed);
  * what the map holds in all (hmap_stats.bytes_allocated). */

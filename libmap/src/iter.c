@@ -68,7 +68,7 @@ HMAP_API void hmap_iter_init(hmap_iter *it, hmap *m)
     /* Random start bucket and slot rotation.  Readers may start iterators
      * concurrently, so the randomness comes from an atomic counter mixed
      * with the (secret) seed rather than from writer-side state. */
-    static __thread uint64_t iter_count;
+    static HMAP_TLS uint64_t iter_count;
     uint64_t n = iter_count++ ^ (uint64_t)(uintptr_t)m;
     uint64_t r = hmap_hash_u64(n, m->seed ^ 0x5851f42d4c957f2dull);
     if (it->B <= 28) r &= 0xffffffffu;

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -43,18 +44,26 @@ static uint64_t site_offset(const void *site)
                ? (uint64_t)((uintptr_t)site - (uintptr_t)info.dli_fbase)
                : 0;
 }
+/* Read once, not per thread: a thread-local buffer of this size made the
+ * library's thread-local block too large for the static TLS that glibc
+ * keeps for libraries loaded after start, and dlopen refused libhmap.so
+ * ("cannot allocate memory in static TLS block"; see HMAP_TLS). */
+static char exe_path[4096];
+static pthread_once_t exe_once = PTHREAD_ONCE_INIT;
+static void read_exe_path(void)
+{
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+}
 static const char *site_object(const void *site)
 {
     Dl_info info;
     if (!site || !dladdr(site, &info) || !info.dli_fname) return "";
     if (info.dli_fname[0] == '/') return info.dli_fname;
     /* The main program is named as it was invoked (relative, or empty):
-     * the kernel knows its real path. */
-    static __thread char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return info.dli_fname;
-    exe[n] = 0;
-    return exe;
+     * the kernel knows its real path, the same for the whole process. */
+    pthread_once(&exe_once, read_exe_path);
+    return exe_path[0] ? exe_path : info.dli_fname;
 }
 
 /* map_create and map_info: who the map is, at its creation and in every
@@ -202,7 +211,7 @@ HMAP_API __attribute__((noinline)) hmap *hmap_new(const hmap_type *type, const h
         errno = ENOMEM;
         return NULL;
     }
-    hmap__tp_identity(m);
+    hmap__tp_identity_if_listening(m);
 
     if (m->B != 0) {
         uint8_t *next_ovf;

@@ -23,8 +23,8 @@ static uint64_t splitmix(uint64_t *s)
  * from getrandom() once and steps them with splitmix64, whose outputs do
  * not reveal the state (Go's fastrand does the same per M).  -1 when the
  * kernel gives no randomness. */
-static __thread uint64_t seed_state[2];
-static __thread bool seeded;
+static HMAP_TLS uint64_t seed_state[2];
+static HMAP_TLS bool seeded;
 
 /* A child of fork() must not repeat its parent's seeds: it draws anew. */
 static void reseed_child(void)
@@ -53,7 +53,7 @@ int hmap__fresh_seed(uint64_t *out)
  * matters, not the sequence. */
 uint64_t hmap__map_rand(hmap *m)
 {
-    static __thread uint64_t counter;
+    static HMAP_TLS uint64_t counter;
     uint64_t s = m->seed ^ (counter++ * 0xd1342543de82ef95ull);
     return splitmix(&s);
 }

@@ -81,8 +81,8 @@ struct reg_cache {
     uint32_t n;
     uint32_t idx[REG_CACHE];
 };
-static __thread struct reg_cache reg_tcache;
-static __thread bool reg_tcache_keyed;
+static HMAP_TLS struct reg_cache reg_tcache;
+static HMAP_TLS bool reg_tcache_keyed;
 static pthread_key_t reg_cache_key;
 static pthread_once_t reg_cache_once = PTHREAD_ONCE_INIT;
 

@@ -19,6 +19,7 @@ static void add_suites(void)
     suite_aliasing();
     suite_hash();
     suite_memory();
+    suite_block_cache();
 }
 
 int main(int argc, char **argv)

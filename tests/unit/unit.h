@@ -44,6 +44,7 @@ void suite_release(void);
 void suite_aliasing(void);
 void suite_hash(void);
 void suite_memory(void);
+void suite_block_cache(void);
 
 /* Room for one key of any kind the tests use, aligned for all of them
  * (the core's inline hash reads a key by its kind). */
