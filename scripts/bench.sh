@@ -6,11 +6,15 @@
 # Runs after `make build` (needs build/).  Builds the benchmark programs
 # (tests/bench/, not part of the default build), runs libhmap, Go and Abseil
 # one after the other for each (key type, N) so that a noisy neighbour hits
-# all three alike, and writes
+# all three alike, BENCH_PROCS times in turn: a VM may run a whole process
+# fast or slow (docs/benchmarks.md, "Method"), so each row is the median of
+# several processes' medians.  Writes
 #   $BUILD/bench/raw.txt      every machine-readable line
 #   $BUILD/bench/results.md   the table (also printed)
 # Environment: BUILD (default build), BENCH_SIZES (default "1000 100000
-# 4000000"), BENCH_SMALL (default 1; 0 skips the small-map rows), BENCH_RUNS (default 5, at least 5: the table reports medians),
+# 4000000"), BENCH_SMALL (default 1; 0 skips the small-map rows), BENCH_RUNS (runs per
+# process, default 3, at least 3: the table reports medians), BENCH_PROCS (processes per
+# program and row, default 3, 1 to 16),
 # BENCH_GLIBC_TUNABLES (default: keep freed memory, see below; "" for glibc's
 # defaults), BENCH_NICE (nice value for the programs, default 0; e.g. -10 as
 # root on a shared machine so other jobs disturb the timings less).
@@ -18,7 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SIZES=${BENCH_SIZES:-"1000 100000 4000000"}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-3}
+PROCS=${BENCH_PROCS:-3}
 NICE=${BENCH_NICE:-0}
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
@@ -26,12 +31,16 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   exit 1
 fi
 case $RUNS in
-  ''|*[!0-9]*) echo "usage: BENCH_RUNS=R (integer >= 5) $0" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: BENCH_RUNS=R (integer >= 3) $0" >&2; exit 2 ;;
 esac
-if [ "$RUNS" -lt 5 ]; then
-  echo "usage: BENCH_RUNS=R (integer >= 5) $0" >&2
+if [ "$RUNS" -lt 3 ]; then
+  echo "usage: BENCH_RUNS=R (integer >= 3) $0" >&2
   exit 2
 fi
+case $PROCS in
+  [1-9]|1[0-6]) ;;
+  *) echo "usage: BENCH_PROCS=P (1..16) $0" >&2; exit 2 ;;
+esac
 case $NICE in
   -[0-9]|-1[0-9]|-20|[0-9]|1[0-9]) ;;
   *) echo "usage: BENCH_NICE=-20..19 $0" >&2; exit 2 ;;
@@ -62,7 +71,7 @@ done
   echo "# bucketscope bench $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cpus"
   echo "# kernel: $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "# sizes: $SIZES; runs: $RUNS; nice: $NICE; libhmap probes compiled in (idle): $(sed -n 's/^HMAP_PROBES:STRING=//p' "$BUILD/CMakeCache.txt")"
+  echo "# sizes: $SIZES; runs: $RUNS per process, $PROCS processes per row; nice: $NICE; libhmap probes compiled in (idle): $(sed -n 's/^HMAP_PROBES:STRING=//p' "$BUILD/CMakeCache.txt")"
 } >"$raw"
 cat "$raw"
 
@@ -76,10 +85,12 @@ echo "# GLIBC_TUNABLES=$GLIBC_TUNABLES (libhmap, Abseil)" >>"$raw"
 start=$(date +%s)
 for n in $SIZES; do
   for keys in u64 str; do
-    for p in "${programs[@]}"; do
-      t0=$(date +%s)
-      nice -n "$NICE" "$dir/$p" --keys "$keys" --n "$n" --runs "$RUNS" >>"$raw"
-      echo "bench: $p --keys $keys --n $n: $(( $(date +%s) - t0 )) s"
+    for proc in $(seq "$PROCS"); do
+      for p in "${programs[@]}"; do
+        t0=$(date +%s)
+        nice -n "$NICE" "$dir/$p" --keys "$keys" --n "$n" --runs "$RUNS" >>"$raw"
+        echo "bench: $p --keys $keys --n $n ($proc/$PROCS): $(( $(date +%s) - t0 )) s"
+      done
     done
   done
 done
@@ -89,8 +100,10 @@ if [ "${BENCH_SMALL:-1}" != 0 ]; then
   for n in 1 8 64; do
     for keys in u64 str; do
       for op in small many; do
-        for p in "${programs[@]}"; do
-          nice -n "$NICE" "$dir/$p" --keys "$keys" --n "$n" --runs "$RUNS" --only "$op" >>"$raw"
+        for proc in $(seq "$PROCS"); do
+          for p in "${programs[@]}"; do
+            nice -n "$NICE" "$dir/$p" --keys "$keys" --n "$n" --runs "$RUNS" --only "$op" >>"$raw"
+          done
         done
       done
       echo "bench: small maps --keys $keys --n $n done"

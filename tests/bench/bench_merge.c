@@ -3,8 +3,9 @@
  * bench_merge.c — merges the lines printed by bench_hmap, bench_go and
  * bench_absl (format in bench_common.h) into one Markdown report: a time
  * table (ns/op, median with min–max, and the libhmap/Go and libhmap/Abseil
- * ratios per row) and a memory table (bytes per entry and bytes still held
- * after deleting every key).  Each row is checked against the project's
+ * ratios per row; a row printed by several processes of one program is the
+ * median of their medians, with the min and max of all their runs) and a memory table (bytes per
+ * entry and bytes still held after deleting every key).  Each row is checked against the project's
  * targets: libhmap at least 1.5x faster than Go (ratio <= 0.67), within 1.5x
  * of Abseil (ratio <= 1.5), and bytes per entry not above Go's.  "mapmem"
  * lines (bytes per map at small N) make a third table.
@@ -33,12 +34,17 @@ static const char *const op_descs[] = {BENCH_OPS(OP_DESC)};
 #define TARGET_VS_GO (1 / 1.5)
 #define TARGET_VS_ABSL 1.5
 
+/* Processes of one program that may print the same row (bench.sh,
+ * BENCH_PROCS). */
+#define MAX_PROCS 16
+
 /* One (key type, N) group of the report: every impl's numbers for it. */
 struct group {
     char keys[8];
     unsigned long n;
-    int have_time[NIMPL][NOPS];
-    double med[NIMPL][NOPS], min[NIMPL][NOPS], max[NIMPL][NOPS];
+    int have_time[NIMPL][NOPS];                                  /* lines read for the row */
+    double proc_med[NIMPL][NOPS][MAX_PROCS];                     /* each line's median */
+    double med[NIMPL][NOPS], min[NIMPL][NOPS], max[NIMPL][NOPS]; /* med: set by finish */
     int have_mem[NIMPL];
     double bpe[NIMPL], after[NIMPL];
 };
@@ -149,11 +155,34 @@ static const char *parse_line(const char *line)
     if (!number(line, "ns_med", &med) || !number(line, "ns_min", &mn) ||
         !number(line, "ns_max", &mx) || mn > med || med > mx)
         return "bench line needs ns_min <= ns_med <= ns_max";
-    g->have_time[im][o] = 1;
-    g->med[im][o] = med;
-    g->min[im][o] = mn;
-    g->max[im][o] = mx;
+    int k = g->have_time[im][o];
+    if (k == MAX_PROCS) return "more than 16 lines for one row";
+    g->proc_med[im][o][k] = med;
+    g->min[im][o] = k == 0 || mn < g->min[im][o] ? mn : g->min[im][o];
+    g->max[im][o] = k == 0 || mx > g->max[im][o] ? mx : g->max[im][o];
+    g->have_time[im][o] = k + 1;
     return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Each row's median: of its processes' medians. */
+static void finish(void)
+{
+    for (int i = 0; i < ngroups; i++)
+        for (int im = 0; im < NIMPL; im++)
+            for (size_t o = 0; o < NOPS; o++) {
+                struct group *g = &groups[i];
+                int k = g->have_time[im][o];
+                if (k == 0) continue;
+                double *v = g->proc_med[im][o];
+                qsort(v, (size_t)k, sizeof *v, cmp_double);
+                g->med[im][o] = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+            }
 }
 
 static int read_file(const char *path)
@@ -203,6 +232,8 @@ static void write_report(FILE *out)
 {
     int miss_go = 0, miss_absl = 0, miss_mem = 0, rows = 0;
     fprintf(out, "### Time (ns per operation: median of the runs, min–max in brackets)\n\n");
+    fprintf(out, "A row measured by several processes of a program shows the median of their "
+                 "medians and the min–max of all their runs.\n\n");
     fprintf(out, "Ratios are libhmap / other (lower is better for libhmap); ✗ marks a missed "
                  "target (libhmap/Go ≤ 0.67, i.e. ≥ 1.5× faster; libhmap/Abseil ≤ 1.5).\n\n");
     fprintf(out,
@@ -302,6 +333,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_merge: no bench/mem lines in the input\n");
         return 1;
     }
+    finish();
     write_report(stdout);
     if (out_path) {
         FILE *f = fopen(out_path, "w");
