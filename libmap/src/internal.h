@@ -22,7 +22,7 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* Per-thread state of the library (seeds, the registry's entry cache, the
- * iterator counter): initial-exec, so that each access is one
+ * iterator counter, the block cache): initial-exec, so that each access is one
  * %fs-relative load.  The default model of a shared library calls
  * __tls_get_addr on every access, which cost a small map's life more than
  * its seed (docs/libhmap.md, "Small maps").  Keep what uses it small: it
