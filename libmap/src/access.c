@@ -80,8 +80,8 @@ static ALWAYS_INLINE uint8_t *chain_for(const hmap *m, uint64_t hash, uint8_t f)
  * Go's fast32/fast64/faststr scan every key when B == 0, whatever the
  * count; here only a one-entry map does.  With more entries the scan's exit
  * depends on where the key sits, and callgrind's branch simulation counts
- * 0.5-1.4 mispredicted exits per lookup from 2 entries on (none hashed), and
- * from 4 entries on more instructions than the hash (docs/libhmap.md, "Small
+ * 0.7-1.4 mispredicted exits per lookup from 2 entries on (none hashed), and
+ * from 5 entries on more instructions than the hash (docs/libhmap.md, "Small
  * maps").  Fast kinds are reflexive, so the result is the hashed lookup's.
  * A single-bucket map has no overflow bucket (its ninth entry grows it
  * first), but the chain is walked all the same. */
