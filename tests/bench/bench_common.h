@@ -126,12 +126,18 @@ static int bench_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of v[0..n) (n > 0); sorts v in place. */
+static inline double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* Prints one bench line; sorts ns[] in place to take the median. */
 static inline void bench_report(const char *impl, const char *keys, const char *op, size_t n,
                                 double *ns, int runs)
 {
-    qsort(ns, (size_t)runs, sizeof *ns, bench_cmp_double);
-    double med = runs % 2 ? ns[runs / 2] : (ns[runs / 2 - 1] + ns[runs / 2]) / 2;
+    double med = bench_median(ns, runs);
     printf("bench impl=%s keys=%s op=%s n=%zu runs=%d ns_med=%.2f ns_min=%.2f ns_max=%.2f\n", impl,
            keys, op, n, runs, med, ns[0], ns[runs - 1]);
     fflush(stdout);

@@ -164,12 +164,6 @@ static const char *parse_line(const char *line)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Each row's median: of its processes' medians. */
 static void finish(void)
 {
@@ -178,10 +172,7 @@ static void finish(void)
             for (size_t o = 0; o < NOPS; o++) {
                 struct group *g = &groups[i];
                 int k = g->have_time[im][o];
-                if (k == 0) continue;
-                double *v = g->proc_med[im][o];
-                qsort(v, (size_t)k, sizeof *v, cmp_double);
-                g->med[im][o] = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+                if (k) g->med[im][o] = bench_median(g->proc_med[im][o], k);
             }
 }
 
