@@ -127,6 +127,11 @@ __attribute__((constructor)) static void cache_setup(void)
 #endif
 }
 
+/* Sizes the cache serves. */
+static inline bool cacheable(size_t size)
+{
+    return size >= 2 * CACHE_GRAIN && size <= CACHE_MAX;
+}
 /* Class of a size in [16, CACHE_MAX]: 0 for 9..16 bytes, and so on. */
 static inline unsigned class_of(size_t size)
 {
@@ -184,34 +189,28 @@ static void *default_alloc(void *ctx, size_t size, size_t align)
     (void)ctx;
     (void)align; /* 16 is all the map asks; every path gives at least that */
     if (size >= HUGE_BLOCK) return huge_alloc(size);
-    void *p;
+    if (size > SMALL_MAX) return calloc(1, size);
+    /* Small blocks through malloc and memset: glibc's calloc skips its
+     * per-thread cache, and a small map's life (header, one bucket) cost
+     * twice as much through calloc's arena path. */
+    void *p = NULL;
+    size_t take = size;
 #if HMAP_BLOCK_CACHE
-    if (size >= 2 * CACHE_GRAIN && size <= CACHE_MAX) {
+    if (cacheable(size)) {
         struct blk_cache *c = cache_get();
         unsigned k = class_of(size);
+        take = class_bytes(k);
         if (c && c->head[k]) {
             struct cached *b = c->head[k];
             c->head[k] = b->next;
             c->n[k]--;
             p = b;
-        } else {
-            p = malloc(class_bytes(k));
         }
-        __asm__("" : "+r"(p)); /* or the compiler fuses malloc and memset into calloc */
-        if (p) memset(p, 0, size);
-        return p;
     }
 #endif
-    /* Small blocks through malloc and memset: glibc's calloc skips its
-     * per-thread cache, and a small map's life (header, one bucket) cost
-     * twice as much through calloc's arena path. */
-    if (size <= SMALL_MAX) {
-        p = malloc(size);
-        __asm__("" : "+r"(p)); /* as above */
-        if (p) memset(p, 0, size);
-    } else {
-        p = calloc(1, size);
-    }
+    if (!p) p = malloc(take);
+    __asm__("" : "+r"(p)); /* or the compiler fuses malloc and memset into calloc */
+    if (p) memset(p, 0, size);
     return p;
 }
 
@@ -219,7 +218,7 @@ static void default_free(void *ctx, void *p, size_t size)
 {
     (void)ctx;
 #if HMAP_BLOCK_CACHE
-    if (size >= 2 * CACHE_GRAIN && size <= CACHE_MAX) {
+    if (cacheable(size)) {
         struct blk_cache *c = cache_get();
         unsigned k = class_of(size);
         if (c && c->n[k] < CACHE_DEPTH) {
