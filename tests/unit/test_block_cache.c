@@ -75,11 +75,9 @@ static uint64_t entries_of(int j)
 static bool holds_exactly(const hmap *m, uint64_t base, uint64_t n)
 {
     if (hmap_len(m) != n) return false;
-    for (uint64_t k = 0; k < n; k++) {
-        const uint64_t *v = hmap_get(m, &(uint64_t){base + k});
-        if (!v || *v != k) return false;
-    }
-    return !hmap_get(m, &(uint64_t){base + n});
+    for (uint64_t k = 0; k < n; k++)
+        if (get_u64(m, base + k) != k) return false;
+    return get_u64(m, base + n) == UINT64_MAX;
 }
 
 static void *make_maps(void *arg)
@@ -91,7 +89,7 @@ static void *make_maps(void *arg)
         hmap *m = hmap_new(&ty, NULL);
         uint64_t base = ((uint64_t)t << 32) | ((uint64_t)j << 8);
         for (uint64_t k = 0; m && k < entries_of(j); k++)
-            if (hmap_set(m, &(uint64_t){base + k}, &k) != 0) atomic_fetch_add(&thread_failures, 1);
+            if (!set_u64(m, base + k, k)) atomic_fetch_add(&thread_failures, 1);
         if (!m || !holds_exactly(m, base, entries_of(j))) atomic_fetch_add(&thread_failures, 1);
         if (j % 2) {
             handed[t][j] = m;
