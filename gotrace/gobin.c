@@ -112,7 +112,9 @@ static int read_pclntab(struct gobin *b, char *why, size_t whylen)
 {
     const uint8_t *p = NULL;
     size_t avail = 0;
+    /* A PIE's table is relocated data: the linker names it after .data.rel.ro */
     const Elf64_Shdr *s = section(b, ".gopclntab");
+    if (!s) s = section(b, ".data.rel.ro.gopclntab");
     if (s) {
         p = b->data + s->sh_offset;
         avail = s->sh_size;
@@ -180,6 +182,13 @@ int gobin_open(struct gobin *b, const char *path, char *why, size_t whylen)
         if (ph[i].p_type == PT_LOAD)
             b->load[b->nload].vaddr = ph[i].p_vaddr, b->load[b->nload].memsz = ph[i].p_memsz,
             b->load[b->nload].offset = ph[i].p_offset, b->load[b->nload++].filesz = ph[i].p_filesz;
+    /* The program headers' address: PT_PHDR's, else where the segment that
+     * maps the file's start puts e_phoff. */
+    for (unsigned i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_PHDR) b->phdr_vaddr = ph[i].p_vaddr;
+    for (size_t i = 0; i < b->nload && !b->phdr_vaddr; i++)
+        if (b->load[i].offset == 0) b->phdr_vaddr = b->load[i].vaddr + eh->e_phoff;
+    if (b->nload) b->base_vaddr = b->load[0].vaddr & ~(uint64_t)0xfff;
 
     int v = read_version(b);
     if (v == -1) return WHY("%s: not a Go binary (no Go build info)", path);
@@ -272,4 +281,26 @@ const uint8_t *gobin_bytes(const struct gobin *b, uint64_t vaddr, size_t len)
     int64_t off = gobin_file_offset(b, vaddr);
     if (off < 0 || (uint64_t)off + len > b->size) return NULL;
     return b->data + off;
+}
+
+/* A PIE's addresses in the process are the file's plus the bias the kernel
+ * chose at exec: AT_PHDR in the auxiliary vector is where the program
+ * headers landed, so the bias is AT_PHDR minus their address in the file. */
+int gobin_load_bias(const struct gobin *b, int pid, uint64_t *bias)
+{
+    *bias = 0;
+    if (!b->et_dyn) return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/auxv", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    uint64_t av[2 * 64];
+    ssize_t n = read(fd, av, sizeof av);
+    close(fd);
+    for (ssize_t i = 0; n > 0 && (i + 2) * 8 <= n && av[i] != AT_NULL; i += 2)
+        if (av[i] == AT_PHDR && b->phdr_vaddr && av[i + 1] >= b->phdr_vaddr) {
+            *bias = av[i + 1] - b->phdr_vaddr;
+            return 0;
+        }
+    return -1;
 }

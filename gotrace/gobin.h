@@ -30,6 +30,8 @@ struct gobin {
     const uint8_t *pctab;     /* .gopclntab's pc-value tables */
     size_t pctab_len;
     int et_dyn; /* position-independent: addresses are relative to a load bias */
+    uint64_t phdr_vaddr; /* where the program headers are, in the file's addresses */
+    uint64_t base_vaddr; /* the first PT_LOAD's, page-aligned: the object's load address */
     /* PT_LOAD segments, for vaddr -> file offset */
     size_t nload;
     struct {
@@ -56,5 +58,10 @@ int64_t gobin_file_offset(const struct gobin *b, uint64_t vaddr);
 
 /* Pointer to the bytes at VADDR, LEN of them mapped from the file, or NULL. */
 const uint8_t *gobin_bytes(const struct gobin *b, uint64_t vaddr, size_t len);
+
+/* The load bias of process PID running B: its addresses minus the file's
+ * (0 for a position-dependent binary).  0, or -1 when the process's
+ * auxiliary vector cannot be read or names no program headers. */
+int gobin_load_bias(const struct gobin *b, int pid, uint64_t *bias);
 
 #endif /* BUCKETSCOPE_GOBIN_H */

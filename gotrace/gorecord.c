@@ -371,17 +371,22 @@ int main(int argc, char **argv)
         goto done;
     }
     struct go_shadow_stats st = go_shadow_stats(sh);
+    /* A map whose type cannot be read is not traced at all: said, never silent. */
+    char types[96] = "";
+    if (st.types_unread)
+        snprintf(types, sizeof types, "; %llu maps not traced: their type is not in the binary",
+                 (unsigned long long)st.types_unread);
     bs_say(prog,
            "%llu probe hits (%llu dropped in BPF, %llu at emulated branches), %llu records -> "
            "%llu events, %llu bytes, %llu lost, %.2f s -> %s "
            "(%llu sweeps, %llu unreadable; %llu stores outside tracked tophash; %llu "
-           "hits on %llu maps never seen created, state unknown)\n",
+           "hits on %llu maps never seen created, state unknown%s)\n",
            (unsigned long long)hits, (unsigned long long)dropped, (unsigned long long)emulated,
            (unsigned long long)st.raw, (unsigned long long)st.native,
            (unsigned long long)bytes + sizeof fh, (unsigned long long)lost[0], (t1 - t0) / 1e9,
            output, (unsigned long long)st.sweeps, (unsigned long long)st.sweeps_unread,
            (unsigned long long)st.stores_ignored, (unsigned long long)st.events_unknown_map,
-           (unsigned long long)st.maps_unseen);
+           (unsigned long long)st.maps_unseen, types);
     status = lost[0] ? 3 : 0;
     if (child_done && !(WIFEXITED(cs) && WEXITSTATUS(cs) == 0))
         bs_say(prog, "%s exited abnormally (status 0x%x)\n", cmd[0], cs);

@@ -53,6 +53,8 @@ struct go_shadow {
     size_t nmap, capmap;
     go_page_freed_fn *page_freed;
     void *page_ctx;
+    uint64_t bias;  /* the process's addresses minus the binary's (a PIE's) */
+    int bias_known; /* 1 known, -1 unreadable, 0 not asked yet */
 };
 
 struct hdr {
@@ -230,13 +232,28 @@ static struct gmap *new_map(struct go_shadow *s, uint64_t h)
     return m;
 }
 
+/* The binary's address of the process's address a (a PIE runs at a bias
+ * the kernel chose; asked once, after exec, when the first type is read). */
+static uint64_t file_addr(struct go_shadow *s, uint64_t a)
+{
+    if (!s->bin->et_dyn) return a;
+    if (!s->bias_known)
+        s->bias_known = gobin_load_bias(s->bin, (int)s->pid, &s->bias) == 0 ? 1 : -1;
+    return s->bias_known == 1 && a >= s->bias ? a - s->bias : 0;
+}
+
 /* The type, from the binary: maptype = 48-byte _type, key, elem, bucket,
- * hasher, keysize u8, elemsize u8, bucketsize u16 (docs/go-binaries.md §2). */
+ * hasher, keysize u8, elemsize u8, bucketsize u16 (docs/go-binaries.md §2).
+ * Its pointers are the file's addresses (a PIE's relocations add the bias
+ * at load time; the file holds the unbiased values). */
 static void set_type(struct go_shadow *s, struct gmap *m, uint64_t t, uint64_t ts, uint32_t tid)
 {
     if (m->announced || !t) return;
-    const uint8_t *p = gobin_bytes(s->bin, t, 88);
-    if (!p) return;
+    const uint8_t *p = gobin_bytes(s->bin, file_addr(s, t), 88);
+    if (!p) {
+        s->st.types_unread++;
+        return;
+    }
     uint64_t bucket_type;
     memcpy(&bucket_type, p + 64, 8);
     const uint8_t *bt = gobin_bytes(s->bin, bucket_type, 16);
@@ -258,13 +275,15 @@ static void set_type(struct go_shadow *s, struct gmap *m, uint64_t t, uint64_t t
     snprintf(c.type_name, sizeof c.type_name, "go:k%u/v%u", m->keysize, m->elemsize);
     emit(s, HMAP_EV_map_create, ts, tid, &c, sizeof c);
     /* The creation site: makemap*'s caller, named FUNCTION:LINE from
-     * .gopclntab (stripped binaries too) in name; site_off for a
-     * position-dependent binary, where addresses are the file's. */
+     * .gopclntab (stripped binaries too) in name; site_off, as for every
+     * object (schema: the site minus the object's load address), from the
+     * file's address of it. */
     struct hmap_native_map_info in = {.map = m->h, .site = m->caller};
     snprintf(in.object, sizeof in.object, "%.95s", s->bin->path);
     int32_t line = 0;
-    const struct gobin_func *f = m->caller ? gobin_line(s->bin, m->caller - 1, &line) : NULL;
-    if (f && !s->bin->et_dyn) in.site_off = m->caller;
+    uint64_t caller = m->caller ? file_addr(s, m->caller) : 0;
+    const struct gobin_func *f = caller ? gobin_line(s->bin, caller - 1, &line) : NULL;
+    if (f) in.site_off = caller - s->bin->base_vaddr;
     if (f) {
         char where[512];
         int n = snprintf(where, sizeof where, "%s:%d", f->name, (int)line);

@@ -17,6 +17,7 @@
 struct go_shadow_stats {
     uint64_t raw, native, stores_ignored, events_unknown_map, sweeps, sweeps_unread;
     uint64_t maps_unseen; /* maps first seen at a hit: no creation, state unknown */
+    uint64_t types_unread; /* maps whose type the binary did not hold: not traced */
 };
 
 struct go_shadow;

@@ -7,12 +7,16 @@
 # fresh map must match bucket by bucket; the old map must be in the trace
 # once, as a state bracket with status "unseen" (state unknown: nothing of
 # it guessed), and in the report as such.
-#   test_attach.sh VERSION
+#   test_attach.sh VERSION [pie]
+# pie: the program built -buildmode=pie, run at the address the kernel
+# picks (docs/go.md, "Position-independent binaries").
 source "$(dirname "$0")/common.sh"
 V=$1
+MODE=${2:-exe}
 [ "$(id -u)" = 0 ] || skip "not root: attaching BPF to uprobes needs root"
 [ -e /sys/bus/event_source/devices/uprobe ] || skip "kernel has no uprobe PMU"
-build_truth "$V" "$WORK/truth.full"
+build_truth "$V" "$WORK/truth.full" ${MODE:+-buildmode=$MODE}
+[ "$MODE" = exe ] || readelf -h "$WORK/truth.full" | grep -q 'Type: *DYN' || fail "-buildmode=$MODE did not give a PIE"
 strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
 "$WORK/truth" -attach "$WORK/ready" "$WORK/go" "$WORK/dumps.txt" &
 PROG=$!

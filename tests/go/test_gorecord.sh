@@ -6,15 +6,19 @@
 # must match the real tophash bytes the program dumped at every phase, with
 # 0 mismatches, 0 losses, the GC sweep freeing blocks, and bucketscope
 # report reading the trace.
-#   test_gorecord.sh VERSION
+#   test_gorecord.sh VERSION [pie]
+# pie: the program built -buildmode=pie, run at the address the kernel
+# picks (docs/go.md, "Position-independent binaries").
 source "$(dirname "$0")/common.sh"
 V=$1
+MODE=${2:-exe}
 [ "$(id -u)" = 0 ] || skip "not root: attaching BPF to uprobes needs root"
 [ -e /sys/bus/event_source/devices/uprobe ] || skip "kernel has no uprobe PMU"
-build_truth "$V" "$WORK/truth.full"
+build_truth "$V" "$WORK/truth.full" ${MODE:+-buildmode=$MODE}
+[ "$MODE" = exe ] || readelf -h "$WORK/truth.full" | grep -q 'Type: *DYN' || fail "-buildmode=$MODE did not give a PIE"
 strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
 "$GORECORD" -v -o "$WORK/t.hmtrace" -- "$WORK/truth" "$WORK/dumps.txt" 2>"$WORK/rec.all" ||
-    { grep -v '^libbpf' "$WORK/rec.all" >&2; fail "gorecord exited $?"; }
+    { rc=$?; grep -v '^libbpf' "$WORK/rec.all" >&2; fail "gorecord exited $rc"; }
 grep -v ': site [0-9]' "$WORK/rec.all" | grep -v '^libbpf' >"$WORK/rec.err"
 # Sweeps of spans holding no tracked block are dropped in BPF (the frees of
 # tracked blocks are still all there: checked below).
@@ -78,6 +82,19 @@ if [ -n "${REPORT:-}" ]; then
     grep -qE '^Go: delete -> freed by the GC latency: [1-9]' "$WORK/report.txt" || fail "no delete -> freed latency"
     grep -qE '^Go: [1-9][0-9]* maps died without a destroy event' "$WORK/report.txt" || fail "no map died unseen"
     grep -q '^Go hides: maps that never escape' "$WORK/report.txt" || fail "the report does not say what Go hides"
+    # site_offset is the site minus the binary's load address (schema), so
+    # that the first PT_LOAD's address plus it is the caller in the file's
+    # terms, for a PIE too: addr2line (of the return address minus 1) names
+    # the line the trace's name says.
+    "$REPORT" --format csv "$WORK/t.hmtrace" >"$WORK/maps.csv" || fail "report --format csv failed"
+    base=$(readelf -lW "$WORK/truth.full" | awk '$1 == "LOAD" { print $3; exit }')
+    read -r name off < <(awk -F, 'NR > 1 && $24 ~ /^"main\.main:/ { gsub(/"/, "", $24); print $24, $26; exit }' "$WORK/maps.csv")
+    [ -n "${off:-}" ] || fail "no map with a main.main site in the CSV"
+    where=$(addr2line -f -e "$WORK/truth.full" "$(printf '0x%x' $((off + base - 1)))" | tr '\n' ' ')
+    case "$where" in
+    "main.main "*":${name#main.main:} ") echo "ok: site_offset $off is $where" ;;
+    *) fail "site_offset $off of $name: addr2line says $where" ;;
+    esac
     # The same figures in the JSON "go" object (docs/report.md, "JSON
     # schema"); tests/go/test_go_report.sh checks it in depth.
     if command -v jq >/dev/null; then
