@@ -30,6 +30,7 @@ struct gmap {
     uint32_t keysize, elemsize, bucketsize, hint;
     uint8_t pointerful, announced, destroyed;
     uint8_t unseen;  /* created before the attach or on a stack: its events are not used */
+    uint8_t type_unread; /* its type is not in the binary: counted once, never traced */
     uint64_t caller; /* makemap*'s return address, 0 if unknown */
     uint64_t cur, old;
     uint8_t curB, oldB, growkind;
@@ -251,7 +252,8 @@ static void set_type(struct go_shadow *s, struct gmap *m, uint64_t t, uint64_t t
     if (m->announced || !t) return;
     const uint8_t *p = gobin_bytes(s->bin, file_addr(s, t), 88);
     if (!p) {
-        s->st.types_unread++;
+        if (!m->type_unread) s->st.types_unread++;
+        m->type_unread = 1;
         return;
     }
     uint64_t bucket_type;
