@@ -32,15 +32,20 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 {
     static clock_fn real;
     static uint64_t first; /* the first monotonic read; 0 before it */
+    static uint64_t after, stall;
     static int stalled;
-    if (!real) real = (clock_fn)dlsym(RTLD_NEXT, "clock_gettime");
+    if (!real) {
+        real = (clock_fn)dlsym(RTLD_NEXT, "clock_gettime");
+        after = env_ns("CLOCK_STALL_AFTER_NS");
+        stall = env_ns("CLOCK_STALL_NS");
+    }
     int rc = real(clk, ts);
     if (rc != 0 || clk != CLOCK_MONOTONIC || stalled) return rc;
     uint64_t now = ns_of(ts);
     if (!first) first = now;
-    if (now - first < env_ns("CLOCK_STALL_AFTER_NS")) return rc;
+    if (now - first < after) return rc;
     stalled = 1;
-    uint64_t until = now + env_ns("CLOCK_STALL_NS");
+    uint64_t until = now + stall;
     do
         rc = real(clk, ts);
     while (rc == 0 && ns_of(ts) < until);
