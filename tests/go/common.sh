@@ -27,3 +27,11 @@ build_truth() {
     (cd "$HERE/truth" && "$go" build -o "$2" "${@:3}" .) >"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "go $1 build failed"; }
 }
+
+# build_truth_as MODE VERSION OUT: built -buildmode=MODE (exe, or pie: then
+# checked to be position-independent; docs/go.md, "Position-independent
+# binaries").
+build_truth_as() {
+    build_truth "$2" "$3" -buildmode="$1"
+    [ "$1" != pie ] || readelf -h "$3" | grep -q 'Type: *DYN' || fail "-buildmode=pie did not give a PIE"
+}

@@ -14,8 +14,7 @@ V=$1
 MODE=${2:-exe}
 [ "$(id -u)" = 0 ] || skip "not root: attaching BPF to uprobes needs root"
 [ -e /sys/bus/event_source/devices/uprobe ] || skip "kernel has no uprobe PMU"
-build_truth "$V" "$WORK/truth.full" ${MODE:+-buildmode=$MODE}
-[ "$MODE" = exe ] || readelf -h "$WORK/truth.full" | grep -q 'Type: *DYN' || fail "-buildmode=$MODE did not give a PIE"
+build_truth_as "$MODE" "$V" "$WORK/truth.full"
 strip -o "$WORK/truth" "$WORK/truth.full" || fail "strip failed"
 "$GORECORD" -v -o "$WORK/t.hmtrace" -- "$WORK/truth" "$WORK/dumps.txt" 2>"$WORK/rec.all" ||
     { rc=$?; grep -v '^libbpf' "$WORK/rec.all" >&2; fail "gorecord exited $rc"; }
