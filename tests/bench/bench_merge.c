@@ -4,11 +4,12 @@
  * bench_absl (format in bench_common.h) into one Markdown report: a time
  * table (ns/op, median with min–max, and the libhmap/Go and libhmap/Abseil
  * ratios per row; a row printed by several processes of one program is the
- * median of their medians, with the min and max of all their runs) and a memory table (bytes per
- * entry and bytes still held after deleting every key).  Each row is checked against the project's
- * targets: libhmap at least 1.5x faster than Go (ratio <= 0.67), within 1.5x
- * of Abseil (ratio <= 1.5), and bytes per entry not above Go's.  "mapmem"
- * lines (bytes per map at small N) make a third table.
+ * median of their medians, with the min and max of all their runs) and a
+ * memory table (bytes per entry and bytes still held after deleting every
+ * key).  Each row is checked against the project's targets: libhmap at
+ * least 1.5x faster than Go (ratio <= 0.67), within 1.5x of Abseil
+ * (ratio <= 1.5), and bytes per entry not above Go's.  "mapmem" lines
+ * (bytes per map at small N) make a third table.
  *
  *   bench_merge [-o results.md] raw-file...
  *
