@@ -26,6 +26,9 @@
 #    (bytes per event, reader speed, same report); bench_recorder_clocks:
 #    the in-process recorder's ns per event on the TSC and on clock_gettime.
 #    BENCH_RUNS (default 5) runs each, interleaved, median and min-max.
+# 5. bench_report_mem_latency: one random cache-line load by working-set
+#    size, one chain and 4/8/16 independent chains (the floor under the
+#    engine's random lookups).
 # Prints markdown tables.  Needs ~3 GB free in $TMPDIR (default /tmp).
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -215,6 +218,14 @@ bench_recorder_clocks() { # reps
 
 bench_format_versions "$work/churn.hmt" "$(awk '/^stats: [0-9]+ events/ { print $2; exit }' "$work/native.stats")" "${BENCH_RUNS:-5}"
 bench_recorder_clocks "${BENCH_RUNS:-5}"
+
+# ---- memory latency: the floor under the engine's random lookups ------------
+if [ -x "$build/tests/bench-report/bench_report_mem_latency" ]; then
+    echo
+    echo "one random cache-line load, ns, by working set (docs/report.md, \"What bounds the engine\"):"
+    echo
+    "$build/tests/bench-report/bench_report_mem_latency" 64
+fi
 
 . "$src/scripts/lib/lttng_session.sh"
 if [ "$(id -u)" != 0 ] || lttng_session_why_not >/dev/null || [ ! -x "$build/tests/bench-report/bench_report_replay" ]; then
