@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_common.h" /* bench_median */
+#include "xorshift.h"
+
 #define LINE 64
 #define CHAINS 16
 
@@ -38,24 +41,10 @@ static double now_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t xorshift(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One random cycle through all n lines (Sattolo's shuffle). */
 static void link_cycle(struct line *v, size_t n)
 {
+    static uint64_t rng = 88172645463325252ull;
     size_t *perm = malloc(n * sizeof *perm);
     if (!perm) {
         fprintf(stderr, "bench_report_mem_latency: out of memory\n");
@@ -64,7 +53,7 @@ static void link_cycle(struct line *v, size_t n)
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = xorshift() % i, t = perm[i];
+        size_t j = xorshift64(&rng) % i, t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
@@ -97,8 +86,7 @@ static double median_walk(struct line *v, size_t n, size_t loads, int chains)
     walk(v, n, n, chains);
     for (int i = 0; i < 5; i++)
         r[i] = walk(v, n, loads, chains);
-    qsort(r, 5, sizeof r[0], cmp_double);
-    return r[2];
+    return bench_median(r, 5);
 }
 
 int main(int argc, char **argv)
