@@ -2,126 +2,162 @@
 /*
  * live_ranges.c — disjoint address ranges, refusing overlaps
  * (live_ranges.h).
+ *
+ * Invariants between calls: the ranges are in strictly increasing (pid, lo)
+ * order across the chunks; first[c] is chunk c's first key; no chunk is
+ * empty unless it is the only one; any two neighbouring chunks hold more
+ * than BS_RANGE_CHUNK / 2 ranges together.  The last one bounds the number
+ * of chunks (and so the binary search and the moves of the chunk array) by
+ * four times the live ranges over BS_RANGE_CHUNK.
  */
 #include "live_ranges.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "memory.h"
 
+enum { HALF = BS_RANGE_CHUNK / 2 };
+
 void bs_ranges_init(struct bs_ranges *t)
 {
-    *t = (struct bs_ranges){.free = BS_NONE, .root = BS_NONE, .rng = 0x9e3779b97f4a7c15ull};
-    bs_addr_table_init(&t->at);
+    *t = (struct bs_ranges){0};
 }
 
 void bs_ranges_free(struct bs_ranges *t)
 {
-    free(t->node);
-    bs_addr_table_free(&t->at);
+    for (uint32_t c = 0; c < t->n; c++)
+        free(t->chunk[c]);
+    free(t->chunk);
+    free(t->first);
+    *t = (struct bs_ranges){0};
 }
 
-/* The live ranges are disjoint: one that overlaps [lo, hi) is the last
- * starting before lo or the first starting at or after it. */
-static int before(const struct bs_range *n, uint32_t pid, uint64_t lo)
+static inline int before(uint32_t apid, uint64_t alo, uint32_t bpid, uint64_t blo)
 {
-    return n->pid < pid || (n->pid == pid && n->lo < lo);
+    return apid < bpid || (apid == bpid && alo < blo);
 }
 
-/* Where parent p (BS_NONE: the root) pointed to old, point to x. */
-static void relink(struct bs_ranges *t, uint32_t p, uint32_t old, uint32_t x)
+/* The chunk where (pid, lo) belongs: the last whose first key is at or
+ * before it, or chunk 0.  t->n > 0. */
+static uint32_t find_chunk(const struct bs_ranges *t, uint32_t pid, uint64_t lo)
 {
-    if (p == BS_NONE)
-        t->root = x;
-    else if (t->node[p].l == old)
-        t->node[p].l = x;
-    else
-        t->node[p].r = x;
-}
-
-/* Make child x take its parent's place (a rotation): the order of the
- * tree is kept, x moves up one level. */
-static void rotate_up(struct bs_ranges *t, uint32_t x)
-{
-    struct bs_range *n = t->node;
-    uint32_t p = n[x].up, g = n[p].up;
-    if (n[p].l == x) {
-        n[p].l = n[x].r;
-        if (n[x].r != BS_NONE) n[n[x].r].up = p;
-        n[x].r = p;
-    } else {
-        n[p].r = n[x].l;
-        if (n[x].l != BS_NONE) n[n[x].l].up = p;
-        n[x].l = p;
+    uint32_t a = 1, b = t->n; /* the first chunk after it is in [a, b] */
+    while (a < b) {
+        uint32_t m = a + (b - a) / 2;
+        if (before(pid, lo, t->first[m].pid, t->first[m].lo))
+            b = m;
+        else
+            a = m + 1;
     }
-    n[p].up = x;
-    n[x].up = g;
-    relink(t, g, p, x);
+    return a - 1;
+}
+
+/* How many ranges of chunk k are before (pid, lo). */
+static uint32_t find_pos(const struct bs_range_chunk *k, uint32_t pid, uint64_t lo)
+{
+    uint32_t a = 0, b = k->n;
+    while (a < b) {
+        uint32_t m = a + (b - a) / 2;
+        if (before(k->r[m].pid, k->r[m].lo, pid, lo))
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+static struct bs_range_key key_of(const struct bs_range *r)
+{
+    return (struct bs_range_key){r->lo, r->pid};
+}
+
+/* A new, empty chunk at position c of the chunk array. */
+static struct bs_range_chunk *insert_chunk(struct bs_ranges *t, uint32_t c)
+{
+    struct bs_range_chunk *k = malloc(sizeof(*k));
+    if (!k) bs_oom();
+    k->n = 0;
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap;
+        t->chunk = bs_grow_array(t->chunk, &cap, sizeof(*t->chunk));
+        t->first = bs_grow_array(t->first, &t->cap, sizeof(*t->first));
+    }
+    memmove(t->chunk + c + 1, t->chunk + c, (t->n - c) * sizeof(*t->chunk));
+    memmove(t->first + c + 1, t->first + c, (t->n - c) * sizeof(*t->first));
+    t->chunk[c] = k;
+    t->n++;
+    return k;
+}
+
+static void remove_chunk(struct bs_ranges *t, uint32_t c)
+{
+    free(t->chunk[c]);
+    t->n--;
+    memmove(t->chunk + c, t->chunk + c + 1, (t->n - c) * sizeof(*t->chunk));
+    memmove(t->first + c, t->first + c + 1, (t->n - c) * sizeof(*t->first));
 }
 
 /* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range.
- * One walk down finds both neighbours and the place of the new leaf, which
- * then rotates up to where its priority puts it. */
+ * The only ranges it could overlap are the last one before it and the
+ * first one after it, in this chunk or at the end of a neighbour. */
 int bs_ranges_take(struct bs_ranges *t, uint32_t pid, uint64_t start, uint64_t len)
 {
     uint64_t end = start + (len ? len : 1);
     if (end < start) end = UINT64_MAX;
-    uint32_t pred = BS_NONE, succ = BS_NONE, parent = BS_NONE;
-    for (uint32_t x = t->root; x != BS_NONE;) {
-        parent = x;
-        if (before(&t->node[x], pid, start)) {
-            pred = x;
-            x = t->node[x].r;
-        } else {
-            succ = x;
-            x = t->node[x].l;
-        }
-    }
-    if ((pred != BS_NONE && t->node[pred].pid == pid && t->node[pred].hi > start) ||
-        (succ != BS_NONE && t->node[succ].pid == pid && t->node[succ].lo < end))
+    if (!t->n) insert_chunk(t, 0);
+    uint32_t c = find_chunk(t, pid, start);
+    struct bs_range_chunk *k = t->chunk[c];
+    uint32_t i = find_pos(k, pid, start);
+    const struct bs_range *pred = i   ? &k->r[i - 1]
+                                  : c ? &t->chunk[c - 1]->r[t->chunk[c - 1]->n - 1]
+                                      : NULL;
+    const struct bs_range *succ = i < k->n       ? &k->r[i]
+                                  : c + 1 < t->n ? &t->chunk[c + 1]->r[0]
+                                                 : NULL;
+    if ((pred && pred->pid == pid && pred->hi > start) ||
+        (succ && succ->pid == pid && succ->lo < end))
         return -1;
-    uint32_t x = t->free;
-    if (x != BS_NONE) {
-        t->free = t->node[x].l;
-    } else {
-        if (t->used == t->cap) t->node = bs_grow_array(t->node, &t->cap, sizeof(*t->node));
-        x = t->used++;
+    if (k->n == BS_RANGE_CHUNK) { /* split: the upper half to a new chunk after it */
+        struct bs_range_chunk *m = insert_chunk(t, c + 1);
+        memcpy(m->r, k->r + HALF, HALF * sizeof(k->r[0]));
+        m->n = k->n = HALF;
+        t->first[c + 1] = key_of(&m->r[0]);
+        if (i > HALF) k = m, c++, i -= HALF;
     }
-    if (bs_addr_put(&t->at, pid, start, x) < 0) bs_oom();
-    t->rng ^= t->rng << 13;
-    t->rng ^= t->rng >> 7;
-    t->rng ^= t->rng << 17;
-    t->node[x] =
-        (struct bs_range){pid, (uint32_t)(t->rng >> 32), start, end, BS_NONE, BS_NONE, parent};
-    if (parent == BS_NONE)
-        t->root = x;
-    else if (parent == pred)
-        t->node[parent].r = x; /* the walk went right at its last step */
-    else
-        t->node[parent].l = x;
-    while (t->node[x].up != BS_NONE && t->node[t->node[x].up].prio < t->node[x].prio)
-        rotate_up(t, x);
+    memmove(&k->r[i + 1], &k->r[i], (k->n - i) * sizeof(k->r[0]));
+    k->r[i] = (struct bs_range){start, end, pid};
+    k->n++;
+    /* i is 0 only before every range (chunk 0) or in the empty set: at the
+     * start of any other chunk it would be that chunk's first range's
+     * start, refused above. */
+    if (i == 0) t->first[c] = key_of(&k->r[0]);
     return 0;
 }
 
-/* Give back the live range that starts at start; -1 if none does.  Its
- * node rotates down (the child of larger priority up) until it is a
- * leaf, and is cut off there. */
+/* Give back the live range that starts at start; -1 if none does.  A chunk
+ * left empty goes; one left small enough is merged with a neighbour. */
 int bs_ranges_give(struct bs_ranges *t, uint32_t pid, uint64_t start)
 {
-    uint32_t x = bs_addr_get(&t->at, pid, start);
-    if (x == BS_NONE) return -1;
-    bs_addr_del(&t->at, pid, start);
-    struct bs_range *n = t->node;
-    while (n[x].l != BS_NONE || n[x].r != BS_NONE) {
-        uint32_t c = n[x].l == BS_NONE                 ? n[x].r
-                     : n[x].r == BS_NONE               ? n[x].l
-                     : n[n[x].l].prio > n[n[x].r].prio ? n[x].l
-                                                       : n[x].r;
-        rotate_up(t, c);
+    if (!t->n) return -1;
+    uint32_t c = find_chunk(t, pid, start);
+    struct bs_range_chunk *k = t->chunk[c];
+    uint32_t i = find_pos(k, pid, start);
+    if (i == k->n || k->r[i].pid != pid || k->r[i].lo != start) return -1;
+    k->n--;
+    memmove(&k->r[i], &k->r[i + 1], (k->n - i) * sizeof(k->r[0]));
+    if (!k->n) {
+        if (t->n > 1) remove_chunk(t, c);
+        return 0;
     }
-    relink(t, n[x].up, x, BS_NONE);
-    n[x].l = t->free;
-    t->free = x;
+    if (i == 0) t->first[c] = key_of(&k->r[0]);
+    if (c > 0 && t->chunk[c - 1]->n + k->n <= HALF)
+        c--; /* merge c into c - 1 */
+    else if (!(c + 1 < t->n && t->chunk[c + 1]->n + k->n <= HALF))
+        return 0;
+    struct bs_range_chunk *a = t->chunk[c], *b = t->chunk[c + 1];
+    memcpy(a->r + a->n, b->r, b->n * sizeof(b->r[0]));
+    a->n += b->n;
+    remove_chunk(t, c + 1);
     return 0;
 }

@@ -6,32 +6,42 @@
  * in one, because the shards' results are exact only while no two of them
  * overlap (docs/report.md, "Parallel analysis").
  *
- * A treap ordered by (pid, lo), heap-ordered by a random priority, its
- * nodes in one pool, with a hash from (pid, lo) to each node: a new range
- * finds both neighbours (the only ranges it could overlap, the live ones
- * being disjoint) and its place in one walk down, then rotates up; a range
- * given back starts at its node, found by the hash, and rotates down to a
- * leaf.  Expected O(log n) either way.
+ * A B+ tree of height two: the ranges in order of (pid, lo), in chunks of
+ * up to BS_RANGE_CHUNK, and one array of the chunks in order with the first
+ * key of each.  A take or a give is a binary search of that array (small,
+ * touched by every call, so it stays in the cache), one of the chunk, and a
+ * move of the chunk's tail; a new range's only possible overlaps are its
+ * two neighbours in the order, the live ones being disjoint.  A full chunk
+ * splits in two; a chunk that a give leaves with a neighbour holding half a
+ * chunk or less between them is merged into it, so the chunks stay more
+ * than a quarter full on average.
  */
 #ifndef BS_LIVE_RANGES_H
 #define BS_LIVE_RANGES_H
 
 #include <stdint.h>
 
-#include "addr_table.h"
+#define BS_RANGE_CHUNK 128 /* ranges per chunk (even) */
 
 struct bs_range {
-    uint32_t pid, prio;
     uint64_t lo, hi;
-    uint32_t l, r, up; /* children and parent; BS_NONE: none */
+    uint32_t pid;
+};
+
+struct bs_range_key { /* the first range of a chunk */
+    uint64_t lo;
+    uint32_t pid;
+};
+
+struct bs_range_chunk {
+    uint32_t n;
+    struct bs_range r[BS_RANGE_CHUNK];
 };
 
 struct bs_ranges {
-    struct bs_range *node;
-    uint32_t cap, used, free; /* pool: nodes handed out so far, free list (through l) */
-    uint32_t root;
-    uint64_t rng; /* xorshift64 state of the priorities */
-    struct bs_addr_table at;
+    struct bs_range_chunk **chunk; /* in order; none while empty */
+    struct bs_range_key *first;    /* first[c]: chunk[c]->r[0]'s key */
+    uint32_t n, cap;               /* chunks, room in both arrays */
 };
 
 void bs_ranges_init(struct bs_ranges *t);
