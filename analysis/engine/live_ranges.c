@@ -4,7 +4,7 @@
  * (live_ranges.h).
  *
  * Invariants between calls: the ranges are in strictly increasing (pid, lo)
- * order across the chunks; first[c] is chunk c's first key; no chunk is
+ * order across the chunks; slot[c] has chunk c's first key; no chunk is
  * empty unless it is the only one; any two neighbouring chunks hold more
  * than BS_RANGE_CHUNK / 2 ranges together.  The last one bounds the number
  * of chunks (and so the binary search and the moves of the chunk array) by
@@ -27,9 +27,8 @@ void bs_ranges_init(struct bs_ranges *t)
 void bs_ranges_free(struct bs_ranges *t)
 {
     for (uint32_t c = 0; c < t->n; c++)
-        free(t->chunk[c]);
-    free(t->chunk);
-    free(t->first);
+        free(t->slot[c].chunk);
+    free(t->slot);
     *t = (struct bs_ranges){0};
 }
 
@@ -45,7 +44,7 @@ static uint32_t find_chunk(const struct bs_ranges *t, uint32_t pid, uint64_t lo)
     uint32_t a = 1, b = t->n; /* the first chunk after it is in [a, b] */
     while (a < b) {
         uint32_t m = a + (b - a) / 2;
-        if (before(pid, lo, t->first[m].pid, t->first[m].lo))
+        if (before(pid, lo, t->slot[m].pid, t->slot[m].lo))
             b = m;
         else
             a = m + 1;
@@ -67,9 +66,12 @@ static uint32_t find_pos(const struct bs_range_chunk *k, uint32_t pid, uint64_t 
     return a;
 }
 
-static struct bs_range_key key_of(const struct bs_range *r)
+/* After chunk c's first range changed. */
+static void rekey(struct bs_ranges *t, uint32_t c)
 {
-    return (struct bs_range_key){r->lo, r->pid};
+    const struct bs_range *r = &t->slot[c].chunk->r[0];
+    t->slot[c].lo = r->lo;
+    t->slot[c].pid = r->pid;
 }
 
 /* A new, empty chunk at position c of the chunk array. */
@@ -78,24 +80,18 @@ static struct bs_range_chunk *insert_chunk(struct bs_ranges *t, uint32_t c)
     struct bs_range_chunk *k = malloc(sizeof(*k));
     if (!k) bs_oom();
     k->n = 0;
-    if (t->n == t->cap) {
-        uint32_t cap = t->cap;
-        t->chunk = bs_grow_array(t->chunk, &cap, sizeof(*t->chunk));
-        t->first = bs_grow_array(t->first, &t->cap, sizeof(*t->first));
-    }
-    memmove(t->chunk + c + 1, t->chunk + c, (t->n - c) * sizeof(*t->chunk));
-    memmove(t->first + c + 1, t->first + c, (t->n - c) * sizeof(*t->first));
-    t->chunk[c] = k;
+    if (t->n == t->cap) t->slot = bs_grow_array(t->slot, &t->cap, sizeof(*t->slot));
+    memmove(t->slot + c + 1, t->slot + c, (t->n - c) * sizeof(*t->slot));
+    t->slot[c].chunk = k;
     t->n++;
     return k;
 }
 
 static void remove_chunk(struct bs_ranges *t, uint32_t c)
 {
-    free(t->chunk[c]);
+    free(t->slot[c].chunk);
     t->n--;
-    memmove(t->chunk + c, t->chunk + c + 1, (t->n - c) * sizeof(*t->chunk));
-    memmove(t->first + c, t->first + c + 1, (t->n - c) * sizeof(*t->first));
+    memmove(t->slot + c, t->slot + c + 1, (t->n - c) * sizeof(*t->slot));
 }
 
 /* Take [start, start + len) in pid; 0, or -1 if it overlaps a live range.
@@ -107,13 +103,13 @@ int bs_ranges_take(struct bs_ranges *t, uint32_t pid, uint64_t start, uint64_t l
     if (end < start) end = UINT64_MAX;
     if (!t->n) insert_chunk(t, 0);
     uint32_t c = find_chunk(t, pid, start);
-    struct bs_range_chunk *k = t->chunk[c];
+    struct bs_range_chunk *k = t->slot[c].chunk;
     uint32_t i = find_pos(k, pid, start);
     const struct bs_range *pred = i   ? &k->r[i - 1]
-                                  : c ? &t->chunk[c - 1]->r[t->chunk[c - 1]->n - 1]
+                                  : c ? &t->slot[c - 1].chunk->r[t->slot[c - 1].chunk->n - 1]
                                       : NULL;
     const struct bs_range *succ = i < k->n       ? &k->r[i]
-                                  : c + 1 < t->n ? &t->chunk[c + 1]->r[0]
+                                  : c + 1 < t->n ? &t->slot[c + 1].chunk->r[0]
                                                  : NULL;
     if ((pred && pred->pid == pid && pred->hi > start) ||
         (succ && succ->pid == pid && succ->lo < end))
@@ -122,7 +118,7 @@ int bs_ranges_take(struct bs_ranges *t, uint32_t pid, uint64_t start, uint64_t l
         struct bs_range_chunk *m = insert_chunk(t, c + 1);
         memcpy(m->r, k->r + HALF, HALF * sizeof(k->r[0]));
         m->n = k->n = HALF;
-        t->first[c + 1] = key_of(&m->r[0]);
+        rekey(t, c + 1);
         if (i > HALF) k = m, c++, i -= HALF;
     }
     memmove(&k->r[i + 1], &k->r[i], (k->n - i) * sizeof(k->r[0]));
@@ -131,7 +127,7 @@ int bs_ranges_take(struct bs_ranges *t, uint32_t pid, uint64_t start, uint64_t l
     /* i is 0 only before every range (chunk 0) or in the empty set: at the
      * start of any other chunk it would be that chunk's first range's
      * start, refused above. */
-    if (i == 0) t->first[c] = key_of(&k->r[0]);
+    if (i == 0) rekey(t, c);
     return 0;
 }
 
@@ -141,7 +137,7 @@ int bs_ranges_give(struct bs_ranges *t, uint32_t pid, uint64_t start)
 {
     if (!t->n) return -1;
     uint32_t c = find_chunk(t, pid, start);
-    struct bs_range_chunk *k = t->chunk[c];
+    struct bs_range_chunk *k = t->slot[c].chunk;
     uint32_t i = find_pos(k, pid, start);
     if (i == k->n || k->r[i].pid != pid || k->r[i].lo != start) return -1;
     k->n--;
@@ -150,12 +146,12 @@ int bs_ranges_give(struct bs_ranges *t, uint32_t pid, uint64_t start)
         if (t->n > 1) remove_chunk(t, c);
         return 0;
     }
-    if (i == 0) t->first[c] = key_of(&k->r[0]);
-    if (c > 0 && t->chunk[c - 1]->n + k->n <= HALF)
+    if (i == 0) rekey(t, c);
+    if (c > 0 && t->slot[c - 1].chunk->n + k->n <= HALF)
         c--; /* merge c into c - 1 */
-    else if (!(c + 1 < t->n && t->chunk[c + 1]->n + k->n <= HALF))
+    else if (!(c + 1 < t->n && t->slot[c + 1].chunk->n + k->n <= HALF))
         return 0;
-    struct bs_range_chunk *a = t->chunk[c], *b = t->chunk[c + 1];
+    struct bs_range_chunk *a = t->slot[c].chunk, *b = t->slot[c + 1].chunk;
     memcpy(a->r + a->n, b->r, b->n * sizeof(b->r[0]));
     a->n += b->n;
     remove_chunk(t, c + 1);

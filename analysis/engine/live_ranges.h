@@ -7,14 +7,14 @@
  * overlap (docs/report.md, "Parallel analysis").
  *
  * A B+ tree of height two: the ranges in order of (pid, lo), in chunks of
- * up to BS_RANGE_CHUNK, and one array of the chunks in order with the first
- * key of each.  A take or a give is a binary search of that array (small,
- * touched by every call, so it stays in the cache), one of the chunk, and a
- * move of the chunk's tail; a new range's only possible overlaps are its
- * two neighbours in the order, the live ones being disjoint.  A full chunk
- * splits in two; a chunk that a give leaves with a neighbour holding half a
- * chunk or less between them is merged into it, so the chunks stay more
- * than a quarter full on average.
+ * up to BS_RANGE_CHUNK, and one array of the chunks in order, each with
+ * the key of its first range.  A take or a give is a binary search of that
+ * array (small, touched by every call, so it stays in the cache), one of
+ * the chunk, and a move of the chunk's tail; a new range's only possible
+ * overlaps are its two neighbours in the order, the live ones being
+ * disjoint.  A full chunk splits in two; a chunk that a give leaves with a
+ * neighbour holding half a chunk or less between them is merged into it,
+ * so the chunks stay more than a quarter full on average.
  */
 #ifndef BS_LIVE_RANGES_H
 #define BS_LIVE_RANGES_H
@@ -28,20 +28,21 @@ struct bs_range {
     uint32_t pid;
 };
 
-struct bs_range_key { /* the first range of a chunk */
-    uint64_t lo;
-    uint32_t pid;
-};
-
 struct bs_range_chunk {
     uint32_t n;
     struct bs_range r[BS_RANGE_CHUNK];
 };
 
+struct bs_range_slot { /* one chunk, with its first range's key for the search */
+    uint64_t lo;
+    uint32_t pid;
+    struct bs_range_chunk *chunk;
+};
+
 struct bs_ranges {
-    struct bs_range_chunk **chunk; /* in order; none while empty */
-    struct bs_range_key *first;    /* first[c]: chunk[c]->r[0]'s key */
-    uint32_t n, cap;               /* chunks, room in both arrays */
+    struct bs_range_slot *slot; /* the chunks in order: none before the first take, one
+                                   (empty) once every range is given back */
+    uint32_t n, cap;            /* chunks, room in slot */
 };
 
 void bs_ranges_init(struct bs_ranges *t);

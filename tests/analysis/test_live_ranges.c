@@ -55,12 +55,12 @@ static long check(const struct bs_ranges *t, const char **why)
     long total = 0;
     const struct bs_range *prev = NULL;
     for (uint32_t c = 0; c < t->n; c++) {
-        const struct bs_range_chunk *k = t->chunk[c];
+        const struct bs_range_chunk *k = t->slot[c].chunk;
         if (k->n > BS_RANGE_CHUNK) return *why = "a chunk past its size", -1;
         if (!k->n && t->n > 1) return *why = "an empty chunk among others", -1;
-        if (k->n && (t->first[c].pid != k->r[0].pid || t->first[c].lo != k->r[0].lo))
+        if (k->n && (t->slot[c].pid != k->r[0].pid || t->slot[c].lo != k->r[0].lo))
             return *why = "a first key not its chunk's", -1;
-        if (c && t->chunk[c - 1]->n + k->n <= BS_RANGE_CHUNK / 2)
+        if (c && t->slot[c - 1].chunk->n + k->n <= BS_RANGE_CHUNK / 2)
             return *why = "two neighbours at half a chunk or less", -1;
         for (uint32_t i = 0; i < k->n; i++) {
             const struct bs_range *r = &k->r[i];
