@@ -267,6 +267,9 @@ static void statedump_all(uint8_t trigger)
     if (fenced && deferred) FOR_EACH_MAP(e, m)
     if (atomic_load_explicit(&m->dump_pending, memory_order_relaxed))
         dump_none(m, trigger, HMAP_STATE_BUSY);
+    /* The only site of statedump_done: the recorder attaches it site by site
+     * (docs/record.md, "State at attach"), so a dump
+     * fired at a second one could be missed. */
     HMAP_TP(statedump_done, maps - deferred - unsafe, deferred, unsafe, trigger);
     atomic_store(&pass_active, 0);
     pthread_mutex_unlock(&reg_lock);

@@ -53,6 +53,36 @@ static const char map_name[] = "synthetic_map_name_longer_than_31_bytes";
 static const char object[] = "/opt/synthetic/a/very/long/installation/prefix/that/goes/on/and/on/"
                              "lib/x86_64-linux-gnu/libsynthetic_probes.so.0.1.0";
 
+/*
+ * The probes a state dump fires each have one site, here, shared by the rounds
+ * and the dump.  The recorder attaches hmap:statedump_done last, one site after
+ * another, and the semaphore rises with the first: were there a second site,
+ * the agent could fire the dump there before it is attached and the recorder
+ * would take a later round for the state (libhmap too has one site of each).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ONE_SITE __attribute__((noinline, noclone))
+#else
+#define ONE_SITE __attribute__((noinline))
+#endif
+static ONE_SITE void fire_state_begin(uint64_t map, uint64_t count, uint8_t B, uint8_t flags,
+                                      uint64_t old, uint64_t nevac, uint32_t noverflow,
+                                      uint8_t trigger)
+{
+    if (ON(state_begin))
+        STAP_PROBE8(hmap, state_begin, map, count, B, flags, old, nevac, noverflow, trigger);
+}
+static ONE_SITE void fire_state_end(uint64_t map, uint64_t blocks, uint64_t slots, uint64_t objects,
+                                    uint8_t status)
+{
+    if (ON(state_end)) STAP_PROBE5(hmap, state_end, map, blocks, slots, objects, status);
+}
+static ONE_SITE void fire_statedump_done(uint32_t maps, uint32_t deferred, uint32_t unsafe,
+                                         uint8_t trigger)
+{
+    if (ON(statedump_done)) STAP_PROBE4(hmap, statedump_done, maps, deferred, unsafe, trigger);
+}
+
 /* Fire (or, with expect, print the expected dump of) round k. */
 static void round_k(uint64_t k, bool expect)
 {
@@ -130,9 +160,9 @@ static void round_k(uint64_t k, bool expect)
     if (ON(map_info)) STAP_PROBE5(hmap, map_info, map, parent, big, obj, mn);
     if (ON(indirect_alloc)) STAP_PROBE4(hmap, indirect_alloc, map, addr, u32, odd);
     if (ON(indirect_free)) STAP_PROBE5(hmap, indirect_free, map, addr, u32, odd, e4);
-    if (ON(state_begin)) STAP_PROBE8(hmap, state_begin, map, big, b8, c8, parent, big2, u32, e4);
-    if (ON(state_end)) STAP_PROBE5(hmap, state_end, map, big, big + 1, k, e8);
-    if (ON(statedump_done)) STAP_PROBE4(hmap, statedump_done, u32, u32m1, k32, e4);
+    fire_state_begin(map, big, b8, c8, parent, big2, u32, e4);
+    fire_state_end(map, big, big + 1, k, e8);
+    fire_statedump_done(u32, u32m1, k32, e4);
 }
 
 /* The one state dump of --dump-on-trigger: one map, complete, triggered by
@@ -157,10 +187,9 @@ static void state_dump(bool expect)
                maps, deferred, unsafe, by_usdt);
         return;
     }
-    if (ON(state_begin))
-        STAP_PROBE8(hmap, state_begin, map, count, B, flags, old, nevac, noverflow, by_usdt);
-    if (ON(state_end)) STAP_PROBE5(hmap, state_end, map, blocks, slots, objects, ok);
-    if (ON(statedump_done)) STAP_PROBE4(hmap, statedump_done, maps, deferred, unsafe, by_usdt);
+    fire_state_begin(map, count, B, flags, old, nevac, noverflow, by_usdt);
+    fire_state_end(map, blocks, slots, objects, ok);
+    fire_statedump_done(maps, deferred, unsafe, by_usdt);
 }
 
 /* The agent: wait for a tracer on hmap:statedump_done, then dump once. */

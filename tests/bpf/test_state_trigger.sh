@@ -19,6 +19,12 @@
 need_bpf
 cd "$WORK"
 
+# The trigger must have one site in the target: the recorder attaches it one
+# site after another and the semaphore rises with the first, so a dump fired
+# at a second site not yet attached would be missed (libhmap has one).
+sites=$(readelf -n "$SYNTH" | grep -c "Name: statedump_done\$") || true
+[ "$sites" = 1 ] || fail "$SYNTH has $sites sites of hmap:statedump_done, want 1"
+
 # Wait until FILE has a line matching PATTERN (grep -e); fail after WAIT_SECS.
 wait_line() {
     local file=$1 pattern=$2 end=$((SECONDS + WAIT_SECS))
