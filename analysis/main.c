@@ -223,6 +223,19 @@ static int shardable(const struct bs_options *o, const struct bs_live_drive *liv
     return 1;
 }
 
+/* -j: bs_shards_new's home_weight, from what reading a record costs the
+ * caller's thread against the engine's work on it, as measured
+ * (docs/report.md, "Parallel analysis"): packed native records (version
+ * 3) are cheap to read, versions 1 and 2 and CTF's decoded stream take 48
+ * bytes a record, and a bpftrace line costs more to parse than the engine
+ * spends on it, so that shard 0 takes little. */
+static int home_weight(const struct bs_reader *rd)
+{
+    if (rd->kind == BS_INPUT_BPFTRACE) return 32;
+    if (rd->kind == BS_INPUT_NATIVE && rd->native_version >= 3) return 5;
+    return 8;
+}
+
 /* One line on stderr when there is nothing to report; 1 if so. */
 static int say_if_nothing(const struct bs_options *o, const struct selection *sel)
 {
@@ -352,7 +365,7 @@ int main(int argc, char **argv)
     struct sink sink;
     for (;;) {
         sink = (struct sink){0};
-        if (sharded && !(sink.sh = bs_shards_new(&eo, o.jobs))) sharded = 0;
+        if (sharded && !(sink.sh = bs_shards_new(&eo, o.jobs, home_weight(rd)))) sharded = 0;
         if (!sharded) cs->e = sink.e = bs_engine_new(&eo); /* the CSV streams read it */
         sel = (struct selection){0};
         /* The Go section: text and JSON (docs/go.md, "The report"). */
@@ -389,7 +402,7 @@ int main(int argc, char **argv)
         if (sink.sh) {
             double cpu[BS_MAX_JOBS + 1];
             int n = bs_shards_cpu(sink.sh, cpu, BS_MAX_JOBS + 1);
-            fprintf(stderr, "stats: cpu s by thread: reader and replay %.3f, shards", cpu[0]);
+            fprintf(stderr, "stats: cpu s by thread: reader and shard1 %.3f, others", cpu[0]);
             for (int i = 1; i < n; i++)
                 fprintf(stderr, " %.3f", cpu[i]);
             fputc('\n', stderr);

@@ -4,13 +4,17 @@
  *
  * The records go in batches of BATCH event records, a ring of RING
  * batches: the caller's thread fills one while the workers apply earlier
- * ones.  In a batch, each shard has its part (a copy of its records, lost
- * records copied into every part), and the batch keeps, in global order,
- * the shard and the time of every event record.  A worker writes, for each
- * event record of its part, the change the record made to its engine's
- * summed gauges (bytes held, indirect bytes, live bytes x 8).  Once the
- * workers are done with a batch (at the latest before its slot is filled
- * again), the caller's thread replays its records in global order on the
+ * ones.  Shard 0 is the caller's own: its records are fed to its engine as
+ * they are read, never copied, so that N shards take N threads, one per
+ * CPU, and none waits for a core held by a third (the reading thread is
+ * as busy as a worker).  In a batch, each other shard has its part (a copy
+ * of its records, lost records copied into every part), and the batch
+ * keeps, in global order, the shard and the time of every event record.
+ * Each shard writes, for each event record of its part, the change the
+ * record made to its engine's summed gauges (bytes held, indirect bytes,
+ * live bytes x 8).  Once the workers are done with a batch (at the latest
+ * before its slot is filled again), the caller's thread replays its
+ * records in global order on the
  * global gauges: the same steps, in the same order, as one engine's bs_engine_feed
  * takes on its totals (advance the integral of empty bytes to the record's
  * time, apply the change, raise the peaks, sample for the SVG).
@@ -48,8 +52,13 @@
 #define RING 32    /* batches in flight */
 #define CACHE 1024 /* slots of the map -> shard cache (a power of two) */
 
-struct delta { /* what one record changed in its shard's summed gauges */
-    int64_t held, indirect, live8;
+/* What one event record changed in its shard's summed gauges, in one word
+ * read by the other core: the change of live bytes x 8, shifted left by
+ * one, with the low bit set when bytes held or indirect bytes changed too
+ * (an allocation or a free, rare), those two then in the part's side list. */
+typedef int64_t delta;
+struct side_delta {
+    int64_t held, indirect;
 };
 
 struct part { /* one shard's records of one batch */
@@ -57,8 +66,33 @@ struct part { /* one shard's records of one batch */
     size_t len, cap;
     uint32_t nev, out_cap; /* event records (lost records are not), room in out (the
                               worker's to grow) */
-    struct delta *out;
+    delta *out;
+    struct side_delta *side;
+    uint32_t nside, side_cap;
 };
+
+/* Keep the change record h made in p's gauges: g now, before it held,
+ * ind and live8; the record is p's event record number i. */
+static inline void keep_delta(struct part *p, uint32_t i, const struct bs_gauges *g, uint64_t held,
+                              uint64_t ind, uint64_t live8)
+{
+    int64_t dh = (int64_t)(g->bytes_held - held), di = (int64_t)(g->indirect_held - ind);
+    delta d = (delta)((g->live_bytes8 - live8) << 1);
+    if (__builtin_expect((dh | di) != 0, 0)) {
+        if (p->nside == p->side_cap)
+            p->side = bs_grow_array(p->side, &p->side_cap, sizeof(*p->side));
+        p->side[p->nside++] = (struct side_delta){dh, di};
+        d |= 1;
+    }
+    p->out[i] = d;
+}
+
+/* The change of live bytes x 8 a delta holds (GCC and Clang shift signed
+ * integers arithmetically). */
+static inline uint64_t delta_live8(delta d)
+{
+    return (uint64_t)(d >> 1);
+}
 
 struct batch {
     uint32_t n;   /* event records, all shards */
@@ -77,7 +111,7 @@ struct worker {
 };
 
 struct bs_shards {
-    int n, nthreads;
+    int n, nthreads; /* shards; worker threads running (shards 1..n-1 once all started) */
     struct worker *w;
     struct batch ring[RING];
     uint64_t filling, oldest, published; /* batch sequence numbers */
@@ -96,6 +130,7 @@ struct bs_shards {
         uint32_t pid, shard; /* shard BS_NONE: empty */
     } cache[CACHE];
     uint64_t load[BS_MAX_JOBS]; /* event records given to each shard */
+    int home_weight;            /* bs_shards_new */
     uint64_t acq[BS_MAX_JOBS];  /* batches each worker said it is done with */
     uint8_t *created;           /* shard of each map_create, in order */
     uint32_t ncreated, created_cap;
@@ -114,9 +149,9 @@ static double thread_cpu_s(void)
 int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n)
 {
     if (n > 0) cpu_s[0] = s->cpu_s;
-    for (int k = 0; k < s->n && k + 1 < n; k++)
-        cpu_s[k + 1] = s->w[k].cpu_s;
-    return s->n + 1;
+    for (int k = 1; k < s->n && k < n; k++)
+        cpu_s[k] = s->w[k].cpu_s;
+    return s->n;
 }
 
 const char *bs_shards_refusal(const struct bs_shards *s)
@@ -141,9 +176,7 @@ static void apply_part(struct bs_engine *e, struct part *p)
         }
         uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
         bs_engine_feed(e, h);
-        p->out[i++] =
-            (struct delta){(int64_t)(g->bytes_held - held), (int64_t)(g->indirect_held - ind),
-                           (int64_t)(g->live_bytes8 - live8)};
+        keep_delta(p, i++, g, held, ind, live8);
     }
 }
 
@@ -185,18 +218,22 @@ static void global_pass(struct bs_shards *s, struct batch *b)
 {
     struct bs_engine *r = s->r;
     struct bs_gauges *g = &r->tot.all;
-    const struct delta *cur[BS_MAX_JOBS];
+    const delta *cur[BS_MAX_JOBS];
+    const struct side_delta *side[BS_MAX_JOBS];
     for (int k = 0; k < s->n; k++)
-        cur[k] = b->part[k].out;
+        cur[k] = b->part[k].out, side[k] = b->part[k].side;
+    static const struct side_delta none;
     uint32_t i = 0;
     for (; i < b->n && !s->counted; i++) {
         uint64_t t = b->ts[i];
-        const struct delta *d = cur[b->sid[i]]++;
+        int k = b->sid[i];
+        delta d = *cur[k]++;
+        const struct side_delta *x = d & 1 ? side[k]++ : &none;
         bs_advance(r, g, t);
-        if ((d->held | d->indirect | d->live8) || t >= s->since_ns) {
-            g->bytes_held += (uint64_t)d->held;
-            g->indirect_held += (uint64_t)d->indirect;
-            g->live_bytes8 += (uint64_t)d->live8;
+        if ((x->held | x->indirect | delta_live8(d)) || t >= s->since_ns) {
+            g->bytes_held += (uint64_t)x->held;
+            g->indirect_held += (uint64_t)x->indirect;
+            g->live_bytes8 += delta_live8(d);
             if (t >= s->since_ns) {
                 s->counted = 1;
                 if (g->bytes_held > g->peak_held) g->peak_held = g->bytes_held;
@@ -215,19 +252,21 @@ static void global_pass(struct bs_shards *s, struct batch *b)
     double area = g->empty_byte_ns, empty = (double)bs_empty_bytes(g);
     for (; i < b->n; i++) {
         uint64_t t = b->ts[i];
-        const struct delta *d = cur[b->sid[i]]++;
+        int k = b->sid[i];
+        delta d = *cur[k]++;
         if (t > last) {
             area += empty * (double)(t - last);
             last = t;
         }
-        if (__builtin_expect((d->held | d->indirect) != 0, 0)) {
-            held += (uint64_t)d->held;
-            ind += (uint64_t)d->indirect;
+        if (__builtin_expect(d & 1, 0)) {
+            const struct side_delta *x = side[k]++;
+            held += (uint64_t)x->held;
+            ind += (uint64_t)x->indirect;
             if (held > peak_held) peak_held = held;
             if (held - ind > peak_bucket) peak_bucket = held - ind;
             if (ind > peak_ind) peak_ind = ind;
         }
-        live8 += (uint64_t)d->live8;
+        live8 += delta_live8(d);
         uint64_t e = bs_empty_of(held - ind, live8);
         if (e > peak_empty) peak_empty = e;
         empty = (double)e;
@@ -248,7 +287,7 @@ static void global_pass(struct bs_shards *s, struct batch *b)
  * counts the "done" tokens of worker k taken so far (one per batch). */
 static int retire_oldest(struct bs_shards *s, int wait)
 {
-    for (int k = 0; k < s->n; k++)
+    for (int k = 1; k < s->n; k++)
         while (s->acq[k] <= s->oldest) {
             int r = wait ? sem_wait(&s->w[k].done) : sem_trywait(&s->w[k].done);
             if (r == 0)
@@ -260,7 +299,7 @@ static int retire_oldest(struct bs_shards *s, int wait)
     global_pass(s, b);
     b->n = 0;
     for (int k = 0; k < s->n; k++)
-        b->part[k].len = b->part[k].nev = 0;
+        b->part[k].len = b->part[k].nev = b->part[k].nside = 0;
     s->oldest++;
     return 1;
 }
@@ -271,7 +310,7 @@ static int retire_oldest(struct bs_shards *s, int wait)
 static __attribute__((noinline)) int publish(struct bs_shards *s)
 {
     __atomic_store_n(&s->published, s->filling + 1, __ATOMIC_RELEASE);
-    for (int k = 0; k < s->n; k++)
+    for (int k = 1; k < s->n; k++)
         sem_post(&s->w[k].ready);
     s->filling++;
     s->fill = &s->ring[s->filling % RING];
@@ -283,12 +322,13 @@ static __attribute__((noinline)) int publish(struct bs_shards *s)
 
 /* ---- the caller's side ---------------------------------------------------------- */
 
-struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
+struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n, int home_weight)
 {
-    if (n < 2 || n > BS_MAX_JOBS) return NULL;
+    if (n < 2 || n > BS_MAX_JOBS || home_weight < 1) return NULL;
     struct bs_shards *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->n = n;
+    s->home_weight = home_weight;
     bs_ranges_init(&s->allocs);
     bs_ranges_init(&s->objects);
     struct bs_engine_opts wo = *opt;
@@ -306,6 +346,10 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
         b->ts = malloc(BATCH * sizeof(*b->ts));
         b->part = calloc((size_t)n, sizeof(*b->part));
         if (!b->sid || !b->ts || !b->part) goto fail;
+        /* shard 0's changes, written as its records are fed (feed_home) */
+        b->part[0].out = malloc(BATCH * sizeof(*b->part[0].out));
+        if (!b->part[0].out) goto fail;
+        b->part[0].out_cap = BATCH;
     }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -319,6 +363,7 @@ struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n)
         w->e->shard = 1;
         sem_init(&w->ready, 0, 0);
         sem_init(&w->done, 0, 0);
+        if (k == 0) continue; /* the caller's thread runs shard 0 */
         if (pthread_create(&w->th, &attr, worker_main, w) != 0) {
             bs_engine_free(w->e);
             w->e = NULL;
@@ -409,6 +454,22 @@ static inline __attribute__((always_inline)) int count_out(struct bs_shards *s, 
     return n + 1 == BATCH ? publish(s) : 0; /* a tail call */
 }
 
+/* Shard 0's record h (its time already clamped): fed to the caller's own
+ * engine now, its change to the summed gauges kept for the replay, as
+ * apply_part does for the other shards.  Not inlined: bs_shards_feed
+ * reaches it by a tail call and so saves no register. */
+static __attribute__((noinline)) int feed_home(struct bs_shards *s,
+                                               const struct hmap_native_rec_header *h)
+{
+    struct bs_engine *e = s->w[0].e;
+    struct bs_gauges *g = &e->tot.all;
+    struct part *p = &s->fill->part[0];
+    uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
+    bs_engine_feed(e, h);
+    keep_delta(p, p->nev, g, held, ind, live8);
+    return count_out(s, p, 0, h->ts_ns);
+}
+
 static inline uint32_t cache_slot(uint32_t pid, uint64_t map)
 {
     return (uint32_t)((map >> 4) ^ (map >> 14) ^ pid) & (CACHE - 1);
@@ -438,7 +499,8 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
             l.last_ns = h->ts_ns;
             memcpy(&c.h + 1, &l, sizeof(l));
         }
-        for (int k = 0; k < s->n; k++)
+        bs_engine_feed(s->w[0].e, &c.h);
+        for (int k = 1; k < s->n; k++)
             copy_into(&b->part[k], &c.h, c.h.size, c.h.ts_ns);
         return 0;
     }
@@ -529,9 +591,10 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
         k = bs_addr_get(&s->shard_of, h->pid, map);
         if (k == BS_NONE) {
             if (h->id != HMAP_EV_map_create) return refuse(s, "a map seen without map_create");
-            k = 0; /* to the shard with the fewest records so far */
+            k = 0; /* to the shard with the least load so far */
+            uint64_t least = (uint64_t)s->home_weight * s->load[0];
             for (int j = 1; j < s->n; j++)
-                if (s->load[j] < s->load[k]) k = (uint32_t)j;
+                if (2 * s->load[j] < least) k = (uint32_t)j, least = 2 * s->load[j];
             if (bs_addr_put(&s->shard_of, h->pid, map, k) < 0) bs_oom();
         }
         s->cache[c].map = map;
@@ -542,6 +605,17 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
         if (s->ncreated == s->created_cap)
             s->created = bs_grow_array(s->created, &s->created_cap, 1);
         s->created[s->ncreated++] = (uint8_t)k;
+    }
+    if (k == 0) {
+        if (t == h->ts_ns) return feed_home(s, h);
+        union { /* a record clamped in time: fed as a copy with the new time */
+            struct hmap_native_rec_header h;
+            uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
+        } c;
+        if (h->size > sizeof(c)) return refuse(s, "a record of an unknown size");
+        memcpy(&c, h, h->size);
+        c.h.ts_ns = t;
+        return feed_home(s, &c.h);
     }
     struct part *pt = &s->fill->part[k];
     copy_into(pt, h, h->size, t);
@@ -562,10 +636,14 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
     memcpy(&map, &w->map, sizeof(map));
     uint32_t c = cache_slot(h->pid, map), k = s->cache[c].shard;
     if (s->cache[c].map != map || s->cache[c].pid != h->pid || k == BS_NONE) return feed_any(s, h);
+    if (k == 0) return feed_home(s, h);
     struct part *pt = &s->fill->part[k];
     /* With room in the part, copy_into's growth is never taken: the path
      * makes no call but tail calls, so it needs no saved register. */
     if (pt->len + SIZE > pt->cap) return feed_any(s, h);
+    /* The part's lines were last read by a worker, on its core: ask for
+     * them, to be written, a few records ahead (3 % of this thread). */
+    __builtin_prefetch(pt->buf + pt->len + 512, 1);
     copy_into(pt, h, SIZE, t);
     return count_out(s, pt, k, t);
 }
@@ -573,7 +651,7 @@ int bs_shards_feed(struct bs_shards *s, const struct hmap_native_rec_header *h)
 /* Stop the workers after every batch is applied and replayed. */
 static void drain(struct bs_shards *s)
 {
-    if (s->nthreads == s->n) {
+    if (s->nthreads == s->n - 1) {
         struct batch *b = s->fill;
         int any = b->n != 0;
         for (int k = 0; k < s->n; k++)
@@ -582,10 +660,16 @@ static void drain(struct bs_shards *s)
         while (s->oldest < s->filling)
             retire_oldest(s, 1);
     }
-    s->finish = s->nthreads == s->n && !s->refusal;
-    for (int k = 0; k < s->nthreads; k++)
+    s->finish = s->nthreads == s->n - 1 && !s->refusal;
+    for (int k = 1; k <= s->nthreads; k++)
         sem_post(&s->w[k].ready); /* published is final: they stop */
-    for (int k = 0; k < s->nthreads; k++)
+    if (s->finish) {              /* shard 0 ends as the workers' do (worker_main) */
+        struct bs_engine *e = s->w[0].e;
+        e->past_until = s->past_until;
+        e->tot.last_ns = s->last_ns;
+        bs_engine_finish(e);
+    }
+    for (int k = 1; k <= s->nthreads; k++)
         pthread_join(s->w[k].th, NULL);
     s->nthreads = 0;
     s->cpu_s = thread_cpu_s();
@@ -736,6 +820,7 @@ void bs_shards_free(struct bs_shards *s)
         for (int k = 0; b->part && k < s->n; k++) {
             free(b->part[k].buf);
             free(b->part[k].out);
+            free(b->part[k].side);
         }
         free(b->part);
         free(b->sid);

@@ -5,8 +5,9 @@
  * analysis").
  *
  * The caller's thread reads the records in time order and hands each to the
- * shard of its (pid, map); a worker thread per shard runs an engine of its
- * own over its maps.  What depends on every map together is computed on the
+ * shard of its (pid, map); each shard runs an engine of its own over its
+ * maps, shard 0 on the caller's thread, each other one on a worker thread
+ * (N shards, N threads).  What depends on every map together is computed on the
  * caller's thread, in the global order of the records: the summed gauges
  * (their peaks, the integral of empty bytes, the SVG's samples, from the
  * change each record made in its shard), the SVG's markers, the order of
@@ -33,8 +34,12 @@
 struct bs_shards;
 
 /* n shards (2..BS_MAX_JOBS), each engine with opt but no callbacks (the
- * options that need them are never sharded); NULL if out of memory. */
-struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n);
+ * options that need them are never sharded); NULL if out of memory.  A new
+ * map goes to the shard with the least load so far, shard 0's records (the
+ * caller's thread's) counted home_weight / 2 times, as that thread also
+ * reads every record: the larger the reader's cost against the engine's,
+ * the larger the weight (at least 1). */
+struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n, int home_weight);
 /* As bs_engine_set_window, before the first record. */
 void bs_shards_set_window(struct bs_shards *s, uint64_t since_ns, uint64_t until_ns);
 /* One record, in time order.  0: go on; 1: past the window's end (as
@@ -49,7 +54,7 @@ void bs_shards_free(struct bs_shards *s);
 /* Why the last bs_shards_feed or bs_shards_finish refused (for --stats). */
 const char *bs_shards_refusal(const struct bs_shards *s);
 /* CPU seconds (for --stats): [0] the caller's thread (reading, dispatch,
- * the global replay), [1..] each worker's; the count of threads. */
+ * the global replay, shard 0), [1..] each worker's; the count of threads. */
 int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n);
 
 #endif /* BS_SHARDS_H */

@@ -1096,7 +1096,7 @@ struct bs_reader *bs_native_open(const char *path, struct bs_input *in, char *er
     int regular = fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode);
     nr->inner = regular ? first_next : stream_next;
     nr->r.next = native_next;
-    nr->version = fh.version;
+    nr->version = nr->r.native_version = fh.version;
     nr->chunked = fh.version >= 2 && (fh.flags & HMAP_NATIVE_FLAG_CHUNKED);
     nr->start_ns = fh.start_ns;
     nr->pid = fh.pid;

@@ -27,6 +27,7 @@ extern const char *const bs_input_kind_name[BS_INPUT_KINDS];
 struct bs_reader {
     const char *path;
     enum bs_input_kind kind;
+    uint16_t native_version; /* one native file: its format version (3: packed), else 0 */
     /* 1: *rec is the next record (valid until the next call); 0: end of
      * input; -1: error, message in err; BS_READER_AGAIN (live readers
      * only): nothing yet, ask again. */

@@ -17,6 +17,14 @@
  *            map's live array (a lost free): the shards must refuse
  *   bigsum   two maps whose deletes are retained for 2^52 ns each: the sum
  *            of ages passes 2^53, the shards must refuse
+ *   late     (N unused; OUT.bt, the bpftrace twin, is the trace that
+ *            matters) the first map made deletes a slot, the delete comes
+ *            after N_LATE records of the second map, too late for the
+ *            reader's reorder window to put it back, then the slot is
+ *            reused: the delete is applied at the latest time of all maps,
+ *            not of its own map, in every shard as in one engine
+ *
+ *   gen_shards SHAPE N OUT.hmt [OUT.bt]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +37,7 @@
 #define NB 8     /* buckets of an array */
 #define MAXOVF 4 /* overflow buckets of a map */
 #define BSZ 144
+#define N_LATE 70000 /* more records than the bpftrace reader's reorder window */
 
 struct map {
     uint32_t pid;
@@ -90,11 +99,16 @@ static void create(struct map *m)
        .bytes = NB * BSZ);
 }
 
-static void write_th(struct map *m, int b, int s, uint8_t nw, uint8_t cause)
+static void write_th_at(struct map *m, int b, int s, uint8_t nw, uint8_t cause, uint64_t at)
 {
-    TB(t, ts(), tophash_write, .map = m->addr, .bucket = bucket_addr(m, b), .slot = (uint8_t)s,
+    TB(t, at, tophash_write, .map = m->addr, .bucket = bucket_addr(m, b), .slot = (uint8_t)s,
        .old_th = m->th[b][s], .new_th = nw, .cause = cause);
     m->th[b][s] = nw;
+}
+
+static void write_th(struct map *m, int b, int s, uint8_t nw, uint8_t cause)
+{
+    write_th_at(m, b, s, nw, cause, ts());
 }
 
 static void destroy(struct map *m, uint8_t reason)
@@ -204,14 +218,35 @@ static void step(struct map *m)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: gen_shards mixed|overlap|bigsum N OUT.hmt\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: gen_shards mixed|overlap|bigsum|late N OUT.hmt [OUT.bt]\n");
         return 2;
     }
     const char *shape = argv[1];
     long n = atol(argv[2]);
-    t = tb_open(argv[3], NULL);
+    t = tb_open(argv[3], argc == 5 ? argv[4] : NULL);
     if (!t) return 1;
+    if (strcmp(shape, "late") == 0) {
+        struct map *a = &maps[0], *b = &maps[1]; /* a: shard 0 of any -j */
+        tb_keep_order(t);
+        next_addr[0] = 0x7f0000000000ull;
+        a->pid = b->pid = 100;
+        a->addr = 0xc000010000ull, b->addr = 0xc000010040ull;
+        create(a);
+        create(b);
+        write_th(a, 0, 0, 200, HMAP_TH_INSERT);
+        uint64_t deleted = ts();
+        for (int i = 0; i < N_LATE; i++) {
+            int s = i % 8;
+            if (b->th[1][s] >= HMAP_TOPHASH_MIN_LIVE)
+                write_th(b, 1, s, HMAP_TOPHASH_EMPTY_ONE, HMAP_TH_DELETE);
+            else
+                write_th(b, 1, s, 200, HMAP_TH_INSERT);
+        }
+        write_th_at(a, 0, 0, HMAP_TOPHASH_EMPTY_ONE, HMAP_TH_DELETE, deleted);
+        write_th(a, 0, 0, 201, HMAP_TH_INSERT);
+        return tb_close(t) == 0 ? 0 : 1;
+    }
     if (strcmp(shape, "bigsum") == 0) {
         for (int i = 0; i < 2; i++) {
             struct map *m = &maps[i];

@@ -5,8 +5,9 @@
 # set of options, the report on stdout and the SVG with -j 1, -j 2, -j 3.
 # The traces: the golden one (native and its bpftrace twin), the state-dump
 # one, the crafted shapes of the bounded-resources test, a churn trace of
-# 300 maps, and gen_shards' traces (every kind of record, and two that the
-# shards must refuse).  The test also checks, from --stats, that the
+# 300 maps, and gen_shards' traces (every kind of record, a delete that
+# reaches the reader too late to be put back in time order, and two that
+# the shards must refuse).  The test also checks, from --stats, that the
 # traces meant to be sharded were (so that it cannot pass by never
 # sharding) and that the refused ones were run again on one engine.
 #   jobs_identical.sh BUCKETSCOPE_REPORT GEN_GOLDEN BOUNDED_GEN GEN_CHURN GEN_SHARDS
@@ -27,6 +28,7 @@ done
 "$SHARDS" mixed 40000 mixed.hmt || fail "gen_shards mixed"
 "$SHARDS" overlap 20000 overlap.hmt || fail "gen_shards overlap"
 "$SHARDS" bigsum 0 bigsum.hmt || fail "gen_shards bigsum"
+"$SHARDS" late 0 late.hmt late.bt || fail "gen_shards late"
 
 # The option sets: every output format, the exact and msecs text, windows,
 # filters, a short table, and the options that always run one engine.
@@ -66,9 +68,10 @@ for trace in golden.hmt golden.bt dump.hmt sparse.hmt descending.hmt alternating
         same "$trace" "$opts"
     done
 done
-# the largest trace with fewer option sets (the test also runs under ASan)
+# the largest traces with fewer option sets (the test also runs under ASan)
 for opts in "" "--format json" "--svg @SVG@"; do
     same churn.hmt "$opts"
+    same late.bt "$opts"
 done
 
 # sharded TRACE yes|no: whether -j 2 ran the shards to the end.
@@ -86,6 +89,7 @@ sharded golden.hmt yes
 sharded golden.bt yes
 sharded churn.hmt yes
 sharded mixed.hmt yes
+sharded late.bt yes
 sharded dump.hmt no
 sharded unknown.hmt no
 sharded overlap.hmt no
@@ -98,6 +102,11 @@ for key in '"lost_events": [1-9]' '"reused": [1-9]' \
     '"cleared": [1-9]' '"maps_destroyed": [1-9]'; do
     grep -Eq "$key" mixed.json || fail "mixed.hmt: the report has no $key"
 done
+
+# The late delete is applied at the latest time of all maps: one record
+# out of order, so that the comparison above covers the clamp.
+"$BIN" --no-progress --format json -j 1 late.bt >late.json
+grep -Eq '"out_of_order": 1[,}]' late.json || fail "late.bt: the report has not one record out of order"
 
 [ "$fails" = 0 ] && echo "PASS: -j 1, 2, 3 agree" && exit 0
 echo "$fails failure(s)"
