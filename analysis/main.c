@@ -231,9 +231,9 @@ static int shardable(const struct bs_options *o, const struct bs_live_drive *liv
  * spends on it, so that shard 0 takes little. */
 static int home_weight(const struct bs_reader *rd)
 {
-    if (rd->kind == BS_INPUT_BPFTRACE) return 32;
-    if (rd->kind == BS_INPUT_NATIVE && rd->native_version >= 3) return 5;
-    return 8;
+    if (rd->kind == BS_INPUT_BPFTRACE) return 64;
+    if (rd->kind == BS_INPUT_NATIVE && rd->native_version >= 3) return 10;
+    return 12;
 }
 
 /* One line on stderr when there is nothing to report; 1 if so. */

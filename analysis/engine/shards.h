@@ -36,7 +36,7 @@ struct bs_shards;
 /* n shards (2..BS_MAX_JOBS), each engine with opt but no callbacks (the
  * options that need them are never sharded); NULL if out of memory.  A new
  * map goes to the shard with the least load so far, shard 0's records (the
- * caller's thread's) counted home_weight / 2 times, as that thread also
+ * caller's thread's) counted home_weight / 4 times, as that thread also
  * reads every record: the larger the reader's cost against the engine's,
  * the larger the weight (at least 1). */
 struct bs_shards *bs_shards_new(const struct bs_engine_opts *opt, int n, int home_weight);
