@@ -400,11 +400,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "stats: -j %d: %s%s%s\n", o.jobs, sharded ? "sharded" : "one engine",
                     refused ? ", the shards refused: " : "", refused ? refused : "");
         if (sink.sh) {
-            double cpu[BS_MAX_JOBS + 1];
-            int n = bs_shards_cpu(sink.sh, cpu, BS_MAX_JOBS + 1);
+            double cpu[BS_MAX_JOBS + 1], spin[BS_MAX_JOBS + 1];
+            int n = bs_shards_cpu(sink.sh, cpu, spin, BS_MAX_JOBS + 1);
             fprintf(stderr, "stats: cpu s by thread: reader and shard1 %.3f, others", cpu[0]);
             for (int i = 1; i < n; i++)
                 fprintf(stderr, " %.3f", cpu[i]);
+            fprintf(stderr, "\nstats: of it spinning at hand-offs: %.3f, others", spin[0]);
+            for (int i = 1; i < n; i++)
+                fprintf(stderr, " %.3f", spin[i]);
             fputc('\n', stderr);
         }
     }

@@ -112,7 +112,8 @@ struct worker {
     pthread_t th;
     sem_t ready, done;
     struct bs_engine *e;
-    double cpu_s; /* the thread's CPU time, at its end */
+    double cpu_s;  /* the thread's CPU time, at its end */
+    double spin_s; /* of it, spinning in sem_wait_spin */
 };
 
 struct bs_shards {
@@ -142,7 +143,8 @@ struct bs_shards {
     uint32_t ncreated, created_cap;
     struct bs_ranges allocs, objects; /* the live ranges of all shards */
     const char *refusal;
-    double cpu_s; /* the caller's thread's CPU time at the end (for --stats) */
+    double cpu_s;  /* the caller's thread's CPU time at the end (for --stats) */
+    double spin_s; /* of it, spinning in sem_wait_spin */
 };
 
 static double thread_cpu_s(void)
@@ -152,11 +154,11 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n)
+int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, double *spin_s, int n)
 {
-    if (n > 0) cpu_s[0] = s->cpu_s;
+    if (n > 0) cpu_s[0] = s->cpu_s, spin_s[0] = s->spin_s;
     for (int k = 1; k < s->n && k < n; k++)
-        cpu_s[k] = s->w[k].cpu_s;
+        cpu_s[k] = s->w[k].cpu_s, spin_s[k] = s->w[k].spin_s;
     return s->n;
 }
 
@@ -194,13 +196,20 @@ static void apply_part(struct bs_engine *e, struct part *p)
  * 10 to 140 cycles by CPU), so a long wait still sleeps; with more shards
  * than CPUs there is none (s->spin 0): the thread waited for may need the
  * CPU. */
-static int sem_wait_spin(const struct bs_shards *s, sem_t *sem)
+static int sem_wait_spin(const struct bs_shards *s, sem_t *sem, double *spun_s)
 {
-    for (int i = 0; i < s->spin; i++) {
-        if (sem_trywait(sem) == 0) return 0;
+    if (sem_trywait(sem) == 0) return 0;
+    if (!s->spin) return sem_wait(sem);
+    struct timespec a, b;
+    int r = -1;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < s->spin && r != 0; i++) {
         spin_pause();
+        r = sem_trywait(sem);
     }
-    return sem_wait(sem);
+    clock_gettime(CLOCK_MONOTONIC, &b); /* for --stats: the spin is CPU time */
+    *spun_s += (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    return r == 0 ? 0 : sem_wait(sem);
 }
 
 static void *worker_main(void *arg)
@@ -208,7 +217,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct bs_shards *s = w->s;
     for (uint64_t seq = 0;; seq++) {
-        while (sem_wait_spin(s, &w->ready) != 0 && errno == EINTR) {
+        while (sem_wait_spin(s, &w->ready, &w->spin_s) != 0 && errno == EINTR) {
         }
         if (seq >= __atomic_load_n(&s->published, __ATOMIC_ACQUIRE)) { /* stop */
             if (s->finish) {
@@ -312,7 +321,7 @@ static int retire_oldest(struct bs_shards *s, int wait)
 {
     for (int k = 1; k < s->n; k++)
         while (s->acq[k] <= s->oldest) {
-            int r = wait ? sem_wait_spin(s, &s->w[k].done) : sem_trywait(&s->w[k].done);
+            int r = wait ? sem_wait_spin(s, &s->w[k].done, &s->spin_s) : sem_trywait(&s->w[k].done);
             if (r == 0)
                 s->acq[k]++;
             else if (errno != EINTR)

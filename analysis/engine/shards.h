@@ -54,7 +54,9 @@ void bs_shards_free(struct bs_shards *s);
 /* Why the last bs_shards_feed or bs_shards_finish refused (for --stats). */
 const char *bs_shards_refusal(const struct bs_shards *s);
 /* CPU seconds (for --stats): [0] the caller's thread (reading, dispatch,
- * the global replay, shard 0), [1..] each worker's; the count of threads. */
-int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, int n);
+ * the global replay, shard 0), [1..] each worker's, and of them the
+ * seconds spent spinning while waiting for another thread; the count of
+ * threads. */
+int bs_shards_cpu(const struct bs_shards *s, double *cpu_s, double *spin_s, int n);
 
 #endif /* BS_SHARDS_H */
