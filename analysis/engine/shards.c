@@ -76,11 +76,14 @@ struct part { /* one shard's records of one batch */
     uint32_t nside, side_cap;
 };
 
-/* Keep the change record h made in p's gauges: g now, before it held,
- * ind and live8; the record is p's event record number i. */
-static inline void keep_delta(struct part *p, uint32_t i, const struct bs_gauges *g, uint64_t held,
-                              uint64_t ind, uint64_t live8)
+/* Feed event record h, p's event record number i, to e and keep the
+ * change it made in e's summed gauges. */
+static inline void feed_keep(struct bs_engine *e, struct part *p, uint32_t i,
+                             const struct hmap_native_rec_header *h)
 {
+    const struct bs_gauges *g = &e->tot.all;
+    uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
+    bs_engine_feed(e, h);
     int64_t dh = (int64_t)(g->bytes_held - held), di = (int64_t)(g->indirect_held - ind);
     delta d = (delta)((g->live_bytes8 - live8) << 1);
     if (__builtin_expect((dh | di) != 0, 0)) {
@@ -98,6 +101,11 @@ static inline uint64_t delta_live8(delta d)
 {
     return (uint64_t)(d >> 1);
 }
+
+union rec_copy { /* a record copied to be changed (a lost span, a clamped time) */
+    struct hmap_native_rec_header h;
+    uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
+};
 
 struct batch {
     uint32_t n;   /* event records, all shards */
@@ -171,7 +179,6 @@ const char *bs_shards_refusal(const struct bs_shards *s)
 
 static void apply_part(struct bs_engine *e, struct part *p)
 {
-    struct bs_gauges *g = &e->tot.all;
     uint32_t i = 0;
     while (p->out_cap < p->nev) /* room for a change per event record, made here */
         p->out = bs_grow_array(p->out, &p->out_cap, sizeof(*p->out));
@@ -182,9 +189,7 @@ static void apply_part(struct bs_engine *e, struct part *p)
             bs_engine_feed(e, h);
             continue;
         }
-        uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
-        bs_engine_feed(e, h);
-        keep_delta(p, i++, g, held, ind, live8);
+        feed_keep(e, p, i++, h);
     }
 }
 
@@ -495,12 +500,8 @@ static inline __attribute__((always_inline)) int count_out(struct bs_shards *s, 
 static __attribute__((noinline)) int feed_home(struct bs_shards *s,
                                                const struct hmap_native_rec_header *h)
 {
-    struct bs_engine *e = s->w[0].e;
-    struct bs_gauges *g = &e->tot.all;
     struct part *p = &s->fill->part[0];
-    uint64_t held = g->bytes_held, ind = g->indirect_held, live8 = g->live_bytes8;
-    bs_engine_feed(e, h);
-    keep_delta(p, p->nev, g, held, ind, live8);
+    feed_keep(s->w[0].e, p, p->nev, h);
     return count_out(s, p, 0, h->ts_ns);
 }
 
@@ -519,10 +520,7 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
     if (h->id == HMAP_NATIVE_LOST_ID) {
         /* Into every shard, each sees them where one engine would; the span
          * a record does not give is said here, from the global clock. */
-        union {
-            struct hmap_native_rec_header h;
-            uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
-        } c;
+        union rec_copy c;
         if (h->size > sizeof(c) || h->size < sizeof(*h) + sizeof(struct hmap_native_lost))
             return refuse(s, "a lost record of an unknown size");
         memcpy(&c, h, h->size);
@@ -642,10 +640,7 @@ static __attribute__((noinline)) int feed_any(struct bs_shards *s,
     }
     if (k == 0) {
         if (t == h->ts_ns) return feed_home(s, h);
-        union { /* a record clamped in time: fed as a copy with the new time */
-            struct hmap_native_rec_header h;
-            uint8_t bytes[sizeof(struct hmap_native_rec_header) + HMAP_NATIVE_MAX_PAYLOAD];
-        } c;
+        union rec_copy c; /* clamped in time: fed as a copy with the new time */
         if (h->size > sizeof(c)) return refuse(s, "a record of an unknown size");
         memcpy(&c, h, h->size);
         c.h.ts_ns = t;
