@@ -29,6 +29,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* GPL-compatible for the kernel
 
 /* Set by the loader before load. */
 const volatile uint64_t wake_bytes = RECORD_DEFAULT_RING_BYTES / 4;
+/* Set by the loader before load: a power of two that divides wake_bytes. */
+const volatile uint64_t wake_gran = 4096;
 /* Set by the loader when the program is loaded sleepable (BPF_F_SLEEPABLE). */
 const volatile bool can_sleep;
 
@@ -60,12 +62,21 @@ static __always_inline struct record_losses *my_losses(void)
 /*
  * Wake the consumer only when a quarter of the ring is waiting; otherwise it
  * finds the records on its next timed poll.  A wakeup per record would cost
- * more than the record itself (docs/tracing-stack.md §4.4).
+ * more than the record itself (docs/tracing-stack.md §4.4).  Above the mark
+ * the consumer is already being woken: ask again only when this record
+ * (rec_bytes with the ring's own 8-byte header) takes the waiting bytes past
+ * a multiple of wake_gran, so that a consumer slow to run costs one wakeup
+ * per granule of records, not one per record (docs/record.md, "Ring buffer
+ * and wakeups").  wake_bytes is a multiple of wake_gran, so the record that
+ * first reaches the mark always wakes.
  */
-static __always_inline long wake_flags(void)
+static __always_inline long wake_flags(uint32_t rec_bytes)
 {
-    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                       : BPF_RB_NO_WAKEUP;
+    uint64_t avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+    if (avail < wake_bytes || ((avail - rec_bytes - 8) ^ (avail - 1)) < wake_gran)
+        return BPF_RB_NO_WAKEUP;
+    return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline int count_ring_full(uint64_t ts)
@@ -196,7 +207,7 @@ static __always_inline uint64_t usdt_arg(struct pt_regs *ctx, uint32_t ev, uint3
         rec->h.id = id_;                                                                           \
         rec->h.size = size;                                                                        \
         fields;                                                                                    \
-        bpf_ringbuf_submit(rec, wake_flags());                                                     \
+        bpf_ringbuf_submit(rec, wake_flags(size));                                                 \
         return 0;                                                                                  \
     }
 HMAP_EVENTS(EMIT_EV_, EMIT_F_, EMIT_E_, EMIT_S_)

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio_ext.h> /* __fpurge */
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -639,6 +640,11 @@ static int open_and_load(struct record **skel, uint32_t ring_bytes, bool sleepab
     if (!s) return -errno;
     bpf_map__set_max_entries(s->maps.events, ring_bytes);
     s->rodata->wake_bytes = ring_bytes / 4;
+    /* wake_flags() in record.bpf.c subtracts a record from the waiting bytes
+     * once they reach wake_bytes, a quarter of a ring of at least 4 KiB. */
+    _Static_assert(HMAP_NATIVE_REC_SIZE(HMAP_NATIVE_MAX_PAYLOAD) + 8 <= 4096 / 4,
+                   "a record is smaller than the smallest wake mark");
+    s->rodata->wake_gran = ring_bytes / 4 < 4096 ? ring_bytes / 4 : 4096;
     s->rodata->can_sleep = sleepable;
     _Static_assert(sizeof(s->rodata->arg_spec) ==
                        sizeof(struct record_arg_spec) * (HMAP_EVENT_MAX_ID + 1) * RECORD_MAX_ARGS,
@@ -759,6 +765,7 @@ struct session {
     struct recording r;
     struct record *skel;
     struct ring_buffer *rb;
+    int wait_fd; /* epoll on the ring, edge-triggered: see wait_for_records() */
     struct bpf_link *links[NPROBES];
     bool linked; /* links[] are attached */
     struct child ch;
@@ -893,7 +900,36 @@ static int attach(struct session *s)
         explain_failure("create the ring buffer reader", errno);
         return -1;
     }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+    s->wait_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->wait_fd < 0 ||
+        epoll_ctl(s->wait_fd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.events), &ev) < 0) {
+        explain_failure("create the ring buffer reader", errno);
+        return -1;
+    }
     return 0;
+}
+
+/*
+ * Wait up to one poll period for records.  A ring of RECORD_SLEEP_RING_BYTES
+ * or more holds a whole period at the highest rate seen, so the loader sleeps
+ * the period out unless the BPF side wakes it (a quarter of the ring waiting):
+ * the epoll is edge-triggered, and returns early only for such a wakeup.
+ * Waiting level-triggered (ring_buffer__poll) returns as soon as any record
+ * is there, so under load the loader would read each record right behind the
+ * producer, pulling the ring's lines to its own core just before the
+ * producer writes the rest of them (docs/record.md, "Ring buffer and
+ * wakeups").  A smaller ring cannot hold a period, and is read as fast as
+ * records come.  Returns 0 or -errno (-EINTR on a signal).
+ */
+static int wait_for_records(struct session *s)
+{
+    if (s->o.ring_bytes < RECORD_SLEEP_RING_BYTES) {
+        int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
+        return err < 0 ? err : 0;
+    }
+    struct epoll_event ev;
+    return epoll_wait(s->wait_fd, &ev, 1, RECORD_POLL_MS) < 0 ? -errno : 0;
 }
 
 /*
@@ -1008,7 +1044,7 @@ static int record_loop(struct session *s)
     uint64_t deadline = o->duration_s > 0 ? s->armed_ns + (uint64_t)(o->duration_s * 1e9) : 0;
     int forwarded = 0;
     for (;;) {
-        int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
+        int err = wait_for_records(s);
         if (err >= 0 || err == -EINTR) err = ring_buffer__consume(s->rb);
         if (err < 0 && err != -EINTR) {
             bs_say(prog, "reading the ring buffer failed: %s\n", strerror(-err));
@@ -1265,6 +1301,7 @@ static void cleanup(struct session *s, int status)
     free(s->r.chunk);
     s->r.chunk = NULL;
     ring_buffer__free(s->rb);
+    if (s->wait_fd >= 0) close(s->wait_fd);
     record__destroy(s->skel);
     free(s->lib_found);
 }
@@ -1273,7 +1310,7 @@ static void cleanup(struct session *s, int status)
 
 int main(int argc, char **argv)
 {
-    static struct session s = {.ch = {.pid = 0, .go_fd = -1, .err_fd = -1}};
+    static struct session s = {.wait_fd = -1, .ch = {.pid = 0, .go_fd = -1, .err_fd = -1}};
     int status = EXIT_FAIL;
     bool live_failed = false;
 

@@ -22,6 +22,11 @@
  * wakes it earlier when the ring is a quarter full (adaptive wakeup). */
 #define RECORD_POLL_MS 10
 
+/* The smallest ring the loader sleeps a whole poll period on: at a quarter,
+ * 256 KiB, the wakeup comes ~2.5 ms into a period at the ~100 MB/s one
+ * trapped thread writes here (docs/record.md, "Ring buffer and wakeups"). */
+#define RECORD_SLEEP_RING_BYTES (1u << 20)
+
 /*
  * Per-CPU loss counters, one element per CPU in the `losses` map.  The BPF
  * side only ever adds; the loader sums over CPUs and writes the growth since

@@ -3,7 +3,7 @@
 # run.sh — benchmark of `bucketscope record` (not part of make test).
 #
 #   sudo bash tests/bench-record/run.sh [BUILD_DIR] [OPS] [REPS]
-#     defaults: build-bpf (or build), 50000 ops, 5 repetitions
+#     defaults: build-bpf (or build), 300000 ops, 5 repetitions
 #
 # 1. Per-event cost as seen by the traced program: bench_record_churn (one
 #    thread, OPS insert+delete pairs on a fixed-size map) runs untraced, under
@@ -28,7 +28,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-$ROOT/build-bpf}
 [ -x "$B/bpf/bucketscope-record" ] || B=$ROOT/build
-OPS=${2:-50000}
+OPS=${2:-300000}
 REPS=${3:-5}
 RECORD=$B/bpf/bucketscope-record
 CHURN=$B/tests/bench-record/bench_record_churn
