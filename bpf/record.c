@@ -765,7 +765,7 @@ struct session {
     struct recording r;
     struct record *skel;
     struct ring_buffer *rb;
-    int wait_fd; /* epoll on the ring, edge-triggered: see wait_for_records() */
+    int wait_fd; /* epoll on a ring of RECORD_SLEEP_RING_BYTES or more, edge-triggered; else -1 */
     struct bpf_link *links[NPROBES];
     bool linked; /* links[] are attached */
     struct child ch;
@@ -900,6 +900,7 @@ static int attach(struct session *s)
         explain_failure("create the ring buffer reader", errno);
         return -1;
     }
+    if (s->o.ring_bytes < RECORD_SLEEP_RING_BYTES) return 0; /* polled: wait_for_records() */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
     s->wait_fd = epoll_create1(EPOLL_CLOEXEC);
     if (s->wait_fd < 0 ||
@@ -924,7 +925,7 @@ static int attach(struct session *s)
  */
 static int wait_for_records(struct session *s)
 {
-    if (s->o.ring_bytes < RECORD_SLEEP_RING_BYTES) {
+    if (s->wait_fd < 0) {
         int err = ring_buffer__poll(s->rb, RECORD_POLL_MS);
         return err < 0 ? err : 0;
     }
