@@ -402,7 +402,7 @@ int main(int argc, char **argv)
         if (sink.sh) {
             double cpu[BS_MAX_JOBS + 1], spin[BS_MAX_JOBS + 1];
             int n = bs_shards_cpu(sink.sh, cpu, spin, BS_MAX_JOBS + 1);
-            fprintf(stderr, "stats: cpu s by thread: reader and shard1 %.3f, others", cpu[0]);
+            fprintf(stderr, "stats: cpu s by thread: reader and shard 0 %.3f, others", cpu[0]);
             for (int i = 1; i < n; i++)
                 fprintf(stderr, " %.3f", cpu[i]);
             fprintf(stderr, "\nstats: of it spinning at hand-offs: %.3f, others", spin[0]);

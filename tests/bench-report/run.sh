@@ -88,8 +88,8 @@ jobs_speed() { # trace, what it is
             awk -v j=$j -v w="$work" '
                 /^stats: [0-9]+ events/ { ev = $2; print $12 >> (w "/j" j ".wall"); print $16 >> (w "/j" j ".cpu"); cpu = $9 }
                 /^stats: -j 2: one engine/ { print "FAIL: -j 2 did not shard: " $0 > "/dev/stderr" }
-                /^stats: cpu s by thread/ { nt = 1; c[1] = $9 + 0; sh = 0
-                    for (k = 11; k <= NF; k++) { c[++nt] = $k; sh += $k }
+                /^stats: cpu s by thread/ { nt = 1; c[1] = $10 + 0; sh = 0
+                    for (k = 12; k <= NF; k++) { c[++nt] = $k; sh += $k }
                     printf "%.3f\n", c[1] >> (w "/j2.reader"); printf "%.3f\n", sh >> (w "/j2.shards") }
                 /^stats: of it spinning/ { sp[1] = $7 + 0; for (k = 9; k <= NF; k++) sp[k - 7] = $k }
                 END { two = cpu
@@ -109,7 +109,7 @@ jobs_speed() { # trace, what it is
     echo "| --- | --- | --- |"
     echo "| whole report, wall M events/s | $(median_spread "$work/j1.wall") | $(median_spread "$work/j2.wall") |"
     echo "| whole report, CPU M events/s (all threads) | $(median_spread "$work/j1.cpu") | $(median_spread "$work/j2.cpu") |"
-    echo "| reading thread (reader, replay, shard 1), CPU s | - | $(median_spread "$work/j2.reader") |"
+    echo "| reading thread (reader, replay, shard 0), CPU s | - | $(median_spread "$work/j2.reader") |"
     echo "| the other shards' threads together, CPU s | - | $(median_spread "$work/j2.shards") |"
     echo "| on two idle cores, M events/s (from CPU times, without the spinning) | $(median_spread "$work/j1.two") | $(median_spread "$work/j2.two") |"
     echo "| -j 2 over -j 1, wall rate, each pair of runs | - | $(median_spread "$work/j.ratio") |"
